@@ -1,0 +1,226 @@
+//! Configuring and starting a node.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use dist_proto::handshake::DEFAULT_SETUP_TIME;
+use dist_proto::{Cookie, DEFAULT_TICK_TIME};
+use epmd_client::{EpmdClient, EpmdServer, NodeInfo, NodeType};
+use tokio::net::TcpListener;
+
+use crate::cookie::{read_cookie_file, Cookies};
+use crate::error::NodeError;
+use crate::name::NodeName;
+use crate::node::{Config, Node, Parts, Shared};
+use crate::peers::Limits;
+
+/// How many messages may wait for a connection being set up, by default.
+pub const DEFAULT_PENDING_LIMIT: usize = 10_000;
+
+/// How many bytes (estimated, encoded) may wait for a connection being set
+/// up, by default.
+pub const DEFAULT_PENDING_BYTES: usize = 64 << 20;
+
+/// Settings for a [`Node`]; defaults follow OTP: the cookie from
+/// `~/.erlang.cookie`, any free port, `net_ticktime` 60 s, `net_setuptime`
+/// 7 s, EPMD on `ERL_EPMD_PORT` or 4369 (started in-process when none
+/// runs). The node is hidden.
+#[derive(Debug)]
+pub struct NodeBuilder {
+    name: String,
+    cookie: Option<Cookie>,
+    node_cookies: HashMap<String, Cookie>,
+    listen_address: IpAddr,
+    port_min: u16,
+    port_max: u16,
+    tick_time: Duration,
+    setup_time: Duration,
+    epmd_port: Option<u16>,
+    start_epmd: bool,
+    pending_limit: usize,
+    pending_bytes: usize,
+}
+
+impl NodeBuilder {
+    pub(crate) fn new(name: String) -> NodeBuilder {
+        NodeBuilder {
+            name,
+            cookie: None,
+            node_cookies: HashMap::new(),
+            listen_address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port_min: 0,
+            port_max: 0,
+            tick_time: DEFAULT_TICK_TIME,
+            setup_time: DEFAULT_SETUP_TIME,
+            epmd_port: None,
+            start_epmd: true,
+            pending_limit: DEFAULT_PENDING_LIMIT,
+            pending_bytes: DEFAULT_PENDING_BYTES,
+        }
+    }
+
+    /// The cookie for every node without its own (`-setcookie`).
+    pub fn cookie(mut self, cookie: &str) -> NodeBuilder {
+        self.cookie = Some(Cookie::new(cookie));
+        self
+    }
+
+    /// The cookie for connections to `node` (`erlang:set_cookie/2`).
+    pub fn node_cookie(mut self, node: &str, cookie: &str) -> NodeBuilder {
+        self.node_cookies
+            .insert(node.to_owned(), Cookie::new(cookie));
+        self
+    }
+
+    /// Makes the node hidden: peers list it in `nodes(hidden)`, not in
+    /// `nodes()`, and send it no `global` traffic. This is the default and,
+    /// for now, the only mode; the method states the intent.
+    pub fn hidden(self) -> NodeBuilder {
+        self
+    }
+
+    /// The address to listen on (all interfaces by default, as OTP).
+    pub fn listen_address(mut self, address: IpAddr) -> NodeBuilder {
+        self.listen_address = address;
+        self
+    }
+
+    /// Listen on this port (0: any free port, the default).
+    pub fn listen_port(self, port: u16) -> NodeBuilder {
+        self.listen_port_range(port, port)
+    }
+
+    /// Listen on the first free port in `min..=max` (`inet_dist_listen_min`
+    /// / `inet_dist_listen_max`).
+    pub fn listen_port_range(mut self, min: u16, max: u16) -> NodeBuilder {
+        self.port_min = min.min(max);
+        self.port_max = max.max(min);
+        self
+    }
+
+    /// `net_ticktime`: a peer silent for about this long is dropped; ticks
+    /// go every quarter of it.
+    pub fn net_ticktime(mut self, tick_time: Duration) -> NodeBuilder {
+        self.tick_time = tick_time;
+        self
+    }
+
+    /// `net_setuptime`: the limit for each step of a connection setup.
+    pub fn setup_time(mut self, setup_time: Duration) -> NodeBuilder {
+        self.setup_time = setup_time;
+        self
+    }
+
+    /// The EPMD port, on this host and on peers' hosts (default:
+    /// `ERL_EPMD_PORT` or 4369).
+    pub fn epmd_port(mut self, port: u16) -> NodeBuilder {
+        self.epmd_port = Some(port);
+        self
+    }
+
+    /// Whether to start an in-process EPMD when none answers (default yes).
+    pub fn start_epmd(mut self, start: bool) -> NodeBuilder {
+        self.start_epmd = start;
+        self
+    }
+
+    /// How many messages may wait for a connection being set up; a send
+    /// beyond it fails with [`SendError::QueueFull`](crate::SendError::QueueFull).
+    pub fn pending_limit(mut self, limit: usize) -> NodeBuilder {
+        self.pending_limit = limit;
+        self
+    }
+
+    /// How many bytes (the estimated encoded size of the payloads) may wait
+    /// for a connection being set up.
+    pub fn pending_bytes(mut self, bytes: usize) -> NodeBuilder {
+        self.pending_bytes = bytes;
+        self
+    }
+
+    /// Starts the node: listens, registers with EPMD (starting one if none
+    /// runs) and accepts connections. Must run inside a tokio runtime.
+    pub async fn start(self) -> Result<Node, NodeError> {
+        let name = NodeName::for_local(&self.name)?;
+        let cookie = match &self.cookie {
+            Some(cookie) => cookie.clone(),
+            None => read_cookie_file()?,
+        };
+        let listener = self.listen().await?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| NodeError::Listen {
+                min: self.port_min,
+                max: self.port_max,
+                source,
+            })?
+            .port();
+        let epmd_port = self.epmd_port.unwrap_or_else(epmd_client::port_from_env);
+        let embedded_epmd = if self.start_epmd {
+            let started = EpmdServer::builder()
+                .port(epmd_port)
+                .spawn_unless_running()
+                .await
+                .map_err(|source| NodeError::EmbeddedEpmd {
+                    port: epmd_port,
+                    source,
+                })?;
+            if started.is_some() {
+                tracing::info!(
+                    port = epmd_port,
+                    "no EPMD running; started the embedded one"
+                );
+            }
+            started
+        } else {
+            None
+        };
+        let registration = EpmdClient::new("localhost", epmd_port)
+            .register(NodeInfo::new(name.alive.clone(), port, NodeType::HIDDEN))
+            .await
+            .map_err(|source| NodeError::EpmdRegister {
+                name: name.alive.clone(),
+                port: epmd_port,
+                source,
+            })?;
+        let creation = registration.creation();
+        tracing::info!(node = %name.full, port, creation, "node started");
+        let shared = Arc::new(Shared::new(Parts {
+            name,
+            creation,
+            config: Config {
+                tick_time: self.tick_time,
+                setup_time: self.setup_time,
+                epmd_port,
+            },
+            cookies: Cookies::new(cookie, self.node_cookies),
+            limits: Limits {
+                messages: self.pending_limit,
+                bytes: self.pending_bytes,
+            },
+            registration,
+            embedded_epmd,
+        }));
+        shared
+            .tasks
+            .spawn(crate::accept::listen(Arc::clone(&shared), listener));
+        Ok(Node::from_shared(shared))
+    }
+
+    async fn listen(&self) -> Result<TcpListener, NodeError> {
+        let mut last = None;
+        for port in self.port_min..=self.port_max {
+            match TcpListener::bind((self.listen_address, port)).await {
+                Ok(listener) => return Ok(listener),
+                Err(err) => last = Some(err),
+            }
+        }
+        Err(NodeError::Listen {
+            min: self.port_min,
+            max: self.port_max,
+            source: last.unwrap_or_else(|| std::io::Error::other("empty port range")),
+        })
+    }
+}

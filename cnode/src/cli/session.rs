@@ -1,0 +1,264 @@
+//! The short-lived hidden node behind `cnode ping`, `call`, `eval` and
+//! `send`: the options they share, naming our node and the target, and
+//! setting up the one connection they use.
+//!
+//! The target is looked up in EPMD before our node starts, so that a node
+//! that does not run is reported as such rather than as a failed
+//! connection. Our node registers with the EPMD already running on this
+//! host (it never starts one: it would die with the command), listens on
+//! loopback only, and unregisters when the command ends.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use clap::Args;
+use cnode::Node;
+use epmd_client::{ClientError, EpmdClient};
+
+use super::node_error::NodeCliError;
+
+/// Options shared by the commands that reach a node.
+#[derive(Args, Debug)]
+pub(crate) struct NodeOptions {
+    /// Our node's short name, NAME or NAME@HOST [default: cnode-<pid>].
+    #[arg(long, value_name = "NAME", conflicts_with = "name")]
+    sname: Option<String>,
+    /// Our node's long name, NAME or NAME@HOST (HOST defaults to this
+    /// machine's full host name); bare target names then get it too.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// The magic cookie [default: the content of ~/.erlang.cookie].
+    #[arg(long)]
+    cookie: Option<String>,
+    /// Seconds the whole command may take (1 to 86400).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    timeout: u64,
+    /// EPMD port, on this host and the target's [default: ERL_EPMD_PORT or
+    /// 4369].
+    #[arg(long)]
+    epmd_port: Option<u16>,
+}
+
+/// Our node, connected to the target.
+pub(crate) struct Session {
+    /// Our node.
+    pub(crate) node: Node,
+    /// The target's full name, `alive@host`.
+    pub(crate) target: String,
+    /// `--timeout`.
+    pub(crate) timeout: Duration,
+}
+
+/// Runs `command` with a session to `target` on a fresh runtime, within
+/// `--timeout`, and shuts our node down afterwards whatever the outcome.
+pub(crate) fn run<T, F, Fut>(
+    options: &NodeOptions,
+    target: &str,
+    command: F,
+) -> Result<T, NodeCliError>
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = Result<T, NodeCliError>>,
+{
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(NodeCliError::Runtime)?;
+    let timeout = Duration::from_secs(options.timeout);
+    let target = options.target_name(target)?;
+    runtime.block_on(async {
+        let mut our_node = None;
+        let work = async {
+            let session = options.connect(&target, timeout, &mut our_node).await?;
+            command(session).await
+        };
+        let result = tokio::time::timeout(timeout, work)
+            .await
+            .unwrap_or_else(|_| {
+                Err(NodeCliError::Timeout {
+                    node: target.clone(),
+                    after: timeout,
+                })
+            });
+        if let Some(node) = our_node {
+            node.shutdown().await;
+        }
+        result
+    })
+}
+
+impl NodeOptions {
+    /// Whether names are long (`--name`), as `erl -name`.
+    fn long_names(&self) -> bool {
+        self.name.is_some()
+    }
+
+    /// The target as `alive@host`: a bare name gets this machine's host
+    /// name, short or long as our own name is.
+    fn target_name(&self, target: &str) -> Result<String, NodeCliError> {
+        let full = if target.contains('@') {
+            target.to_owned()
+        } else {
+            format!("{target}@{}", host_name(self.long_names()))
+        };
+        match split_name(&full) {
+            Some(_) => Ok(full),
+            None => Err(NodeCliError::BadNodeName {
+                name: target.to_owned(),
+            }),
+        }
+    }
+
+    /// Our own name: `--sname`, `--name` or `cnode-<pid>`, completed with
+    /// this machine's host name.
+    fn own_name(&self) -> Result<String, NodeCliError> {
+        let given = self.name.as_deref().or(self.sname.as_deref());
+        let alive = given.map_or_else(|| format!("cnode-{}", std::process::id()), str::to_owned);
+        let full = if alive.contains('@') {
+            alive
+        } else {
+            format!("{alive}@{}", host_name(self.long_names()))
+        };
+        match split_name(&full) {
+            Some(_) => Ok(full),
+            None => Err(NodeCliError::BadNodeName {
+                name: given.unwrap_or_default().to_owned(),
+            }),
+        }
+    }
+
+    /// Looks the target up, starts our node (kept in `slot` so that the
+    /// caller shuts it down even if this times out) and connects.
+    async fn connect(
+        &self,
+        target: &str,
+        timeout: Duration,
+        slot: &mut Option<Node>,
+    ) -> Result<Session, NodeCliError> {
+        let epmd_port = self.epmd_port.unwrap_or_else(epmd_client::port_from_env);
+        let Some((alive, host)) = split_name(target) else {
+            return Err(NodeCliError::BadNodeName {
+                name: target.to_owned(),
+            });
+        };
+        let epmd = EpmdClient::new(host, epmd_port).with_timeout(timeout);
+        if let Err(err) = epmd.lookup(alive).await {
+            let (alive, host) = (alive.to_owned(), host.to_owned());
+            return Err(match err {
+                ClientError::UnknownNode { .. } => NodeCliError::NotRegistered {
+                    alive,
+                    host,
+                    port: epmd_port,
+                },
+                ClientError::Unreachable { .. } => NodeCliError::NoEpmd {
+                    alive,
+                    host,
+                    port: epmd_port,
+                },
+                source => NodeCliError::Epmd {
+                    alive,
+                    host,
+                    source: Box::new(source),
+                },
+            });
+        }
+        let mut builder = Node::builder(self.own_name()?)
+            .epmd_port(epmd_port)
+            .start_epmd(false)
+            .listen_address(IpAddr::V4(Ipv4Addr::LOCALHOST))
+            .setup_time(timeout);
+        if let Some(cookie) = &self.cookie {
+            builder = builder.cookie(cookie);
+        }
+        let node = builder
+            .start()
+            .await
+            .map_err(|err| NodeCliError::Start(Box::new(err)))?;
+        let node = slot.insert(node).clone();
+        node.connect(target)
+            .await
+            .map_err(NodeCliError::from_connect)?;
+        Ok(Session {
+            node,
+            target: target.to_owned(),
+            timeout,
+        })
+    }
+}
+
+/// Writes `text` and a newline to stdout; a closed stdout is an error, not
+/// a panic.
+pub(crate) fn print_line(text: impl std::fmt::Display) -> Result<(), NodeCliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(NodeCliError::Output)
+}
+
+/// `(alive, host)` of `alive@host`, if both parts are well formed.
+fn split_name(name: &str) -> Option<(&str, &str)> {
+    let (alive, host) = name.split_once('@')?;
+    let alive_ok = !alive.is_empty()
+        && alive
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let host_ok = !host.is_empty() && !host.contains('@') && !host.contains(char::is_whitespace);
+    (alive_ok && host_ok && name.chars().count() <= 255).then_some((alive, host))
+}
+
+/// This machine's host name, up to the first dot unless `long` (as
+/// `erl -sname` and `erl -name` take it).
+fn host_name(long: bool) -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    let name = name.trim();
+    let name = if long {
+        name
+    } else {
+        name.split('.').next().unwrap_or_default()
+    };
+    if name.is_empty() {
+        "localhost".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Logs of the runtime (and the output of called functions, which our rpc
+/// processes receive as group leader) go to stderr when `RUST_LOG` asks
+/// for them.
+fn init_logging() {
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(filter)
+            .try_init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_name;
+
+    #[test]
+    fn node_names_split_only_when_well_formed() {
+        assert_eq!(split_name("erl@host"), Some(("erl", "host")));
+        assert_eq!(
+            split_name("a_b-1@h.example.com"),
+            Some(("a_b-1", "h.example.com"))
+        );
+        for bad in ["erl", "@host", "erl@", "a b@host", "a@b@c", "é@host"] {
+            assert_eq!(split_name(bad), None, "{bad:?}");
+        }
+    }
+}

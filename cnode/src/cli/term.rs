@@ -1,0 +1,195 @@
+//! `cnode term`: term_to_binary dumps to Erlang term syntax and back.
+//!
+//! `cnode term decode [FILE|-]` reads the bytes of `term_to_binary/1,2`
+//! (plain or compressed) and prints the term in Erlang syntax (on one line,
+//! or laid out as `~tp` does with `--pretty`), or as JSON with `--json`
+//! (mapping documented in [`json`]). `cnode term encode
+//! [FILE|-]` reads Erlang term syntax and writes the bytes, with the options
+//! of `term_to_binary/2`. Every failure is one line on stderr and exit
+//! status 1: decode errors name the byte offset and what was expected there,
+//! parse errors the line and column.
+
+mod json;
+
+use clap::{Args, Subcommand};
+use etf::{DecodeOptions, EncodeOptions};
+use std::fs;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// `cnode term` subcommands.
+#[derive(Subcommand, Debug)]
+pub(crate) enum TermCommand {
+    /// Print a term_to_binary dump in Erlang term syntax (or JSON).
+    Decode(DecodeArgs),
+    /// Write the term_to_binary bytes of a term given in Erlang syntax.
+    Encode(EncodeArgs),
+}
+
+/// Arguments of `cnode term decode`.
+#[derive(Args, Debug)]
+pub(crate) struct DecodeArgs {
+    /// The dump to read; `-` or nothing reads stdin.
+    input: Option<PathBuf>,
+    /// Print JSON instead: integers and floats as numbers (integers beyond
+    /// 64 bits as decimal strings), `true`/`false` as booleans, other atoms
+    /// and UTF-8 binaries as strings, tuples, lists and other binaries as
+    /// arrays, maps as objects when every key is an atom or a UTF-8 binary
+    /// (else arrays of [key, value] pairs), and pids, ports, references,
+    /// funs, bitstrings and improper lists as strings of their Erlang syntax.
+    #[arg(long)]
+    json: bool,
+    /// Lay the output out over several lines: Erlang syntax as `~tp` does,
+    /// breaking containers that do not fit in 80 columns; JSON indented.
+    #[arg(long)]
+    pretty: bool,
+}
+
+/// Arguments of `cnode term encode`.
+#[derive(Args, Debug)]
+pub(crate) struct EncodeArgs {
+    /// The Erlang term text to read; `-` or nothing reads stdin. A final `.`
+    /// is optional.
+    input: Option<PathBuf>,
+    /// Write the bytes to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Compress as `{compressed, LEVEL}` (0..=9; 6 when no level is given).
+    /// As in OTP, the compressed form is kept only when it is smaller.
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "6",
+        value_parser = clap::value_parser!(u32).range(0..=9)
+    )]
+    compressed: Option<u32>,
+    /// `{minor_version, N}`: 2 (the default, UTF-8 atoms), 1 (Latin-1 atoms
+    /// as ATOM_EXT, OTP 25's default) or 0 (also floats as text).
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u8).range(0..=2))]
+    minor_version: u8,
+    /// Write map entries sorted by key, as `deterministic`.
+    #[arg(long)]
+    deterministic: bool,
+}
+
+/// Why a `cnode term` command failed; each variant renders as one line.
+#[derive(Debug, thiserror::Error)]
+enum TermCliError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: io::Error },
+    #[error("{path}: not a valid term_to_binary dump: {source}")]
+    Decode {
+        path: String,
+        source: etf::DecodeError,
+    },
+    #[error("{path}: not UTF-8 text: {source}")]
+    NotText {
+        path: String,
+        source: std::string::FromUtf8Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: String,
+        source: etf::ParseError,
+    },
+    #[error("cannot encode the term: {0}")]
+    Encode(#[from] etf::EncodeError),
+    #[error("cannot render JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("refusing to write binary output to a terminal; use -o FILE or a pipe")]
+    BinaryToTerminal,
+}
+
+/// Runs a `cnode term` subcommand.
+pub(crate) fn run(cmd: TermCommand) -> Result<(), String> {
+    let result = match cmd {
+        TermCommand::Decode(args) => decode(&args),
+        TermCommand::Encode(args) => encode(&args),
+    };
+    result.map_err(|err| err.to_string())
+}
+
+fn decode(args: &DecodeArgs) -> Result<(), TermCliError> {
+    let (name, bytes) = read_input(args.input.as_deref())?;
+    let term = etf::Term::decode(&bytes, &DecodeOptions::default())
+        .map_err(|source| TermCliError::Decode { path: name, source })?;
+    let text = match (args.json, args.pretty) {
+        (true, false) => serde_json::to_string(&json::to_json(&term))?,
+        (true, true) => serde_json::to_string_pretty(&json::to_json(&term))?,
+        (false, false) => term.to_string(),
+        (false, true) => term.pretty().to_string(),
+    };
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "{text}")
+        .and_then(|()| stdout.flush())
+        .map_err(|source| TermCliError::Write {
+            path: "stdout".into(),
+            source,
+        })
+}
+
+fn encode(args: &EncodeArgs) -> Result<(), TermCliError> {
+    let (name, bytes) = read_input(args.input.as_deref())?;
+    let text = String::from_utf8(bytes).map_err(|source| TermCliError::NotText {
+        path: name.clone(),
+        source,
+    })?;
+    let term =
+        etf::parse_term(&text).map_err(|source| TermCliError::Parse { path: name, source })?;
+    let options = EncodeOptions::new()
+        .minor_version(args.minor_version)
+        .compression(args.compressed)
+        .deterministic(args.deterministic);
+    let etf = term.encode(&options)?;
+    match &args.output {
+        Some(path) => fs::write(path, &etf).map_err(|source| TermCliError::Write {
+            path: path.display().to_string(),
+            source,
+        }),
+        None => {
+            let mut stdout = io::stdout().lock();
+            if stdout.is_terminal() {
+                return Err(TermCliError::BinaryToTerminal);
+            }
+            stdout
+                .write_all(&etf)
+                .and_then(|()| stdout.flush())
+                .map_err(|source| TermCliError::Write {
+                    path: "stdout".into(),
+                    source,
+                })
+        }
+    }
+}
+
+/// Reads the whole input: the named file, or stdin for `None` and `-`.
+/// Returns the name to use in messages with the bytes.
+fn read_input(path: Option<&Path>) -> Result<(String, Vec<u8>), TermCliError> {
+    match path {
+        None => read_stdin(),
+        Some(path) if path == Path::new("-") => read_stdin(),
+        Some(path) => {
+            let name = path.display().to_string();
+            fs::read(path)
+                .map(|bytes| (name.clone(), bytes))
+                .map_err(|source| TermCliError::Read { path: name, source })
+        }
+    }
+}
+
+fn read_stdin() -> Result<(String, Vec<u8>), TermCliError> {
+    let mut bytes = Vec::new();
+    io::stdin()
+        .lock()
+        .read_to_end(&mut bytes)
+        .map_err(|source| TermCliError::Read {
+            path: "stdin".into(),
+            source,
+        })?;
+    Ok(("stdin".into(), bytes))
+}

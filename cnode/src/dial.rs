@@ -1,0 +1,141 @@
+//! Connecting to a node: EPMD lookup, TCP connect, the initiator's
+//! handshake, then the connection task.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use dist_proto::{Established, HandshakeConfig, HandshakeError, HandshakeEvent, Initiator};
+use epmd_client::{ClientError, EpmdClient};
+use etf::Atom;
+use tokio::net::TcpStream;
+
+use crate::error::ConnectError;
+use crate::handshake::next_event;
+use crate::name::NodeName;
+use crate::node::Shared;
+
+/// Starts attempt `id` to connect to `node` on a task of its own.
+pub(crate) fn start(shared: &Arc<Shared>, node: Atom, id: u64) {
+    let task = shared
+        .tasks
+        .spawn(run(Arc::clone(shared), node.clone(), id));
+    shared.peers().set_dialer(&node, id, task.abort_handle());
+}
+
+async fn run(shared: Arc<Shared>, node: Atom, id: u64) {
+    let mut shutdown = shared.shutdown_signal();
+    let setup = tokio::select! {
+        result = setup(&shared, &node) => result,
+        _ = crate::tasks::until_shutdown(&mut shutdown) => Err(Failure::Error(ConnectError::Shutdown)),
+    };
+    match setup {
+        Ok((stream, established)) => {
+            crate::driver::run(shared, node, id, stream, established).await;
+        }
+        Err(Failure::Lost) => {
+            tracing::debug!(%node, "our connect lost a simultaneous connect; waiting for the peer's");
+            if !shared.peers().dial_lost(&node, id) {
+                return;
+            }
+            // If the peer's own attempt never comes, fail the waiters.
+            let after = shared.config.setup_time;
+            tokio::select! {
+                _ = tokio::time::sleep(after) => {}
+                _ = crate::tasks::until_shutdown(&mut shutdown) => return,
+            }
+            let err = ConnectError::Timeout {
+                node: node.as_str().to_owned(),
+                after,
+            };
+            let failed = shared.peers().setup_failed(&node, None, &err);
+            if failed {
+                shared.unreachable(&node);
+            }
+        }
+        Err(Failure::Error(err)) => {
+            tracing::info!(%node, %err, "connection setup failed");
+            let failed = shared.peers().setup_failed(&node, Some(id), &err);
+            if failed {
+                shared.unreachable(&node);
+            }
+        }
+    }
+}
+
+enum Failure {
+    /// The peer answered `nok`: its own attempt to us wins.
+    Lost,
+    Error(ConnectError),
+}
+
+async fn setup(shared: &Shared, node: &Atom) -> Result<(TcpStream, Established), Failure> {
+    let name = node.as_str();
+    let unreachable = |reason: String| {
+        Failure::Error(ConnectError::Unreachable {
+            node: name.to_owned(),
+            reason,
+        })
+    };
+    let parsed = NodeName::parse(name).ok_or_else(|| {
+        Failure::Error(ConnectError::BadName {
+            node: name.to_owned(),
+        })
+    })?;
+    let epmd = EpmdClient::new(parsed.host.clone(), shared.config.epmd_port);
+    let info = epmd.lookup(&parsed.alive).await.map_err(|err| {
+        let (node, epmd) = (name.to_owned(), format!("{}:{}", epmd.host(), epmd.port()));
+        Failure::Error(match err {
+            ClientError::UnknownNode { .. } => ConnectError::NotRegistered { node, epmd },
+            ClientError::Unreachable { source, .. } => ConnectError::EpmdUnreachable {
+                node,
+                epmd,
+                reason: source.to_string(),
+            },
+            other => ConnectError::Unreachable {
+                node,
+                reason: format!("EPMD lookup: {other}"),
+            },
+        })
+    })?;
+    let after = shared.config.setup_time;
+    let stream = tokio::time::timeout(after, TcpStream::connect((parsed.host.as_str(), info.port)))
+        .await
+        .map_err(|_| {
+            Failure::Error(ConnectError::Timeout {
+                node: name.to_owned(),
+                after,
+            })
+        })?
+        .map_err(|e| unreachable(format!("connect to port {}: {e}", info.port)))?;
+    let _ = stream.set_nodelay(true);
+    let config = HandshakeConfig {
+        setup_time: after,
+        ..HandshakeConfig::new(shared.name.full.clone(), shared.creation)
+    };
+    let cookie = shared.cookies.for_node(name);
+    let initiator = Initiator::new(config, name, cookie, rand::random(), Instant::now());
+    handshake(stream, initiator).await.map_err(|err| match err {
+        HandshakeError::Nok { .. } => Failure::Lost,
+        err => Failure::Error(ConnectError::from_handshake(name, err, after)),
+    })
+}
+
+async fn handshake(
+    mut stream: TcpStream,
+    mut initiator: Initiator,
+) -> Result<(TcpStream, Established), HandshakeError> {
+    loop {
+        match next_event(&mut stream, &mut initiator).await? {
+            HandshakeEvent::Established(done) => return Ok((stream, done)),
+            // The peer has a connection to our name that we do not know of
+            // (we are a new incarnation): replace it.
+            HandshakeEvent::AliveQuery => initiator.answer_alive(true, Instant::now())?,
+            HandshakeEvent::ConnectRequest(_) => {
+                return Err(HandshakeError::OutOfOrder {
+                    call: "connect request",
+                    step: dist_proto::handshake::Step::Status,
+                })
+            }
+        }
+    }
+}

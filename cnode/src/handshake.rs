@@ -1,0 +1,96 @@
+//! The socket side of a handshake: moves bytes between a TCP stream and an
+//! [`Initiator`] or [`Acceptor`] until the state machine has something to
+//! report.
+
+use std::time::Instant;
+
+use dist_proto::{Acceptor, HandshakeError, HandshakeEvent, Initiator};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// What both handshake roles offer the driver.
+pub(crate) trait Role {
+    fn handle_input(&mut self, bytes: &[u8], now: Instant) -> Result<(), HandshakeError>;
+    fn handle_timeout(&mut self, now: Instant) -> Result<(), HandshakeError>;
+    fn handle_peer_closed(&mut self) -> HandshakeError;
+    fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize;
+    fn poll_event(&mut self) -> Option<HandshakeEvent>;
+    fn poll_timeout(&self) -> Option<Instant>;
+}
+
+macro_rules! role {
+    ($t:ty) => {
+        impl Role for $t {
+            fn handle_input(&mut self, bytes: &[u8], now: Instant) -> Result<(), HandshakeError> {
+                <$t>::handle_input(self, bytes, now)
+            }
+            fn handle_timeout(&mut self, now: Instant) -> Result<(), HandshakeError> {
+                <$t>::handle_timeout(self, now)
+            }
+            fn handle_peer_closed(&mut self) -> HandshakeError {
+                <$t>::handle_peer_closed(self)
+            }
+            fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
+                <$t>::poll_transmit(self, out)
+            }
+            fn poll_event(&mut self) -> Option<HandshakeEvent> {
+                <$t>::poll_event(self)
+            }
+            fn poll_timeout(&self) -> Option<Instant> {
+                <$t>::poll_timeout(self)
+            }
+        }
+    };
+}
+
+role!(Initiator);
+role!(Acceptor);
+
+/// Handshake messages are small; a read never needs more.
+const READ_SIZE: usize = 4096;
+
+/// Runs the handshake until its next event. On failure, what the state
+/// machine queued (a refusing status) is still sent.
+pub(crate) async fn next_event<R: Role>(
+    stream: &mut TcpStream,
+    role: &mut R,
+) -> Result<HandshakeEvent, HandshakeError> {
+    let mut buf = [0u8; READ_SIZE];
+    loop {
+        flush(stream, role).await?;
+        if let Some(event) = role.poll_event() {
+            return Ok(event);
+        }
+        let Some(deadline) = role.poll_timeout() else {
+            // Neither an event nor a timer: the machine has ended; asking it
+            // again yields its error.
+            return Err(role
+                .handle_timeout(Instant::now())
+                .err()
+                .unwrap_or(HandshakeError::Finished));
+        };
+        let read = tokio::time::timeout_at(deadline.into(), stream.read(&mut buf)).await;
+        let result = match read {
+            Err(_elapsed) => role.handle_timeout(Instant::now()),
+            Ok(Ok(0)) | Ok(Err(_)) => Err(role.handle_peer_closed()),
+            Ok(Ok(n)) => role.handle_input(&buf[..n], Instant::now()),
+        };
+        if let Err(err) = result {
+            let _ = flush(stream, role).await;
+            return Err(err);
+        }
+    }
+}
+
+/// Sends what the state machine queued.
+pub(crate) async fn flush<R: Role>(
+    stream: &mut TcpStream,
+    role: &mut R,
+) -> Result<(), HandshakeError> {
+    let mut out = Vec::new();
+    role.poll_transmit(&mut out);
+    if !out.is_empty() && stream.write_all(&out).await.is_err() {
+        return Err(role.handle_peer_closed());
+    }
+    Ok(())
+}

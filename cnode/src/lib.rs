@@ -1,0 +1,123 @@
+//! A Rust node for Erlang distribution, on tokio.
+//!
+//! A [`Node`] joins a cluster as a hidden node: it registers with EPMD
+//! (starting an in-process one when none runs), accepts connections and
+//! connects on first send, and hosts [`Process`]es: mailboxes with pids that
+//! send and receive terms. It answers `net_adm:ping`, pings, and calls
+//! Erlang functions through `rex` ([`Rpc`]).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use cnode::Node;
+//! use etf::Term;
+//! use std::time::Duration;
+//!
+//! let node = Node::builder("rust@localhost").cookie("secret").start().await?;
+//! let mut process = node.spawn_process()?;
+//! process.register("rusty")?;
+//! node.ping("erl@localhost").await?;
+//! process.send(("shell", "erl@localhost"), Term::atom("hello"))?;
+//! let reply = process.recv_timeout(Duration::from_secs(5)).await?;
+//! let sorted = node
+//!     .rpc()
+//!     .call("erl@localhost", "lists", "sort", vec![Term::list(vec![3.into(), 1.into()])], Duration::from_secs(5))
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! What works:
+//! - Names `alive@host` (short, long or IP host; a bare `alive` gets this
+//!   machine's short host name), cookies from the builder,
+//!   `~/.erlang.cookie` or per node ([`Node::set_cookie`]); a listen port or
+//!   range; `net_ticktime`; registration with EPMD (an in-process EPMD is
+//!   started when none answers).
+//! - Connections both ways, set up on first send or by [`Node::connect`];
+//!   simultaneous connects resolved as OTP's `net_kernel` does (the greater
+//!   node name keeps its attempt); a node replacing its old connection after
+//!   `alive`. Messages sent while a connection is being set up wait in a
+//!   queue bounded by count and size ([`NodeBuilder::pending_limit`],
+//!   [`NodeBuilder::pending_bytes`]); if the setup
+//!   fails they are dropped and [`Node::connect`] says why.
+//! - One task per connection owns its socket and drives
+//!   [`dist_proto::Connection`]: ticks, the tick timeout, batched writes.
+//!   Its reader never waits on a process: mailboxes are unbounded. Output
+//!   to a peer that does not read piles up in the connection's command
+//!   queue (as the BEAM's distribution buffer does, without `busy_dist_port`
+//!   suspension).
+//! - Processes: pids with the EPMD creation, registered names, send to a
+//!   pid or `(name, node)`, receive with or without timeout, selective
+//!   receive that keeps the other messages in order. Messages to dead pids
+//!   or unknown names are dropped.
+//! - `net_kernel`'s `is_auth` answered, echoing the `[alias | Ref]` tag;
+//!   [`Node::ping`].
+//! - rpc through `rex` ([`Rpc`]): call with timeout, async call, cast,
+//!   multicall, eval everywhere; `{badrpc, Reason}` is [`RpcError::BadRpc`].
+//! - [`Node::disconnect`], [`Node::nodes`], [`Node::events`] (nodeup and
+//!   nodedown with a [`DownReason`]), [`Node::shutdown`].
+//!
+//! - Signals as between Erlang processes, local and remote (OTP 26+
+//!   protocol): [`Process::link`], [`Process::unlink`] (`UNLINK_ID`),
+//!   [`Process::trap_exit`], [`Process::exit`] (`EXIT2`),
+//!   [`Process::exit_with`]; a process killed by an exit signal ends at
+//!   once, its links and monitors fire ([`RecvError::Killed`]).
+//!   [`Process::monitor`] by pid or name and [`Process::demonitor`];
+//!   monitors on our processes by pid or registered name; `'DOWN'` with
+//!   `noproc` for a dead or unknown target. A lost connection fires every
+//!   link and monitor across it with `noconnection` in one pass over those
+//!   only. [`Process::monitor_node`]. Aliases ([`Process::alias`],
+//!   [`Dest::Alias`], `ALIAS_SEND`).
+//! - Rust functions served to Erlang ([`Node::register_function`],
+//!   [`Node::register_async_function`]): `erpc:call`, `rpc:call`,
+//!   `spawn/4` on this node, and `rex`'s `{call, M, F, A, GL}`; results,
+//!   [`Exception`]s and `undef` as a BEAM node gives them.
+//! - gen_server-style processes ([`Process::next_request`], [`Call::reply`]
+//!   with `[alias | Ref]` tags) and calls ([`Process::gen_call`],
+//!   [`Process::gen_cast`]); [`Process::spawn_remote`] (`spawn_request`
+//!   with link and monitor); `global` names through rpc
+//!   ([`Node::global_register`], [`Node::global_whereis`],
+//!   [`Node::global_send`]).
+//!
+//! Not yet: visible (non-hidden) mode, dynamic node names, `sys` messages
+//! for gen_server-style processes, group leaders (a spawn's group leader
+//! is ignored).
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+mod accept;
+mod builder;
+mod cookie;
+mod dial;
+mod dispatch;
+mod driver;
+mod error;
+mod events;
+mod gen_server;
+mod global;
+mod handshake;
+mod link;
+mod monitor;
+mod name;
+mod node;
+mod node_watch;
+mod peers;
+mod process;
+mod remote_spawn;
+mod rpc;
+mod serve;
+mod signal;
+mod size;
+mod table;
+mod tasks;
+
+pub use builder::{NodeBuilder, DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT};
+pub use error::{
+    ConnectError, NodeError, RecvError, RegisterError, RpcError, SendError, SpawnError,
+};
+pub use events::{DownReason, NodeEvent, NodeEvents};
+pub use gen_server::{Call, CallError, Request};
+pub use global::GlobalError;
+pub use node::Node;
+pub use process::{Dest, Message, Process};
+pub use remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
+pub use rpc::{Multicall, Rpc, RpcHandle};
+pub use serve::{Exception, FunctionFuture, FunctionResult};

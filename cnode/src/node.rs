@@ -1,0 +1,517 @@
+//! The node: its name, processes, connections and events.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use dist_proto::{ControlMessage, Cookie};
+use epmd_client::{Registration, ServerHandle};
+use etf::{Atom, Pid, Reference, Term};
+use tokio::sync::{broadcast, watch};
+
+use crate::builder::NodeBuilder;
+use crate::cookie::Cookies;
+use crate::error::{ConnectError, NodeError, SendError, SpawnError};
+use crate::events::{NodeEvent, NodeEvents};
+use crate::name::NodeName;
+use crate::peers::{Limits, Peers, Route, Wait};
+use crate::process::{Dest, Message, Process};
+use crate::rpc::Rpc;
+use crate::serve::{async_handler, sync_handler, FunctionResult, Functions};
+use crate::signal::Outbox;
+use crate::table::{ProcessTable, Signal};
+use crate::tasks::Tasks;
+
+/// Settings fixed at start.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) tick_time: Duration,
+    pub(crate) setup_time: Duration,
+    pub(crate) epmd_port: u16,
+}
+
+/// What the node's handles, processes and tasks share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) name: NodeName,
+    pub(crate) atom: Atom,
+    pub(crate) creation: u32,
+    pub(crate) config: Config,
+    pub(crate) cookies: Cookies,
+    table: Mutex<ProcessTable>,
+    peers: Mutex<Peers>,
+    events: broadcast::Sender<NodeEvent>,
+    shutdown: watch::Sender<bool>,
+    refs: AtomicU64,
+    pub(crate) tasks: Tasks,
+    registration: Mutex<Option<Registration>>,
+    embedded_epmd: Mutex<Option<ServerHandle>>,
+    /// The Rust functions served to Erlang callers.
+    pub(crate) functions: Functions,
+}
+
+/// Locks a mutex, ignoring poisoning: no code holding these locks panics
+/// half-way through an update.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What [`Shared::new`] needs.
+pub(crate) struct Parts {
+    pub(crate) name: NodeName,
+    pub(crate) creation: u32,
+    pub(crate) config: Config,
+    pub(crate) cookies: Cookies,
+    pub(crate) limits: Limits,
+    pub(crate) registration: Registration,
+    pub(crate) embedded_epmd: Option<ServerHandle>,
+}
+
+impl Shared {
+    pub(crate) fn new(parts: Parts) -> Shared {
+        let atom = Atom::new(&parts.name.full);
+        Shared {
+            table: Mutex::new(ProcessTable::new(atom.clone(), parts.creation)),
+            peers: Mutex::new(Peers::new(parts.name.full.clone(), parts.limits)),
+            events: broadcast::channel(1024).0,
+            shutdown: watch::channel(false).0,
+            refs: AtomicU64::new(1),
+            tasks: Tasks::default(),
+            registration: Mutex::new(Some(parts.registration)),
+            embedded_epmd: Mutex::new(parts.embedded_epmd),
+            functions: Functions::default(),
+            name: parts.name,
+            atom,
+            creation: parts.creation,
+            config: parts.config,
+            cookies: parts.cookies,
+        }
+    }
+
+    pub(crate) fn table(&self) -> MutexGuard<'_, ProcessTable> {
+        lock(&self.table)
+    }
+
+    pub(crate) fn peers(&self) -> MutexGuard<'_, Peers> {
+        lock(&self.peers)
+    }
+
+    /// A receiver that sees `true` once the node shuts down.
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    pub(crate) fn publish(self: &Arc<Self>, event: NodeEvent) {
+        tracing::info!(node = %self.atom.as_str(), ?event, "node event");
+        if let NodeEvent::NodeDown { node, .. } = &event {
+            let mut out = Outbox::new();
+            self.table().node_down(node, &mut out);
+            // The caller may hold the connection table: send from a task.
+            if !out.is_empty() {
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    let shared = Arc::clone(self);
+                    runtime.spawn(async move { shared.flush(out) });
+                }
+            }
+        }
+        // No subscriber is fine.
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.events.subscribe()
+    }
+
+    /// A new reference of this node (`make_ref()`).
+    pub(crate) fn make_ref(&self) -> Reference {
+        let n = self.refs.fetch_add(1, Ordering::Relaxed);
+        Reference {
+            node: self.atom.clone(),
+            creation: self.creation,
+            // OTP keeps 18 bits in the first word.
+            ids: vec![(n & 0x3_ffff) as u32, (n >> 18) as u32, (n >> 50) as u32],
+        }
+    }
+
+    pub(crate) fn spawn_process(self: &Arc<Self>) -> Result<Process, SpawnError> {
+        let (pid, mailbox, death) = self.table().spawn()?;
+        Ok(Process::new(pid, mailbox, death, Arc::clone(self)))
+    }
+
+    /// Runs a signal operation on the process table, then sends what it
+    /// produced for other nodes (after the lock is released).
+    pub(crate) fn signal<R>(
+        self: &Arc<Self>,
+        operation: impl FnOnce(&mut ProcessTable, &mut Outbox) -> R,
+    ) -> R {
+        let mut out = Outbox::new();
+        let result = operation(&mut self.table(), &mut out);
+        self.flush(out);
+        result
+    }
+
+    /// A connection to `node` could not be set up: links and monitors of
+    /// its processes fire with `noconnection` and `monitor_node`
+    /// subscribers get `{nodedown, Node}`, as when a connection is lost.
+    pub(crate) fn unreachable(self: &Arc<Self>, node: &Atom) {
+        let mut out = Outbox::new();
+        self.table().node_down(node, &mut out);
+        self.flush(out);
+    }
+
+    /// Sends control messages to other nodes; failures (a node that cannot
+    /// be reached) are logged: signals to a lost node are lost with it.
+    pub(crate) fn flush(self: &Arc<Self>, out: Outbox) {
+        for (node, control, payload) in out {
+            if let Err(err) = self.send_remote(&node, control, payload) {
+                tracing::debug!(%node, %err, "cannot send a signal");
+            }
+        }
+    }
+
+    pub(crate) fn is_local(&self, node: &Atom) -> bool {
+        *node == self.atom
+    }
+
+    /// `from ! payload` to a pid or `{name, node}`.
+    pub(crate) fn send(
+        self: &Arc<Self>,
+        from: &Pid,
+        to: Dest,
+        payload: Term,
+    ) -> Result<(), SendError> {
+        let message = |payload| {
+            Signal::Message(Message {
+                from: Some(from.clone()),
+                payload,
+            })
+        };
+        match to {
+            Dest::Pid(pid) if self.is_local(&pid.node) => {
+                self.table().deliver(&pid, message(payload));
+                Ok(())
+            }
+            Dest::Name { name, node } if self.is_local(&node) => {
+                self.table().deliver_named(name.as_str(), message(payload));
+                Ok(())
+            }
+            Dest::Alias(alias) if self.is_local(&alias.node) => {
+                self.table().deliver_alias(&alias, message(payload));
+                Ok(())
+            }
+            Dest::Alias(alias) => {
+                let node = alias.node.clone();
+                let control = ControlMessage::AliasSend {
+                    from: from.clone(),
+                    alias,
+                    token: None,
+                };
+                self.send_remote(&node, control, Some(payload))
+            }
+            Dest::Pid(pid) => {
+                let node = pid.node.clone();
+                let control = ControlMessage::SendSender {
+                    from: from.clone(),
+                    to: pid,
+                    token: None,
+                };
+                self.send_remote(&node, control, Some(payload))
+            }
+            Dest::Name { name, node } => {
+                let control = ControlMessage::RegSend {
+                    from: from.clone(),
+                    to: name,
+                    token: None,
+                };
+                self.send_remote(&node, control, Some(payload))
+            }
+        }
+    }
+
+    /// Sends a control message to `node`, connecting first if needed.
+    pub(crate) fn send_remote(
+        self: &Arc<Self>,
+        node: &Atom,
+        control: ControlMessage,
+        payload: Option<Term>,
+    ) -> Result<(), SendError> {
+        let route = self.peers().route(node, control, payload)?;
+        if let Route::Dial(id) = route {
+            // Checked only for a new connection, not for every message.
+            if NodeName::parse(node.as_str()).is_none() {
+                let name = node.as_str().to_owned();
+                let err = ConnectError::BadName { node: name.clone() };
+                self.peers().setup_failed(node, Some(id), &err);
+                return Err(SendError::BadNode { node: name });
+            }
+            crate::dial::start(self, node.clone(), id);
+        }
+        Ok(())
+    }
+
+    /// Waits until a connection to `node` is up, setting one up if needed.
+    pub(crate) async fn connect(self: &Arc<Self>, node: &str) -> Result<(), ConnectError> {
+        if NodeName::parse(node).is_none() {
+            return Err(ConnectError::BadName {
+                node: node.to_owned(),
+            });
+        }
+        let atom = Atom::new(node);
+        if self.is_local(&atom) {
+            return Ok(());
+        }
+        let wait = self.peers().wait(&atom)?;
+        let rx = match wait {
+            Wait::Up => return Ok(()),
+            Wait::Pending(rx) => rx,
+            Wait::Dial(id, rx) => {
+                crate::dial::start(self, atom, id);
+                rx
+            }
+        };
+        rx.await.unwrap_or(Err(ConnectError::Shutdown))
+    }
+
+    /// Stops everything; idempotent.
+    pub(crate) fn begin_shutdown(self: &Arc<Self>) {
+        if self.shutdown.send_replace(true) {
+            return;
+        }
+        tracing::info!(node = %self.atom.as_str(), "shutting down");
+        let events = self.peers().close();
+        for event in events {
+            self.publish(event);
+        }
+        self.table().close();
+        lock(&self.registration).take();
+    }
+
+    pub(crate) fn take_embedded_epmd(&self) -> Option<ServerHandle> {
+        lock(&self.embedded_epmd).take()
+    }
+}
+
+/// Shuts the node down when the last [`Node`] handle goes.
+#[derive(Debug)]
+struct Owner(Arc<Shared>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.0.begin_shutdown();
+        if let Some(epmd) = self.0.take_embedded_epmd() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(epmd.shutdown());
+            }
+        }
+    }
+}
+
+/// A running node. Cheap to clone; the node shuts down when the last clone
+/// is dropped or on [`Node::shutdown`].
+#[derive(Clone)]
+pub struct Node {
+    shared: Arc<Shared>,
+    _owner: Arc<Owner>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("name", &self.shared.name.full)
+            .field("creation", &self.shared.creation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Node {
+    /// A builder for a node named `name` (`alive@host`, or `alive` for this
+    /// machine's short host name).
+    pub fn builder(name: impl Into<String>) -> NodeBuilder {
+        NodeBuilder::new(name.into())
+    }
+
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Node {
+        Node {
+            _owner: Arc::new(Owner(Arc::clone(&shared))),
+            shared,
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// The node's name, `alive@host` (`node()`).
+    pub fn name(&self) -> &str {
+        &self.shared.name.full
+    }
+
+    /// The creation EPMD gave this incarnation; every pid carries it.
+    pub fn creation(&self) -> u32 {
+        self.shared.creation
+    }
+
+    /// The net tick time in force.
+    pub fn net_ticktime(&self) -> Duration {
+        self.shared.config.tick_time
+    }
+
+    /// A new process (mailbox and pid).
+    pub fn spawn_process(&self) -> Result<Process, SpawnError> {
+        self.shared.spawn_process()
+    }
+
+    /// Registers `process` as `name` (`register/2`).
+    pub fn register(&self, name: &str, process: &Process) -> Result<(), crate::RegisterError> {
+        process.register(name)
+    }
+
+    /// Removes a registered name; `false` if nobody had it.
+    pub fn unregister(&self, name: &str) -> bool {
+        self.shared.table().unregister(name)
+    }
+
+    /// The pid registered as `name` on this node (`whereis/1`).
+    pub fn whereis(&self, name: &str) -> Option<Pid> {
+        self.shared.table().whereis(name)
+    }
+
+    /// A new unique reference (`make_ref()`).
+    pub fn make_ref(&self) -> Reference {
+        self.shared.make_ref()
+    }
+
+    /// Sends `payload` to a pid or `(name, node)` without a sender process.
+    /// The sender is then the node's pid number 0, which has no mailbox:
+    /// answers to it are dropped.
+    pub fn send(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
+        let anonymous = Pid {
+            node: self.shared.atom.clone(),
+            id: 0,
+            serial: 0,
+            creation: self.shared.creation,
+        };
+        self.shared.send(&anonymous, to.into(), payload)
+    }
+
+    /// Sets up a connection to `node` unless one is up, and waits for it:
+    /// the place to learn why a node cannot be reached (e.g.
+    /// [`ConnectError::CookieRejected`]).
+    pub async fn connect(&self, node: &str) -> Result<(), ConnectError> {
+        self.shared.connect(node).await
+    }
+
+    /// `net_adm:ping/1`: connects and asks the peer's `net_kernel`
+    /// `is_auth`. `Ok` is `pong`.
+    pub async fn ping(&self, node: &str) -> Result<(), NodeError> {
+        if node == self.name() {
+            return Ok(());
+        }
+        self.connect(node).await?;
+        let mut process = self.spawn_process()?;
+        let tag = Term::Reference(self.make_ref());
+        let request = Term::tuple(vec![
+            Term::atom("$gen_call"),
+            Term::tuple(vec![Term::Pid(process.pid().clone()), tag.clone()]),
+            Term::tuple(vec![Term::atom("is_auth"), Term::atom(self.name())]),
+        ]);
+        process.send(("net_kernel", node), request)?;
+        let after = self.shared.config.setup_time;
+        let is_reply = |m: &Message| {
+            m.payload
+                .as_tuple()
+                .is_some_and(|t| t.len() == 2 && t[0] == tag)
+        };
+        match process.recv_matching_timeout(after, is_reply).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err(NodeError::PingTimeout {
+                node: node.to_owned(),
+                after,
+            }),
+        }
+    }
+
+    /// Serves `module:function/N` to Erlang callers (`erpc:call`,
+    /// `rpc:call`, `spawn/4` on this node), for any arity: the function
+    /// gets the argument list and answers a value or an [`Exception`]
+    /// (`Exception::badarg()` for arguments it does not take). It runs on
+    /// tokio's blocking pool. A function not registered raises `undef` in
+    /// the caller, as an Erlang node does. Registering a name again
+    /// replaces the function.
+    ///
+    /// [`Exception`]: crate::Exception
+    pub fn register_function<F>(&self, module: &str, function: &str, f: F)
+    where
+        F: Fn(Vec<Term>) -> FunctionResult + Send + Sync + 'static,
+    {
+        self.shared
+            .functions
+            .insert(module, function, sync_handler(f));
+    }
+
+    /// [`Node::register_function`] for an async function, which runs as a
+    /// task of its own. If the caller gives up (an erpc timeout kills the
+    /// call's process), the future is dropped.
+    pub fn register_async_function<F, Fut>(&self, module: &str, function: &str, f: F)
+    where
+        F: Fn(Vec<Term>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = FunctionResult> + Send + 'static,
+    {
+        self.shared
+            .functions
+            .insert(module, function, async_handler(f));
+    }
+
+    /// Stops serving `module:function`; `false` if it was not served.
+    pub fn unregister_function(&self, module: &str, function: &str) -> bool {
+        self.shared.functions.remove(module, function)
+    }
+
+    /// The rpc client: calls, casts and multicalls through `rex`.
+    pub fn rpc(&self) -> Rpc {
+        Rpc::new(self.clone())
+    }
+
+    /// The nodes with a connection up (`nodes(connected)`), sorted.
+    pub fn nodes(&self) -> Vec<String> {
+        self.shared
+            .peers()
+            .up_nodes()
+            .into_iter()
+            .map(|n| n.as_str().to_owned())
+            .collect()
+    }
+
+    /// A subscription to nodeup/nodedown events from now on.
+    pub fn events(&self) -> NodeEvents {
+        NodeEvents::new(self.shared.subscribe())
+    }
+
+    /// Closes the connection to `node`, or cancels its setup
+    /// (`erlang:disconnect_node/1`); `false` if there was none. The node is
+    /// gone from [`Node::nodes`] when this returns, and the next send or
+    /// connect sets up a new connection.
+    pub fn disconnect(&self, node: &str) -> bool {
+        let (found, event) = self.shared.peers().disconnect(&Atom::new(node));
+        if let Some(event) = event {
+            self.shared.publish(event);
+        }
+        found
+    }
+
+    /// Sets the cookie for connections to `node` (`erlang:set_cookie/2`).
+    pub fn set_cookie(&self, node: &str, cookie: &str) {
+        self.shared.cookies.set(node, Cookie::new(cookie));
+    }
+
+    /// Shuts the node down: closes every connection, unregisters from
+    /// EPMD, ends every mailbox, and waits (up to 5 s) for the connection
+    /// tasks to end. Other handles see a node that refuses everything.
+    pub async fn shutdown(&self) {
+        self.shared.begin_shutdown();
+        self.shared.tasks.wait_idle(Duration::from_secs(5)).await;
+        if let Some(epmd) = self.shared.take_embedded_epmd() {
+            epmd.shutdown().await;
+        }
+    }
+}

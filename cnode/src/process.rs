@@ -1,0 +1,346 @@
+//! Processes: a pid and a mailbox, with plain and selective receive, and
+//! the signals of a process: links, monitors, exits, aliases.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use dist_proto::{ControlMessage, PidOrName};
+use etf::{Atom, Pid, Reference, Term};
+use tokio::sync::mpsc;
+
+use crate::error::{RecvError, RegisterError, SendError};
+use crate::node::Shared;
+use crate::signal::Via;
+use crate::table::Signal;
+
+/// A message as it reached a mailbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The sender, where known: local sends and remote `SEND_SENDER` and
+    /// `REG_SEND` carry it; a plain remote `SEND` does not.
+    pub from: Option<Pid>,
+    /// The message term.
+    pub payload: Term,
+}
+
+/// Where a message goes: a pid (local or remote) or a name registered on a
+/// node (`{Name, Node} ! Msg`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dest {
+    /// A process by pid.
+    Pid(Pid),
+    /// A registered name on a node (which may be this node).
+    Name {
+        /// The registered name.
+        name: Atom,
+        /// The node.
+        node: Atom,
+    },
+    /// A process alias (OTP 24+): a reference made by `alias()`, on the
+    /// reference's node. Messages to an inactive alias are dropped.
+    Alias(Reference),
+}
+
+impl From<Pid> for Dest {
+    fn from(pid: Pid) -> Dest {
+        Dest::Pid(pid)
+    }
+}
+
+impl From<&Pid> for Dest {
+    fn from(pid: &Pid) -> Dest {
+        Dest::Pid(pid.clone())
+    }
+}
+
+impl From<(&str, &str)> for Dest {
+    /// `(name, node)`.
+    fn from((name, node): (&str, &str)) -> Dest {
+        Dest::Name {
+            name: Atom::new(name),
+            node: Atom::new(node),
+        }
+    }
+}
+
+impl From<(Atom, Atom)> for Dest {
+    /// `(name, node)`.
+    fn from((name, node): (Atom, Atom)) -> Dest {
+        Dest::Name { name, node }
+    }
+}
+
+/// A process of this node: a pid and its mailbox.
+///
+/// Messages from one sender arrive in the order sent. The receive methods
+/// take `&mut self`: one task owns a mailbox, as one Erlang process does.
+///
+/// It links, monitors and traps exits as an Erlang process does. Exit
+/// signals and `'DOWN'`s arrive as messages (`{'EXIT', From, Reason}` when
+/// trapping exits, `{'DOWN', Ref, process, Object, Reason}`). An exit
+/// signal that kills it (a reason other than `normal` while not trapping,
+/// or `exit(Pid, kill)`) ends it at once, whatever its task is doing: its
+/// name is freed, its links get the exit signal (`killed` for `kill`), its
+/// monitors fire, and its receive methods return [`RecvError::Killed`].
+///
+/// Dropping it ends it with reason `normal` ([`Process::exit_with`] ends it
+/// with another reason).
+#[derive(Debug)]
+pub struct Process {
+    pid: Pid,
+    mailbox: mpsc::UnboundedReceiver<Signal>,
+    /// Messages passed over by a selective receive, oldest first.
+    saved: VecDeque<Message>,
+    shared: Arc<Shared>,
+    /// The reason it was killed with, set by the exit signal that did.
+    death: Arc<OnceLock<Term>>,
+}
+
+impl Process {
+    pub(crate) fn new(
+        pid: Pid,
+        mailbox: mpsc::UnboundedReceiver<Signal>,
+        death: Arc<OnceLock<Term>>,
+        shared: Arc<Shared>,
+    ) -> Process {
+        Process {
+            pid,
+            mailbox,
+            saved: VecDeque::new(),
+            shared,
+            death,
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// This process's pid.
+    pub fn pid(&self) -> &Pid {
+        &self.pid
+    }
+
+    /// Registers this process as `name` on its node (`register/2`).
+    pub fn register(&self, name: &str) -> Result<(), RegisterError> {
+        self.shared.table().register(name, &self.pid)
+    }
+
+    /// Sends `payload` to a pid or to `(name, node)`, with this process as
+    /// the sender. Like Erlang's `!`, it never waits: a remote message is
+    /// queued for its connection, which is set up on first use; a message
+    /// to a process or node that does not exist is dropped.
+    pub fn send(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
+        self.shared.send(&self.pid, to.into(), payload)
+    }
+
+    /// Links this process to `other` (`link/1`). Linking to a local process
+    /// that does not exist sends this process an exit signal `noproc`; a
+    /// remote node answers the same way for its processes.
+    pub fn link(&self, other: &Pid) {
+        self.shared
+            .signal(|table, out| table.link(&self.pid, other, out));
+    }
+
+    /// Removes the link to `other` (`unlink/1`); exit signals from it that
+    /// are already on their way are ignored.
+    pub fn unlink(&self, other: &Pid) {
+        self.shared
+            .signal(|table, out| table.unlink(&self.pid, other, out));
+    }
+
+    /// `process_flag(trap_exit, Trap)`: whether exit signals become
+    /// `{'EXIT', From, Reason}` messages instead of killing this process.
+    /// Returns the previous value.
+    pub fn trap_exit(&self, trap: bool) -> bool {
+        let mut table = self.shared.table();
+        match table.slot_mut(&self.pid) {
+            Some(slot) => std::mem::replace(&mut slot.trap_exit, trap),
+            None => false,
+        }
+    }
+
+    /// `exit(Pid, Reason)`: sends an exit signal to a process, local or
+    /// remote. `kill` kills even a process that traps exits.
+    pub fn exit(&self, to: &Pid, reason: Term) -> Result<(), SendError> {
+        if self.shared.is_local(&to.node) {
+            self.shared
+                .signal(|table, out| table.exit_signal(&self.pid, to, reason, Via::Exit2, out));
+            return Ok(());
+        }
+        let exit = ControlMessage::PayloadExit2 {
+            from: self.pid.clone(),
+            to: to.clone(),
+            token: None,
+        };
+        self.shared.send_remote(&to.node, exit, Some(reason))
+    }
+
+    /// Ends this process with `reason` (`exit(Reason)`): its links get the
+    /// reason, its monitors fire with it.
+    pub fn exit_with(self, reason: Term) {
+        self.shared
+            .signal(|table, out| table.exit_process(&self.pid, reason, out));
+    }
+
+    /// `erlang:monitor(process, Target)` for a pid or a `(name, node)`:
+    /// a `{'DOWN', Ref, process, Target, Reason}` message comes when the
+    /// target ends (`noproc` if it does not exist, `noconnection` if its
+    /// node's connection is lost). Returns the monitor reference. A node
+    /// that cannot be reached gives a [`SendError`].
+    pub fn monitor(&self, target: impl Into<Dest>) -> Result<Reference, SendError> {
+        let reference = self.shared.make_ref();
+        let (target, node) = match target.into() {
+            Dest::Pid(pid) => {
+                let node = pid.node.clone();
+                (PidOrName::Pid(pid), node)
+            }
+            Dest::Name { name, node } => (PidOrName::Name(name), node),
+            Dest::Alias(alias) => {
+                return Err(SendError::NotMonitorable {
+                    target: alias.to_string(),
+                })
+            }
+        };
+        let r = reference.clone();
+        self.shared
+            .signal(|table, out| table.monitor(&self.pid, target, &node, r, out));
+        Ok(reference)
+    }
+
+    /// `erlang:demonitor(Ref)`: drops a monitor; `false` if this process
+    /// held no such monitor. A `'DOWN'` already received stays in the
+    /// mailbox.
+    pub fn demonitor(&self, reference: &Reference) -> bool {
+        self.shared
+            .signal(|table, out| table.demonitor(&self.pid, reference, out))
+    }
+
+    /// `monitor_node(Node, true)`: a `{nodedown, Node}` message comes when
+    /// the connection to `node` is lost, at once if it cannot be set up.
+    /// Each call adds one subscription (and one message).
+    pub fn monitor_node(&self, node: &str) {
+        crate::node_watch::monitor_node(&self.shared, &self.pid, node);
+    }
+
+    /// `monitor_node(Node, false)`: drops one subscription.
+    pub fn demonitor_node(&self, node: &str) {
+        crate::node_watch::demonitor_node(&self.shared, &self.pid, node);
+    }
+
+    /// `alias()`: a new alias of this process. Messages sent to it
+    /// (`ALIAS_SEND` from other nodes, [`Dest::Alias`] here) reach this
+    /// process until [`Process::unalias`] or its end.
+    pub fn alias(&self) -> Reference {
+        let alias = self.shared.make_ref();
+        self.shared.table().add_alias(&self.pid, alias.clone());
+        alias
+    }
+
+    /// `unalias(Alias)`: deactivates an alias of this process; `false` if
+    /// it was not an active one.
+    pub fn unalias(&self, alias: &Reference) -> bool {
+        self.shared.table().remove_alias(&self.pid, alias)
+    }
+
+    /// The next message, waiting as long as it takes.
+    pub async fn recv(&mut self) -> Result<Message, RecvError> {
+        self.check_alive()?;
+        if let Some(message) = self.saved.pop_front() {
+            return Ok(message);
+        }
+        self.next_new().await
+    }
+
+    /// The next message if one came within `timeout`.
+    pub async fn recv_timeout(&mut self, timeout: Duration) -> Result<Message, RecvError> {
+        tokio::time::timeout(timeout, self.recv())
+            .await
+            .unwrap_or(Err(RecvError::Timeout(timeout)))
+    }
+
+    /// The next message if one is waiting.
+    pub fn try_recv(&mut self) -> Option<Message> {
+        if self.death.get().is_some() {
+            return None;
+        }
+        if let Some(message) = self.saved.pop_front() {
+            return Some(message);
+        }
+        match self.mailbox.try_recv() {
+            Ok(Signal::Message(message)) if self.death.get().is_none() => Some(message),
+            Ok(_) | Err(_) => None,
+        }
+    }
+
+    /// The reason this process was killed with, if an exit signal killed
+    /// it. Its receive methods then fail with [`RecvError::Killed`]: the
+    /// messages still in its mailbox are lost, as a dead Erlang process's.
+    pub fn killed(&self) -> Option<&Term> {
+        self.death.get()
+    }
+
+    fn check_alive(&self) -> Result<(), RecvError> {
+        match self.death.get() {
+            Some(reason) => Err(RecvError::Killed {
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The oldest message for which `matches` is true, as Erlang's
+    /// `receive` with patterns: the others stay in the mailbox, in order.
+    pub async fn recv_matching<F>(&mut self, mut matches: F) -> Result<Message, RecvError>
+    where
+        F: FnMut(&Message) -> bool,
+    {
+        self.check_alive()?;
+        if let Some(index) = self.saved.iter().position(&mut matches) {
+            if let Some(message) = self.saved.remove(index) {
+                return Ok(message);
+            }
+        }
+        loop {
+            let message = self.next_new().await?;
+            if matches(&message) {
+                return Ok(message);
+            }
+            self.saved.push_back(message);
+        }
+    }
+
+    /// [`recv_matching`](Process::recv_matching) with a timeout (`receive
+    /// ... after`).
+    pub async fn recv_matching_timeout<F>(
+        &mut self,
+        timeout: Duration,
+        matches: F,
+    ) -> Result<Message, RecvError>
+    where
+        F: FnMut(&Message) -> bool,
+    {
+        tokio::time::timeout(timeout, self.recv_matching(matches))
+            .await
+            .unwrap_or(Err(RecvError::Timeout(timeout)))
+    }
+
+    async fn next_new(&mut self) -> Result<Message, RecvError> {
+        match self.mailbox.recv().await {
+            Some(Signal::Message(message)) => {
+                self.check_alive()?;
+                Ok(message)
+            }
+            Some(Signal::Killed(reason)) => Err(RecvError::Killed { reason }),
+            None => Err(RecvError::Closed),
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.shared
+            .signal(|table, out| table.exit_process(&self.pid, Term::atom("normal"), out));
+    }
+}

@@ -1,0 +1,310 @@
+//! `cnode term decode` and `cnode term encode`, run as the built binary on
+//! the dumps in `testdata/etf/` (made by OTP 25, see `testdata/README.md`),
+//! on malformed input, and against real `erl` for the encode direction.
+
+use interop_tests::{hex, Oracle, Otp};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/etf")
+        .join(name)
+}
+
+fn sample_bytes(name: &str) -> Vec<u8> {
+    let path = sample(name);
+    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+/// Runs `cnode` with `args`, feeding `stdin`, and waits for it.
+fn cnode(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cnode"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cnode starts");
+    let mut input = child.stdin.take().expect("piped stdin");
+    // A failing command may exit before reading; a broken pipe is fine then.
+    let _ = input.write_all(stdin);
+    drop(input);
+    child.wait_with_output().expect("cnode runs")
+}
+
+fn stdout_text(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "cnode failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
+/// Asserts that `output` is a failure with exit status 1, nothing on stdout
+/// and exactly one line on stderr containing every string in `needles`.
+fn assert_one_line_error(output: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert!(output.stdout.is_empty(), "stdout: {:?}", output.stdout);
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr:?}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{stderr:?} lacks {needle:?}");
+    }
+}
+
+#[test]
+fn decode_prints_erlang_syntax_for_every_sample() {
+    let expected = [
+        (
+            "record.bin",
+            r#"{user,<<"ada">>,36,[admin,"ops"],#{active => true,score => 9.5}}"#,
+        ),
+        (
+            "numbers.bin",
+            "[0,-1,255,256,2147483648,-18446744073709551616,1267650600228229401496703205376,0.1,-2.5e-300]",
+        ),
+        ("unicode.bin", r#"{'ö中',<<"héllo"/utf8>>,"中文",caf}"#),
+        (
+            "identifiers.bin",
+            "{#Pid<'a@b'.5.1.9>,#Ref<'a@b'.1.2.3.7>,fun lists:sort/1,<<5:3>>,[a|b]}",
+        ),
+        (
+            "map_keys.bin",
+            r#"#{1 => int,1.0 => float,k => atom,{t} => tuple,<<"k">> => bin}"#,
+        ),
+    ];
+    for (file, text) in expected {
+        let path = sample(file);
+        let output = cnode(&["term", "decode", path.to_str().expect("UTF-8 path")], b"");
+        assert_eq!(stdout_text(&output), format!("{text}\n"), "{file}");
+    }
+}
+
+#[test]
+fn decode_reads_compressed_dumps_from_stdin() {
+    let expected = format!("[{}]\n", vec![r#"<<"abcabcabc">>"#; 20].join(","));
+    let dump = sample_bytes("compressed.bin");
+    assert_eq!(dump[..2], [131, 80], "the sample is compressed");
+    assert_eq!(stdout_text(&cnode(&["term", "decode"], &dump)), expected);
+    assert_eq!(
+        stdout_text(&cnode(&["term", "decode", "-"], &dump)),
+        expected
+    );
+}
+
+#[test]
+fn decode_pretty_breaks_long_terms_into_lines_that_parse_back() {
+    let dump = sample_bytes("compressed.bin");
+    let pretty = stdout_text(&cnode(&["term", "decode", "--pretty"], &dump));
+    let lines: Vec<&str> = pretty.lines().collect();
+    assert!(lines.len() > 1, "one line: {pretty}");
+    assert!(
+        lines.iter().all(|line| line.chars().count() <= 80),
+        "a line is wider than 80 columns:\n{pretty}"
+    );
+    let encoded = cnode(&["term", "encode", "--compressed=9"], pretty.as_bytes());
+    let plain = cnode(&["term", "decode"], &encoded.stdout);
+    let one_line = stdout_text(&cnode(&["term", "decode"], &dump));
+    assert_eq!(stdout_text(&plain), one_line);
+
+    let short = stdout_text(&cnode(
+        &["term", "decode", "--pretty"],
+        &sample_bytes("unicode.bin"),
+    ));
+    assert_eq!(
+        short, "{'ö中',<<\"héllo\"/utf8>>,\"中文\",caf}\n",
+        "short terms stay on one line"
+    );
+
+    let json = stdout_text(&cnode(
+        &["term", "decode", "--json", "--pretty"],
+        &sample_bytes("unicode.bin"),
+    ));
+    assert_eq!(
+        json,
+        "[\n  \"ö中\",\n  \"héllo\",\n  [\n    20013,\n    25991\n  ],\n  \"caf\"\n]\n"
+    );
+}
+
+#[test]
+fn decode_json_follows_the_documented_mapping() {
+    let record = cnode(&["term", "decode", "--json"], &sample_bytes("record.bin"));
+    assert_eq!(
+        stdout_text(&record),
+        r#"["user","ada",36,["admin",[111,112,115]],{"active":true,"score":9.5}]"#.to_owned()
+            + "\n"
+    );
+    let numbers = cnode(&["term", "decode", "--json"], &sample_bytes("numbers.bin"));
+    assert_eq!(
+        stdout_text(&numbers),
+        "[0,-1,255,256,2147483648,\"-18446744073709551616\",\
+         \"1267650600228229401496703205376\",0.1,-2.5e-300]\n"
+    );
+    // Keys of several types: an array of pairs, not an object.
+    let keys = cnode(&["term", "decode", "--json"], &sample_bytes("map_keys.bin"));
+    assert_eq!(
+        stdout_text(&keys),
+        r#"[[1,"int"],[1.0,"float"],["k","atom"],[["t"],"tuple"],["k","bin"]]"#.to_owned() + "\n"
+    );
+    let ids = cnode(
+        &["term", "decode", "--json"],
+        &sample_bytes("identifiers.bin"),
+    );
+    assert_eq!(
+        stdout_text(&ids),
+        r##"["#Pid<'a@b'.5.1.9>","#Ref<'a@b'.1.2.3.7>","fun lists:sort/1","<<5:3>>","[a|b]"]"##
+            .to_owned()
+            + "\n"
+    );
+}
+
+#[test]
+fn decode_errors_are_one_line_with_the_byte_offset() {
+    // A tuple whose second element has an unknown tag.
+    let bad_tag = cnode(&["term", "decode"], &[131, 104, 2, 97, 1, 255]);
+    assert_one_line_error(&bad_tag, &["stdin", "unknown tag 255", "at byte 5"]);
+
+    let bad_version = cnode(&["term", "decode"], &[130, 106]);
+    assert_one_line_error(&bad_version, &["version byte 130", "at byte 0"]);
+
+    let trailing = cnode(&["term", "decode"], &[131, 106, 106]);
+    assert_one_line_error(&trailing, &["trailing", "at byte 2"]);
+
+    let record = sample_bytes("record.bin");
+    for cut in [1, 2, 10, record.len() / 2, record.len() - 1] {
+        let truncated = cnode(&["term", "decode"], &record[..cut]);
+        assert_one_line_error(&truncated, &["truncated", "at byte"]);
+    }
+
+    let mut corrupt = sample_bytes("compressed.bin");
+    let last = corrupt.len() - 1;
+    corrupt[last] ^= 0xff;
+    corrupt[10] ^= 0x55;
+    let zlib = cnode(&["term", "decode"], &corrupt);
+    assert_one_line_error(&zlib, &["at byte"]);
+
+    let missing = cnode(&["term", "decode", "/nonexistent/dump.bin"], b"");
+    assert_one_line_error(&missing, &["cannot read /nonexistent/dump.bin"]);
+}
+
+#[test]
+fn encode_writes_the_bytes_erl_wrote() {
+    // OTP 25 wrote record.bin with `[deterministic]` and its default
+    // minor version 1, which writes Latin-1 atoms as ATOM_EXT.
+    let text = r#"{user, <<"ada">>, 36, [admin, "ops"], #{score => 9.5, active => true}}."#;
+    let output = cnode(
+        &["term", "encode", "--minor-version", "1", "--deterministic"],
+        text.as_bytes(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let expected = sample_bytes("record.bin");
+    assert_eq!(
+        output.stdout,
+        expected,
+        "\n ours: {}\n erl:  {}",
+        hex(&output.stdout),
+        hex(&expected)
+    );
+}
+
+#[test]
+fn encode_then_decode_gives_back_the_text() {
+    let dir = std::env::temp_dir().join(format!("cnode-cli-term-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let text =
+        r#"{ok,[1,2.5,"str",<<"bin">>,#{k => [a|b]}],-123456789012345678901234567890,<<1:1>>}"#;
+    for options in [
+        &[][..],
+        &["--compressed"][..],
+        &["--compressed=9", "--minor-version", "0"][..],
+    ] {
+        let out = dir.join("term.bin");
+        let out_arg = out.to_str().expect("UTF-8 path");
+        let mut args = vec!["term", "encode", "-o", out_arg];
+        args.extend_from_slice(options);
+        let encoded = cnode(&args, text.as_bytes());
+        assert!(
+            encoded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&encoded.stderr)
+        );
+        assert!(encoded.stdout.is_empty());
+        let decoded = cnode(&["term", "decode", out_arg], b"");
+        assert_eq!(
+            stdout_text(&decoded),
+            format!("{text}\n"),
+            "options {options:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn encode_errors_name_line_and_column() {
+    let unclosed = cnode(&["term", "encode"], b"{ok,\n  [1, 2");
+    assert_one_line_error(&unclosed, &["stdin", "line 2, column 8"]);
+    let variable = cnode(&["term", "encode"], b"{ok, X}");
+    assert_one_line_error(&variable, &["line 1, column 6", "variable"]);
+    let not_utf8 = cnode(&["term", "encode"], &[b'"', 0xff, b'"']);
+    assert_one_line_error(&not_utf8, &["not UTF-8"]);
+    let bad_level = cnode(&["term", "encode", "--compressed=10"], b"ok");
+    assert_eq!(bad_level.status.code(), Some(2), "clap rejects the level");
+}
+
+/// The interop check: what `cnode term encode` writes, erl's
+/// `binary_to_term/1` reads as the term the text denotes, on OTP 25 and 28.
+#[test]
+fn erl_decodes_what_encode_writes() {
+    // (our text, the same term as an Erlang expression)
+    let terms = [
+        (
+            r#"{ok, [1, 2.5, "str", <<"bin">>, #{k => [a | b]}]}"#,
+            r#"{ok, [1, 2.5, "str", <<"bin">>, #{k => [a | b]}]}"#,
+        ),
+        ("[-1180591620717411303424]", "[-(1 bsl 70)]"),
+        (
+            "#{1 => int, 1.0 => float, 'quoted atom' => <<1:3>>, 'ö中' => \"中文\"}",
+            "#{1 => int, 1.0 => float, 'quoted atom' => <<1:3>>, 'ö中' => \"中文\"}",
+        ),
+        (
+            "{'', [], {}, <<>>, -0.0, 2.2250738585072014e-308, fun lists:map/2}",
+            "<<NegZero:64/float>> = <<16#8000000000000000:64>>, \
+             {'', [], {}, <<>>, NegZero, 2.2250738585072014e-308, fun lists:map/2}",
+        ),
+    ];
+    for otp in Otp::all() {
+        let mut oracle = Oracle::start(&otp).expect("oracle starts");
+        for (text, erl_text) in terms {
+            for options in [
+                &[][..],
+                &["--compressed=1"][..],
+                &["--minor-version", "1", "--deterministic"][..],
+            ] {
+                let mut args = vec!["term", "encode"];
+                args.extend_from_slice(options);
+                let output = cnode(&args, text.as_bytes());
+                assert!(
+                    output.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                let same = oracle.decodes_to(&output.stdout, erl_text);
+                assert!(
+                    matches!(same, Ok(true)),
+                    "OTP {}: {text} with {options:?}: {same:?}\n  bytes: {}\n  erl sees: {}",
+                    otp.release,
+                    hex(&output.stdout),
+                    oracle.show(&output.stdout)
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! The send side's scheduler: large messages go out in fragments
+//! (`131,69` DIST_FRAG_HEADER, then `131,70` DIST_FRAG_CONT) interleaved
+//! with everything else, so that one huge message neither stalls ticks nor
+//! holds up small messages of other processes.
+//!
+//! Messages are queued per sender ("streams"): a sender with a message in
+//! fragments sends its later messages, small or not, behind it, which keeps
+//! Erlang's order between a pair of processes. Senders without a stream
+//! bypass the streams entirely. Each [`SendQueue::poll`] hands out the small
+//! frames waiting, then one fragment of one stream, rotating between
+//! streams; the caller polls again only when its socket buffer runs low.
+//!
+//! A fragmented message carries a sequence id of its own (a counter of the
+//! connection) and fragment ids counting down to 1; the first fragment holds
+//! the (empty) atom cache header.
+
+use bytes::Bytes;
+use etf::Pid;
+use std::collections::VecDeque;
+
+/// OTP's fragment size: the terms' bytes in one fragment.
+pub const DEFAULT_FRAGMENT_SIZE: usize = 64 * 1024;
+/// The largest fragment size: every frame the queue cuts then fits a `u32`
+/// length prefix, so handing out fragments cannot fail.
+const MAX_FRAGMENT_SIZE: usize = 1 << 30;
+
+const VERSION: u8 = 131;
+const DIST_HEADER: u8 = 68;
+const DIST_FRAG_HEADER: u8 = 69;
+const DIST_FRAG_CONT: u8 = 70;
+/// An atom cache header with no references.
+const NO_ATOM_REFS: u8 = 0;
+
+/// One encoded message waiting in a stream: the control and payload terms'
+/// bytes, without version bytes or header.
+#[derive(Debug)]
+struct Outgoing {
+    terms: Bytes,
+    /// Bytes of `terms` already sent.
+    sent: usize,
+    /// The sequence id, if it goes out in several fragments.
+    seq: Option<u64>,
+    /// The id of the next fragment (counts down to 1).
+    next_id: u64,
+}
+
+impl Outgoing {
+    fn remaining(&self) -> usize {
+        self.terms.len() - self.sent
+    }
+}
+
+/// The messages of one sender that wait behind a fragmented one.
+#[derive(Debug)]
+struct Stream {
+    sender: Option<Pid>,
+    messages: VecDeque<Outgoing>,
+}
+
+/// Frames waiting to be sent on one connection.
+#[derive(Debug)]
+pub(crate) struct SendQueue {
+    fragment_size: usize,
+    /// Complete frames (small messages, ticks) ready to go.
+    ready: Vec<u8>,
+    streams: VecDeque<Stream>,
+    /// Bytes in streams, the messages at their heads excluded.
+    behind: usize,
+    next_seq: u64,
+}
+
+impl SendQueue {
+    /// An empty queue cutting messages into `fragment_size` pieces (1 byte
+    /// to 1 GiB).
+    pub(crate) fn new(fragment_size: usize) -> SendQueue {
+        SendQueue {
+            fragment_size: fragment_size.clamp(1, MAX_FRAGMENT_SIZE),
+            ready: Vec::new(),
+            streams: VecDeque::new(),
+            behind: 0,
+            next_seq: 1,
+        }
+    }
+
+    /// Appends a complete frame (length prefix included) to go out next.
+    pub(crate) fn push_frame(&mut self, frame: &[u8]) {
+        self.ready.extend_from_slice(frame);
+    }
+
+    /// Queues a message in the `131,68` header form, in fragments if its
+    /// terms exceed the fragment size or `sender` already has a stream.
+    pub(crate) fn push_message(&mut self, sender: Option<&Pid>, terms: Vec<u8>) {
+        let stream = self
+            .streams
+            .iter()
+            .position(|s| s.sender.as_ref() == sender);
+        if stream.is_none() && terms.len() <= self.fragment_size {
+            self.ready.reserve(terms.len() + 7);
+            self.ready.extend_from_slice(&frame_prefix(terms.len() + 3));
+            self.ready
+                .extend_from_slice(&[VERSION, DIST_HEADER, NO_ATOM_REFS]);
+            self.ready.extend_from_slice(&terms);
+            return;
+        }
+        let pieces = terms.len().div_ceil(self.fragment_size).max(1);
+        let seq = (pieces > 1).then(|| {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            seq
+        });
+        let message = Outgoing {
+            terms: Bytes::from(terms),
+            sent: 0,
+            seq,
+            next_id: u64::try_from(pieces).unwrap_or(u64::MAX),
+        };
+        match stream.and_then(|i| self.streams.get_mut(i)) {
+            Some(stream) => {
+                self.behind += message.terms.len();
+                stream.messages.push_back(message);
+            }
+            None => self.streams.push_back(Stream {
+                sender: sender.cloned(),
+                messages: VecDeque::from([message]),
+            }),
+        }
+    }
+
+    /// Moves the ready frames and at most one fragment into `out`; returns
+    /// how many bytes.
+    pub(crate) fn poll(&mut self, out: &mut Vec<u8>) -> usize {
+        let start = out.len();
+        out.append(&mut self.ready);
+        if let Some((head, body)) = self.next_piece() {
+            out.extend_from_slice(&head);
+            out.extend_from_slice(&body);
+        }
+        out.len() - start
+    }
+
+    /// The same as [`SendQueue::poll`], but hands the bytes out as chunks
+    /// without copying the messages' terms: a fragment is its header and a
+    /// slice of its message. Returns how many bytes.
+    pub(crate) fn poll_chunks(&mut self, out: &mut VecDeque<Bytes>) -> usize {
+        let mut len = self.ready.len();
+        if !self.ready.is_empty() {
+            out.push_back(Bytes::from(std::mem::take(&mut self.ready)));
+        }
+        if let Some((head, body)) = self.next_piece() {
+            len += head.len() + body.len();
+            out.push_back(Bytes::from(head));
+            out.push_back(body);
+        }
+        len
+    }
+
+    /// The header and terms of the next frame of the next stream, if any.
+    fn next_piece(&mut self) -> Option<(Vec<u8>, Bytes)> {
+        let mut piece = None;
+        if let Some(mut stream) = self.streams.pop_front() {
+            if let Some(mut message) = stream.messages.pop_front() {
+                piece = Some(self.write_piece(&mut message));
+                if message.remaining() > 0 {
+                    stream.messages.push_front(message);
+                } else if let Some(next) = stream.messages.front() {
+                    self.behind -= next.terms.len();
+                }
+            }
+            if !stream.messages.is_empty() {
+                self.streams.push_back(stream);
+            }
+        }
+        piece
+    }
+
+    /// Whether nothing waits.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ready.is_empty() && self.streams.is_empty()
+    }
+
+    /// Bytes waiting that are not the message a stream is sending now: what
+    /// a caller bounds before queueing more.
+    pub(crate) fn backlog(&self) -> usize {
+        self.ready.len() + self.behind
+    }
+
+    /// Messages being sent in fragments or waiting behind one.
+    pub(crate) fn streamed_messages(&self) -> usize {
+        self.streams.iter().map(|s| s.messages.len()).sum()
+    }
+
+    /// The next frame of `message`, as its header (length prefix included)
+    /// and its terms: all of it if it has no sequence (then it is no longer
+    /// than a fragment), else its next fragment.
+    fn write_piece(&self, message: &mut Outgoing) -> (Vec<u8>, Bytes) {
+        let Some(seq) = message.seq else {
+            // Small, queued behind a fragmented message of its sender.
+            let mut out = Vec::with_capacity(7);
+            out.extend_from_slice(&frame_prefix(message.terms.len() + 3));
+            out.extend_from_slice(&[VERSION, DIST_HEADER, NO_ATOM_REFS]);
+            message.sent = message.terms.len();
+            return (out, message.terms.clone());
+        };
+        let end = (message.sent + self.fragment_size).min(message.terms.len());
+        let part = message.terms.slice(message.sent..end);
+        let first = message.sent == 0;
+        let head = if first { 2 + 16 + 1 } else { 2 + 16 };
+        let len = head + part.len();
+        let mut out = Vec::with_capacity(4 + head);
+        out.extend_from_slice(&frame_prefix(len));
+        let kind = if first {
+            DIST_FRAG_HEADER
+        } else {
+            DIST_FRAG_CONT
+        };
+        out.extend_from_slice(&[VERSION, kind]);
+        out.extend_from_slice(&seq.to_be_bytes());
+        out.extend_from_slice(&message.next_id.to_be_bytes());
+        if first {
+            out.push(NO_ATOM_REFS);
+        }
+        message.sent = end;
+        message.next_id = message.next_id.saturating_sub(1);
+        (out, part)
+    }
+}
+
+/// The `u32` length prefix of a frame the queue cut: at most a fragment and
+/// its header, so it always fits.
+fn frame_prefix(len: usize) -> [u8; 4] {
+    debug_assert!(len <= MAX_FRAGMENT_SIZE + 19);
+    u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framing::{Frame, FrameDecoder, LengthPrefix};
+    use etf::Atom;
+
+    fn pid(id: u32) -> Pid {
+        Pid {
+            node: Atom::new("a@h"),
+            id,
+            serial: 0,
+            creation: 1,
+        }
+    }
+
+    fn frames(bytes: &[u8]) -> Vec<Vec<u8>> {
+        let mut decoder = FrameDecoder::new(LengthPrefix::U32, usize::MAX);
+        decoder.handle_input(bytes);
+        let mut frames = Vec::new();
+        while let Some(frame) = decoder.next_frame().unwrap() {
+            match frame {
+                Frame::Data(data) => frames.push(data.to_vec()),
+                Frame::Tick => frames.push(Vec::new()),
+            }
+        }
+        frames
+    }
+
+    /// (kind, seq, frag id, part) of a fragment frame.
+    fn fragment(frame: &[u8]) -> (u8, u64, u64, &[u8]) {
+        assert_eq!(frame[0], 131);
+        let seq = u64::from_be_bytes(frame[2..10].try_into().unwrap());
+        let id = u64::from_be_bytes(frame[10..18].try_into().unwrap());
+        let part = if frame[1] == 69 {
+            assert_eq!(frame[18], 0, "empty atom cache header");
+            &frame[19..]
+        } else {
+            &frame[18..]
+        };
+        (frame[1], seq, id, part)
+    }
+
+    #[test]
+    fn a_large_message_is_cut_into_fragments_counting_down() {
+        let mut q = SendQueue::new(4);
+        q.push_message(Some(&pid(1)), b"0123456789".to_vec());
+        let mut out = Vec::new();
+        while !q.is_empty() {
+            q.poll(&mut out);
+        }
+        let frames = frames(&out);
+        let got: Vec<_> = frames.iter().map(|f| fragment(f)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (69, 1, 3, &b"0123"[..]),
+                (70, 1, 2, &b"4567"[..]),
+                (70, 1, 1, &b"89"[..]),
+            ]
+        );
+    }
+
+    #[test]
+    fn small_frames_and_other_senders_overtake_a_large_message() {
+        let mut q = SendQueue::new(4);
+        q.push_message(Some(&pid(1)), vec![b'L'; 12]);
+        let mut out = Vec::new();
+        q.poll(&mut out);
+        // Another sender's small message and a tick go out before the rest.
+        q.push_message(Some(&pid(2)), b"hi".to_vec());
+        q.push_frame(&[0, 0, 0, 0]);
+        q.poll(&mut out);
+        let frames = frames(&out);
+        assert_eq!(fragment(&frames[0]).2, 3);
+        assert_eq!(frames[1], b"\x83\x44\x00hi");
+        assert_eq!(frames[2], b"");
+        assert_eq!(fragment(&frames[3]).2, 2);
+    }
+
+    #[test]
+    fn a_sender_keeps_its_order_behind_its_large_message() {
+        let mut q = SendQueue::new(4);
+        q.push_message(Some(&pid(1)), vec![b'L'; 8]);
+        q.push_message(Some(&pid(1)), b"after".to_vec());
+        q.push_message(Some(&pid(1)), b"s".to_vec());
+        assert_eq!(q.backlog(), 6);
+        assert_eq!(q.streamed_messages(), 3);
+        let mut out = Vec::new();
+        while !q.is_empty() {
+            q.poll(&mut out);
+        }
+        let frames = frames(&out);
+        assert_eq!(frames.len(), 5);
+        assert_eq!(fragment(&frames[0]).2, 2);
+        assert_eq!(fragment(&frames[1]).2, 1);
+        // "after" exceeds the fragment size: fragments of its own sequence.
+        assert_eq!(fragment(&frames[2]), (69, 2, 2, &b"afte"[..]));
+        assert_eq!(fragment(&frames[3]), (70, 2, 1, &b"r"[..]));
+        assert_eq!(frames[4], b"\x83\x44\x00s");
+        assert_eq!(q.backlog(), 0);
+    }
+
+    #[test]
+    fn streams_of_different_senders_take_turns() {
+        let mut q = SendQueue::new(2);
+        q.push_message(Some(&pid(1)), b"aaaa".to_vec());
+        q.push_message(None, b"bbbb".to_vec());
+        let mut out = Vec::new();
+        while !q.is_empty() {
+            q.poll(&mut out);
+        }
+        let order: Vec<(u64, u64)> = frames(&out)
+            .iter()
+            .map(|f| {
+                let (_, seq, id, _) = fragment(f);
+                (seq, id)
+            })
+            .collect();
+        assert_eq!(order, vec![(1, 2), (2, 2), (1, 1), (2, 1)]);
+    }
+
+    #[test]
+    fn chunks_carry_the_same_bytes_as_one_buffer() {
+        let fill = |q: &mut SendQueue| {
+            q.push_message(Some(&pid(1)), vec![b'L'; 10]);
+            q.push_message(Some(&pid(1)), b"s".to_vec());
+            q.push_message(Some(&pid(2)), b"hi".to_vec());
+            q.push_frame(&[0, 0, 0, 0]);
+        };
+        let (mut flat, mut chunked) = (SendQueue::new(4), SendQueue::new(4));
+        fill(&mut flat);
+        fill(&mut chunked);
+        let mut out = Vec::new();
+        let mut chunks = VecDeque::new();
+        while !flat.is_empty() {
+            let n = flat.poll(&mut out);
+            assert_eq!(chunked.poll_chunks(&mut chunks), n);
+        }
+        assert!(chunked.is_empty());
+        assert_eq!(chunks.iter().flatten().copied().collect::<Vec<u8>>(), out);
+        assert_eq!(frames(&out).len(), 6);
+    }
+}

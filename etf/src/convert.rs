@@ -1,0 +1,394 @@
+//! Building terms from Rust values and reading Rust values out of terms.
+//!
+//! Conversions that cannot lose information are `From` impls. Rust strings
+//! (`&str`, `String`) become *binaries* (UTF-8), as Elixir strings and
+//! `<<"text"/utf8>>` are; atoms are made with [`Term::atom`] or from an
+//! [`Atom`], and Erlang strings (lists of code points) with [`Term::charlist`].
+//! Byte slices and vectors also become binaries; `bool` becomes the atom
+//! `true` or `false`.
+
+use crate::term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+use bytes::Bytes;
+use num_bigint::BigInt;
+use num_traits::ToPrimitive;
+
+impl Term {
+    /// The atom with this text.
+    pub fn atom(text: &str) -> Term {
+        Term::Atom(Atom::new(text))
+    }
+
+    /// A tuple of these elements.
+    pub fn tuple(elements: Vec<Term>) -> Term {
+        Term::Tuple(elements)
+    }
+
+    /// A proper list of these elements (`[]` when empty).
+    pub fn list(elements: Vec<Term>) -> Term {
+        if elements.is_empty() {
+            Term::Nil
+        } else {
+            Term::List(elements)
+        }
+    }
+
+    /// `[E1, ..., En | Tail]`, normalized: a list tail is appended, so the
+    /// result is a proper list, `Tail` itself when there are no elements, or
+    /// an [`Term::ImproperList`] whose tail is not a list.
+    pub fn improper_list(mut elements: Vec<Term>, tail: Term) -> Term {
+        match tail {
+            Term::Nil => Term::list(elements),
+            Term::List(rest) => {
+                elements.extend(rest);
+                Term::list(elements)
+            }
+            Term::ByteList(rest) => {
+                elements.extend(rest.into_iter().map(Term::from));
+                Term::list(elements)
+            }
+            Term::ImproperList(rest, tail) => {
+                elements.extend(rest);
+                Term::ImproperList(elements, tail)
+            }
+            tail if elements.is_empty() => tail,
+            tail => Term::ImproperList(elements, Box::new(tail)),
+        }
+    }
+
+    /// A binary holding these bytes.
+    pub fn binary(bytes: impl Into<Bytes>) -> Term {
+        Term::Binary(bytes.into())
+    }
+
+    /// An Erlang string: the list of the text's code points (a
+    /// [`Term::ByteList`] when all are below 256, as STRING_EXT can hold).
+    pub fn charlist(text: &str) -> Term {
+        if text.is_empty() {
+            Term::Nil
+        } else if text.chars().all(|c| (c as u32) < 256) {
+            Term::ByteList(text.chars().map(|c| c as u8).collect())
+        } else {
+            Term::List(text.chars().map(|c| Term::Int(c as i64)).collect())
+        }
+    }
+
+    /// A map of these entries; fails if a key appears twice.
+    pub fn map(entries: Vec<(Term, Term)>) -> Result<Term, crate::DuplicateKey> {
+        Map::from_entries(entries).map(Term::Map)
+    }
+
+    /// The atom, if this is one.
+    pub fn as_atom(&self) -> Option<&Atom> {
+        match self {
+            Term::Atom(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// True if this is the atom `name`.
+    pub fn is_atom(&self, name: &str) -> bool {
+        matches!(self, Term::Atom(a) if a.as_str() == name)
+    }
+
+    /// The boolean, if this is the atom `true` or `false`.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.as_atom()?.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is an integer that fits in `i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Term::Int(i) => Some(*i),
+            Term::BigInt(b) => b.to_i64(),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is an integer that fits in `u64`.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Term::Int(i) => u64::try_from(*i).ok(),
+            Term::BigInt(b) => b.to_u64(),
+            _ => None,
+        }
+    }
+
+    /// The integer, of any size, if this is one.
+    pub fn to_bigint(&self) -> Option<BigInt> {
+        match self {
+            Term::Int(i) => Some(BigInt::from(*i)),
+            Term::BigInt(b) => Some(b.clone()),
+            _ => None,
+        }
+    }
+
+    /// The float, if this is one (integers are not converted).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Term::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The elements, if this is a tuple.
+    pub fn as_tuple(&self) -> Option<&[Term]> {
+        match self {
+            Term::Tuple(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The bytes, if this is a binary (not a bitstring of partial bytes).
+    pub fn as_binary(&self) -> Option<&Bytes> {
+        match self {
+            Term::Binary(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The text, if this is a binary holding valid UTF-8.
+    pub fn as_utf8(&self) -> Option<&str> {
+        std::str::from_utf8(self.as_binary()?).ok()
+    }
+
+    /// The elements, if this is `[]` or a [`Term::List`]. A [`Term::ByteList`]
+    /// gives `None` here; [`Term::to_list`] accepts every proper list.
+    pub fn as_list(&self) -> Option<&[Term]> {
+        match self {
+            Term::Nil => Some(&[]),
+            Term::List(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The elements of any proper list, whatever its representation (an
+    /// improper list whose tail is a list counts as proper).
+    pub fn to_list(&self) -> Option<Vec<Term>> {
+        match self {
+            Term::Nil => Some(Vec::new()),
+            Term::List(v) => Some(v.clone()),
+            Term::ByteList(b) => Some(b.iter().map(|&x| Term::from(x)).collect()),
+            Term::ImproperList(v, tail) => {
+                let mut out = v.clone();
+                out.extend(tail.to_list()?);
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+
+    /// True if this is the empty list, in any representation.
+    pub fn is_nil(&self) -> bool {
+        match self {
+            Term::Nil => true,
+            Term::List(v) => v.is_empty(),
+            Term::ByteList(v) => v.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The map, if this is one.
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Term::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The pid, if this is one.
+    pub fn as_pid(&self) -> Option<&Pid> {
+        match self {
+            Term::Pid(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The port, if this is one.
+    pub fn as_port(&self) -> Option<&Port> {
+        match self {
+            Term::Port(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The reference, if this is one.
+    pub fn as_reference(&self) -> Option<&Reference> {
+        match self {
+            Term::Reference(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! from_small_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Term {
+            fn from(i: $t) -> Term {
+                Term::Int(i64::from(i))
+            }
+        }
+    )*};
+}
+from_small_int!(i8, i16, i32, i64, u8, u16, u32);
+
+macro_rules! from_wide_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Term {
+            /// An `Int` when the value fits in `i64`, else a `BigInt`.
+            fn from(i: $t) -> Term {
+                match i64::try_from(i) {
+                    Ok(small) => Term::Int(small),
+                    Err(_) => Term::BigInt(BigInt::from(i)),
+                }
+            }
+        }
+    )*};
+}
+from_wide_int!(u64, i128, u128, isize, usize);
+
+impl From<BigInt> for Term {
+    /// An `Int` when the value fits in `i64`, else a `BigInt`.
+    fn from(b: BigInt) -> Term {
+        match b.to_i64() {
+            Some(i) => Term::Int(i),
+            None => Term::BigInt(b),
+        }
+    }
+}
+
+impl From<f64> for Term {
+    /// A float. NaN and infinities have no Erlang equivalent: encoding them fails.
+    fn from(f: f64) -> Term {
+        Term::Float(f)
+    }
+}
+
+impl From<f32> for Term {
+    fn from(f: f32) -> Term {
+        Term::Float(f64::from(f))
+    }
+}
+
+impl From<bool> for Term {
+    /// The atom `true` or `false`.
+    fn from(b: bool) -> Term {
+        Term::atom(if b { "true" } else { "false" })
+    }
+}
+
+impl From<&str> for Term {
+    /// A UTF-8 binary (not an atom, not a charlist).
+    fn from(s: &str) -> Term {
+        Term::Binary(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+impl From<String> for Term {
+    /// A UTF-8 binary (not an atom, not a charlist).
+    fn from(s: String) -> Term {
+        Term::Binary(Bytes::from(s))
+    }
+}
+
+impl From<&[u8]> for Term {
+    /// A binary.
+    fn from(b: &[u8]) -> Term {
+        Term::Binary(Bytes::copy_from_slice(b))
+    }
+}
+
+impl From<Vec<u8>> for Term {
+    /// A binary.
+    fn from(b: Vec<u8>) -> Term {
+        Term::Binary(Bytes::from(b))
+    }
+}
+
+impl From<Bytes> for Term {
+    /// A binary.
+    fn from(b: Bytes) -> Term {
+        Term::Binary(b)
+    }
+}
+
+impl From<Vec<Term>> for Term {
+    /// A proper list (`[]` when empty).
+    fn from(v: Vec<Term>) -> Term {
+        Term::list(v)
+    }
+}
+
+macro_rules! from_part {
+    ($($t:ident => $variant:ident),*) => {$(
+        impl From<$t> for Term {
+            fn from(x: $t) -> Term {
+                Term::$variant(x)
+            }
+        }
+    )*};
+}
+from_part!(Atom => Atom, Map => Map, Pid => Pid, Port => Port, Reference => Reference,
+    Export => Export, BitBinary => BitBinary);
+
+impl From<Fun> for Term {
+    fn from(f: Fun) -> Term {
+        Term::Fun(Box::new(f))
+    }
+}
+
+macro_rules! from_tuple {
+    ($(($($name:ident),+)),*) => {$(
+        impl<$($name: Into<Term>),+> From<($($name,)+)> for Term {
+            /// A tuple of the converted elements.
+            #[allow(non_snake_case)] // the element names are the type names
+            fn from(($($name,)+): ($($name,)+)) -> Term {
+                Term::Tuple(vec![$($name.into()),+])
+            }
+        }
+    )*};
+}
+from_tuple!(
+    (A),
+    (A, B),
+    (A, B, C),
+    (A, B, C, D),
+    (A, B, C, D, E),
+    (A, B, C, D, E, F)
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_integers_normalize() {
+        assert!(matches!(Term::from(5u64), Term::Int(5)));
+        assert!(matches!(Term::from(u64::MAX), Term::BigInt(_)));
+        assert!(matches!(Term::from(BigInt::from(-7)), Term::Int(-7)));
+        assert_eq!(
+            Term::from(i128::MIN).to_bigint(),
+            Some(BigInt::from(i128::MIN))
+        );
+    }
+
+    #[test]
+    fn improper_list_normalizes_list_tails() {
+        let t = Term::improper_list(vec![Term::from(1)], Term::ByteList(vec![2, 3]));
+        assert!(matches!(&t, Term::List(v) if v.len() == 3));
+        let t = Term::improper_list(vec![], Term::atom("a"));
+        assert!(t.is_atom("a"));
+        let t = Term::improper_list(vec![Term::from(1)], Term::atom("a"));
+        assert!(matches!(t, Term::ImproperList(..)));
+    }
+
+    #[test]
+    fn charlist_picks_representation() {
+        assert!(matches!(Term::charlist("abc"), Term::ByteList(_)));
+        assert!(matches!(Term::charlist("Ω"), Term::List(_)));
+        assert_eq!(Term::charlist("é"), Term::List(vec![Term::Int(233)]));
+    }
+}

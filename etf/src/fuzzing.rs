@@ -1,0 +1,133 @@
+//! Properties for the `fuzz` crate's targets and the corpus replay tests.
+//!
+//! Each function takes arbitrary bytes and panics only when a property of
+//! the codec fails, so a fuzz target is one call and `tests/fuzz_corpus.rs`
+//! replays the checked-in corpus through the same code on stable Rust.
+
+use crate::{DecodeErrorKind, DecodeOptions, Decoder, EncodeOptions, Term};
+use bytes::Bytes;
+use std::io::Write;
+
+/// Decodes `data` as `term_to_binary` output. Borrowed and shared input
+/// must agree, and a term that decodes must re-encode, under every set of
+/// encoding options, to bytes that decode to an equal term.
+pub fn decode(data: &[u8]) {
+    let borrowed = crate::from_slice(data);
+    let shared = crate::from_bytes(Bytes::copy_from_slice(data));
+    assert_eq!(borrowed, shared, "borrowed and shared decoding disagree");
+    let Ok(term) = borrowed else {
+        return;
+    };
+    check_depth_limit(data, &term);
+    round_trip(&term);
+}
+
+/// Wraps `data[1..]` as the zlib-compressed body of a term (tag 80), so the
+/// fuzzer explores terms behind the decompressor. `data[0]` chooses the
+/// declared uncompressed size: right, or off by a little or a lot.
+/// Whatever decodes must equal the same body decoded uncompressed.
+pub fn decode_compressed(data: &[u8]) {
+    let Some((&mode, body)) = data.split_first() else {
+        return;
+    };
+    let declared = declared_size(mode, body.len());
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let Ok(()) = z.write_all(body) else { return };
+    let Ok(compressed) = z.finish() else { return };
+    let mut bytes = vec![crate::VERSION, crate::decode::tag::COMPRESSED];
+    bytes.extend_from_slice(&declared.to_be_bytes());
+    bytes.extend_from_slice(&compressed);
+    decode(&bytes);
+
+    let Ok(term) = crate::from_slice(&bytes) else {
+        return;
+    };
+    assert_eq!(
+        usize::try_from(declared).ok(),
+        Some(body.len()),
+        "a wrong declared size was accepted"
+    );
+    let mut plain = vec![crate::VERSION];
+    plain.extend_from_slice(body);
+    assert_eq!(
+        crate::from_slice(&plain).as_ref(),
+        Ok(&term),
+        "compressed and plain bodies differ"
+    );
+}
+
+fn declared_size(mode: u8, len: usize) -> u32 {
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    match mode % 8 {
+        0 => len.wrapping_add(1),
+        1 => len.wrapping_sub(1),
+        2 => u32::MAX,
+        3 => len ^ u32::from(mode),
+        _ => len,
+    }
+}
+
+/// Parses `data` (when UTF-8) as an Erlang term. A term that parses must
+/// print, both compactly and laid out, as text that parses to an equal
+/// term, and must survive the binary codec.
+pub fn term_syntax(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(term) = crate::parse_term(text) else {
+        return;
+    };
+    let printed = term.to_string();
+    assert_eq!(
+        crate::parse_term(&printed).as_ref(),
+        Ok(&term),
+        "printed as {printed}"
+    );
+    let pretty = format!("{:#}", term);
+    assert_eq!(
+        crate::parse_term(&pretty).as_ref(),
+        Ok(&term),
+        "laid out as {pretty}"
+    );
+    round_trip(&term);
+}
+
+/// The encoding options a decoded term must survive.
+fn encodings() -> [EncodeOptions; 5] {
+    [
+        EncodeOptions::new(),
+        EncodeOptions::new().minor_version(1),
+        EncodeOptions::new().minor_version(0),
+        EncodeOptions::new().deterministic(true),
+        EncodeOptions::new().compression(Some(6)),
+    ]
+}
+
+fn round_trip(term: &Term) {
+    for opts in encodings() {
+        let bytes = match term.encode(&opts) {
+            Ok(bytes) => bytes,
+            Err(err) => panic!("{term:?} does not encode with {opts:?}: {err}"),
+        };
+        match crate::from_slice(&bytes) {
+            Ok(again) => assert_eq!(&again, term, "changed by a round trip with {opts:?}"),
+            Err(err) => panic!("our encoding {bytes:?} of {term:?} ({opts:?}) fails: {err}"),
+        }
+    }
+}
+
+/// Under a tighter depth limit a term either decodes the same or fails
+/// for its depth, never for anything else.
+fn check_depth_limit(data: &[u8], term: &Term) {
+    for limit in [0, 1, 3, 16] {
+        let opts = DecodeOptions::new().max_depth(limit);
+        match Decoder::new(data).with_options(opts).read_term() {
+            Ok(again) => assert_eq!(&again, term, "differs under max_depth {limit}"),
+            Err(err) => assert!(
+                matches!(err.kind(), DecodeErrorKind::TooDeep(_)),
+                "max_depth {limit} fails with {err}"
+            ),
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Decoding limits and encoding choices.
+
+/// Limits that keep decoding of untrusted input bounded.
+///
+/// The defaults are safe for input from any peer. Decoding is iterative, so
+/// `max_depth` is not needed to protect the decoder itself; it protects the
+/// code that later walks the term recursively (`Drop`, `Clone`, comparison,
+/// `Debug`, `Display`), which needs roughly one stack frame per level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecodeOptions {
+    /// The deepest nesting of tuples, lists, maps and funs accepted.
+    /// Default [`DecodeOptions::DEFAULT_MAX_DEPTH`].
+    pub max_depth: usize,
+    /// The largest uncompressed size a compressed term (tag 80) may declare.
+    /// Default [`DecodeOptions::DEFAULT_MAX_DECOMPRESSED_SIZE`].
+    pub max_decompressed_size: usize,
+}
+
+impl DecodeOptions {
+    /// The default nesting limit: deep enough for any term built by real
+    /// code, shallow enough that recursive walks of the decoded term fit in
+    /// a 2 MiB thread stack even in debug builds.
+    pub const DEFAULT_MAX_DEPTH: usize = 1024;
+    /// The default limit on a compressed term's uncompressed size: 64 MiB.
+    pub const DEFAULT_MAX_DECOMPRESSED_SIZE: usize = 64 << 20;
+
+    /// The default limits.
+    pub fn new() -> DecodeOptions {
+        DecodeOptions {
+            max_depth: Self::DEFAULT_MAX_DEPTH,
+            max_decompressed_size: Self::DEFAULT_MAX_DECOMPRESSED_SIZE,
+        }
+    }
+
+    /// Sets the deepest nesting accepted.
+    pub fn max_depth(mut self, depth: usize) -> DecodeOptions {
+        self.max_depth = depth;
+        self
+    }
+
+    /// Sets the largest uncompressed size a compressed term may declare.
+    pub fn max_decompressed_size(mut self, bytes: usize) -> DecodeOptions {
+        self.max_decompressed_size = bytes;
+        self
+    }
+}
+
+impl Default for DecodeOptions {
+    fn default() -> DecodeOptions {
+        DecodeOptions::new()
+    }
+}
+
+/// How to encode, mirroring the options of `term_to_binary/2`.
+///
+/// The default gives the bytes of OTP 26+'s `term_to_binary/1`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EncodeOptions {
+    /// `{minor_version, N}`: 2 (default) writes every atom as UTF-8
+    /// (tags 119/118); 1 writes atoms whose characters are all Latin-1 as
+    /// ATOM (100), as OTP 25's default; 0 also writes floats as the old
+    /// 31-byte text FLOAT (99).
+    pub minor_version: u8,
+    /// `{compressed, Level}`: zlib level 0..=9. As OTP, the compressed form is
+    /// kept only when it is smaller than the plain one. `None`: no compression.
+    pub compression: Option<u32>,
+    /// `deterministic`: write map entries sorted by Erlang's map key order
+    /// instead of in the map's own order.
+    pub deterministic: bool,
+}
+
+impl EncodeOptions {
+    /// The default choices: minor version 2, no compression, maps in their order.
+    pub fn new() -> EncodeOptions {
+        EncodeOptions {
+            minor_version: 2,
+            compression: None,
+            deterministic: false,
+        }
+    }
+
+    /// Sets `minor_version` (0, 1 or 2; others make encoding fail).
+    pub fn minor_version(mut self, version: u8) -> EncodeOptions {
+        self.minor_version = version;
+        self
+    }
+
+    /// Sets the zlib level (0..=9; others make encoding fail), or `None`.
+    pub fn compression(mut self, level: Option<u32>) -> EncodeOptions {
+        self.compression = level;
+        self
+    }
+
+    /// Sets whether map entries are written in key order.
+    pub fn deterministic(mut self, deterministic: bool) -> EncodeOptions {
+        self.deterministic = deterministic;
+        self
+    }
+}
+
+impl Default for EncodeOptions {
+    fn default() -> EncodeOptions {
+        EncodeOptions::new()
+    }
+}

@@ -1,0 +1,622 @@
+//! Equality, ordering and hashing of terms, as Erlang defines them.
+//!
+//! - `==` on [`Term`] is Erlang's exact equality `=:=`: `1` and `1.0` differ,
+//!   `0.0` and `-0.0` differ (OTP 27+), and different Rust representations
+//!   of one term are equal (`Int(5)` and a `BigInt` of 5; `Nil`, an empty
+//!   `List` and an empty `ByteList`; a `ByteList` and the `List` of the same
+//!   small integers; an `ImproperList` whose tail is a list and the flat list).
+//! - [`Ord`] is Erlang's term order, `number < atom < reference < fun < port
+//!   < pid < tuple < map < [] < list < bitstring`, made total so that it
+//!   agrees with `=:=`: terms compare first as Erlang's `<` does (numbers by
+//!   mathematical value), and only terms that Erlang calls equal (`1` and
+//!   `1.0`; `0.0` and `-0.0`, also deep inside) are then told apart: the
+//!   integer first, `-0.0` before `0.0`. Sorting a `Vec<Term>` therefore
+//!   orders it as `lists:sort/1` does, ties included in a fixed order.
+//! - [`Hash`] agrees with `==`.
+//! - [`Term::compare_erl`] is Erlang's arithmetic comparison (`==`, `<`),
+//!   where `1 == 1.0`.
+//!
+//! Maps compare as in Erlang: by size, then by their keys sorted in *map key
+//! order* (where every integer is less than every float), then by their
+//! values in that key order. [`Term::cmp_map_key`] is that key order; it is
+//! also the order of `term_to_binary(T, [deterministic])`.
+//!
+//! Pids compare by serial, number, node, creation; ports by node, creation,
+//! number; references by node, creation, then by their words as one number
+//! (most significant word last, so trailing zero words do not count: OTP
+//! treats `[1,2,3]` and `[1,2,3,0]` as the same reference); local funs come
+//! before external funs (checked on OTP 25 and 28). Local funs compare by
+//! module, index, uniq, arity, then environment: as on OTP 28, which
+//! rewrites a fun's old index, old uniq and creator pid when it decodes
+//! one, those fields play no part. [`Term::Local`] terms,
+//! which only their node can interpret, sort after every other term, by bytes.
+//!
+//! All these walks recurse once per nesting level; the decoder's depth limit
+//! ([`crate::DecodeOptions::max_depth`]) keeps decoded terms within reach.
+
+use crate::term::{BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+use num_bigint::BigInt;
+use num_traits::{FromPrimitive, ToPrimitive};
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
+
+/// How numbers compare.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Term order made total (`Ord`): by value, ties integer first.
+    Exact,
+    /// Erlang's arithmetic comparison: `1 == 1.0`, `0.0 == -0.0`.
+    Arith,
+    /// Map key order: every integer before every float.
+    MapKey,
+}
+
+impl Term {
+    /// Erlang's arithmetic comparison (`<`, `==`, `>` in Erlang): numbers
+    /// compare by value, so `1` equals `1.0` and `0.0` equals `-0.0`.
+    /// Map keys still compare in map key order, as in Erlang.
+    pub fn compare_erl(&self, other: &Term) -> Ordering {
+        cmp(self, other, Mode::Arith)
+    }
+
+    /// Erlang's `==`: equal under arithmetic comparison.
+    pub fn eq_erl(&self, other: &Term) -> bool {
+        self.compare_erl(other) == Ordering::Equal
+    }
+
+    /// Map key order: term order where every integer is less than every
+    /// float, applied at every nesting level. The order of map keys in
+    /// `term_to_binary(T, [deterministic])` and in map comparison.
+    pub fn cmp_map_key(&self, other: &Term) -> Ordering {
+        cmp(self, other, Mode::MapKey)
+    }
+}
+
+impl PartialEq for Term {
+    fn eq(&self, other: &Term) -> bool {
+        cmp(self, other, Mode::Exact) == Ordering::Equal
+    }
+}
+
+impl Eq for Term {}
+
+impl PartialOrd for Term {
+    fn partial_cmp(&self, other: &Term) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Term {
+    /// Erlang's term order first, then the exact order for what it calls
+    /// equal, so that sorting agrees with `lists:sort/1` all the way down:
+    /// `{[1,0]}` sorts after `{[1.0]}` as in Erlang, even though `1` sorts
+    /// before `1.0`.
+    fn cmp(&self, other: &Term) -> Ordering {
+        cmp(self, other, Mode::Arith).then_with(|| cmp(self, other, Mode::Exact))
+    }
+}
+
+/// The rank of `[]` and of every list.
+const LIST_RANK: u8 = 9;
+
+/// The position of a term's type in Erlang's term order.
+fn rank(t: &Term) -> u8 {
+    match t {
+        Term::Int(_) | Term::BigInt(_) | Term::Float(_) => 0,
+        Term::Atom(_) => 1,
+        Term::Reference(_) => 2,
+        Term::Fun(_) => 3,
+        Term::Export(_) => 4,
+        Term::Port(_) => 5,
+        Term::Pid(_) => 6,
+        Term::Tuple(_) => 7,
+        Term::Map(_) => 8,
+        Term::Nil | Term::List(_) | Term::ByteList(_) | Term::ImproperList(..) => LIST_RANK,
+        Term::Binary(_) | Term::BitBinary(_) => 10,
+        Term::Local(_) => 11,
+    }
+}
+
+fn cmp(a: &Term, b: &Term, mode: Mode) -> Ordering {
+    let (ra, rb) = (rank(a), rank(b));
+    if ra != rb {
+        return ra.cmp(&rb);
+    }
+    match (a, b) {
+        (Term::Atom(x), Term::Atom(y)) => x.as_str().cmp(y.as_str()),
+        (Term::Tuple(x), Term::Tuple(y)) => x.len().cmp(&y.len()).then_with(|| cmp_seq(x, y, mode)),
+        (Term::Map(x), Term::Map(y)) => cmp_maps(x, y, mode),
+        (Term::Binary(_) | Term::BitBinary(_), _) => cmp_bits(&Bits::of(a), &Bits::of(b)),
+        (Term::Pid(x), Term::Pid(y)) => cmp_pid(x, y),
+        (Term::Port(x), Term::Port(y)) => {
+            (&x.node, x.creation, x.id).cmp(&(&y.node, y.creation, y.id))
+        }
+        (Term::Reference(x), Term::Reference(y)) => cmp_ref(x, y),
+        (Term::Export(x), Term::Export(y)) => cmp_export(x, y),
+        (Term::Fun(x), Term::Fun(y)) => cmp_fun(x, y, mode),
+        (Term::Local(x), Term::Local(y)) => x.cmp(y),
+        _ if ra == 0 => cmp_numbers(a, b, mode),
+        _ => cmp_lists(a, b, mode),
+    }
+}
+
+fn cmp_seq(x: &[Term], y: &[Term], mode: Mode) -> Ordering {
+    for (a, b) in x.iter().zip(y) {
+        let o = cmp(a, b, mode);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    x.len().cmp(&y.len())
+}
+
+fn cmp_pid(x: &Pid, y: &Pid) -> Ordering {
+    (x.serial, x.id, &x.node, x.creation).cmp(&(y.serial, y.id, &y.node, y.creation))
+}
+
+/// A reference's words without the trailing (most significant) zero words.
+fn ref_words(r: &Reference) -> &[u32] {
+    let n = r.ids.iter().rposition(|&w| w != 0).map_or(0, |i| i + 1);
+    &r.ids[..n]
+}
+
+fn cmp_ref(x: &Reference, y: &Reference) -> Ordering {
+    let (wx, wy) = (ref_words(x), ref_words(y));
+    (&x.node, x.creation)
+        .cmp(&(&y.node, y.creation))
+        .then(wx.len().cmp(&wy.len()))
+        .then_with(|| wx.iter().rev().cmp(wy.iter().rev()))
+}
+
+fn cmp_export(x: &Export, y: &Export) -> Ordering {
+    (&x.module, &x.function, x.arity).cmp(&(&y.module, &y.function, y.arity))
+}
+
+fn cmp_fun(x: &Fun, y: &Fun, mode: Mode) -> Ordering {
+    (&x.module, x.index, x.uniq, x.arity)
+        .cmp(&(&y.module, y.index, y.uniq, y.arity))
+        .then(x.free_vars.len().cmp(&y.free_vars.len()))
+        .then_with(|| cmp_seq(&x.free_vars, &y.free_vars, mode))
+}
+
+// ---------------------------------------------------------------- numbers
+
+/// Compares two numbers (Int, BigInt or Float).
+fn cmp_numbers(a: &Term, b: &Term, mode: Mode) -> Ordering {
+    match (a, b) {
+        (Term::Float(x), Term::Float(y)) => match mode {
+            Mode::Arith => x.partial_cmp(y).unwrap_or_else(|| x.total_cmp(y)),
+            Mode::Exact | Mode::MapKey => x.total_cmp(y),
+        },
+        (Term::Float(x), _) => cmp_int_float(b, *x, mode).reverse(),
+        (_, Term::Float(y)) => cmp_int_float(a, *y, mode),
+        (Term::Int(x), Term::Int(y)) => x.cmp(y),
+        _ => to_big(a).cmp(&to_big(b)),
+    }
+}
+
+fn to_big(t: &Term) -> BigInt {
+    match t {
+        Term::Int(i) => BigInt::from(*i),
+        Term::BigInt(b) => b.clone(),
+        _ => BigInt::default(),
+    }
+}
+
+/// Compares an integer with a float: by exact value, then (when `mode`
+/// breaks ties) the integer first. In map key order every integer is first.
+fn cmp_int_float(int: &Term, f: f64, mode: Mode) -> Ordering {
+    let tie = match mode {
+        Mode::MapKey => return Ordering::Less,
+        Mode::Exact => Ordering::Less,
+        Mode::Arith => Ordering::Equal,
+    };
+    if f.is_nan() {
+        return Ordering::Less;
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
+    let trunc = f.trunc();
+    let frac = f - trunc;
+    let by_value = match (int, trunc.to_i64()) {
+        (Term::Int(i), Some(t)) if trunc.abs() < 9.2e18 => i.cmp(&t),
+        _ => match BigInt::from_f64(trunc) {
+            Some(t) => to_big(int).cmp(&t),
+            None => Ordering::Equal,
+        },
+    };
+    by_value
+        .then(if frac > 0.0 {
+            Ordering::Less
+        } else if frac < 0.0 {
+            Ordering::Greater
+        } else {
+            Ordering::Equal
+        })
+        .then(tie)
+}
+
+// ---------------------------------------------------------------- maps
+
+/// A map's entries sorted by key in map key order.
+fn sorted_entries(m: &Map) -> Vec<&(Term, Term)> {
+    let mut v: Vec<&(Term, Term)> = m.entries.iter().collect();
+    v.sort_by(|a, b| cmp(&a.0, &b.0, Mode::MapKey));
+    v
+}
+
+fn cmp_maps(x: &Map, y: &Map, mode: Mode) -> Ordering {
+    let by_size = x.entries.len().cmp(&y.entries.len());
+    if by_size != Ordering::Equal {
+        return by_size;
+    }
+    let (sx, sy) = (sorted_entries(x), sorted_entries(y));
+    for (a, b) in sx.iter().zip(&sy) {
+        let o = cmp(&a.0, &b.0, Mode::MapKey);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    for (a, b) in sx.iter().zip(&sy) {
+        let o = cmp(&a.1, &b.1, mode);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+impl PartialEq for Map {
+    fn eq(&self, other: &Map) -> bool {
+        cmp_maps(self, other, Mode::Exact) == Ordering::Equal
+    }
+}
+
+impl Eq for Map {}
+
+impl PartialOrd for Map {
+    fn partial_cmp(&self, other: &Map) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Map {
+    /// As for [`Term`]: Erlang's order, ties broken by the exact order.
+    fn cmp(&self, other: &Map) -> Ordering {
+        cmp_maps(self, other, Mode::Arith).then_with(|| cmp_maps(self, other, Mode::Exact))
+    }
+}
+
+impl Hash for Map {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_usize(self.entries.len());
+        for (k, v) in sorted_entries(self) {
+            k.hash(state);
+            v.hash(state);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- lists
+
+/// One element of a list, whatever its representation.
+#[derive(Clone, Copy)]
+enum Elem<'a> {
+    Term(&'a Term),
+    Byte(u8),
+}
+
+/// Walks the cells of a list term across representations, flattening
+/// improper-list tails that are themselves lists.
+struct Cells<'a> {
+    terms: std::slice::Iter<'a, Term>,
+    bytes: std::slice::Iter<'a, u8>,
+    /// What follows the current segment: `None` once the end is reached.
+    next: Option<&'a Term>,
+}
+
+impl<'a> Cells<'a> {
+    fn new(list: &'a Term) -> Cells<'a> {
+        let mut c = Cells {
+            terms: [].iter(),
+            bytes: [].iter(),
+            next: None,
+        };
+        c.enter(list);
+        c
+    }
+
+    /// Starts the segment of `t` (a list-like term) and returns `None`, or
+    /// returns `Some(t)` when `t` is not a list (an improper tail).
+    fn enter(&mut self, t: &'a Term) -> Option<&'a Term> {
+        match t {
+            Term::Nil => {
+                self.next = None;
+                None
+            }
+            Term::List(v) => {
+                self.terms = v.iter();
+                self.next = None;
+                None
+            }
+            Term::ByteList(v) => {
+                self.bytes = v.iter();
+                self.next = None;
+                None
+            }
+            Term::ImproperList(v, tail) => {
+                self.terms = v.iter();
+                self.next = Some(tail);
+                None
+            }
+            other => Some(other),
+        }
+    }
+
+    /// The next element, or the end: `Err(None)` for a proper end,
+    /// `Err(Some(tail))` for an improper tail.
+    fn step(&mut self) -> Result<Elem<'a>, Option<&'a Term>> {
+        loop {
+            if let Some(t) = self.terms.next() {
+                return Ok(Elem::Term(t));
+            }
+            if let Some(&b) = self.bytes.next() {
+                return Ok(Elem::Byte(b));
+            }
+            let tail = self.next.take().ok_or(None)?;
+            if let Some(improper) = self.enter(tail) {
+                return Err(Some(improper));
+            }
+        }
+    }
+}
+
+fn cmp_elem(a: Elem<'_>, b: Elem<'_>, mode: Mode) -> Ordering {
+    match (a, b) {
+        (Elem::Byte(x), Elem::Byte(y)) => x.cmp(&y),
+        (Elem::Term(x), Elem::Term(y)) => cmp(x, y, mode),
+        (Elem::Byte(x), Elem::Term(y)) => cmp(&Term::Int(x.into()), y, mode),
+        (Elem::Term(x), Elem::Byte(y)) => cmp(x, &Term::Int(y.into()), mode),
+    }
+}
+
+fn cmp_lists(a: &Term, b: &Term, mode: Mode) -> Ordering {
+    if let (Term::ByteList(x), Term::ByteList(y)) = (a, b) {
+        return x.cmp(y);
+    }
+    let (mut ca, mut cb) = (Cells::new(a), Cells::new(b));
+    loop {
+        match (ca.step(), cb.step()) {
+            (Ok(x), Ok(y)) => {
+                let o = cmp_elem(x, y, mode);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            // `[]` is less than any cons cell; an improper tail compares
+            // with what stands in the other list's place.
+            (Err(None), Err(None)) => return Ordering::Equal,
+            (Err(None), Ok(_)) => return Ordering::Less,
+            (Ok(_), Err(None)) => return Ordering::Greater,
+            (Err(Some(x)), Err(Some(y))) => return cmp(x, y, mode),
+            (Err(Some(x)), _) => return rank(x).cmp(&LIST_RANK),
+            (_, Err(Some(y))) => return LIST_RANK.cmp(&rank(y)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- bitstrings
+
+/// A bitstring as whole bytes plus a partial last byte.
+struct Bits<'a> {
+    whole: &'a [u8],
+    /// The partial last byte, masked, and its number of bits (0 if none).
+    last: u8,
+    last_bits: u8,
+}
+
+impl<'a> Bits<'a> {
+    fn of(t: &'a Term) -> Bits<'a> {
+        match t {
+            Term::Binary(b) => Bits::whole(b),
+            Term::BitBinary(bb) => Bits::of_bit_binary(bb),
+            _ => Bits::whole(&[]),
+        }
+    }
+
+    fn whole(b: &'a [u8]) -> Bits<'a> {
+        Bits {
+            whole: b,
+            last: 0,
+            last_bits: 0,
+        }
+    }
+
+    fn of_bit_binary(bb: &'a BitBinary) -> Bits<'a> {
+        let bits = bb.bits.min(8);
+        match bb.bytes.split_last() {
+            Some((&last, init)) if bits < 8 => Bits {
+                whole: init,
+                last: if bits == 0 {
+                    0
+                } else {
+                    last & !(0xffu8 >> bits)
+                },
+                last_bits: bits,
+            },
+            _ => Bits::whole(&bb.bytes),
+        }
+    }
+}
+
+fn cmp_bits(a: &Bits<'_>, b: &Bits<'_>) -> Ordering {
+    let n = a.whole.len().min(b.whole.len());
+    let o = a.whole[..n].cmp(&b.whole[..n]);
+    if o != Ordering::Equal {
+        return o;
+    }
+    // One of them has run out of whole bytes: compare what is left bit by bit.
+    let rest = |x: &Bits<'_>| -> (u8, u8) {
+        if x.whole.len() > n {
+            (x.whole[n], 8)
+        } else {
+            (x.last, x.last_bits)
+        }
+    };
+    let (va, la) = rest(a);
+    let (vb, lb) = rest(b);
+    let common = la.min(lb);
+    let mask = if common == 0 { 0 } else { !(0xffu8 >> common) };
+    (va & mask).cmp(&(vb & mask)).then_with(|| {
+        (a.whole.len() * 8 + a.last_bits as usize).cmp(&(b.whole.len() * 8 + b.last_bits as usize))
+    })
+}
+
+// ---------------------------------------------------------------- hashing
+
+impl Hash for Term {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let r = rank(self);
+        state.write_u8(r);
+        match self {
+            Term::Int(i) => i.hash(state),
+            Term::BigInt(b) => match b.to_i64() {
+                Some(i) => i.hash(state),
+                None => b.hash(state),
+            },
+            Term::Float(f) => f.to_bits().hash(state),
+            Term::Atom(a) => a.as_str().hash(state),
+            Term::Tuple(v) => {
+                state.write_usize(v.len());
+                v.iter().for_each(|t| t.hash(state));
+            }
+            Term::Map(m) => m.hash(state),
+            Term::Nil | Term::List(_) | Term::ByteList(_) | Term::ImproperList(..) => {
+                let mut cells = Cells::new(self);
+                loop {
+                    match cells.step() {
+                        Ok(Elem::Byte(b)) => Term::Int(b.into()).hash(state),
+                        Ok(Elem::Term(t)) => t.hash(state),
+                        Err(None) => {
+                            state.write_u8(0xff);
+                            break;
+                        }
+                        Err(Some(tail)) => {
+                            state.write_u8(0xfe);
+                            tail.hash(state);
+                            break;
+                        }
+                    }
+                }
+            }
+            Term::Binary(_) | Term::BitBinary(_) => hash_bits(&Bits::of(self), state),
+            Term::Pid(p) => hash_pid(p, state),
+            Term::Port(p) => hash_port(p, state),
+            Term::Reference(r) => hash_ref(r, state),
+            Term::Export(e) => hash_export(e, state),
+            Term::Fun(f) => hash_fun(f, state),
+            Term::Local(b) => b.hash(state),
+        }
+    }
+}
+
+fn hash_pid<H: Hasher>(p: &Pid, state: &mut H) {
+    (p.serial, p.id, p.node.as_str(), p.creation).hash(state);
+}
+
+fn hash_port<H: Hasher>(p: &Port, state: &mut H) {
+    (p.node.as_str(), p.creation, p.id).hash(state);
+}
+
+fn hash_ref<H: Hasher>(r: &Reference, state: &mut H) {
+    (r.node.as_str(), r.creation, ref_words(r)).hash(state);
+}
+
+fn hash_export<H: Hasher>(e: &Export, state: &mut H) {
+    (e.module.as_str(), e.function.as_str(), e.arity).hash(state);
+}
+
+fn hash_fun<H: Hasher>(f: &Fun, state: &mut H) {
+    (f.module.as_str(), f.index, f.uniq, f.arity).hash(state);
+    state.write_usize(f.free_vars.len());
+    f.free_vars.iter().for_each(|t| t.hash(state));
+}
+
+fn hash_bits<H: Hasher>(bits: &Bits<'_>, state: &mut H) {
+    state.write(bits.whole);
+    state.write_u8(bits.last);
+    state.write_u8(bits.last_bits);
+}
+
+/// `Eq`, `PartialOrd` and `Hash` for the parts of a term, from their `Ord`
+/// and hash function, so that they agree with the same term's.
+macro_rules! via_ord {
+    ($($ty:ident => $hash:expr),* $(,)?) => {$(
+        impl PartialEq for $ty {
+            fn eq(&self, other: &$ty) -> bool {
+                self.cmp(other) == Ordering::Equal
+            }
+        }
+        impl Eq for $ty {}
+        impl PartialOrd for $ty {
+            fn partial_cmp(&self, other: &$ty) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Hash for $ty {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                $hash(self, state)
+            }
+        }
+    )*};
+}
+
+via_ord!(
+    Pid => hash_pid,
+    Port => hash_port,
+    Reference => hash_ref,
+    Export => hash_export,
+    Fun => hash_fun,
+    BitBinary => |b: &BitBinary, state: &mut H| hash_bits(&Bits::of_bit_binary(b), state),
+);
+
+impl Ord for Pid {
+    fn cmp(&self, other: &Pid) -> Ordering {
+        cmp_pid(self, other)
+    }
+}
+
+impl Ord for Port {
+    fn cmp(&self, other: &Port) -> Ordering {
+        (&self.node, self.creation, self.id).cmp(&(&other.node, other.creation, other.id))
+    }
+}
+
+impl Ord for Reference {
+    fn cmp(&self, other: &Reference) -> Ordering {
+        cmp_ref(self, other)
+    }
+}
+
+impl Ord for Export {
+    fn cmp(&self, other: &Export) -> Ordering {
+        cmp_export(self, other)
+    }
+}
+
+impl Ord for BitBinary {
+    fn cmp(&self, other: &BitBinary) -> Ordering {
+        cmp_bits(&Bits::of_bit_binary(self), &Bits::of_bit_binary(other))
+    }
+}
+
+impl Ord for Fun {
+    fn cmp(&self, other: &Fun) -> Ordering {
+        cmp_fun(self, other, Mode::Exact)
+    }
+}

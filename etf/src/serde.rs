@@ -1,0 +1,122 @@
+//! Rust values to and from terms through serde (feature `serde`).
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize, PartialEq, Debug)]
+//! struct User {
+//!     name: String,
+//!     age: u32,
+//! }
+//!
+//! let user = User { name: "x".into(), age: 3 };
+//! // The bytes of term_to_binary(#{name => <<"x">>, age => 3}).
+//! let bytes = etf::serde::to_vec(&user)?;
+//! assert_eq!(etf::serde::from_slice::<User>(&bytes)?, user);
+//! # Ok::<(), etf::serde::Error>(())
+//! ```
+//!
+//! # The mapping
+//!
+//! Chosen to give the terms Erlang and Elixir code writes by hand:
+//!
+//! | Rust | Erlang term | also accepted when deserializing |
+//! |------|-------------|----------------------------------|
+//! | `bool` | `true`, `false` | |
+//! | integers, `i128`, `u128` | integer (a bignum beyond 64 bits) | |
+//! | `f32`, `f64` | float; NaN and infinities are an error | integers |
+//! | `char` | integer (the code point) | a one-character string |
+//! | `String`, `&str` | UTF-8 binary | atom, charlist (`"abc"`, `[]`) |
+//! | bytes (`serde_bytes`) | binary | list of bytes |
+//! | `Option<T>` | `undefined`, or the value itself | `nil` (Elixir) for `None` |
+//! | `()`, unit struct | `{}` (the empty tuple, as `()` is in Rust) | `ok` |
+//! | newtype struct `S(T)` | the value of `T` | |
+//! | `Vec<T>`, sequences, sets | proper list | |
+//! | tuples, tuple structs, arrays | tuple | |
+//! | structs | map with atom keys `#{field => Value}` | binary keys; extra keys ignored |
+//! | `HashMap`, `BTreeMap` | map | |
+//! | unit variant | atom `variant` | |
+//! | newtype variant | `{variant, Value}` | |
+//! | tuple variant | `{variant, A, B, ...}` | |
+//! | struct variant | `{variant, #{field => Value}}` | |
+//! | [`Term`], [`Pid`], [`Port`], ... | the term itself, unchanged | |
+//!
+//! Names are used as Rust spells them: `#[serde(rename_all = "snake_case")]`
+//! on an enum gives Erlang-style atoms (`Ok` becomes `ok`).
+//!
+//! Some Rust values meet on one term: `None` and the unit variant
+//! `Undefined` are both `undefined`, `Some(None)` cannot be told from `None`,
+//! and `Vec<u8>` is a list of integers while `serde_bytes` gives a binary.
+//! Both directions report `false` from `is_human_readable`, so types with a
+//! compact form pick it: an `Ipv4Addr` becomes `{127,0,0,1}`, as `inet`
+//! writes addresses.
+//!
+//! # Raw terms
+//!
+//! A field of type [`Term`] holds any term as it is, and one of type
+//! [`Pid`], [`Port`], [`Reference`], [`Export`], [`Fun`], [`Atom`],
+//! [`BitBinary`] or [`Map`] holds a term of that kind: through this module
+//! they come back unchanged, representation included. They do so by travelling through serde as a
+//! private enum that [`Serializer`] and [`Deserializer`] recognise (as
+//! `serde_json::value::RawValue` does with a private struct); any other
+//! format sees that enum, so a term also round-trips exactly through JSON,
+//! as `{"Atom": "ok"}`, `{"Tuple": [...]}` and so on.
+//!
+//! Self-describing consumers (`#[serde(untagged)]`, `#[serde(flatten)]`,
+//! `serde_json::Value`) see integers, floats, booleans, `undefined`/`nil` as
+//! none, atoms and UTF-8 binaries as strings, other binaries as bytes, lists
+//! and tuples as sequences and maps as maps; pids and the other kinds
+//! without a serde equivalent are an error there.
+//!
+//! [`Pid`]: crate::Pid
+//! [`Port`]: crate::Port
+//! [`Reference`]: crate::Reference
+//! [`Export`]: crate::Export
+//! [`Atom`]: crate::Atom
+//! [`BitBinary`]: crate::BitBinary
+//! [`Fun`]: crate::Fun
+//! [`Map`]: crate::Map
+
+mod de;
+mod describe;
+mod error;
+mod raw;
+mod ser;
+
+pub use de::Deserializer;
+pub use error::{Error, ErrorKind};
+pub use ser::{
+    SerializeList, SerializeMap, SerializeStruct, SerializeStructVariant, SerializeTuple,
+    SerializeTupleVariant, Serializer,
+};
+
+use crate::Term;
+use ::serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// Converts `value` to a term.
+///
+/// Fails when the value has no term (a NaN or infinite float), or when its
+/// `Serialize` impl fails or gives a map the same key twice.
+pub fn to_term<T: ?Sized + Serialize>(value: &T) -> Result<Term, Error> {
+    value.serialize(Serializer::new())
+}
+
+/// Reads a `T` from `term`, borrowing strings and bytes from it where `T`
+/// allows (`&str` from binaries and atoms, `&[u8]` from binaries).
+///
+/// Fails when the term does not have the shape `T` needs; the error says
+/// what was expected, what was found and where.
+pub fn from_term<'de, T: Deserialize<'de>>(term: &'de Term) -> Result<T, Error> {
+    T::deserialize(Deserializer::new(term))
+}
+
+/// Converts `value` to the bytes of its term, as [`crate::to_vec`] writes
+/// them.
+pub fn to_vec<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+    Ok(crate::to_vec(&to_term(value)?)?)
+}
+
+/// Decodes a term with [`crate::from_slice`] and reads a `T` from it.
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    from_term(&crate::from_slice(bytes)?)
+}

@@ -1,0 +1,653 @@
+//! The messaging benchmark: BEAM->BEAM, BEAM->Rust and Rust->BEAM side by
+//! side in one run, plus the C `ei` library as a peer, on loopback.
+//!
+//! ```text
+//! bench_messaging [--otp 25|28] [--quick]
+//! ```
+//!
+//! It starts its own `epmd` on a free port, two `erl` nodes (`a`, the BEAM
+//! client, and `b`, the BEAM server, both running `bench_msg.erl` compiled
+//! with OTP 25's `erlc`) and our node, which serves the same `sink` and
+//! `echo` processes as `b`. The BEAM client is driven by rpc from our node
+//! over a connection of its own, so it never shares the measured link.
+//!
+//! - one-way: a single sender sends N messages and then `{done, Self}`; the
+//!   time runs until the sink's `{sunk, N}` comes back (all were received);
+//! - ping-pong: sequential round trips to `echo`, p50 and p99;
+//! - set-up: connect (EPMD lookup + handshake) and disconnect, N times.
+//!
+//! `scripts/bench-messaging.sh` runs it; results go to BENCHMARKS.md.
+#![forbid(unsafe_code)]
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use cnode::{Node, Process};
+use etf::Term;
+use interop_tests::Otp;
+
+const COOKIE: &str = "bench_messaging_cookie";
+const SOURCE: &str = include_str!("bench_msg.erl");
+const EI_SOURCE: &str = include_str!("bench_ei.c");
+const WAIT: Duration = Duration::from_secs(180);
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// How much work each measurement does.
+#[derive(Clone, Copy, Debug)]
+struct Sizes {
+    small: u64,
+    big: u64,
+    pings: u64,
+    connects: u64,
+    /// Runs of each measurement; the best one is reported (the machine is
+    /// shared, so the best run is the one least disturbed).
+    runs: u32,
+}
+
+/// The highest rate of `runs` runs of `$e`.
+macro_rules! best_rate {
+    ($runs:expr, $e:expr) => {{
+        let mut best = 0.0f64;
+        for _ in 0..$runs {
+            best = best.max($e);
+        }
+        best
+    }};
+}
+
+/// The (p50, p99) of the run with the lowest p50 of `runs` runs of `$e`.
+macro_rules! best_rtt {
+    ($runs:expr, $e:expr) => {{
+        let mut best = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..$runs {
+            let rtt: (f64, f64) = $e;
+            if rtt.0 < best.0 {
+                best = rtt;
+            }
+        }
+        best
+    }};
+}
+
+/// An OS process killed on drop.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn main() -> Result<(), Error> {
+    let mut otp = Otp::v28();
+    let mut sizes = Sizes {
+        small: 200_000,
+        big: 300,
+        pings: 10_000,
+        connects: 200,
+        runs: 3,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--otp" => match args.next().as_deref() {
+                Some("25") => otp = Otp::v25(),
+                Some("28") => otp = Otp::v28(),
+                other => return Err(format!("--otp 25|28, not {other:?}").into()),
+            },
+            "--quick" => {
+                sizes = Sizes {
+                    small: 20_000,
+                    big: 30,
+                    pings: 1_000,
+                    connects: 20,
+                    runs: 1,
+                }
+            }
+            "--runs" => {
+                sizes.runs = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or("--runs takes a positive count")?;
+            }
+            other => return Err(format!("unknown argument {other:?}").into()),
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(otp, sizes))
+}
+
+fn free_port() -> Result<u16, Error> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// The short host name `erl -sname` uses.
+fn host() -> Result<String, Error> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")?;
+    Ok(name
+        .trim()
+        .split('.')
+        .next()
+        .unwrap_or("localhost")
+        .to_owned())
+}
+
+/// Compiles `bench_msg.erl` (OTP 25's `erlc`) and `bench_ei.c` (`gcc`
+/// against OTP 25's `erl_interface`) into a fresh directory.
+fn build(dir: &Path) -> Result<Option<PathBuf>, Error> {
+    std::fs::create_dir_all(dir)?;
+    let erl = dir.join("bench_msg.erl");
+    std::fs::write(&erl, SOURCE)?;
+    let status = Command::new(Otp::v25().erlc())
+        .arg("-o")
+        .arg(dir)
+        .arg(&erl)
+        .status()?;
+    if !status.success() {
+        return Err(format!("erlc {}: {status}", erl.display()).into());
+    }
+    let ei_root = std::fs::read_dir(Otp::v25().root.join("lib"))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("erl_interface-"))
+        });
+    let Some(ei_root) = ei_root.filter(|p| p.join("lib/libei.a").is_file()) else {
+        eprintln!("no erl_interface with libei.a: the ei rows are skipped");
+        return Ok(None);
+    };
+    let c = dir.join("bench_ei.c");
+    std::fs::write(&c, EI_SOURCE)?;
+    let exe = dir.join("bench_ei");
+    let status = Command::new("gcc")
+        .args(["-O2", "-o"])
+        .arg(&exe)
+        .arg(&c)
+        .arg(format!("-I{}", ei_root.join("include").display()))
+        .arg(format!("-L{}", ei_root.join("lib").display()))
+        .args(["-lei", "-lpthread"])
+        .status()?;
+    if !status.success() {
+        return Err(format!("gcc {}: {status}", c.display()).into());
+    }
+    Ok(Some(exe))
+}
+
+fn erl(otp: &Otp, epmd: u16, dir: &Path, name: &str, eval: &str) -> Command {
+    let mut cmd = otp.erl_command(["-sname", name, "-setcookie", COOKIE, "-noshell", "-pa"]);
+    cmd.arg(dir).arg("-eval").arg(eval);
+    cmd.env("ERL_EPMD_PORT", epmd.to_string());
+    cmd
+}
+
+/// Starts an erl serving `sink` and `echo`, and waits until it answers.
+fn server_erl(otp: &Otp, epmd: u16, dir: &Path, name: &str) -> Result<Killed, Error> {
+    let child = erl(
+        otp,
+        epmd,
+        dir,
+        name,
+        "bench_msg:serve(), io:format(\"ready~n\").",
+    )
+    .stdout(Stdio::piped())
+    .stdin(Stdio::null())
+    .spawn()?;
+    let mut child = Killed(child);
+    let stdout = child.0.stdout.take().ok_or("no stdout")?;
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    match lines.next() {
+        Some(Ok(line)) if line.trim() == "ready" => Ok(child),
+        other => Err(format!("{name} did not start: {other:?}").into()),
+    }
+}
+
+/// Runs a short-lived erl that prints one term and halts.
+async fn erl_eval(
+    otp: &Otp,
+    epmd: u16,
+    dir: &Path,
+    name: &str,
+    expr: &str,
+) -> Result<String, Error> {
+    let eval = format!("io:format(\"~p~n\", [{expr}]), halt().");
+    let output = tokio::process::Command::from(erl(otp, epmd, dir, name, &eval))
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(WAIT, output).await??;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Runs our `sink`: counts messages until `{done, From}`, answers
+/// `{sunk, Count}`.
+fn rust_sink(mut me: Process) {
+    tokio::spawn(async move {
+        let mut count: i64 = 0;
+        while let Ok(message) = me.recv().await {
+            if let Some([Term::Atom(done), Term::Pid(from)]) = message.payload.as_tuple() {
+                if done.as_str() == "done" {
+                    let reply = Term::tuple(vec![Term::atom("sunk"), Term::Int(count)]);
+                    let _ = me.send(from, reply);
+                    count = 0;
+                    continue;
+                }
+            }
+            count += 1;
+        }
+    });
+}
+
+/// Runs our `echo`: `{From, Msg}` -> `From ! Msg`.
+fn rust_echo(mut me: Process) {
+    tokio::spawn(async move {
+        while let Ok(message) = me.recv().await {
+            if let Some([Term::Pid(from), msg]) = message.payload.as_tuple() {
+                let _ = me.send(from, msg.clone());
+            }
+        }
+    });
+}
+
+/// `{Int, Int}`.
+fn pair(term: &Term) -> Result<(i64, i64), Error> {
+    match term.as_tuple() {
+        Some([a, b]) => Ok((
+            a.as_i64().ok_or("not an integer")?,
+            b.as_i64().ok_or("not an integer")?,
+        )),
+        _ => Err(format!("expected a pair of integers, got {term}").into()),
+    }
+}
+
+/// CPU seconds this process (our node) has used so far, from
+/// `/proc/self/stat` (user + system, at the usual 100 ticks per second).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the line.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    fields.iter().sum::<f64>() / 100.0
+}
+
+/// Runs `$e` and returns its value and the share of one core our process
+/// used meanwhile.
+macro_rules! with_cpu {
+    ($e:expr) => {{
+        let (cpu, wall) = (cpu_seconds(), Instant::now());
+        let value = $e;
+        let share = (cpu_seconds() - cpu) / wall.elapsed().as_secs_f64();
+        (value, share)
+    }};
+}
+
+/// One measurement row.
+struct Row {
+    path: &'static str,
+    small_per_s: Option<f64>,
+    big_mb_s: Option<f64>,
+    /// The share of one core our node used during the 1 MiB runs.
+    big_rust_cpu: Option<f64>,
+    rtt: Option<(f64, f64)>,
+    connects_per_s: Option<f64>,
+}
+
+struct Bench {
+    otp: Otp,
+    sizes: Sizes,
+    node: Node,
+    a: String,
+    b: String,
+    small: Term,
+    big: Term,
+}
+
+impl Bench {
+    /// BEAM `a` sends to `dest` (`{Name, Node}`); returns messages per second.
+    async fn beam_oneway(&self, dest: Term, n: u64, msg: &Term) -> Result<f64, Error> {
+        let result = self
+            .node
+            .rpc()
+            .call(
+                &self.a,
+                "bench_msg",
+                "oneway",
+                vec![dest, Term::from(n), msg.clone()],
+                WAIT,
+            )
+            .await?;
+        let (count, us) = pair(&result)?;
+        if count != i64::try_from(n)? {
+            return Err(format!("the sink counted {count} of {n}").into());
+        }
+        Ok(n as f64 / (us as f64 / 1e6))
+    }
+
+    async fn rust_oneway(&self, n: u64, msg: &Term) -> Result<f64, Error> {
+        let mut me = self.node.spawn_process()?;
+        let to = ("sink", self.b.as_str());
+        let start = Instant::now();
+        for _ in 0..n {
+            me.send(to, msg.clone())?;
+        }
+        me.send(
+            to,
+            Term::tuple(vec![Term::atom("done"), Term::Pid(me.pid().clone())]),
+        )?;
+        let reply = me.recv_timeout(WAIT).await?;
+        let elapsed = start.elapsed();
+        let counted = match reply.payload.as_tuple() {
+            Some([_, count]) => count.as_i64(),
+            _ => None,
+        };
+        if counted != Some(i64::try_from(n)?) {
+            return Err(format!("the sink answered {}", reply.payload).into());
+        }
+        Ok(n as f64 / elapsed.as_secs_f64())
+    }
+
+    async fn beam_pingpong(&self, dest: Term) -> Result<(f64, f64), Error> {
+        let result = self
+            .node
+            .rpc()
+            .call(
+                &self.a,
+                "bench_msg",
+                "pingpong",
+                vec![dest, Term::from(self.sizes.pings)],
+                WAIT,
+            )
+            .await?;
+        let (p50, p99) = pair(&result)?;
+        Ok((p50 as f64, p99 as f64))
+    }
+
+    async fn rust_pingpong(&self) -> Result<(f64, f64), Error> {
+        let mut me = self.node.spawn_process()?;
+        let own = Term::Pid(me.pid().clone());
+        let mut rtts = Vec::new();
+        for i in 0..self.sizes.pings {
+            let tag = Term::tuple(vec![Term::atom("pong"), Term::from(i)]);
+            let start = Instant::now();
+            me.send(
+                ("echo", self.b.as_str()),
+                Term::tuple(vec![own.clone(), tag.clone()]),
+            )?;
+            let reply = me.recv_timeout(WAIT).await?;
+            rtts.push(start.elapsed().as_secs_f64() * 1e6);
+            if reply.payload != tag {
+                return Err(format!("echo answered {}", reply.payload).into());
+            }
+        }
+        Ok(percentiles(&mut rtts))
+    }
+
+    async fn beam_connects(&self, epmd: u16, dir: &Path, target: &str) -> Result<f64, Error> {
+        let name = format!("bench_c_{}", std::process::id());
+        let out = erl_eval(
+            &self.otp,
+            epmd,
+            dir,
+            &name,
+            &format!("bench_msg:connects('{target}', {})", self.sizes.connects),
+        )
+        .await?;
+        let (ok, us) = parse_pair(&out)?;
+        if ok != i64::try_from(self.sizes.connects)? {
+            eprintln!(
+                "  only {ok} of {} connects to {target} succeeded",
+                self.sizes.connects
+            );
+        }
+        Ok(ok as f64 / (us as f64 / 1e6))
+    }
+
+    async fn rust_connects(&self) -> Result<f64, Error> {
+        let start = Instant::now();
+        for _ in 0..self.sizes.connects {
+            self.node.connect(&self.b).await?;
+            self.node.disconnect(&self.b);
+        }
+        Ok(self.sizes.connects as f64 / start.elapsed().as_secs_f64())
+    }
+}
+
+/// `{A,B}` as printed by `~p`.
+fn parse_pair(text: &str) -> Result<(i64, i64), Error> {
+    let inner = text
+        .trim()
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .ok_or_else(|| format!("expected {{A,B}}, got {text:?}"))?;
+    let (a, b) = inner
+        .split_once(',')
+        .ok_or_else(|| format!("expected {{A,B}}, got {text:?}"))?;
+    Ok((a.trim().parse()?, b.trim().parse()?))
+}
+
+fn percentiles(samples: &mut [f64]) -> (f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let i = ((samples.len() as f64 * q) as usize).saturating_sub(1);
+        samples.get(i).copied().unwrap_or(f64::NAN)
+    };
+    (at(0.5), at(0.99))
+}
+
+fn sink_of(node: &str) -> Term {
+    Term::tuple(vec![Term::atom("sink"), Term::atom(node)])
+}
+
+fn echo_of(node: &str) -> Term {
+    Term::tuple(vec![Term::atom("echo"), Term::atom(node)])
+}
+
+async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
+    let dir = std::env::temp_dir().join(format!("cnode-bench-messaging-{}", std::process::id()));
+    let ei = build(&dir)?;
+    let epmd = free_port()?;
+    let _epmd = Killed(
+        Command::new(otp.epmd())
+            .args(["-port", &epmd.to_string()])
+            .stdin(Stdio::null())
+            .spawn()?,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let host = host()?;
+    let pid = std::process::id();
+    let (a_name, b_name) = (format!("bench_a_{pid}"), format!("bench_b_{pid}"));
+    let _a = server_erl(&otp, epmd, &dir, &a_name)?;
+    let _b = server_erl(&otp, epmd, &dir, &b_name)?;
+    let node = Node::builder(format!("bench_rust_{pid}"))
+        .cookie(COOKIE)
+        .epmd_port(epmd)
+        .start_epmd(false)
+        .listen_address(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        .start()
+        .await?;
+    let sink = node.spawn_process()?;
+    sink.register("sink")?;
+    rust_sink(sink);
+    let echo = node.spawn_process()?;
+    echo.register("echo")?;
+    rust_echo(echo);
+    let us = node.name().to_owned();
+    let bench = Bench {
+        otp: otp.clone(),
+        sizes,
+        a: format!("{a_name}@{host}"),
+        b: format!("{b_name}@{host}"),
+        node,
+        small: Term::tuple(vec![Term::atom("msg"), Term::Int(1)]),
+        big: Term::tuple(vec![
+            Term::atom("msg"),
+            Term::binary(Bytes::from(vec![7u8; 1 << 20])),
+        ]),
+    };
+    bench.node.ping(&bench.a).await?;
+    bench.node.ping(&bench.b).await?;
+    println!(
+        "OTP {} | one-way {} small, {} x 1 MiB, {} round trips, {} set-ups; best of {} runs",
+        otp.release, sizes.small, sizes.big, sizes.pings, sizes.connects, sizes.runs
+    );
+    // Warm up every path (connections, code loading).
+    bench
+        .beam_oneway(sink_of(&bench.b), 1000, &bench.small)
+        .await?;
+    bench.beam_oneway(sink_of(&us), 1000, &bench.small).await?;
+    bench.rust_oneway(1000, &bench.small).await?;
+
+    let mut rows = Vec::new();
+    let (small, big, runs) = (sizes.small, sizes.big, sizes.runs);
+    let mb = |per_s: f64| per_s * (1 << 20) as f64 / 1e6;
+    for (path, dest) in [("BEAM -> BEAM", &bench.b), ("BEAM -> Rust", &us)] {
+        let small_rate = best_rate!(
+            runs,
+            bench
+                .beam_oneway(sink_of(dest), small, &bench.small)
+                .await?
+        );
+        let (big_rate, cpu) = with_cpu!(best_rate!(
+            runs,
+            mb(bench.beam_oneway(sink_of(dest), big, &bench.big).await?)
+        ));
+        let rtt = best_rtt!(runs, bench.beam_pingpong(echo_of(dest)).await?);
+        let connects = best_rate!(runs, bench.beam_connects(epmd, &dir, dest).await?);
+        rows.push(Row {
+            path,
+            small_per_s: Some(small_rate),
+            big_mb_s: Some(big_rate),
+            big_rust_cpu: Some(cpu),
+            rtt: Some(rtt),
+            connects_per_s: Some(connects),
+        });
+    }
+    let small_rate = best_rate!(runs, bench.rust_oneway(small, &bench.small).await?);
+    let (big_rate, cpu) = with_cpu!(best_rate!(
+        runs,
+        mb(bench.rust_oneway(big, &bench.big).await?)
+    ));
+    let rtt = best_rtt!(runs, bench.rust_pingpong().await?);
+    let connects = best_rate!(runs, bench.rust_connects().await?);
+    rows.push(Row {
+        path: "Rust -> BEAM",
+        small_per_s: Some(small_rate),
+        big_mb_s: Some(big_rate),
+        big_rust_cpu: Some(cpu),
+        rtt: Some(rtt),
+        connects_per_s: Some(connects),
+    });
+    if let Some(ei) = ei {
+        let mut row = ei_row(&ei, epmd, &bench.b, sizes)?;
+        for _ in 1..runs {
+            let next = ei_row(&ei, epmd, &bench.b, sizes)?;
+            if next.small_per_s > row.small_per_s {
+                row.small_per_s = next.small_per_s;
+            }
+            if next.rtt.map(|r| r.0) < row.rtt.map(|r| r.0) {
+                row.rtt = next.rtt;
+            }
+        }
+        rows.push(row);
+    }
+    print_table(&rows);
+    let _ = std::fs::remove_dir_all(&dir);
+    bench.node.shutdown().await;
+    Ok(())
+}
+
+/// `bench_ei` against `b`.
+fn ei_row(exe: &Path, epmd: u16, b: &str, sizes: Sizes) -> Result<Row, Error> {
+    let output = Command::new(exe)
+        .args([
+            b,
+            COOKIE,
+            &sizes.small.to_string(),
+            &sizes.pings.to_string(),
+        ])
+        .env("ERL_EPMD_PORT", epmd.to_string())
+        .stdin(Stdio::null())
+        .output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "bench_ei: {}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut row = Row {
+        path: "ei (C) -> BEAM",
+        small_per_s: None,
+        big_mb_s: None,
+        big_rust_cpu: None,
+        rtt: None,
+        connects_per_s: None,
+    };
+    for line in text.lines() {
+        let fields: Vec<f64> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        match (line.split_whitespace().next(), fields.as_slice()) {
+            (Some("oneway"), [count, us]) => row.small_per_s = Some(count / (us / 1e6)),
+            (Some("pingpong"), [p50, p99]) => row.rtt = Some((*p50, *p99)),
+            _ => {}
+        }
+    }
+    Ok(row)
+}
+
+fn print_table(rows: &[Row]) {
+    let base = rows.first();
+    let ratio = |value: Option<f64>, base: Option<f64>| match (value, base) {
+        (Some(v), Some(b)) if b > 0.0 => format!(" ({:.2}x)", v / b),
+        _ => String::new(),
+    };
+    let show = |value: Option<f64>, digits: usize| {
+        value.map_or("-".to_owned(), |v| format!("{v:.digits$}"))
+    };
+    println!();
+    println!(
+        "| path | (a) small msg/s | (b) 1 MiB msgs MB/s | our node's CPU during (b) | (c) RTT p50 / p99 us | (d) set-ups/s |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for row in rows {
+        let rtt = row
+            .rtt
+            .map_or("-".to_owned(), |(p50, p99)| format!("{p50:.0} / {p99:.0}"));
+        println!(
+            "| {} | {}{} | {}{} | {} | {} | {}{} |",
+            row.path,
+            show(row.small_per_s, 0),
+            ratio(row.small_per_s, base.and_then(|b| b.small_per_s)),
+            show(row.big_mb_s, 0),
+            ratio(row.big_mb_s, base.and_then(|b| b.big_mb_s)),
+            row.big_rust_cpu
+                .map_or("-".to_owned(), |c| format!("{:.0}%", c * 100.0)),
+            rtt,
+            show(row.connects_per_s, 0),
+            ratio(row.connects_per_s, base.and_then(|b| b.connects_per_s)),
+        );
+    }
+    println!("(ratios against BEAM -> BEAM; for RTT lower is better)");
+}

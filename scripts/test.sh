@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, every test (unit, property, corpus
+# replays, interop tests against real OTP 25 and OTP 28, container tests),
+# then each fuzz target for a short bounded time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+cargo test --workspace --all-features
+scripts/fuzz.sh "${CNODE_FUZZ_SECONDS:-10}"
