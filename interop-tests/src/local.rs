@@ -120,13 +120,52 @@ pub enum LocalError {
     },
 }
 
-/// A loopback TCP port that was free a moment ago.
+/// A TCP port that was free a moment ago on every address, chosen below the
+/// kernel's ephemeral range so that no outgoing connection and no listener
+/// bound to port 0 (an `erl` node's, say) can take it in the meantime.
+/// Concurrent callers, in this process or others, start from different
+/// points so that they rarely try the same port; a caller that loses the
+/// race anyway sees its server fail to listen and retries (as
+/// [`Epmd::start`] does).
 pub fn free_port() -> Result<u16, LocalError> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let (low, high) = quiet_port_range();
+    let span = u32::from(high - low);
+    let seed = std::process::id().wrapping_mul(2_654_435_761)
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.subsec_nanos());
+    for _ in 0..64 {
+        let step = NEXT.fetch_add(1, Ordering::Relaxed).wrapping_mul(7_919);
+        let port = low + (seed.wrapping_add(step) % span) as u16;
+        // Binding the wildcard address fails while any address holds the port.
+        if TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok() {
+            return Ok(port);
+        }
+    }
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
         .map_err(LocalError::FreePort)
 }
+
+/// Ports the kernel never hands out by itself: from 20000 up to the start
+/// of its ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`).
+fn quiet_port_range() -> (u16, u16) {
+    const LOW: u16 = 20_000;
+    let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    if ephemeral_start > LOW + 1_000 {
+        (LOW, ephemeral_start)
+    } else {
+        (1_024, LOW)
+    }
+}
+
+/// How many ports a server start tries before giving up.
+const PORT_ATTEMPTS: usize = 5;
 
 /// A name no other call in this process and no other concurrent test
 /// process returns: `{prefix}_{process id}_{counter}`.
@@ -305,6 +344,11 @@ impl ErlProcess {
         }
     }
 
+    /// Whether the process has ended (and been reaped).
+    pub fn has_exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Sends `signal` (a name such as `STOP` or `CONT`) to the process.
     pub fn signal(&self, signal: &str) -> Result<(), LocalError> {
         let pid = self.id().ok_or_else(|| LocalError::NotRunning {
@@ -350,22 +394,30 @@ impl Epmd {
     /// Starts `epmd` and waits (up to [`DEFAULT_WAIT`]) until it answers a
     /// `names` request. Must be called inside a Tokio runtime.
     pub async fn start(otp: &Otp) -> Result<Epmd, LocalError> {
-        let port = free_port()?;
-        let mut cmd = Command::new(otp.epmd());
-        cmd.arg("-port").arg(port.to_string());
-        let process = ErlProcess::spawn(cmd, format!("epmd -port {port}"))?;
-        let client = EpmdClient::new("127.0.0.1", port);
-        let start = Instant::now();
-        while client.names().await.is_err() {
-            if start.elapsed() >= DEFAULT_WAIT {
-                return Err(LocalError::EpmdSilent {
-                    port,
-                    within: DEFAULT_WAIT,
-                });
+        let mut last_port = 0;
+        for _ in 0..PORT_ATTEMPTS {
+            let port = free_port()?;
+            last_port = port;
+            let mut cmd = Command::new(otp.epmd());
+            cmd.arg("-port").arg(port.to_string());
+            let mut process = ErlProcess::spawn(cmd, format!("epmd -port {port}"))?;
+            let client = EpmdClient::new("127.0.0.1", port);
+            let start = Instant::now();
+            loop {
+                if client.names().await.is_ok() {
+                    return Ok(Epmd { process, port });
+                }
+                // An epmd that lost its port to someone else exits at once.
+                if process.has_exited() || start.elapsed() >= DEFAULT_WAIT {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Ok(Epmd { process, port })
+        Err(LocalError::EpmdSilent {
+            port: last_port,
+            within: DEFAULT_WAIT,
+        })
     }
 
     /// The port it listens on, for `ERL_EPMD_PORT` or a node builder.
@@ -638,15 +690,29 @@ pub fn wait_for_listener(port: u16, within: Duration) -> Result<(), LocalError> 
 /// waits (up to [`DEFAULT_WAIT`]) until it accepts TCP connections; returns
 /// its guard and port.
 pub fn start_epmd_blocking(otp: &Otp) -> Result<(ChildGuard, u16), LocalError> {
-    let port = free_port()?;
-    let mut cmd = Command::new(otp.epmd());
-    cmd.arg("-port").arg(port.to_string());
-    let guard = ChildGuard::spawn(cmd, format!("epmd -port {port}"))?;
-    wait_for_listener(port, DEFAULT_WAIT).map_err(|_| LocalError::EpmdSilent {
-        port,
+    let mut last_port = 0;
+    for _ in 0..PORT_ATTEMPTS {
+        let port = free_port()?;
+        last_port = port;
+        let mut cmd = Command::new(otp.epmd());
+        cmd.arg("-port").arg(port.to_string());
+        let mut guard = ChildGuard::spawn(cmd, format!("epmd -port {port}"))?;
+        let start = Instant::now();
+        loop {
+            if std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                return Ok((guard, port));
+            }
+            // An epmd that lost its port to someone else exits at once.
+            if guard.wait_exit(Duration::ZERO).is_some() || start.elapsed() >= DEFAULT_WAIT {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    Err(LocalError::EpmdSilent {
+        port: last_port,
         within: DEFAULT_WAIT,
-    })?;
-    Ok((guard, port))
+    })
 }
 
 /// Declares one test per OTP release for each function named, in modules

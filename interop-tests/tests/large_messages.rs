@@ -12,19 +12,14 @@
 //! Each test has its own `epmd` on a free port and unique node names; every
 //! OS process started is killed on drop.
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cnode::{Node, NodeEvent, NodeEvents, Process};
-use epmd_client::EpmdClient;
 use etf::Term;
+use interop_tests::local::{loopback_node, short_host, unique_name, Epmd, ErlNode, ErlProcess};
 use interop_tests::Otp;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-use tokio::sync::{mpsc, watch};
-use tokio::time::timeout;
+use tokio::sync::watch;
 
 const COOKIE: &str = "large_messages_cookie";
 /// `net_ticktime` on both sides: a peer silent for about 2 s is dropped.
@@ -37,107 +32,10 @@ const PATTERN: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
 const MIN_PINGS_DURING: usize = 3;
 const WAIT: Duration = Duration::from_secs(60);
 
-macro_rules! per_release {
-    ($($name:ident),* $(,)?) => {
-        mod otp25 {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(interop_tests::Otp::v25()).await }) *
-        }
-        mod otp28 {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(interop_tests::Otp::v28()).await }) *
-        }
-    };
-}
-
-per_release!(
-    rust_sends_256_mib_to_erl_while_pings_flow,
+interop_tests::per_release!(
+    async rust_sends_256_mib_to_erl_while_pings_flow,
     erl_sends_256_mib_to_rust_while_pings_flow,
 );
-
-fn unique(prefix: &str, otp: &Otp) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{prefix}_{}_{}_{n}", otp.release, std::process::id())
-}
-
-/// The short host name `erl -sname` uses.
-fn host() -> String {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
-    name.trim()
-        .split('.')
-        .next()
-        .unwrap_or("localhost")
-        .to_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// A child process, killed on drop, and the lines of its standard output.
-struct Proc {
-    _child: Child,
-    lines: mpsc::UnboundedReceiver<String>,
-}
-
-impl Proc {
-    fn spawn(cmd: std::process::Command) -> Proc {
-        let mut cmd = Command::from(cmd);
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
-        let mut child = cmd.spawn().expect("spawn");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut reader = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = reader.next_line().await {
-                eprintln!("erl> {line}");
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Proc {
-            _child: child,
-            lines,
-        }
-    }
-
-    async fn expect_line(&mut self, expected: &str) {
-        let wait = async {
-            while let Some(line) = self.lines.recv().await {
-                if line.trim() == expected {
-                    return;
-                }
-            }
-            panic!("process exited before printing {expected:?}");
-        };
-        timeout(WAIT, wait)
-            .await
-            .unwrap_or_else(|_| panic!("no line {expected:?} within {WAIT:?}"));
-    }
-}
-
-async fn start_epmd(otp: &Otp) -> (Proc, u16) {
-    let port = free_port();
-    let mut cmd = std::process::Command::new(otp.epmd());
-    cmd.arg("-port").arg(port.to_string());
-    let proc = Proc::spawn(cmd);
-    let client = EpmdClient::new("127.0.0.1", port);
-    let start = Instant::now();
-    while client.names().await.is_err() {
-        assert!(start.elapsed() < WAIT, "epmd did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    (proc, port)
-}
 
 /// The Erlang side: `echo` answers `{From, Msg}` with `{echo, Msg}`; `sink`
 /// answers `{From, Bin}` with `{got, Size}` at once, then with
@@ -162,42 +60,32 @@ const ERL_SIDE: &str = "
 
 /// A test's world: its epmd, the erl node, our node connected to it.
 struct World {
-    _epmd: Proc,
-    _erl: Proc,
+    _epmd: Epmd,
+    _erl: ErlProcess,
     erl_name: String,
     node: Node,
     events: NodeEvents,
 }
 
 async fn world(otp: &Otp) -> World {
-    let (epmd, epmd_port) = start_epmd(otp).await;
-    let name = unique("big", otp);
-    let mut cmd = otp.erl_command([
-        "-sname",
-        &name,
-        "-setcookie",
-        COOKIE,
-        "-noshell",
-        "-kernel",
-        "net_ticktime",
-        &TICK_TIME.as_secs().to_string(),
-        "-eval",
-        ERL_SIDE,
-    ]);
-    cmd.env("ERL_EPMD_PORT", epmd_port.to_string());
-    let mut erl = Proc::spawn(cmd);
-    erl.expect_line("ready").await;
-    let node = Node::builder(unique("rust", otp))
+    let epmd = Epmd::start(otp).await.expect("epmd starts");
+    let name = unique_name("big", otp);
+    let mut erl = ErlNode::builder(otp, &name)
         .cookie(COOKIE)
-        .epmd_port(epmd_port)
-        .start_epmd(false)
+        .epmd_port(epmd.port())
+        .tick_time(TICK_TIME)
+        .eval(ERL_SIDE)
+        .start()
+        .expect("erl starts")
+        .with_wait(WAIT);
+    erl.wait_for_line("ready").await.expect("erl is ready");
+    let node = loopback_node(unique_name("rust", otp), COOKIE, epmd.port())
         .net_ticktime(TICK_TIME)
-        .listen_address(IpAddr::V4(Ipv4Addr::LOCALHOST))
         .start()
         .await
         .expect("our node starts");
     let events = node.events();
-    let erl_name = format!("{name}@{}", host());
+    let erl_name = format!("{name}@{}", short_host().expect("host name"));
     node.ping(&erl_name).await.expect("pong");
     World {
         _epmd: epmd,

@@ -60,7 +60,7 @@ impl Lab {
             .unwrap_or(0);
         Ok(Lab {
             cookie: format!("cnode-{}-{nanos}", std::process::id()),
-            epmd_port: free_port(),
+            epmd_port: crate::local::free_port().unwrap_or(43690),
             tick_time: DEFAULT_TICK_TIME,
             network,
             docker,
@@ -345,12 +345,4 @@ pub(crate) fn inside() -> bool {
 /// The variable naming the image for an OTP release (see [`OtpImage::for_otp`]).
 pub(crate) fn image_var(release: u32) -> String {
     format!("CNODE_CONTAINER_IMAGE_OTP{release}")
-}
-
-/// A TCP port free on this host right now (the kernel's choice).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .unwrap_or(43690)
 }

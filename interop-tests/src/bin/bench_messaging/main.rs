@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use cnode::{Node, Process};
 use etf::Term;
+use interop_tests::local::{short_host, start_epmd_blocking};
 use interop_tests::Otp;
 
 const COOKIE: &str = "bench_messaging_cookie";
@@ -124,23 +125,6 @@ fn main() -> Result<(), Error> {
         .enable_all()
         .build()?;
     runtime.block_on(run(otp, sizes))
-}
-
-fn free_port() -> Result<u16, Error> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// The short host name `erl -sname` uses.
-fn host() -> Result<String, Error> {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")?;
-    Ok(name
-        .trim()
-        .split('.')
-        .next()
-        .unwrap_or("localhost")
-        .to_owned())
 }
 
 /// Compiles `bench_msg.erl` (OTP 25's `erlc`) and `bench_ei.c` (`gcc`
@@ -462,15 +446,8 @@ fn echo_of(node: &str) -> Term {
 async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
     let dir = std::env::temp_dir().join(format!("cnode-bench-messaging-{}", std::process::id()));
     let ei = build(&dir)?;
-    let epmd = free_port()?;
-    let _epmd = Killed(
-        Command::new(otp.epmd())
-            .args(["-port", &epmd.to_string()])
-            .stdin(Stdio::null())
-            .spawn()?,
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    let host = host()?;
+    let (_epmd, epmd) = start_epmd_blocking(&otp)?;
+    let host = short_host()?;
     let pid = std::process::id();
     let (a_name, b_name) = (format!("bench_a_{pid}"), format!("bench_b_{pid}"));
     let _a = server_erl(&otp, epmd, &dir, &a_name)?;
