@@ -8,13 +8,17 @@
 //! NEWER_REFERENCE, NEW_FLOAT (FLOAT with `minor_version` 0) and UTF-8 atom
 //! tags (ATOM for Latin-1 atoms with `minor_version` 0 or 1).
 
+mod chunked;
 mod compress;
 mod float_text;
+
+pub use chunked::Chunked;
 
 use crate::decode::tag;
 use crate::error::EncodeError;
 use crate::options::EncodeOptions;
 use crate::term::{Atom, BitBinary, Fun, Map, Pid, Term};
+use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
 use num_traits::ToPrimitive;
 
@@ -31,9 +35,31 @@ pub fn encode_body(
     }
     let start = out.len();
     out.reserve(size_hint(term));
-    let result = Encoder { out, opts }.run(term);
+    let result = Encoder::new(out, None, opts).run(term);
     if result.is_err() {
         out.truncate(start);
+    }
+    result
+}
+
+/// The same as [`encode_body`], into chunks: binaries of 16 KiB or more are
+/// not copied but shared with `term` (see [`Chunked`]), so that a large
+/// message can be written to a socket straight from the term's own buffers.
+/// On error `out` is left as it was.
+pub fn encode_body_chunked(
+    term: &Term,
+    out: &mut Chunked,
+    opts: &EncodeOptions,
+) -> Result<(), EncodeError> {
+    if opts.minor_version > 2 {
+        return Err(EncodeError::InvalidMinorVersion(opts.minor_version));
+    }
+    let mark = out.mark();
+    let Chunked { chunks, tail } = out;
+    tail.reserve(size_hint(term).min(chunked::SHARE_MIN));
+    let result = Encoder::new(tail, Some(chunks), opts).run(term);
+    if result.is_err() {
+        out.restore(mark);
     }
     result
 }
@@ -111,10 +137,39 @@ enum Job<'t> {
 
 struct Encoder<'o> {
     out: &'o mut Vec<u8>,
+    /// Where `out` goes when a large binary is shared rather than copied;
+    /// `None` to copy every binary into `out`.
+    shared: Option<&'o mut Vec<Bytes>>,
+    /// Funs whose size field is still to be written: while one is open,
+    /// `out` must stay in one piece.
+    open_funs: usize,
     opts: &'o EncodeOptions,
 }
 
-impl Encoder<'_> {
+impl<'o> Encoder<'o> {
+    fn new(
+        out: &'o mut Vec<u8>,
+        shared: Option<&'o mut Vec<Bytes>>,
+        opts: &'o EncodeOptions,
+    ) -> Encoder<'o> {
+        Encoder {
+            out,
+            shared,
+            open_funs: 0,
+            opts,
+        }
+    }
+
+    /// Writes the bytes of a binary: shared with the term when writing into
+    /// chunks and the binary is large, copied otherwise.
+    fn binary_bytes(&mut self, bytes: &Bytes) {
+        match &mut self.shared {
+            Some(chunks) if bytes.len() >= chunked::SHARE_MIN && self.open_funs == 0 => {
+                chunked::push_shared(chunks, self.out, bytes.clone());
+            }
+            _ => self.out.extend_from_slice(bytes),
+        }
+    }
     fn run(&mut self, term: &Term) -> Result<(), EncodeError> {
         let mut jobs: Vec<Job<'_>> = Vec::new();
         self.term(term, &mut jobs)?;
@@ -152,6 +207,7 @@ impl Encoder<'_> {
                     }
                 }
                 Job::FunSize(at) => {
+                    self.open_funs -= 1;
                     let size =
                         u32::try_from(self.out.len() - at).map_err(|_| EncodeError::TooLarge {
                             what: "fun",
@@ -225,7 +281,7 @@ impl Encoder<'_> {
             Term::Binary(b) => {
                 self.out.push(tag::BINARY);
                 self.len32(b.len(), "binary")?;
-                self.out.extend_from_slice(b);
+                self.binary_bytes(b);
             }
             Term::BitBinary(b) => self.bit_binary(b)?,
             Term::Pid(p) => self.pid(p)?,
@@ -390,13 +446,13 @@ impl Encoder<'_> {
             (Some(_), 8) => {
                 self.out.push(tag::BINARY);
                 self.len32(b.bytes.len(), "binary")?;
-                self.out.extend_from_slice(&b.bytes);
+                self.binary_bytes(&b.bytes);
             }
             (Some((&last, init)), bits @ 1..=7) => {
                 self.out.push(tag::BIT_BINARY);
                 self.len32(b.bytes.len(), "bitstring")?;
                 self.out.push(bits);
-                self.out.extend_from_slice(init);
+                self.binary_bytes(&b.bytes.slice(..init.len()));
                 self.out.push(last & !(0xffu8 >> bits));
             }
             _ => return Err(invalid()),
@@ -430,6 +486,7 @@ impl Encoder<'_> {
         self.int((f.old_index as i32).into());
         self.int((f.old_uniq as i32).into());
         self.pid(&f.pid)?;
+        self.open_funs += 1;
         jobs.push(Job::FunSize(size_at));
         jobs.push(Job::Seq(f.free_vars.iter()));
         Ok(())

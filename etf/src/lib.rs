@@ -32,7 +32,7 @@ mod term;
 mod text;
 
 pub use decode::Decoder;
-pub use encode::encode_body;
+pub use encode::{encode_body, encode_body_chunked, Chunked};
 pub use error::{Category, DecodeError, DecodeErrorKind, DuplicateKey, EncodeError};
 pub use options::{DecodeOptions, EncodeOptions};
 pub use term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};

@@ -37,6 +37,27 @@ proptest! {
     }
 
     #[test]
+    fn chunked_encoding_writes_the_same_bytes(t in term(), len in 0usize..40_000, bits in 1u8..=8) {
+        let large = vec![0xab; len];
+        let bitstring = etf::BitBinary { bytes: large.clone().into(), bits };
+        let whole = Term::List(vec![
+            t.clone(),
+            Term::binary(large),
+            Term::tuple(vec![t, Term::BitBinary(bitstring)]),
+        ]);
+        let opts = EncodeOptions::default();
+        let mut flat = b"head".to_vec();
+        let flat_result = etf::encode_body(&whole, &mut flat, &opts);
+        let mut chunked = etf::Chunked::new();
+        chunked.extend_from_slice(b"head");
+        let chunked_result = etf::encode_body_chunked(&whole, &mut chunked, &opts);
+        prop_assert_eq!(flat_result.is_ok(), chunked_result.is_ok());
+        prop_assert_eq!(chunked.len(), flat.len());
+        let joined: Vec<u8> = chunked.into_chunks().iter().flatten().copied().collect();
+        prop_assert_eq!(joined, flat);
+    }
+
+    #[test]
     fn shared_decoding_gives_the_same_term(t in term()) {
         let bytes = etf::to_vec(&t).unwrap();
         prop_assert_eq!(etf::from_bytes(bytes.into()).unwrap(), t);
