@@ -576,24 +576,24 @@ async fn ticks_keep_an_idle_link_up_and_a_frozen_peer_is_dropped(otp: Otp) {
 async fn simultaneous_connects_with_erl_end_in_one_connection(otp: Otp) {
     const ROUNDS: u64 = 8;
     const PERIOD_MS: u64 = 400;
+    /// From erl printing the first instant to that instant.
+    const LEAD_MS: u64 = 1000;
     let epmd = Epmd::start(&otp).await.expect("epmd starts");
     let epmd_port = epmd.port();
     let node = rust_node(&otp, epmd_port, COOKIE).await;
     for prefix in ["aaa_simul", "zzz_simul"] {
         let name = unique_name(prefix, &otp);
         let peer = format!("{name}@{}", short_host().expect("host name"));
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_millis() as u64;
-        // Leaves erl time to start.
-        let start_ms = now_ms + 3000;
-        // At each instant erl connects, checks that we are listed in
-        // nodes(hidden), and disconnects half a period later.
+        // erl picks the first instant once it is up (and registered with
+        // EPMD), however long its start took, and tells us. At each instant
+        // erl connects, checks that we are listed in nodes(hidden), and
+        // disconnects half a period later.
         let eval = format!(
             "Us = '{us}',
+             Start = erlang:system_time(millisecond) + {LEAD_MS},
+             io:format(\"start ~w~n\", [Start]),
              lists:foreach(fun(I) ->
-                 At = {start_ms} + I * {PERIOD_MS},
+                 At = Start + I * {PERIOD_MS},
                  Wait = At - erlang:system_time(millisecond),
                  timer:sleep(max(0, Wait)),
                  R = net_kernel:connect_node(Us),
@@ -608,6 +608,12 @@ async fn simultaneous_connects_with_erl_end_in_one_connection(otp: Otp) {
             last = ROUNDS - 1,
         );
         let mut other = erl(&otp, epmd_port, &name, COOKIE, &eval);
+        let start_ms: u64 = loop {
+            let line = other.next_line().await.expect("erl output");
+            if let Some(start) = line.strip_prefix("start ") {
+                break start.parse().expect("erl prints its start time");
+            }
+        };
         for round in 0..ROUNDS {
             let at = std::time::UNIX_EPOCH + Duration::from_millis(start_ms + round * PERIOD_MS);
             let wait = at
