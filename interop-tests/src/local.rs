@@ -94,6 +94,16 @@ pub enum LocalError {
         /// How long it was given.
         within: Duration,
     },
+    /// A server exited before listening on every port it was given.
+    #[error("{what} exited before listening, last on port {port}")]
+    NoPort {
+        /// The server.
+        what: String,
+        /// The last port tried.
+        port: u16,
+        /// How long each attempt was given.
+        within: Duration,
+    },
     /// A condition polled by [`wait_until`] stayed false.
     #[error("timed out after {within:?} waiting for {what}")]
     TimedOut {
@@ -690,26 +700,54 @@ pub fn wait_for_listener(port: u16, within: Duration) -> Result<(), LocalError> 
 /// waits (up to [`DEFAULT_WAIT`]) until it accepts TCP connections; returns
 /// its guard and port.
 pub fn start_epmd_blocking(otp: &Otp) -> Result<(ChildGuard, u16), LocalError> {
+    start_epmd_blocking_with(otp, &[])
+}
+
+/// [`start_epmd_blocking`] with more arguments after `-port P`, such as
+/// `-relaxed_command_check`.
+pub fn start_epmd_blocking_with(otp: &Otp, args: &[&str]) -> Result<(ChildGuard, u16), LocalError> {
+    start_server_blocking("epmd", |port| {
+        let mut cmd = Command::new(otp.epmd());
+        cmd.arg("-port").arg(port.to_string()).args(args);
+        cmd
+    })
+}
+
+/// Starts the server that `command(port)` runs on a [`free_port`] and waits
+/// (up to [`DEFAULT_WAIT`]) until it accepts TCP connections on
+/// 127.0.0.1; returns its guard (named `what` plus the port) and port. A
+/// server that exits before listening (its port was taken between the
+/// choice and its bind) is started again on another port, up to five
+/// times.
+pub fn start_server_blocking(
+    what: &str,
+    mut command: impl FnMut(u16) -> Command,
+) -> Result<(ChildGuard, u16), LocalError> {
     let mut last_port = 0;
     for _ in 0..PORT_ATTEMPTS {
         let port = free_port()?;
         last_port = port;
-        let mut cmd = Command::new(otp.epmd());
-        cmd.arg("-port").arg(port.to_string());
-        let mut guard = ChildGuard::spawn(cmd, format!("epmd -port {port}"))?;
+        let mut guard = ChildGuard::spawn(command(port), format!("{what} on port {port}"))?;
         let start = Instant::now();
         loop {
             if std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
                 return Ok((guard, port));
             }
-            // An epmd that lost its port to someone else exits at once.
-            if guard.wait_exit(Duration::ZERO).is_some() || start.elapsed() >= DEFAULT_WAIT {
+            // A server that lost its port to someone else exits at once.
+            if guard.wait_exit(Duration::ZERO).is_some() {
                 break;
+            }
+            if start.elapsed() >= DEFAULT_WAIT {
+                return Err(LocalError::TimedOut {
+                    what: format!("{what} to listen on 127.0.0.1:{port}"),
+                    within: DEFAULT_WAIT,
+                });
             }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-    Err(LocalError::EpmdSilent {
+    Err(LocalError::NoPort {
+        what: what.to_owned(),
         port: last_port,
         within: DEFAULT_WAIT,
     })

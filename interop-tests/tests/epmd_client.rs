@@ -1,23 +1,24 @@
 //! Our EPMD client against the real `epmd` of OTP 25 and OTP 28: register,
 //! look up, list, dump, name clash, refused commands, EPMD down.
 
-use std::process::Command;
 use std::time::Duration;
 
 use epmd_client::{ClientError, DumpState, EpmdClient, KillReply, NodeInfo, NodeType, StopReply};
-use interop_tests::local::{free_port, unique_name, wait_until, ChildGuard};
+use interop_tests::local::{
+    start_epmd_blocking_with, unique_name, wait_until, ChildGuard, DEFAULT_WAIT,
+};
 use interop_tests::Otp;
 
-/// Starts the real `epmd` of `otp` in the foreground on a fresh port.
+/// Starts the real `epmd` of `otp` in the foreground on a fresh port (a
+/// new one if another process takes the first between its choice and
+/// epmd's bind), once it accepts connections.
 fn real_epmd(otp: &Otp, relaxed: bool) -> (ChildGuard, u16) {
-    let port = free_port().expect("free port");
-    let mut cmd = Command::new(otp.epmd());
-    cmd.arg("-port").arg(port.to_string());
-    if relaxed {
-        cmd.arg("-relaxed_command_check");
-    }
-    let guard = ChildGuard::spawn(cmd, format!("OTP {} epmd", otp.release)).expect("spawn");
-    (guard, port)
+    let args: &[&str] = if relaxed {
+        &["-relaxed_command_check"]
+    } else {
+        &[]
+    };
+    start_epmd_blocking_with(otp, args).expect("epmd starts")
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -28,11 +29,9 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn wait_ready(rt: &tokio::runtime::Runtime, client: &EpmdClient) {
-    wait_until(
-        Duration::from_secs(10),
-        "epmd to accept connections",
-        || rt.block_on(client.names()).is_ok(),
-    )
+    wait_until(DEFAULT_WAIT, "epmd to accept connections", || {
+        rt.block_on(client.names()).is_ok()
+    })
     .expect("the condition in time");
 }
 
@@ -109,7 +108,7 @@ fn register_lookup_names_dump_and_clash_against_real_epmd() {
         // Dropping the registration unregisters; registering again changes the creation.
         let first = reg.creation();
         drop(reg);
-        wait_until(Duration::from_secs(5), "the name to be released", || {
+        wait_until(DEFAULT_WAIT, "the name to be released", || {
             rt.block_on(client.names())
                 .map(|n| n.nodes.is_empty())
                 .unwrap_or(false)
@@ -122,7 +121,7 @@ fn register_lookup_names_dump_and_clash_against_real_epmd() {
         let dump = rt.block_on(client.dump()).expect("dump");
         assert!(dump.entries.iter().any(|e| e.state == DumpState::Unused));
         drop(again);
-        wait_until(Duration::from_secs(5), "the name to be released", || {
+        wait_until(DEFAULT_WAIT, "the name to be released", || {
             rt.block_on(client.names())
                 .map(|n| n.nodes.is_empty())
                 .unwrap_or(false)
@@ -151,7 +150,7 @@ fn relaxed_real_epmd_stops_registrations() {
             StopReply::Stopped
         );
         rt.block_on(async {
-            tokio::time::timeout(Duration::from_secs(5), reg.closed())
+            tokio::time::timeout(DEFAULT_WAIT, reg.closed())
                 .await
                 .expect("epmd closes the stopped registration")
         });
@@ -206,7 +205,7 @@ fn real_nodes_are_found_through_real_epmd() {
             .iter()
             .any(|n| n.name == name && n.port == printed));
         node.kill();
-        wait_until(Duration::from_secs(10), "the killed node to vanish", || {
+        wait_until(DEFAULT_WAIT, "the killed node to vanish", || {
             matches!(
                 rt.block_on(client.lookup(&name)),
                 Err(ClientError::UnknownNode { .. })
@@ -237,7 +236,7 @@ fn epmd_down_case(rt: &tokio::runtime::Runtime, otp: &Otp) {
         .expect("registers");
     epmd.kill();
     rt.block_on(async {
-        tokio::time::timeout(Duration::from_secs(5), reg.closed())
+        tokio::time::timeout(DEFAULT_WAIT, reg.closed())
             .await
             .expect("a registration notices EPMD dying")
     });
