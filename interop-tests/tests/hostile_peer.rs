@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use dist_proto::handshake::{Cookie, HandshakeConfig, HandshakeEvent};
 use dist_proto::Initiator;
+use epmd_client::EpmdClient;
 use etf::Term;
-use interop_tests::local::{free_port, loopback_node, unique_name, Epmd, ErlNode};
+use interop_tests::local::{loopback_node, unique_name, Epmd, ErlNode};
 use interop_tests::Otp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -86,13 +87,20 @@ async fn hostile_peers_lose_their_own_connections_and_erl_is_still_served() {
     let epmd = Epmd::start(&otp).await.expect("epmd starts");
     let epmd_port = epmd.port();
 
-    let listen_port = free_port().expect("free port");
-    let node = loopback_node(unique_name("hostile_target", &otp), COOKIE, epmd_port)
-        .listen_port(listen_port)
+    // Our node listens on a port of the system's choosing (a port picked
+    // beforehand could be taken before the node binds it); EPMD tells the
+    // attackers where, as it tells any peer.
+    let alive = unique_name("hostile_target", &otp);
+    let node = loopback_node(alive.clone(), COOKIE, epmd_port)
         .setup_time(SETUP_TIME)
         .start()
         .await
         .expect("our node starts");
+    let listen_port = EpmdClient::new("127.0.0.1", epmd_port)
+        .lookup(&alive)
+        .await
+        .expect("our node is registered")
+        .port;
 
     // A real erl connects to us and runs an echo process.
     let erl_short = unique_name("hostile_erl", &otp);
