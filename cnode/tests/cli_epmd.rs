@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use epmd_client::{EpmdClient, NodeInfo, NodeType};
-use interop_tests::local::{free_port, wait_for_listener, ChildGuard};
+use interop_tests::local::{start_server_blocking, ChildGuard, DEFAULT_WAIT};
 
 const CNODE: &str = env!("CARGO_BIN_EXE_cnode");
 
@@ -16,14 +16,17 @@ struct Serve {
 }
 
 impl Serve {
+    /// Starts it on a free port, on another one if that is taken before
+    /// the server binds it, and waits until it listens.
     fn start(extra: &[&str]) -> Serve {
-        let port = free_port().expect("free port");
-        let mut cmd = Command::new(CNODE);
-        cmd.args(["epmd", "serve", "--address", "127.0.0.1", "--port"])
-            .arg(port.to_string())
-            .args(extra);
-        let child = ChildGuard::spawn(cmd, "cnode epmd serve").expect("cnode epmd serve starts");
-        wait_for_listener(port, Duration::from_secs(10)).expect("cnode epmd serve listens");
+        let (child, port) = start_server_blocking("cnode epmd serve", |port| {
+            let mut cmd = Command::new(CNODE);
+            cmd.args(["epmd", "serve", "--address", "127.0.0.1", "--port"])
+                .arg(port.to_string())
+                .args(extra);
+            cmd
+        })
+        .expect("cnode epmd serve listens");
         Serve { child, port }
     }
 
@@ -99,7 +102,7 @@ fn names_prints_what_epmd_names_prints() {
     assert_eq!(serve.cnode(&["stop", "clinode"]).status.code(), Some(1));
 
     drop(reg);
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + DEFAULT_WAIT;
     while stdout(&serve.cnode(&["names"])).contains("clinode") {
         assert!(
             Instant::now() < deadline,
@@ -109,7 +112,7 @@ fn names_prints_what_epmd_names_prints() {
     }
     let out = serve.cnode(&["kill"]);
     assert_eq!(stdout(&out), "Killed\n");
-    assert!(serve.wait_exit(Duration::from_secs(5)).success());
+    assert!(serve.wait_exit(DEFAULT_WAIT).success());
 
     let out = serve.cnode(&["names"]);
     assert_eq!(out.status.code(), Some(1));
@@ -130,12 +133,12 @@ fn relaxed_serve_stops_nodes_and_exits_on_sigterm() {
     let out = serve.cnode(&["stop", "victim"]);
     assert_eq!(stdout(&out), "STOPPED\n");
     rt.block_on(async {
-        tokio::time::timeout(Duration::from_secs(5), reg.closed())
+        tokio::time::timeout(DEFAULT_WAIT, reg.closed())
             .await
             .expect("stopped registration closed")
     });
     assert_eq!(serve.cnode(&["stop", "victim"]).status.code(), Some(1));
 
     serve.child.signal("TERM").expect("kill -TERM");
-    assert!(serve.wait_exit(Duration::from_secs(5)).success());
+    assert!(serve.wait_exit(DEFAULT_WAIT).success());
 }
