@@ -7,9 +7,9 @@ use std::time::Duration;
 use cnode::{ConnectError, DownReason, Message, Node, NodeError, NodeEvent, RecvError};
 use epmd_client::ServerHandle;
 use etf::Term;
-use interop_tests::local::{in_process_epmd, loopback_node, unique_label};
+use interop_tests::local::{free_port, in_process_epmd, loopback_node, unique_label};
 
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = Duration::from_secs(20);
 
 fn unique(prefix: &str) -> String {
     format!("{}@localhost", unique_label(prefix))
@@ -274,10 +274,9 @@ async fn shutdown_ends_mailboxes_and_peers_see_nodedown() {
 
 #[tokio::test]
 async fn a_node_starts_the_embedded_epmd_when_none_runs_and_takes_a_free_port_of_its_range() {
-    let epmd_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    // Below the ephemeral range, so that no outgoing connection takes the
+    // port before the node's EPMD binds it.
+    let epmd_port = free_port().expect("free port");
     // Nothing listens on `epmd_port`: the first node starts an EPMD there.
     let first = Node::builder(unique("embedded"))
         .cookie("pair")
