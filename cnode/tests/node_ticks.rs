@@ -12,6 +12,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const TICK_TIME: Duration = Duration::from_secs(1);
+/// The most an event may take to arrive on a loaded machine (only the
+/// drop itself is timed against the tick time).
+const WAIT: Duration = Duration::from_secs(20);
 
 #[tokio::test]
 async fn the_node_ticks_an_idle_link_and_drops_a_silent_peer() {
@@ -64,7 +67,7 @@ async fn the_node_ticks_an_idle_link_and_drops_a_silent_peer() {
     };
     assert!(leftover.is_empty());
     assert_eq!(
-        tokio::time::timeout(TICK_TIME, events.recv())
+        tokio::time::timeout(WAIT, events.recv())
             .await
             .expect("nodeup"),
         Some(NodeEvent::NodeUp {
@@ -95,7 +98,7 @@ async fn the_node_ticks_an_idle_link_and_drops_a_silent_peer() {
         silent_for >= TICK_TIME / 2 && silent_for <= TICK_TIME * 2,
         "dropped after {silent_for:?}"
     );
-    match tokio::time::timeout(TICK_TIME, events.recv())
+    match tokio::time::timeout(WAIT, events.recv())
         .await
         .expect("nodedown")
     {
