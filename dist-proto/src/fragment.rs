@@ -5,12 +5,31 @@
 //! carries the atom cache header. Fragments of different sequences may
 //! interleave. Memory is bounded: a connection holds at most
 //! [`FragmentLimits::max_in_flight`] unfinished sequences and
-//! [`FragmentLimits::max_buffered`] bytes of them. Buffers grow with the
-//! bytes that really arrived (never with an announced fragment count), by
-//! doubling, so their capacity stays below twice `max_buffered`.
+//! [`FragmentLimits::max_buffered`] bytes of them, counted on the bytes that
+//! really arrived (never on an announced fragment count).
+//!
+//! The bytes are copied once at most. A part of at least `MIN_SLICE`
+//! bytes (OTP sends 64 KiB) is kept as a slice of its frame, without a
+//! copy; smaller parts are copied and joined, so that a stream of tiny
+//! fragments neither costs a buffer each nor pins a read buffer per byte.
+//! When the last fragment arrives the parts are copied once into a buffer of
+//! exactly the message's size; a message of one fragment (or of one kept
+//! slice) is not copied at all.
+//!
+//! A kept slice holds on to the buffer its frame was read into until the
+//! message is complete, so the memory really held may exceed the counted
+//! bytes by the ratio of that buffer to `MIN_SLICE`. The frame decoder
+//! bounds that buffer (it stops sharing a buffer with more than 1 MiB of
+//! room behind a frame), and the connection's reads size it (256 KiB in
+//! `cnode`), so the ratio stays bounded: about 4 with OTP's 64 KiB
+//! fragments and `cnode`'s reads, a few dozen at worst.
 
+use bytes::Bytes;
 use etf::Atom;
 use std::collections::HashMap;
+
+/// The smallest part kept as a slice of its frame; smaller parts are copied.
+const MIN_SLICE: usize = 32 * 1024;
 
 /// Bounds on what one connection may hold in unfinished messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,15 +111,63 @@ pub enum FragmentError {
 pub struct Reassembled {
     /// The atoms ATOM_CACHE_REF indexes into.
     pub atoms: Vec<Atom>,
-    /// The terms' bytes.
-    pub data: Vec<u8>,
+    /// The terms' bytes: the part itself for a message of one fragment, else
+    /// the parts joined in one buffer of exactly this size.
+    pub data: Bytes,
 }
 
 #[derive(Debug)]
 struct Partial {
     next_id: u64,
     atoms: Vec<Atom>,
-    data: Vec<u8>,
+    /// The parts so far, in order: slices of their frames, and small parts
+    /// copied together.
+    parts: Vec<Bytes>,
+    /// Small parts copied since the last slice, not yet in `parts`.
+    small: Vec<u8>,
+    /// Bytes in `parts` and `small`.
+    len: usize,
+}
+
+impl Partial {
+    fn new(next_id: u64, atoms: Vec<Atom>) -> Partial {
+        Partial {
+            next_id,
+            atoms,
+            parts: Vec::new(),
+            small: Vec::new(),
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, part: Bytes) {
+        self.len += part.len();
+        if part.len() < MIN_SLICE {
+            self.small.extend_from_slice(&part);
+            return;
+        }
+        if !self.small.is_empty() {
+            self.parts
+                .push(Bytes::from(std::mem::take(&mut self.small)));
+        }
+        self.parts.push(part);
+    }
+
+    /// The message's bytes: one copy into a buffer of the exact size, none
+    /// if there is only one piece.
+    fn join(mut self) -> Bytes {
+        match (self.parts.len(), self.small.is_empty()) {
+            (0, _) => return Bytes::from(self.small),
+            (1, true) => return self.parts.swap_remove(0),
+            _ => {}
+        }
+        let mut data = Vec::with_capacity(self.len);
+        for part in &self.parts {
+            data.extend_from_slice(part);
+        }
+        data.extend_from_slice(&self.small);
+        Bytes::from(data)
+    }
 }
 
 /// Collects fragments into whole messages.
@@ -132,22 +199,20 @@ impl Reassembler {
     }
 
     /// Handles a first fragment (DIST_FRAG_HEADER) whose header resolved to
-    /// `atoms`; returns the message if this was its only fragment.
+    /// `atoms`; returns the message if this was its only fragment. `part`
+    /// is best a slice of the received frame: it is kept without a copy.
     pub fn start(
         &mut self,
         seq: u64,
         frag_id: u64,
         atoms: Vec<Atom>,
-        part: &[u8],
+        part: Bytes,
     ) -> Result<Option<Reassembled>, FragmentError> {
         if frag_id == 0 {
             return Err(FragmentError::ZeroFragmentId { seq });
         }
         if frag_id == 1 {
-            return Ok(Some(Reassembled {
-                atoms,
-                data: part.to_vec(),
-            }));
+            return Ok(Some(Reassembled { atoms, data: part }));
         }
         if self.partial.contains_key(&seq) {
             return Err(FragmentError::DuplicateSequence { seq });
@@ -158,24 +223,20 @@ impl Reassembler {
             });
         }
         self.reserve(part.len())?;
-        self.partial.insert(
-            seq,
-            Partial {
-                next_id: frag_id - 1,
-                atoms,
-                data: part.to_vec(),
-            },
-        );
+        let mut partial = Partial::new(frag_id - 1, atoms);
+        partial.push(part);
+        self.partial.insert(seq, partial);
         Ok(None)
     }
 
     /// Handles a continuation (DIST_FRAG_CONT); returns the message when
-    /// this was its last fragment (id 1).
+    /// this was its last fragment (id 1). `part` is best a slice of the
+    /// received frame: it is kept without a copy.
     pub fn cont(
         &mut self,
         seq: u64,
         frag_id: u64,
-        part: &[u8],
+        part: Bytes,
     ) -> Result<Option<Reassembled>, FragmentError> {
         let expected = self
             .partial
@@ -194,15 +255,16 @@ impl Reassembler {
             let Some(mut done) = self.partial.remove(&seq) else {
                 return Err(FragmentError::UnknownSequence { seq });
             };
-            self.buffered -= done.data.len() + part.len();
-            done.data.extend_from_slice(part);
+            done.push(part);
+            self.buffered -= done.len;
+            let atoms = std::mem::take(&mut done.atoms);
             return Ok(Some(Reassembled {
-                atoms: done.atoms,
-                data: done.data,
+                atoms,
+                data: done.join(),
             }));
         }
         if let Some(partial) = self.partial.get_mut(&seq) {
-            partial.data.extend_from_slice(part);
+            partial.push(part);
             partial.next_id -= 1;
         }
         Ok(None)
@@ -224,26 +286,73 @@ impl Reassembler {
 mod tests {
     use super::*;
 
+    fn b(bytes: &[u8]) -> Bytes {
+        Bytes::copy_from_slice(bytes)
+    }
+
+    fn pattern(len: usize, seed: u8) -> Bytes {
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect::<Vec<u8>>()
+            .into()
+    }
+
+    #[test]
+    fn reassembled_bytes_are_the_parts_concatenated() {
+        let parts = [
+            pattern(MIN_SLICE, 1),
+            pattern(3, 2),
+            pattern(0, 3),
+            pattern(MIN_SLICE + 5, 4),
+            pattern(MIN_SLICE - 1, 5),
+            pattern(7, 6),
+        ];
+        let mut r = Reassembler::default();
+        let n = parts.len() as u64;
+        assert_eq!(r.start(1, n, vec![], parts[0].clone()).unwrap(), None);
+        let mut whole = None;
+        for (i, part) in parts.iter().enumerate().skip(1) {
+            whole = r.cont(1, n - i as u64, part.clone()).unwrap();
+        }
+        let expected: Vec<u8> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+        assert_eq!(whole.unwrap().data, expected);
+        assert_eq!((r.buffered(), r.in_flight()), (0, 0));
+    }
+
+    #[test]
+    fn a_message_in_one_piece_is_not_copied() {
+        let mut r = Reassembler::default();
+        let frame = pattern(100, 9);
+        let whole = r.start(1, 1, vec![], frame.slice(10..)).unwrap().unwrap();
+        assert_eq!(whole.data.as_ptr(), frame[10..].as_ptr());
+        // One large part followed by an empty last fragment: still no copy.
+        let big = pattern(MIN_SLICE * 2, 3);
+        r.start(2, 2, vec![], big.clone()).unwrap();
+        let whole = r.cont(2, 1, Bytes::new()).unwrap().unwrap();
+        assert_eq!(whole.data.as_ptr(), big.as_ptr());
+        assert_eq!(whole.data, big);
+    }
+
     #[test]
     fn interleaved_sequences_reassemble_in_order() {
         let mut r = Reassembler::default();
         let atoms = vec![Atom::new("x")];
-        assert_eq!(r.start(7, 3, atoms.clone(), b"ab").unwrap(), None);
-        assert_eq!(r.start(8, 2, vec![], b"12").unwrap(), None);
-        assert_eq!(r.cont(7, 2, b"cd").unwrap(), None);
+        assert_eq!(r.start(7, 3, atoms.clone(), b(b"ab")).unwrap(), None);
+        assert_eq!(r.start(8, 2, vec![], b(b"12")).unwrap(), None);
+        assert_eq!(r.cont(7, 2, b(b"cd")).unwrap(), None);
         assert_eq!(r.buffered(), 6);
         assert_eq!(
-            r.cont(8, 1, b"3").unwrap(),
+            r.cont(8, 1, b(b"3")).unwrap(),
             Some(Reassembled {
                 atoms: vec![],
-                data: b"123".to_vec()
+                data: Bytes::from_static(b"123")
             })
         );
         assert_eq!(
-            r.cont(7, 1, b"e").unwrap(),
+            r.cont(7, 1, b(b"e")).unwrap(),
             Some(Reassembled {
                 atoms,
-                data: b"abcde".to_vec()
+                data: Bytes::from_static(b"abcde")
             })
         );
         assert_eq!((r.buffered(), r.in_flight()), (0, 0));
@@ -253,10 +362,10 @@ mod tests {
     fn a_single_fragment_is_a_whole_message() {
         let mut r = Reassembler::default();
         assert_eq!(
-            r.start(1, 1, vec![], b"x").unwrap(),
+            r.start(1, 1, vec![], b(b"x")).unwrap(),
             Some(Reassembled {
                 atoms: vec![],
-                data: b"x".to_vec()
+                data: Bytes::from_static(b"x")
             })
         );
         assert_eq!(r.in_flight(), 0);
@@ -265,9 +374,9 @@ mod tests {
     #[test]
     fn out_of_order_unknown_and_duplicate_fragments_are_errors() {
         let mut r = Reassembler::default();
-        r.start(1, 3, vec![], b"a").unwrap();
+        r.start(1, 3, vec![], b(b"a")).unwrap();
         assert_eq!(
-            r.cont(1, 1, b"c"),
+            r.cont(1, 1, b(b"c")),
             Err(FragmentError::OutOfOrder {
                 seq: 1,
                 expected: 2,
@@ -275,15 +384,15 @@ mod tests {
             })
         );
         assert_eq!(
-            r.cont(2, 1, b"c"),
+            r.cont(2, 1, b(b"c")),
             Err(FragmentError::UnknownSequence { seq: 2 })
         );
         assert_eq!(
-            r.start(1, 5, vec![], b"a"),
+            r.start(1, 5, vec![], b(b"a")),
             Err(FragmentError::DuplicateSequence { seq: 1 })
         );
         assert_eq!(
-            r.start(3, 0, vec![], b"a"),
+            r.start(3, 0, vec![], b(b"a")),
             Err(FragmentError::ZeroFragmentId { seq: 3 })
         );
     }
@@ -294,19 +403,19 @@ mod tests {
             max_in_flight: 2,
             max_buffered: 10,
         });
-        r.start(1, 9, vec![], b"1234").unwrap();
-        r.start(2, 9, vec![], b"1234").unwrap();
+        r.start(1, 9, vec![], b(b"1234")).unwrap();
+        r.start(2, 9, vec![], b(b"1234")).unwrap();
         assert_eq!(
-            r.start(3, 9, vec![], b"1"),
+            r.start(3, 9, vec![], b(b"1")),
             Err(FragmentError::TooManyInFlight { limit: 2 })
         );
         assert_eq!(
-            r.cont(1, 8, b"123"),
+            r.cont(1, 8, b(b"123")),
             Err(FragmentError::TooMuchBuffered { limit: 10 })
         );
         // A huge announced count costs nothing until bytes arrive.
         let mut r = Reassembler::default();
-        r.start(1, u64::MAX, vec![], b"").unwrap();
+        r.start(1, u64::MAX, vec![], b(b"")).unwrap();
         assert_eq!(r.buffered(), 0);
     }
 }

@@ -61,10 +61,18 @@ pub enum FrameError {
     },
 }
 
+/// The most room a buffer may have behind a frame just handed out before
+/// the bytes after the frame are moved to a buffer of their own.
+const MAX_SPARE: usize = 1 << 20;
+
 /// Splits a byte stream that arrives in arbitrary chunks into frames.
 ///
 /// A length above the configured maximum is an error before any byte of the
-/// frame is buffered for it.
+/// frame is buffered for it. Frames are slices of the buffer the bytes were
+/// read into, not copies, so a frame that is kept keeps that buffer alive;
+/// after a frame that leaves more than 1 MiB of room behind it (a large
+/// frame made the buffer grow), the bytes that follow move to a new buffer,
+/// so that a small frame never holds on to a large buffer.
 #[derive(Debug)]
 pub struct FrameDecoder {
     prefix: LengthPrefix,
@@ -127,7 +135,15 @@ impl FrameDecoder {
         if len == 0 {
             return Ok(Some(Frame::Tick));
         }
-        Ok(Some(Frame::Data(self.buf.split_to(len).freeze())))
+        let frame = self.buf.split_to(len).freeze();
+        if self.buf.capacity() > MAX_SPARE {
+            // A frame (or a slice of it, such as a fragment waiting for the
+            // rest of its message) keeps its whole buffer alive. Later frames
+            // must not land in, and pin, a buffer that a large frame made
+            // grow: the few bytes after it move to a buffer of their own.
+            self.buf = BytesMut::from(&self.buf[..]);
+        }
+        Ok(Some(Frame::Data(frame)))
     }
 
     /// Takes the bytes received after the last complete frame, e.g. to hand
@@ -225,6 +241,27 @@ mod tests {
                 prefix: LengthPrefix::U16
             })
         );
+    }
+
+    #[test]
+    fn bytes_after_a_large_frame_leave_its_buffer() {
+        let mut stream = BytesMut::with_capacity(4 << 20);
+        let big = vec![7; 2 << 20];
+        let mut framed = Vec::new();
+        write_frame(LengthPrefix::U32, &big, &mut framed).unwrap();
+        write_frame(LengthPrefix::U32, b"small", &mut framed).unwrap();
+        framed.extend_from_slice(&[0, 0]);
+        stream.extend_from_slice(&framed);
+        let mut decoder = FrameDecoder::new(LengthPrefix::U32, 4 << 20);
+        decoder.handle_input_buf(stream);
+        assert_eq!(decoder.next_frame().unwrap(), Some(Frame::Data(big.into())));
+        assert!(decoder.buf.capacity() < MAX_SPARE);
+        assert_eq!(
+            decoder.next_frame().unwrap(),
+            Some(Frame::Data(Bytes::from_static(b"small")))
+        );
+        assert_eq!(decoder.next_frame().unwrap(), None);
+        assert_eq!(decoder.take_remaining(), vec![0, 0]);
     }
 
     proptest! {

@@ -9,6 +9,7 @@ use crate::{
     Acceptor, AtomCache, Connection, ConnectionConfig, ConnectionEvent, ControlMessage, DistFlags,
     FragmentError, FragmentLimits, Initiator, Reassembled, Reassembler,
 };
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -150,14 +151,16 @@ pub fn fragments(data: &[u8]) {
         let (part, tail) = tail.split_at(len);
         rest = tail;
         let atoms = vec![etf::Atom::new("a")];
+        // A copy, as the connection hands over slices of its frames.
+        let bytes = Bytes::copy_from_slice(part);
         let (got, want) = if op & 0x80 == 0 {
             (
-                real.start(seq, frag_id, atoms.clone(), part),
+                real.start(seq, frag_id, atoms.clone(), bytes),
                 model.start(seq, frag_id, atoms, part),
             )
         } else {
             (
-                real.cont(seq, frag_id, part),
+                real.cont(seq, frag_id, bytes),
                 model.cont(seq, frag_id, part),
             )
         };
@@ -197,7 +200,7 @@ impl FragmentModel {
             0 => Err(FragmentError::ZeroFragmentId { seq }),
             1 => Ok(Some(Reassembled {
                 atoms,
-                data: part.to_vec(),
+                data: Bytes::copy_from_slice(part),
             })),
             _ if self.partial.contains_key(&seq) => Err(FragmentError::DuplicateSequence { seq }),
             _ if self.partial.len() == self.limits.max_in_flight => {
@@ -236,7 +239,10 @@ impl FragmentModel {
         data.extend_from_slice(part);
         if id == 1 {
             self.buffered -= data.len();
-            return Ok(Some(Reassembled { atoms, data }));
+            return Ok(Some(Reassembled {
+                atoms,
+                data: data.into(),
+            }));
         }
         self.partial.insert(seq, (next - 1, atoms, data));
         Ok(None)
