@@ -56,7 +56,9 @@ pub fn encode_body_chunked(
     }
     let mark = out.mark();
     let Chunked { chunks, tail } = out;
-    tail.reserve(size_hint(term).min(chunked::SHARE_MIN));
+    if tail.capacity() - tail.len() < 64 {
+        tail.reserve(size_hint(term).min(chunked::SHARE_MIN));
+    }
     let result = Encoder::new(tail, Some(chunks), opts).run(term);
     if result.is_err() {
         out.restore(mark);
@@ -172,7 +174,15 @@ impl<'o> Encoder<'o> {
     }
     fn run(&mut self, term: &Term) -> Result<(), EncodeError> {
         let mut jobs: Vec<Job<'_>> = Vec::new();
-        self.term(term, &mut jobs)?;
+        match term {
+            // A tuple of leaves (most control messages and many payloads)
+            // is written without scheduling a job, so without allocating.
+            Term::Tuple(v) => {
+                self.tuple_header(v.len())?;
+                self.seq(v.iter(), false, &mut jobs)?;
+            }
+            _ => self.term(term, &mut jobs)?,
+        }
         while let Some(job) = jobs.pop() {
             match job {
                 Job::One(t) => self.term(t, &mut jobs)?,
@@ -266,13 +276,7 @@ impl<'o> Encoder<'o> {
             Term::Float(f) => self.float(*f)?,
             Term::Atom(a) => self.atom(a)?,
             Term::Tuple(v) => {
-                match u8::try_from(v.len()) {
-                    Ok(n) => self.out.extend_from_slice(&[tag::SMALL_TUPLE, n]),
-                    Err(_) => {
-                        self.out.push(tag::LARGE_TUPLE);
-                        self.len32(v.len(), "tuple")?;
-                    }
-                }
+                self.tuple_header(v.len())?;
                 jobs.push(Job::Seq(v.iter()));
             }
             Term::Nil => self.out.push(tag::NIL),
@@ -317,6 +321,17 @@ impl<'o> Encoder<'o> {
                     return Err(EncodeError::InvalidLocal);
                 }
                 self.out.extend_from_slice(bytes);
+            }
+        }
+        Ok(())
+    }
+
+    fn tuple_header(&mut self, len: usize) -> Result<(), EncodeError> {
+        match u8::try_from(len) {
+            Ok(n) => self.out.extend_from_slice(&[tag::SMALL_TUPLE, n]),
+            Err(_) => {
+                self.out.push(tag::LARGE_TUPLE);
+                self.len32(len, "tuple")?;
             }
         }
         Ok(())

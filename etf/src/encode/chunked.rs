@@ -43,8 +43,26 @@ impl Chunked {
 
     /// The chunks, in order; none of them is empty.
     pub fn into_chunks(mut self) -> Vec<Bytes> {
+        self.take_chunks()
+    }
+
+    /// The chunks, in order, leaving the buffer empty (and without the
+    /// capacity it had).
+    pub fn take_chunks(&mut self) -> Vec<Bytes> {
         push_shared(&mut self.chunks, &mut self.tail, Bytes::new());
-        self.chunks
+        std::mem::take(&mut self.chunks)
+    }
+
+    /// All the bytes, when they are in one piece: nothing was shared.
+    pub fn as_contiguous(&self) -> Option<&[u8]> {
+        self.chunks.is_empty().then_some(self.tail.as_slice())
+    }
+
+    /// Empties the buffer but keeps its capacity, to encode the next term
+    /// without allocating again.
+    pub fn clear(&mut self) {
+        self.chunks.clear();
+        self.tail.clear();
     }
 
     /// Where the buffer stands now, to go back to with [`Chunked::restore`].
@@ -141,6 +159,19 @@ mod tests {
         let mut out = Chunked::new();
         encode_body_chunked(&fun, &mut out, &opts).unwrap();
         assert_eq!(flat(&out.into_chunks()), expected);
+    }
+
+    #[test]
+    fn a_small_term_stays_contiguous_and_clear_keeps_the_capacity() {
+        let mut out = Chunked::new();
+        encode_body_chunked(&big(10, 1), &mut out, &EncodeOptions::default()).unwrap();
+        assert_eq!(out.as_contiguous().map(<[u8]>::len), Some(15));
+        out.clear();
+        assert!(out.is_empty() && out.tail.capacity() >= 15);
+        encode_body_chunked(&big(SHARE_MIN, 1), &mut out, &EncodeOptions::default()).unwrap();
+        assert_eq!(out.as_contiguous(), None);
+        assert_eq!(out.take_chunks().len(), 2);
+        assert!(out.is_empty());
     }
 
     #[test]
