@@ -179,6 +179,8 @@ pub struct Connection {
     atom_cache: AtomCache,
     fragments: Reassembler,
     out: SendQueue,
+    /// Where messages are encoded, kept between sends for its capacity.
+    scratch: etf::Chunked,
     events: VecDeque<ConnectionEvent>,
     next_check: Instant,
     received_since_check: bool,
@@ -198,6 +200,7 @@ impl Connection {
             fragments: Reassembler::new(config.fragments),
             atom_cache: AtomCache::new(),
             out: SendQueue::new(config.fragment_size),
+            scratch: etf::Chunked::new(),
             flags,
             config,
             events: VecDeque::new(),
@@ -343,16 +346,27 @@ impl Connection {
             });
         }
         let opts = &self.config.encode;
-        let mut frame = Vec::new();
         if self.sends_fragments() {
-            etf::encode_body(&control.to_term(), &mut frame, opts)?;
+            // Large binaries in the payload are shared, not copied: they go
+            // to the socket from the term's own buffers. A small message
+            // goes through the reused scratch buffer, without allocating.
+            let terms = &mut self.scratch;
+            terms.clear();
+            etf::encode_body_chunked(&control.to_term(), terms, opts)?;
             if let Some(payload) = payload {
-                etf::encode_body(payload, &mut frame, opts)?;
+                etf::encode_body_chunked(payload, terms, opts)?;
             }
-            self.out.push_message(sender(control), frame);
+            let sender = sender(control);
+            let queued = terms
+                .as_contiguous()
+                .is_some_and(|bytes| self.out.push_small(sender, bytes));
+            if !queued {
+                self.out.push_message(sender, terms.take_chunks());
+            }
             self.sent_since_check = true;
             return Ok(());
         }
+        let mut frame = Vec::new();
         if self.sends_header_frames() {
             frame.extend_from_slice(&[VERSION, DIST_HEADER, 0]);
             etf::encode_body(&control.to_term(), &mut frame, opts)?;
@@ -434,10 +448,12 @@ impl Connection {
                 let mut r = Reader::new(&data[2..]);
                 let seq = r.u64("fragment sequence id")?;
                 let frag_id = r.u64("fragment id")?;
+                let at = 2 + r.position();
                 let (atoms, len) = self.atom_cache.read_header(r.rest())?;
-                let part = &data[2 + 16 + len..];
+                // The part stays a slice of the frame: no copy here.
+                let part = data.slice(at + len..);
                 match self.fragments.start(seq, frag_id, atoms, part)? {
-                    Some(whole) => self.on_terms(Bytes::from(whole.data), &whole.atoms),
+                    Some(whole) => self.on_terms(whole.data, &whole.atoms),
                     None => Ok(()),
                 }
             }
@@ -445,8 +461,9 @@ impl Connection {
                 let mut r = Reader::new(&data[2..]);
                 let seq = r.u64("fragment sequence id")?;
                 let frag_id = r.u64("fragment id")?;
-                match self.fragments.cont(seq, frag_id, r.rest())? {
-                    Some(whole) => self.on_terms(Bytes::from(whole.data), &whole.atoms),
+                let part = data.slice(2 + r.position()..);
+                match self.fragments.cont(seq, frag_id, part)? {
+                    Some(whole) => self.on_terms(whole.data, &whole.atoms),
                     None => Ok(()),
                 }
             }

@@ -14,7 +14,7 @@
 //! connection) and fragment ids counting down to 1; the first fragment holds
 //! the (empty) atom cache header.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use etf::Pid;
 use std::collections::VecDeque;
 
@@ -32,12 +32,16 @@ const DIST_FRAG_CONT: u8 = 70;
 const NO_ATOM_REFS: u8 = 0;
 
 /// One encoded message waiting in a stream: the control and payload terms'
-/// bytes, without version bytes or header.
+/// bytes, without version bytes or header, in chunks (large binaries are
+/// shared with the terms they came from, not copied).
 #[derive(Debug)]
 struct Outgoing {
-    terms: Bytes,
-    /// Bytes of `terms` already sent.
-    sent: usize,
+    /// What is left to send, in order.
+    chunks: VecDeque<Bytes>,
+    /// Bytes in `chunks`.
+    remaining: usize,
+    /// The whole message's length.
+    len: usize,
     /// The sequence id, if it goes out in several fragments.
     seq: Option<u64>,
     /// The id of the next fragment (counts down to 1).
@@ -45,8 +49,27 @@ struct Outgoing {
 }
 
 impl Outgoing {
-    fn remaining(&self) -> usize {
-        self.terms.len() - self.sent
+    /// Takes up to `max` bytes off the front, as slices of the chunks.
+    fn take(&mut self, max: usize, parts: &mut Vec<Bytes>) {
+        let mut want = max.min(self.remaining);
+        self.remaining -= want;
+        while want > 0 {
+            let Some(front) = self.chunks.front_mut() else {
+                return;
+            };
+            if front.len() > want {
+                parts.push(front.split_to(want));
+                return;
+            }
+            want -= front.len();
+            if let Some(whole) = self.chunks.pop_front() {
+                parts.push(whole);
+            }
+        }
+    }
+
+    fn started(&self) -> bool {
+        self.remaining < self.len
     }
 }
 
@@ -61,8 +84,9 @@ struct Stream {
 #[derive(Debug)]
 pub(crate) struct SendQueue {
     fragment_size: usize,
-    /// Complete frames (small messages, ticks) ready to go.
-    ready: Vec<u8>,
+    /// Complete frames (small messages, ticks) ready to go. Handed out with
+    /// `split`, so its allocation is used again once the socket has them.
+    ready: BytesMut,
     streams: VecDeque<Stream>,
     /// Bytes in streams, the messages at their heads excluded.
     behind: usize,
@@ -75,7 +99,7 @@ impl SendQueue {
     pub(crate) fn new(fragment_size: usize) -> SendQueue {
         SendQueue {
             fragment_size: fragment_size.clamp(1, MAX_FRAGMENT_SIZE),
-            ready: Vec::new(),
+            ready: BytesMut::new(),
             streams: VecDeque::new(),
             behind: 0,
             next_seq: 1,
@@ -87,36 +111,60 @@ impl SendQueue {
         self.ready.extend_from_slice(frame);
     }
 
+    /// Queues a message whose terms fit one frame as that frame, in the
+    /// `131,68` header form, unless `sender` has a stream (its message must
+    /// wait behind the one in fragments) or the terms exceed the fragment
+    /// size: then it queues nothing and returns false.
+    pub(crate) fn push_small(&mut self, sender: Option<&Pid>, terms: &[u8]) -> bool {
+        if terms.len() > self.fragment_size || self.stream_of(sender).is_some() {
+            return false;
+        }
+        self.ready.reserve(terms.len() + 7);
+        self.ready.extend_from_slice(&frame_prefix(terms.len() + 3));
+        self.ready
+            .extend_from_slice(&[VERSION, DIST_HEADER, NO_ATOM_REFS]);
+        self.ready.extend_from_slice(terms);
+        true
+    }
+
+    fn stream_of(&self, sender: Option<&Pid>) -> Option<usize> {
+        self.streams
+            .iter()
+            .position(|s| s.sender.as_ref() == sender)
+    }
+
     /// Queues a message in the `131,68` header form, in fragments if its
     /// terms exceed the fragment size or `sender` already has a stream.
-    pub(crate) fn push_message(&mut self, sender: Option<&Pid>, terms: Vec<u8>) {
-        let stream = self
-            .streams
-            .iter()
-            .position(|s| s.sender.as_ref() == sender);
-        if stream.is_none() && terms.len() <= self.fragment_size {
-            self.ready.reserve(terms.len() + 7);
-            self.ready.extend_from_slice(&frame_prefix(terms.len() + 3));
+    /// `terms` are the message's bytes in order, in any number of chunks.
+    pub(crate) fn push_message(&mut self, sender: Option<&Pid>, terms: Vec<Bytes>) {
+        let len: usize = terms.iter().map(Bytes::len).sum();
+        let stream = self.stream_of(sender);
+        if stream.is_none() && len <= self.fragment_size {
+            self.ready.reserve(len + 7);
+            self.ready.extend_from_slice(&frame_prefix(len + 3));
             self.ready
                 .extend_from_slice(&[VERSION, DIST_HEADER, NO_ATOM_REFS]);
-            self.ready.extend_from_slice(&terms);
+            for chunk in &terms {
+                self.ready.extend_from_slice(chunk);
+            }
             return;
         }
-        let pieces = terms.len().div_ceil(self.fragment_size).max(1);
+        let pieces = len.div_ceil(self.fragment_size).max(1);
         let seq = (pieces > 1).then(|| {
             let seq = self.next_seq;
             self.next_seq += 1;
             seq
         });
         let message = Outgoing {
-            terms: Bytes::from(terms),
-            sent: 0,
+            chunks: terms.into(),
+            remaining: len,
+            len,
             seq,
             next_id: u64::try_from(pieces).unwrap_or(u64::MAX),
         };
         match stream.and_then(|i| self.streams.get_mut(i)) {
             Some(stream) => {
-                self.behind += message.terms.len();
+                self.behind += message.len;
                 stream.messages.push_back(message);
             }
             None => self.streams.push_back(Stream {
@@ -130,40 +178,46 @@ impl SendQueue {
     /// how many bytes.
     pub(crate) fn poll(&mut self, out: &mut Vec<u8>) -> usize {
         let start = out.len();
-        out.append(&mut self.ready);
-        if let Some((head, body)) = self.next_piece() {
+        out.extend_from_slice(&self.ready);
+        self.ready.clear();
+        if let Some((head, parts)) = self.next_piece() {
             out.extend_from_slice(&head);
-            out.extend_from_slice(&body);
+            for part in &parts {
+                out.extend_from_slice(part);
+            }
         }
         out.len() - start
     }
 
     /// The same as [`SendQueue::poll`], but hands the bytes out as chunks
-    /// without copying the messages' terms: a fragment is its header and a
-    /// slice of its message. Returns how many bytes.
+    /// without copying the messages' terms: a fragment is its header and
+    /// slices of its message. Returns how many bytes.
     pub(crate) fn poll_chunks(&mut self, out: &mut VecDeque<Bytes>) -> usize {
         let mut len = self.ready.len();
         if !self.ready.is_empty() {
-            out.push_back(Bytes::from(std::mem::take(&mut self.ready)));
+            out.push_back(self.ready.split().freeze());
         }
-        if let Some((head, body)) = self.next_piece() {
-            len += head.len() + body.len();
+        if let Some((head, parts)) = self.next_piece() {
+            len += head.len();
             out.push_back(Bytes::from(head));
-            out.push_back(body);
+            for part in parts {
+                len += part.len();
+                out.push_back(part);
+            }
         }
         len
     }
 
     /// The header and terms of the next frame of the next stream, if any.
-    fn next_piece(&mut self) -> Option<(Vec<u8>, Bytes)> {
+    fn next_piece(&mut self) -> Option<(Vec<u8>, Vec<Bytes>)> {
         let mut piece = None;
         if let Some(mut stream) = self.streams.pop_front() {
             if let Some(mut message) = stream.messages.pop_front() {
                 piece = Some(self.write_piece(&mut message));
-                if message.remaining() > 0 {
+                if message.remaining > 0 {
                     stream.messages.push_front(message);
                 } else if let Some(next) = stream.messages.front() {
-                    self.behind -= next.terms.len();
+                    self.behind -= next.len;
                 }
             }
             if !stream.messages.is_empty() {
@@ -192,22 +246,22 @@ impl SendQueue {
     /// The next frame of `message`, as its header (length prefix included)
     /// and its terms: all of it if it has no sequence (then it is no longer
     /// than a fragment), else its next fragment.
-    fn write_piece(&self, message: &mut Outgoing) -> (Vec<u8>, Bytes) {
+    fn write_piece(&self, message: &mut Outgoing) -> (Vec<u8>, Vec<Bytes>) {
+        let mut parts = Vec::new();
         let Some(seq) = message.seq else {
             // Small, queued behind a fragmented message of its sender.
             let mut out = Vec::with_capacity(7);
-            out.extend_from_slice(&frame_prefix(message.terms.len() + 3));
+            out.extend_from_slice(&frame_prefix(message.len + 3));
             out.extend_from_slice(&[VERSION, DIST_HEADER, NO_ATOM_REFS]);
-            message.sent = message.terms.len();
-            return (out, message.terms.clone());
+            message.take(message.len, &mut parts);
+            return (out, parts);
         };
-        let end = (message.sent + self.fragment_size).min(message.terms.len());
-        let part = message.terms.slice(message.sent..end);
-        let first = message.sent == 0;
+        let first = !message.started();
+        message.take(self.fragment_size, &mut parts);
+        let part_len: usize = parts.iter().map(Bytes::len).sum();
         let head = if first { 2 + 16 + 1 } else { 2 + 16 };
-        let len = head + part.len();
         let mut out = Vec::with_capacity(4 + head);
-        out.extend_from_slice(&frame_prefix(len));
+        out.extend_from_slice(&frame_prefix(head + part_len));
         let kind = if first {
             DIST_FRAG_HEADER
         } else {
@@ -219,9 +273,8 @@ impl SendQueue {
         if first {
             out.push(NO_ATOM_REFS);
         }
-        message.sent = end;
         message.next_id = message.next_id.saturating_sub(1);
-        (out, part)
+        (out, parts)
     }
 }
 
@@ -245,6 +298,11 @@ mod tests {
             serial: 0,
             creation: 1,
         }
+    }
+
+    /// `bytes` in chunks of 3, to show a message's chunking does not matter.
+    fn chunks(bytes: Vec<u8>) -> Vec<Bytes> {
+        bytes.chunks(3).map(Bytes::copy_from_slice).collect()
     }
 
     fn frames(bytes: &[u8]) -> Vec<Vec<u8>> {
@@ -277,7 +335,7 @@ mod tests {
     #[test]
     fn a_large_message_is_cut_into_fragments_counting_down() {
         let mut q = SendQueue::new(4);
-        q.push_message(Some(&pid(1)), b"0123456789".to_vec());
+        q.push_message(Some(&pid(1)), chunks(b"0123456789".to_vec()));
         let mut out = Vec::new();
         while !q.is_empty() {
             q.poll(&mut out);
@@ -297,11 +355,11 @@ mod tests {
     #[test]
     fn small_frames_and_other_senders_overtake_a_large_message() {
         let mut q = SendQueue::new(4);
-        q.push_message(Some(&pid(1)), vec![b'L'; 12]);
+        q.push_message(Some(&pid(1)), chunks(vec![b'L'; 12]));
         let mut out = Vec::new();
         q.poll(&mut out);
         // Another sender's small message and a tick go out before the rest.
-        q.push_message(Some(&pid(2)), b"hi".to_vec());
+        q.push_message(Some(&pid(2)), chunks(b"hi".to_vec()));
         q.push_frame(&[0, 0, 0, 0]);
         q.poll(&mut out);
         let frames = frames(&out);
@@ -314,9 +372,9 @@ mod tests {
     #[test]
     fn a_sender_keeps_its_order_behind_its_large_message() {
         let mut q = SendQueue::new(4);
-        q.push_message(Some(&pid(1)), vec![b'L'; 8]);
-        q.push_message(Some(&pid(1)), b"after".to_vec());
-        q.push_message(Some(&pid(1)), b"s".to_vec());
+        q.push_message(Some(&pid(1)), chunks(vec![b'L'; 8]));
+        q.push_message(Some(&pid(1)), chunks(b"after".to_vec()));
+        q.push_message(Some(&pid(1)), chunks(b"s".to_vec()));
         assert_eq!(q.backlog(), 6);
         assert_eq!(q.streamed_messages(), 3);
         let mut out = Vec::new();
@@ -337,8 +395,8 @@ mod tests {
     #[test]
     fn streams_of_different_senders_take_turns() {
         let mut q = SendQueue::new(2);
-        q.push_message(Some(&pid(1)), b"aaaa".to_vec());
-        q.push_message(None, b"bbbb".to_vec());
+        q.push_message(Some(&pid(1)), chunks(b"aaaa".to_vec()));
+        q.push_message(None, chunks(b"bbbb".to_vec()));
         let mut out = Vec::new();
         while !q.is_empty() {
             q.poll(&mut out);
@@ -356,9 +414,9 @@ mod tests {
     #[test]
     fn chunks_carry_the_same_bytes_as_one_buffer() {
         let fill = |q: &mut SendQueue| {
-            q.push_message(Some(&pid(1)), vec![b'L'; 10]);
-            q.push_message(Some(&pid(1)), b"s".to_vec());
-            q.push_message(Some(&pid(2)), b"hi".to_vec());
+            q.push_message(Some(&pid(1)), chunks(vec![b'L'; 10]));
+            q.push_message(Some(&pid(1)), chunks(b"s".to_vec()));
+            q.push_message(Some(&pid(2)), chunks(b"hi".to_vec()));
             q.push_frame(&[0, 0, 0, 0]);
         };
         let (mut flat, mut chunked) = (SendQueue::new(4), SendQueue::new(4));
@@ -373,5 +431,26 @@ mod tests {
         assert!(chunked.is_empty());
         assert_eq!(chunks.iter().flatten().copied().collect::<Vec<u8>>(), out);
         assert_eq!(frames(&out).len(), 6);
+    }
+
+    #[test]
+    fn fragments_are_slices_of_a_shared_chunk_not_copies() {
+        let shared = Bytes::from(vec![b'B'; 10]);
+        let mut q = SendQueue::new(4);
+        q.push_message(
+            Some(&pid(1)),
+            vec![Bytes::from_static(b"hd"), shared.clone()],
+        );
+        let mut out = VecDeque::new();
+        while !q.is_empty() {
+            q.poll_chunks(&mut out);
+        }
+        let inside = |chunk: &Bytes| {
+            let range = shared.as_ptr_range();
+            !chunk.is_empty() && range.contains(&chunk.as_ptr())
+        };
+        // Fragments of 4: "hdBB", "BBBB", "BBBB": all but 2 bytes shared.
+        let shared_bytes: usize = out.iter().filter(|c| inside(c)).map(Bytes::len).sum();
+        assert_eq!(shared_bytes, 10);
     }
 }
