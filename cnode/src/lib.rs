@@ -108,6 +108,7 @@ mod signal;
 mod size;
 mod table;
 mod tasks;
+mod wire;
 
 pub use builder::{NodeBuilder, DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT};
 pub use error::{

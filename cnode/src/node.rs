@@ -236,6 +236,10 @@ impl Shared {
         payload: Option<Term>,
     ) -> Result<(), SendError> {
         let route = self.peers().route(node, control, payload)?;
+        if let Route::Up(wire, control, payload) = route {
+            wire.send(control, payload);
+            return Ok(());
+        }
         if let Route::Dial(id) = route {
             // Checked only for a new connection, not for every message.
             if NodeName::parse(node.as_str()).is_none() {

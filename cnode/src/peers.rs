@@ -8,28 +8,18 @@
 //! answer `ok_simultaneous`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use dist_proto::handshake::Answer;
 use dist_proto::{ControlMessage, Cookie};
 use etf::{Atom, Term};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use crate::error::{ConnectError, SendError};
 use crate::events::{DownReason, NodeEvent};
 use crate::size::approx_size;
-
-/// What a connection task is told to do.
-// Nearly every command is a send; boxing it would cost an allocation per
-// message to save space only in the rare disconnect.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-pub(crate) enum Command {
-    /// Send a control message and its payload.
-    Send(ControlMessage, Option<Term>),
-    /// Close the connection.
-    Disconnect,
-}
+use crate::wire::Wire;
 
 type Waiter = oneshot::Sender<Result<(), ConnectError>>;
 
@@ -85,7 +75,7 @@ pub(crate) struct Limits {
 #[derive(Debug)]
 struct Up {
     id: u64,
-    commands: mpsc::UnboundedSender<Command>,
+    wire: Arc<Wire>,
     /// The accepted attempt we answered `alive`: if it completes, it
     /// replaces this connection.
     replacement: Option<u64>,
@@ -98,8 +88,12 @@ enum Peer {
 }
 
 /// What to do with a message for a node.
+// Nearly every route is `Up`; boxing it would cost an allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Route {
+    /// The connection is up: send it there (after letting the table go).
+    Up(Arc<Wire>, ControlMessage, Option<Term>),
     /// It was queued; nothing else to do.
     Queued,
     /// It was queued on a new entry: start dialling with this attempt id.
@@ -178,7 +172,8 @@ impl Peers {
         nodes
     }
 
-    /// Sends on the connection to `node`, or queues for its setup.
+    /// Finds the connection to `node` for a message, or queues the message
+    /// for its setup.
     pub(crate) fn route(
         &mut self,
         node: &Atom,
@@ -190,12 +185,7 @@ impl Peers {
         }
         let limits = self.limits;
         match self.peers.get_mut(node) {
-            Some(Peer::Up(up)) => {
-                // A closed channel means the connection is ending; the
-                // message is lost with it, as in Erlang.
-                let _ = up.commands.send(Command::Send(control, payload));
-                Ok(Route::Queued)
-            }
+            Some(Peer::Up(up)) => Ok(Route::Up(Arc::clone(&up.wire), control, payload)),
             Some(Peer::Pending(p)) => {
                 p.push(node, limits, control, payload)?;
                 Ok(Route::Queued)
@@ -336,20 +326,20 @@ impl Peers {
         &mut self,
         node: &Atom,
         id: u64,
-        commands: mpsc::UnboundedSender<Command>,
+        wire: &Arc<Wire>,
     ) -> Option<Vec<NodeEvent>> {
         if self.closed {
             return None;
         }
         let up = Peer::Up(Up {
             id,
-            commands: commands.clone(),
+            wire: Arc::clone(wire),
             replacement: None,
         });
         match self.peers.get_mut(node) {
             Some(Peer::Pending(p)) if p.owner == Some(id) => {
                 for (control, payload) in p.queue.drain(..) {
-                    let _ = commands.send(Command::Send(control, payload));
+                    wire.send(control, payload);
                 }
                 for waiter in p.waiters.drain(..) {
                     let _ = waiter.send(Ok(()));
@@ -359,7 +349,7 @@ impl Peers {
             }
             // Accepted after `alive`: the new connection replaces the old.
             Some(Peer::Up(old)) if old.replacement == Some(id) => {
-                let _ = old.commands.send(Command::Disconnect);
+                old.wire.disconnect();
                 self.peers.insert(node.clone(), up);
                 Some(vec![
                     NodeEvent::NodeDown {
@@ -417,7 +407,7 @@ impl Peers {
     pub(crate) fn disconnect(&mut self, node: &Atom) -> (bool, Option<NodeEvent>) {
         match self.peers.remove(node) {
             Some(Peer::Up(up)) => {
-                let _ = up.commands.send(Command::Disconnect);
+                up.wire.disconnect();
                 let event = NodeEvent::NodeDown {
                     node: node.clone(),
                     reason: DownReason::Disconnected,
@@ -448,7 +438,7 @@ impl Peers {
         for (node, peer) in self.peers.drain() {
             match peer {
                 Peer::Up(up) => {
-                    let _ = up.commands.send(Command::Disconnect);
+                    up.wire.disconnect();
                     events.push(NodeEvent::NodeDown {
                         node,
                         reason: DownReason::Shutdown,
@@ -494,6 +484,36 @@ mod tests {
         (peers, id)
     }
 
+    /// A wire over a loopback socket, and the socket's other end.
+    async fn wire() -> (Arc<Wire>, tokio::net::TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (ours, theirs) = tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+        let conn = dist_proto::Connection::new(
+            dist_proto::DistFlags::default_hidden(),
+            dist_proto::ConnectionConfig::default(),
+            std::time::Instant::now(),
+        );
+        let wire = Wire::new(ours.expect("connect"), conn);
+        (Arc::new(wire), theirs.expect("accept").0)
+    }
+
+    /// Whether bytes (a message) arrived at the other end of a wire.
+    async fn received(peer: &tokio::net::TcpStream) -> bool {
+        let wait = std::time::Duration::from_secs(5);
+        if tokio::time::timeout(wait, peer.readable()).await.is_err() {
+            return false;
+        }
+        let mut buf = [0u8; 256];
+        matches!(peer.try_read(&mut buf), Ok(n) if n > 0)
+    }
+
+    fn disconnecting(wire: &Wire) -> bool {
+        wire.lock().closing() == Some(&crate::wire::Closing::Disconnect)
+    }
+
     fn send() -> ControlMessage {
         ControlMessage::Send {
             to: etf::Pid {
@@ -520,10 +540,10 @@ mod tests {
         let d = peers.on_connect_request(&node, cookie());
         assert_eq!(d.answer, Answer::OkSimultaneous { cookie: cookie() });
         assert!(d.abort.is_some());
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (wire, peer) = wire().await;
         let id = d.id.expect("accepted");
-        assert!(peers.established(&node, id, tx).is_some());
-        assert!(matches!(rx.try_recv(), Ok(Command::Send(..))));
+        assert!(peers.established(&node, id, &wire).is_some());
+        assert!(received(&peer).await, "the queued message went out");
         assert_eq!(peers.up_nodes(), vec![node]);
     }
 
@@ -534,9 +554,9 @@ mod tests {
         assert!(peers.dial_lost(&node, id));
         let d = peers.on_connect_request(&node, cookie());
         assert_eq!(d.answer, Answer::Ok { cookie: cookie() });
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        assert!(peers.established(&node, d.id.expect("id"), tx).is_some());
-        assert!(matches!(rx.try_recv(), Ok(Command::Send(..))));
+        let (wire, peer) = wire().await;
+        assert!(peers.established(&node, d.id.expect("id"), &wire).is_some());
+        assert!(received(&peer).await, "the queued message went out");
         // The old dial id no longer owns anything.
         assert!(!peers.dial_lost(&node, id));
     }
@@ -546,15 +566,18 @@ mod tests {
         let node = Atom::new("b@h");
         let mut peers = Peers::new("a@h".into(), limits());
         let d = peers.on_connect_request(&node, cookie());
-        let (old_tx, mut old_rx) = mpsc::unbounded_channel();
+        let (old_wire, _old_peer) = wire().await;
         let old = d.id.expect("id");
-        peers.established(&node, old, old_tx).expect("up");
+        peers.established(&node, old, &old_wire).expect("up");
         let d = peers.on_connect_request(&node, cookie());
         assert_eq!(d.answer, Answer::Alive { cookie: cookie() });
-        let (tx, _rx) = mpsc::unbounded_channel();
-        let events = peers.established(&node, d.id.expect("id"), tx).expect("up");
+        let (new_wire, _new_peer) = wire().await;
+        let events = peers
+            .established(&node, d.id.expect("id"), &new_wire)
+            .expect("up");
         assert_eq!(events.len(), 2);
-        assert!(matches!(old_rx.try_recv(), Ok(Command::Disconnect)));
+        assert!(disconnecting(&old_wire));
+        assert!(!disconnecting(&new_wire));
         // The old connection ending is not a nodedown of the new one.
         assert_eq!(peers.down(&node, old, DownReason::Closed), None);
         assert_eq!(peers.up_nodes(), vec![node]);
@@ -565,13 +588,15 @@ mod tests {
         let node = Atom::new("b@h");
         let (mut peers, dial) = dialling("a@h", &node).await;
         let d = peers.on_connect_request(&node, cookie());
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        peers.established(&node, d.id.expect("id"), tx).expect("up");
-        let (late, _late_rx) = mpsc::unbounded_channel();
-        assert!(peers.established(&node, dial, late).is_none());
-        assert!(matches!(rx.try_recv(), Ok(Command::Send(..))));
+        let (up, peer) = wire().await;
+        peers
+            .established(&node, d.id.expect("id"), &up)
+            .expect("up");
+        let (late, _late_peer) = wire().await;
+        assert!(peers.established(&node, dial, &late).is_none());
+        assert!(received(&peer).await, "the queued message went out");
         assert!(
-            rx.try_recv().is_err(),
+            !disconnecting(&up),
             "the connection up was not told to close"
         );
     }

@@ -1,0 +1,204 @@
+//! A connection that is up, shared by the task that drives it (reading,
+//! ticking, flushing: `driver.rs`) and the processes that send on it.
+//!
+//! A process encodes its message under the connection's lock and, when no
+//! output waits ahead of it, writes it to the socket at once: a message
+//! reaches the kernel without a hop through the connection's task, and the
+//! encoding runs on the sender's thread. Output the socket does not take at
+//! once stays queued, in order, for the task to flush when the socket is
+//! writable again.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::sync::{Mutex, MutexGuard};
+
+use bytes::{Buf, Bytes};
+use dist_proto::{Connection, ControlMessage, DistFlags};
+use etf::Term;
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+/// Take more frames from the connection only while less than this waits for
+/// the socket: a large message leaves one fragment at a time, so ticks and
+/// small messages queued meanwhile wait behind at most this much.
+const WRITE_AHEAD: usize = 256 * 1024;
+/// Chunks handed to one vectored write (below every system's `IOV_MAX`).
+const MAX_SLICES: usize = 64;
+
+/// The shared half of a connection that is up.
+#[derive(Debug)]
+pub(crate) struct Wire {
+    stream: TcpStream,
+    state: Mutex<WireState>,
+    /// Wakes the task: output is left for it to flush, or it must close.
+    wake: Notify,
+}
+
+/// What the lock guards: the protocol state machine and the bytes it handed
+/// out that the socket has not taken yet.
+#[derive(Debug)]
+pub(crate) struct WireState {
+    pub(crate) conn: Connection,
+    /// Bytes to write, in chunks; `pending` counts them.
+    out: VecDeque<Bytes>,
+    pending: usize,
+    /// Set once the connection is closing: later sends are dropped, as
+    /// Erlang drops messages to a connection going down.
+    closing: Option<Closing>,
+    /// Whether the peer takes `SEND_SENDER`.
+    send_sender: bool,
+}
+
+/// Why a connection is closing, as its senders found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Closing {
+    /// `disconnect_node` or a replacement: close now.
+    Disconnect,
+    /// A write failed (the error's text).
+    WriteFailed(String),
+    /// The peer closed its end.
+    Closed,
+    /// The task ended.
+    Ended,
+}
+
+impl Wire {
+    pub(crate) fn new(stream: TcpStream, conn: Connection) -> Wire {
+        let send_sender = conn.flags().contains(DistFlags::SEND_SENDER);
+        Wire {
+            stream,
+            state: Mutex::new(WireState {
+                conn,
+                out: VecDeque::new(),
+                pending: 0,
+                closing: None,
+                send_sender,
+            }),
+            wake: Notify::new(),
+        }
+    }
+
+    /// The socket, for the task to wait on.
+    pub(crate) fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// Locks the state. A panic elsewhere while it was held leaves a state
+    /// that is still consistent enough to close, so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, WireState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits until a sender leaves work for the task.
+    pub(crate) async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    /// Sends a control message and its payload: encoded now, written now
+    /// if nothing waits ahead of it, else queued behind what waits. A term
+    /// that cannot be encoded fails that send only (it is logged).
+    pub(crate) fn send(&self, control: ControlMessage, payload: Option<Term>) {
+        let mut state = self.lock();
+        if state.closing.is_some() {
+            return;
+        }
+        let control = downgrade(control, state.send_sender);
+        if let Err(err) = state.conn.send(&control, payload.as_ref()) {
+            tracing::warn!(%err, "cannot send a message");
+            return;
+        }
+        // With bytes pending, the task waits for the socket and writes
+        // them, then these: writing here would only find the socket full.
+        if state.pending == 0 {
+            state.flush(&self.stream);
+        }
+        let left_over = state.wants_write() || state.closing.is_some();
+        drop(state);
+        if left_over {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Asks the task to close the connection.
+    pub(crate) fn disconnect(&self) {
+        self.lock().closing.get_or_insert(Closing::Disconnect);
+        self.wake.notify_one();
+    }
+}
+
+impl WireState {
+    /// Whether output waits for the socket.
+    pub(crate) fn wants_write(&self) -> bool {
+        self.pending > 0 || self.conn.wants_transmit()
+    }
+
+    pub(crate) fn closing(&self) -> Option<&Closing> {
+        self.closing.as_ref()
+    }
+
+    pub(crate) fn close(&mut self, why: Closing) {
+        self.closing.get_or_insert(why);
+    }
+
+    /// Writes what the socket takes without waiting; a failed write marks
+    /// the connection closing.
+    pub(crate) fn flush(&mut self, stream: &TcpStream) {
+        if let Err(why) = self.write_some(stream) {
+            self.close(why);
+        }
+    }
+
+    fn write_some(&mut self, stream: &TcpStream) -> Result<(), Closing> {
+        loop {
+            while self.pending < WRITE_AHEAD && self.conn.wants_transmit() {
+                self.pending += self.conn.poll_transmit_chunks(&mut self.out);
+            }
+            if self.pending == 0 {
+                return Ok(());
+            }
+            let slices: Vec<IoSlice<'_>> = self
+                .out
+                .iter()
+                .take(MAX_SLICES)
+                .map(|chunk| IoSlice::new(chunk))
+                .collect();
+            match stream.try_write_vectored(&slices) {
+                Ok(0) => return Err(Closing::Closed),
+                Ok(n) => {
+                    drop(slices);
+                    self.pending -= n;
+                    consume(&mut self.out, n);
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+                Err(err) => return Err(Closing::WriteFailed(err.to_string())),
+            }
+        }
+    }
+}
+
+/// Drops the first `n` bytes written from the chunks to write.
+fn consume(out: &mut VecDeque<Bytes>, mut n: usize) {
+    while n > 0 {
+        let Some(front) = out.front_mut() else {
+            return;
+        };
+        if n < front.len() {
+            front.advance(n);
+            return;
+        }
+        n -= front.len();
+        out.pop_front();
+    }
+}
+
+/// `SEND_SENDER` becomes `SEND` for a peer without the flag.
+fn downgrade(control: ControlMessage, sender: bool) -> ControlMessage {
+    match control {
+        ControlMessage::SendSender { to, token, .. } if !sender => {
+            ControlMessage::Send { to, token }
+        }
+        other => other,
+    }
+}
