@@ -8,13 +8,14 @@
 //! [`FragmentLimits::max_buffered`] bytes of them, counted on the bytes that
 //! really arrived (never on an announced fragment count).
 //!
-//! The bytes are copied once at most. A part of at least `MIN_SLICE`
-//! bytes (OTP sends 64 KiB) is kept as a slice of its frame, without a
-//! copy; smaller parts are copied and joined, so that a stream of tiny
+//! A part of at least `MIN_SLICE` bytes (OTP sends 64 KiB) is kept as a
+//! slice of its frame, without a copy, and so is the last part; smaller
+//! parts before it are copied and joined, so that a stream of tiny
 //! fragments neither costs a buffer each nor pins a read buffer per byte.
 //! When the last fragment arrives the parts are copied once into a buffer of
 //! exactly the message's size; a message of one fragment (or of one kept
-//! slice) is not copied at all.
+//! slice) is not copied at all. So OTP's fragments are copied once, and
+//! only small parts amid a message twice.
 //!
 //! A kept slice holds on to the buffer its frame was read into until the
 //! message is complete, so the memory really held may exceed the counted
@@ -140,9 +141,11 @@ impl Partial {
         }
     }
 
-    fn push(&mut self, part: Bytes) {
+    /// Adds a part; the `last` one is never copied here, as it is joined
+    /// at once.
+    fn push(&mut self, part: Bytes, last: bool) {
         self.len += part.len();
-        if part.len() < MIN_SLICE {
+        if part.len() < MIN_SLICE && !last {
             self.small.extend_from_slice(&part);
             return;
         }
@@ -150,7 +153,9 @@ impl Partial {
             self.parts
                 .push(Bytes::from(std::mem::take(&mut self.small)));
         }
-        self.parts.push(part);
+        if !part.is_empty() {
+            self.parts.push(part);
+        }
     }
 
     /// The message's bytes: one copy into a buffer of the exact size, none
@@ -224,7 +229,7 @@ impl Reassembler {
         }
         self.reserve(part.len())?;
         let mut partial = Partial::new(frag_id - 1, atoms);
-        partial.push(part);
+        partial.push(part, false);
         self.partial.insert(seq, partial);
         Ok(None)
     }
@@ -255,7 +260,7 @@ impl Reassembler {
             let Some(mut done) = self.partial.remove(&seq) else {
                 return Err(FragmentError::UnknownSequence { seq });
             };
-            done.push(part);
+            done.push(part, true);
             self.buffered -= done.len;
             let atoms = std::mem::take(&mut done.atoms);
             return Ok(Some(Reassembled {
@@ -264,7 +269,7 @@ impl Reassembler {
             }));
         }
         if let Some(partial) = self.partial.get_mut(&seq) {
-            partial.push(part);
+            partial.push(part, false);
             partial.next_id -= 1;
         }
         Ok(None)
