@@ -11,6 +11,7 @@
 use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 use dist_proto::{Connection, ControlMessage, DistFlags};
@@ -24,6 +25,11 @@ use tokio::sync::Notify;
 const WRITE_AHEAD: usize = 256 * 1024;
 /// Chunks handed to one vectored write (below every system's `IOV_MAX`).
 const MAX_SLICES: usize = 64;
+/// A sender that finds the socket written less than this long ago leaves
+/// its message to the task instead of writing it: a burst of messages then
+/// leaves in a few large writes, not one system call each, while a message
+/// after a pause (a request, a reply) still goes out at once.
+const COALESCE: Duration = Duration::from_micros(20);
 
 /// The shared half of a connection that is up.
 #[derive(Debug)]
@@ -47,6 +53,8 @@ pub(crate) struct WireState {
     closing: Option<Closing>,
     /// Whether the peer takes `SEND_SENDER`.
     send_sender: bool,
+    /// When bytes were last written.
+    last_write: Instant,
 }
 
 /// Why a connection is closing, as its senders found it.
@@ -73,6 +81,7 @@ impl Wire {
                 pending: 0,
                 closing: None,
                 send_sender,
+                last_write: Instant::now(),
             }),
             wake: Notify::new(),
         }
@@ -111,7 +120,7 @@ impl Wire {
         }
         // With bytes pending, the task waits for the socket and writes
         // them, then these: writing here would only find the socket full.
-        if state.pending == 0 {
+        if state.pending == 0 && state.last_write.elapsed() >= COALESCE {
             state.flush(&self.stream);
         }
         let left_over = state.wants_write() || state.closing.is_some();
@@ -170,6 +179,7 @@ impl WireState {
                     drop(slices);
                     self.pending -= n;
                     consume(&mut self.out, n);
+                    self.last_write = Instant::now();
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
                 Err(err) => return Err(Closing::WriteFailed(err.to_string())),
