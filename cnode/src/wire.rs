@@ -81,7 +81,10 @@ impl Wire {
                 pending: 0,
                 closing: None,
                 send_sender,
-                last_write: Instant::now(),
+                // Nothing written yet: the first message goes out at once.
+                last_write: Instant::now()
+                    .checked_sub(COALESCE)
+                    .unwrap_or_else(Instant::now),
             }),
             wake: Notify::new(),
         }
