@@ -226,7 +226,7 @@ impl ProcessTable {
 
     /// Queues a signal for the process registered as `name`.
     pub(crate) fn deliver_named(&self, name: &str, signal: Signal) -> bool {
-        let Some(number) = self.names.get(&Atom::new(name)) else {
+        let Some(number) = self.names.get(name) else {
             return false;
         };
         match self.slots.get(number) {

@@ -96,6 +96,14 @@ impl From<String> for Atom {
     }
 }
 
+/// Atoms hash and compare as their text, so a map keyed by atoms can be
+/// searched with a `&str`, without making an atom.
+impl std::borrow::Borrow<str> for Atom {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl std::ops::Deref for Atom {
     type Target = str;
     fn deref(&self) -> &str {

@@ -203,3 +203,11 @@ fn odd_but_valid_lists_as_otp_reads_them() {
     // STRING of length 0 is [].
     assert_eq!(etf::from_slice(&[131, 107, 0, 0]).unwrap(), Term::Nil);
 }
+
+#[test]
+fn a_map_keyed_by_atoms_is_searched_with_text() {
+    let mut names = std::collections::HashMap::new();
+    names.insert(etf::Atom::new("sink"), 1);
+    assert_eq!(names.get("sink"), Some(&1));
+    assert_eq!(names.get("echo"), None);
+}
