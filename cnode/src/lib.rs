@@ -38,12 +38,15 @@
 //!   queue bounded by count and size ([`NodeBuilder::pending_limit`],
 //!   [`NodeBuilder::pending_bytes`]); if the setup
 //!   fails they are dropped and [`Node::connect`] says why.
-//! - One task per connection owns its socket and drives
-//!   [`dist_proto::Connection`]: ticks, the tick timeout, batched writes.
-//!   Its reader never waits on a process: mailboxes are unbounded. Output
-//!   to a peer that does not read piles up in the connection's command
-//!   queue (as the BEAM's distribution buffer does, without `busy_dist_port`
-//!   suspension).
+//! - One task per connection reads its socket and drives
+//!   [`dist_proto::Connection`]: ticks, the tick timeout, flushing. Its
+//!   reader never waits on a process: mailboxes are unbounded. A process
+//!   sending to a peer encodes its message itself and writes it to the
+//!   socket at once when nothing waits ahead of it (bursts are coalesced
+//!   into the task's larger writes); large binaries go out from the term's
+//!   own buffers, in fragments. Output to a peer that does not read piles
+//!   up in the connection's queue (as the BEAM's distribution buffer does,
+//!   without `busy_dist_port` suspension).
 //! - Processes: pids with the EPMD creation, registered names, send to a
 //!   pid or `(name, node)`, receive with or without timeout, selective
 //!   receive that keeps the other messages in order. Messages to dead pids
