@@ -1,5 +1,6 @@
 //! The messaging benchmark: BEAM->BEAM, BEAM->Rust and Rust->BEAM side by
-//! side in one run, plus the C `ei` library as a peer, on loopback.
+//! side in one run, plus the C `ei` library and the `erl_dist` crate as
+//! peers, on loopback.
 //!
 //! ```text
 //! bench_messaging [--otp 25|28] [--quick]
@@ -18,6 +19,8 @@
 //!
 //! `scripts/bench-messaging.sh` runs it; results go to BENCHMARKS.md.
 #![forbid(unsafe_code)]
+
+mod erl_dist_peer;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -544,6 +547,7 @@ async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
         }
         rows.push(row);
     }
+    rows.push(erl_dist_peer::erl_dist_row(epmd, &bench.b, sizes).await?);
     print_table(&rows);
     let _ = std::fs::remove_dir_all(&dir);
     bench.node.shutdown().await;
