@@ -430,15 +430,17 @@ impl Peers {
         }
     }
 
-    /// Closes everything: setups fail, connections are told to close.
+    /// Closes everything: setups fail, connections are forgotten (their
+    /// tasks end on the node's shutdown signal).
     /// Returns the nodedowns to publish.
     pub(crate) fn close(&mut self) -> Vec<NodeEvent> {
         self.closed = true;
         let mut events = Vec::new();
         for (node, peer) in self.peers.drain() {
             match peer {
-                Peer::Up(up) => {
-                    up.wire.disconnect();
+                // Its task sees the node's shutdown signal and ends after
+                // flushing what was already sent.
+                Peer::Up(_) => {
                     events.push(NodeEvent::NodeDown {
                         node,
                         reason: DownReason::Shutdown,
