@@ -46,6 +46,10 @@ async fn kill_and_restart(lab: &Lab) {
     expect_exit_and_down(&mut watcher, &old_echo, &monitor, "noconnection").await;
     echo(&mut me, survivor.node(), Term::atom("still here")).await;
 
+    // EPMD seeds creations with the clock in whole seconds, and the host's
+    // EPMD restarts with it: a host back within the second its first EPMD
+    // started would get the same creation. Real restarts take longer.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     blocking(|| victim.container().restart()).expect("restart");
     wait_until_up(&node, victim).await;
     let new_echo = echo_pid(&node, victim.node()).await;
