@@ -651,8 +651,12 @@ async fn long_names_with_ip_hosts_ping_both_ways(otp: Otp) {
     .await
     .expect("our node starts");
     let name = format!("{}@127.0.0.1", unique_name("long", &otp));
+    // erl prints `down` once it has seen us disconnect, so that our ping
+    // dials a node that is not still closing the old connection.
     let eval = format!(
-        "io:format(\"~p~n\", [net_adm:ping('{}')]), receive stop -> ok end.",
+        "Us = '{}', io:format(\"~p~n\", [net_adm:ping(Us)]), monitor_node(Us, true),
+         receive {{nodedown, Us}} -> io:format(\"down~n\") end,
+         receive stop -> ok end.",
         node.name()
     );
     let mut long = ErlNode::builder(&otp, &name)
@@ -665,6 +669,9 @@ async fn long_names_with_ip_hosts_ping_both_ways(otp: Otp) {
     long.wait_for_line("pong").await.expect("erl output");
     assert_eq!(node.nodes(), vec![name.clone()]);
     node.disconnect(&name);
+    long.wait_for_line("down")
+        .await
+        .expect("erl sees the disconnect");
     node.ping(&name)
         .await
         .expect("pong from the long-named erl");
