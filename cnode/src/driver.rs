@@ -83,8 +83,15 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
             (deadline, state.wants_write())
         };
         // Delivered without the lock: a process may answer on this wire.
+        let delivered = !events.is_empty();
         for (control, payload) in events.drain(..) {
             crate::dispatch::dispatch(shared, node, control, payload);
+        }
+        if delivered {
+            // Let the processes just woken run before reading on: while a
+            // large message streams in, this task is always ready, and a
+            // process woken from it would otherwise wait behind it.
+            tokio::task::yield_now().await;
         }
         if buf.capacity() - buf.len() < READ_SIZE / 4 {
             buf.reserve(READ_SIZE);

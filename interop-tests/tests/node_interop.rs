@@ -652,9 +652,12 @@ async fn long_names_with_ip_hosts_ping_both_ways(otp: Otp) {
     .expect("our node starts");
     let name = format!("{}@127.0.0.1", unique_name("long", &otp));
     // erl prints `down` once it has seen us disconnect, so that our ping
-    // dials a node that is not still closing the old connection.
+    // dials a node that is not still closing the old connection. It
+    // monitors us before it prints `pong`: a monitor set after the
+    // disconnect would connect again instead.
     let eval = format!(
-        "Us = '{}', io:format(\"~p~n\", [net_adm:ping(Us)]), monitor_node(Us, true),
+        "Us = '{}', Pong = net_adm:ping(Us), monitor_node(Us, true),
+         io:format(\"~p~n\", [Pong]),
          receive {{nodedown, Us}} -> io:format(\"down~n\") end,
          receive stop -> ok end.",
         node.name()
