@@ -133,9 +133,13 @@ impl Wire {
         }
     }
 
-    /// Asks the task to close the connection.
+    /// Closes the connection now, as `erlang:disconnect_node/1` does: the
+    /// socket is shut down before this returns (so that the peer sees the
+    /// close before any new connection from us), and the task is told to end.
     pub(crate) fn disconnect(&self) {
         self.lock().closing.get_or_insert(Closing::Disconnect);
+        // Fails only if the socket is already closed, which is as good.
+        let _ = socket2::SockRef::from(&self.stream).shutdown(std::net::Shutdown::Both);
         self.wake.notify_one();
     }
 }
