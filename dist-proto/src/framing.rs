@@ -71,8 +71,8 @@ const MAX_SPARE: usize = 1 << 20;
 /// frame is buffered for it. Frames are slices of the buffer the bytes were
 /// read into, not copies, so a frame that is kept keeps that buffer alive;
 /// after a frame that leaves more than 1 MiB of room behind it (a large
-/// frame made the buffer grow), the bytes that follow move to a new buffer,
-/// so that a small frame never holds on to a large buffer.
+/// frame made the buffer grow) and only a few bytes in it, those bytes move
+/// to a new buffer, so that a small frame never holds on to a large buffer.
 #[derive(Debug)]
 pub struct FrameDecoder {
     prefix: LengthPrefix,
@@ -136,11 +136,13 @@ impl FrameDecoder {
             return Ok(Some(Frame::Tick));
         }
         let frame = self.buf.split_to(len).freeze();
-        if self.buf.capacity() > MAX_SPARE {
+        if self.buf.capacity() > MAX_SPARE && self.buf.len() < self.buf.capacity() / 4 {
             // A frame (or a slice of it, such as a fragment waiting for the
             // rest of its message) keeps its whole buffer alive. Later frames
             // must not land in, and pin, a buffer that a large frame made
             // grow: the few bytes after it move to a buffer of their own.
+            // Only when they are few: many frames still waiting would
+            // otherwise be copied again after each one.
             self.buf = BytesMut::from(&self.buf[..]);
         }
         Ok(Some(Frame::Data(frame)))
@@ -262,6 +264,27 @@ mod tests {
         );
         assert_eq!(decoder.next_frame().unwrap(), None);
         assert_eq!(decoder.take_remaining(), vec![0, 0]);
+    }
+
+    #[test]
+    fn many_small_frames_in_a_large_buffer_stay_in_it() {
+        let mut framed = Vec::new();
+        for _ in 0..200_000 {
+            write_frame(LengthPrefix::U32, b"0123456789", &mut framed).unwrap();
+        }
+        let mut decoder = FrameDecoder::new(LengthPrefix::U32, 1 << 20);
+        decoder.handle_input_buf(BytesMut::from(&framed[..]));
+        let first = decoder.buf.as_ptr() as usize;
+        let mut frames = 0;
+        while let Some(Frame::Data(data)) = decoder.next_frame().unwrap() {
+            assert_eq!(&data[..], b"0123456789");
+            frames += 1;
+            // Until the last quarter, the frames are read in place.
+            if frames < 140_000 {
+                assert_eq!(data.as_ptr() as usize, first + (frames - 1) * 14 + 4);
+            }
+        }
+        assert_eq!(frames, 200_000);
     }
 
     proptest! {

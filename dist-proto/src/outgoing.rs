@@ -119,12 +119,17 @@ impl SendQueue {
         if terms.len() > self.fragment_size || self.stream_of(sender).is_some() {
             return false;
         }
-        self.ready.reserve(terms.len() + 7);
-        self.ready.extend_from_slice(&frame_prefix(terms.len() + 3));
-        self.ready
-            .extend_from_slice(&[VERSION, DIST_HEADER, NO_ATOM_REFS]);
+        self.push_header(terms.len());
         self.ready.extend_from_slice(terms);
         true
+    }
+
+    /// Starts a `131,68` frame of `len` bytes of terms in `ready`.
+    fn push_header(&mut self, len: usize) {
+        self.ready.reserve(len + 7);
+        self.ready.extend_from_slice(&frame_prefix(len + 3));
+        self.ready
+            .extend_from_slice(&[VERSION, DIST_HEADER, NO_ATOM_REFS]);
     }
 
     fn stream_of(&self, sender: Option<&Pid>) -> Option<usize> {
@@ -140,10 +145,7 @@ impl SendQueue {
         let len: usize = terms.iter().map(Bytes::len).sum();
         let stream = self.stream_of(sender);
         if stream.is_none() && len <= self.fragment_size {
-            self.ready.reserve(len + 7);
-            self.ready.extend_from_slice(&frame_prefix(len + 3));
-            self.ready
-                .extend_from_slice(&[VERSION, DIST_HEADER, NO_ATOM_REFS]);
+            self.push_header(len);
             for chunk in &terms {
                 self.ready.extend_from_slice(chunk);
             }
