@@ -105,6 +105,7 @@ async fn run(epmd: u16, b: &str, sizes: Sizes) -> Result<Row, Error> {
     Ok(Row {
         path: "erl_dist (Rust) -> BEAM",
         small_per_s: Some(small_per_s),
+        small_cpu_us: None,
         big_mb_s: None,
         big_rust_cpu: None,
         rtt: Some(percentiles(&mut rtts)),

@@ -3,8 +3,11 @@
 //! peers, on loopback.
 //!
 //! ```text
-//! bench_messaging [--otp 25|28] [--quick]
+//! bench_messaging [--otp 25|28] [--quick] [--runs N] [--only PATH]
 //! ```
+//!
+//! `--only` keeps the rows whose path contains PATH (`"BEAM -> Rust"`,
+//! `ei`, ...), for profiling one path.
 //!
 //! It starts its own `epmd` on a free port, two `erl` nodes (`a`, the BEAM
 //! client, and `b`, the BEAM server, both running `bench_msg.erl` compiled
@@ -52,6 +55,16 @@ struct Sizes {
     runs: u32,
 }
 
+/// Which rows to run: those whose path contains the text, or all.
+#[derive(Clone, Debug, Default)]
+struct Only(Option<String>);
+
+impl Only {
+    fn wants(&self, path: &str) -> bool {
+        self.0.as_deref().is_none_or(|only| path.contains(only))
+    }
+}
+
 /// The highest rate of `runs` runs of `$e`.
 macro_rules! best_rate {
     ($runs:expr, $e:expr) => {{
@@ -96,6 +109,7 @@ fn main() -> Result<(), Error> {
         connects: 200,
         runs: 3,
     };
+    let mut only = Only::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -120,6 +134,7 @@ fn main() -> Result<(), Error> {
                     .filter(|&n| n > 0)
                     .ok_or("--runs takes a positive count")?;
             }
+            "--only" => only = Only(Some(args.next().ok_or("--only takes a path")?)),
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
@@ -127,7 +142,7 @@ fn main() -> Result<(), Error> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(run(otp, sizes))
+    runtime.block_on(run(otp, sizes, only))
 }
 
 /// Compiles `bench_msg.erl` (OTP 25's `erlc`) and `bench_ei.c` (`gcc`
@@ -258,10 +273,10 @@ fn pair(term: &Term) -> Result<(i64, i64), Error> {
     }
 }
 
-/// CPU seconds this process (our node) has used so far, from
-/// `/proc/self/stat` (user + system, at the usual 100 ticks per second).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+/// CPU seconds process `pid` has used so far, all its threads, from
+/// `/proc/<pid>/stat` (user + system, at the usual 100 ticks per second).
+fn cpu_seconds_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the parenthesised command name; utime and stime are the
     // 14th and 15th fields of the line.
     let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
@@ -272,6 +287,11 @@ fn cpu_seconds() -> f64 {
         .filter_map(|f| f.parse().ok())
         .collect();
     fields.iter().sum::<f64>() / 100.0
+}
+
+/// CPU seconds our own process (our node) has used so far.
+fn cpu_seconds() -> f64 {
+    cpu_seconds_of(std::process::id())
 }
 
 /// Runs `$e` and returns its value and the share of one core our process
@@ -285,10 +305,38 @@ macro_rules! with_cpu {
     }};
 }
 
+/// The best of several one-way runs of small messages: the highest rate,
+/// and the least CPU per message the sending and the receiving node used
+/// (each the lowest of the runs: the least disturbed).
+#[derive(Clone, Copy, Debug)]
+struct Small {
+    per_s: f64,
+    send_us: f64,
+    receive_us: f64,
+}
+
+impl Small {
+    const NONE: Small = Small {
+        per_s: 0.0,
+        send_us: f64::INFINITY,
+        receive_us: f64::INFINITY,
+    };
+
+    fn best(self, other: Small) -> Small {
+        Small {
+            per_s: self.per_s.max(other.per_s),
+            send_us: self.send_us.min(other.send_us),
+            receive_us: self.receive_us.min(other.receive_us),
+        }
+    }
+}
+
 /// One measurement row.
 struct Row {
     path: &'static str,
     small_per_s: Option<f64>,
+    /// CPU microseconds per small message: the sender's and the receiver's.
+    small_cpu_us: Option<(f64, f64)>,
     big_mb_s: Option<f64>,
     /// The share of one core our node used during the 1 MiB runs.
     big_rust_cpu: Option<f64>,
@@ -296,17 +344,96 @@ struct Row {
     connects_per_s: Option<f64>,
 }
 
+/// A measured path: which node sends to which.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Direction {
+    BeamToBeam,
+    BeamToRust,
+    RustToBeam,
+}
+
+impl Direction {
+    const ALL: [Direction; 3] = [
+        Direction::BeamToBeam,
+        Direction::BeamToRust,
+        Direction::RustToBeam,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Direction::BeamToBeam => "BEAM -> BEAM",
+            Direction::BeamToRust => "BEAM -> Rust",
+            Direction::RustToBeam => "Rust -> BEAM",
+        }
+    }
+}
+
 struct Bench {
     otp: Otp,
     sizes: Sizes,
     node: Node,
+    /// Our node's name.
+    us: String,
+    /// The BEAM client and server nodes, and their OS process ids.
     a: String,
     b: String,
+    a_os_pid: u32,
+    b_os_pid: u32,
     small: Term,
     big: Term,
 }
 
 impl Bench {
+    /// The OS processes of the sending and the receiving node on `path`.
+    fn os_pids(&self, path: Direction) -> (u32, u32) {
+        let us = std::process::id();
+        match path {
+            Direction::BeamToBeam => (self.a_os_pid, self.b_os_pid),
+            Direction::BeamToRust => (self.a_os_pid, us),
+            Direction::RustToBeam => (us, self.b_os_pid),
+        }
+    }
+
+    /// Sends `n` copies of `msg` one way on `path`; returns messages per
+    /// second.
+    async fn oneway(&self, path: Direction, n: u64, msg: &Term) -> Result<f64, Error> {
+        match path {
+            Direction::BeamToBeam => self.beam_oneway(sink_of(&self.b), n, msg).await,
+            Direction::BeamToRust => self.beam_oneway(sink_of(&self.us), n, msg).await,
+            Direction::RustToBeam => self.rust_oneway(n, msg).await,
+        }
+    }
+
+    /// One one-way run of small messages, with the CPU each side used.
+    async fn small_run(&self, path: Direction) -> Result<Small, Error> {
+        let n = self.sizes.small;
+        let (sender, receiver) = self.os_pids(path);
+        let before = (cpu_seconds_of(sender), cpu_seconds_of(receiver));
+        let per_s = self.oneway(path, n, &self.small).await?;
+        let us_per_msg = |pid, before| (cpu_seconds_of(pid) - before) * 1e6 / n as f64;
+        Ok(Small {
+            per_s,
+            send_us: us_per_msg(sender, before.0),
+            receive_us: us_per_msg(receiver, before.1),
+        })
+    }
+
+    async fn pingpong(&self, path: Direction) -> Result<(f64, f64), Error> {
+        match path {
+            Direction::BeamToBeam => self.beam_pingpong(echo_of(&self.b)).await,
+            Direction::BeamToRust => self.beam_pingpong(echo_of(&self.us)).await,
+            Direction::RustToBeam => self.rust_pingpong().await,
+        }
+    }
+
+    async fn connects(&self, path: Direction, epmd: u16, dir: &Path) -> Result<f64, Error> {
+        match path {
+            Direction::BeamToBeam => self.beam_connects(epmd, dir, &self.b).await,
+            Direction::BeamToRust => self.beam_connects(epmd, dir, &self.us).await,
+            Direction::RustToBeam => self.rust_connects().await,
+        }
+    }
+
     /// BEAM `a` sends to `dest` (`{Name, Node}`); returns messages per second.
     async fn beam_oneway(&self, dest: Term, n: u64, msg: &Term) -> Result<f64, Error> {
         let result = self
@@ -446,15 +573,15 @@ fn echo_of(node: &str) -> Term {
     Term::tuple(vec![Term::atom("echo"), Term::atom(node)])
 }
 
-async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
+async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
     let dir = std::env::temp_dir().join(format!("cnode-bench-messaging-{}", std::process::id()));
     let ei = build(&dir)?;
     let (_epmd, epmd) = start_epmd_blocking(&otp)?;
     let host = short_host()?;
     let pid = std::process::id();
     let (a_name, b_name) = (format!("bench_a_{pid}"), format!("bench_b_{pid}"));
-    let _a = server_erl(&otp, epmd, &dir, &a_name)?;
-    let _b = server_erl(&otp, epmd, &dir, &b_name)?;
+    let a = server_erl(&otp, epmd, &dir, &a_name)?;
+    let b = server_erl(&otp, epmd, &dir, &b_name)?;
     let node = Node::builder(format!("bench_rust_{pid}"))
         .cookie(COOKIE)
         .epmd_port(epmd)
@@ -472,6 +599,9 @@ async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
     let bench = Bench {
         otp: otp.clone(),
         sizes,
+        us: us.clone(),
+        a_os_pid: a.0.id(),
+        b_os_pid: b.0.id(),
         a: format!("{a_name}@{host}"),
         b: format!("{b_name}@{host}"),
         node,
@@ -494,47 +624,39 @@ async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
     bench.beam_oneway(sink_of(&us), 1000, &bench.small).await?;
     bench.rust_oneway(1000, &bench.small).await?;
 
-    let mut rows = Vec::new();
-    let (small, big, runs) = (sizes.small, sizes.big, sizes.runs);
+    let paths: Vec<Direction> = Direction::ALL
+        .into_iter()
+        .filter(|path| only.wants(path.name()))
+        .collect();
+    let (big, runs) = (sizes.big, sizes.runs);
     let mb = |per_s: f64| per_s * (1 << 20) as f64 / 1e6;
-    for (path, dest) in [("BEAM -> BEAM", &bench.b), ("BEAM -> Rust", &us)] {
-        let small_rate = best_rate!(
-            runs,
-            bench
-                .beam_oneway(sink_of(dest), small, &bench.small)
-                .await?
-        );
+    // Small messages take turns between the paths, so that each path meets
+    // the same moods of a shared machine.
+    let mut smalls = vec![Small::NONE; paths.len()];
+    for _ in 0..runs {
+        for (path, best) in paths.iter().zip(&mut smalls) {
+            *best = best.best(bench.small_run(*path).await?);
+        }
+    }
+    let mut rows = Vec::new();
+    for (path, small) in paths.into_iter().zip(smalls) {
         let (big_rate, cpu) = with_cpu!(best_rate!(
             runs,
-            mb(bench.beam_oneway(sink_of(dest), big, &bench.big).await?)
+            mb(bench.oneway(path, big, &bench.big).await?)
         ));
-        let rtt = best_rtt!(runs, bench.beam_pingpong(echo_of(dest)).await?);
-        let connects = best_rate!(runs, bench.beam_connects(epmd, &dir, dest).await?);
+        let rtt = best_rtt!(runs, bench.pingpong(path).await?);
+        let connects = best_rate!(runs, bench.connects(path, epmd, &dir).await?);
         rows.push(Row {
-            path,
-            small_per_s: Some(small_rate),
+            path: path.name(),
+            small_per_s: Some(small.per_s),
+            small_cpu_us: Some((small.send_us, small.receive_us)),
             big_mb_s: Some(big_rate),
             big_rust_cpu: Some(cpu),
             rtt: Some(rtt),
             connects_per_s: Some(connects),
         });
     }
-    let small_rate = best_rate!(runs, bench.rust_oneway(small, &bench.small).await?);
-    let (big_rate, cpu) = with_cpu!(best_rate!(
-        runs,
-        mb(bench.rust_oneway(big, &bench.big).await?)
-    ));
-    let rtt = best_rtt!(runs, bench.rust_pingpong().await?);
-    let connects = best_rate!(runs, bench.rust_connects().await?);
-    rows.push(Row {
-        path: "Rust -> BEAM",
-        small_per_s: Some(small_rate),
-        big_mb_s: Some(big_rate),
-        big_rust_cpu: Some(cpu),
-        rtt: Some(rtt),
-        connects_per_s: Some(connects),
-    });
-    if let Some(ei) = ei {
+    if let Some(ei) = ei.filter(|_| only.wants("ei (C) -> BEAM")) {
         let mut row = ei_row(&ei, epmd, &bench.b, sizes)?;
         for _ in 1..runs {
             let next = ei_row(&ei, epmd, &bench.b, sizes)?;
@@ -547,7 +669,9 @@ async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
         }
         rows.push(row);
     }
-    rows.push(erl_dist_peer::erl_dist_row(epmd, &bench.b, sizes).await?);
+    if only.wants("erl_dist (Rust) -> BEAM") {
+        rows.push(erl_dist_peer::erl_dist_row(epmd, &bench.b, sizes).await?);
+    }
     print_table(&rows);
     let _ = std::fs::remove_dir_all(&dir);
     bench.node.shutdown().await;
@@ -578,6 +702,7 @@ fn ei_row(exe: &Path, epmd: u16, b: &str, sizes: Sizes) -> Result<Row, Error> {
     let mut row = Row {
         path: "ei (C) -> BEAM",
         small_per_s: None,
+        small_cpu_us: None,
         big_mb_s: None,
         big_rust_cpu: None,
         rtt: None,
@@ -599,7 +724,8 @@ fn ei_row(exe: &Path, epmd: u16, b: &str, sizes: Sizes) -> Result<Row, Error> {
 }
 
 fn print_table(rows: &[Row]) {
-    let base = rows.first();
+    // Ratios are against BEAM -> BEAM, when it ran.
+    let base = rows.first().filter(|row| row.path == "BEAM -> BEAM");
     let ratio = |value: Option<f64>, base: Option<f64>| match (value, base) {
         (Some(v), Some(b)) if b > 0.0 => format!(" ({:.2}x)", v / b),
         _ => String::new(),
@@ -609,18 +735,20 @@ fn print_table(rows: &[Row]) {
     };
     println!();
     println!(
-        "| path | (a) small msg/s | (b) 1 MiB msgs MB/s | our node's CPU during (b) | (c) RTT p50 / p99 us | (d) set-ups/s |"
+        "| path | (a) small msg/s | (a) CPU us/msg sender / receiver | (b) 1 MiB msgs MB/s | our node's CPU during (b) | (c) RTT p50 / p99 us | (d) set-ups/s |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for row in rows {
         let rtt = row
             .rtt
             .map_or("-".to_owned(), |(p50, p99)| format!("{p50:.0} / {p99:.0}"));
         println!(
-            "| {} | {}{} | {}{} | {} | {} | {}{} |",
+            "| {} | {}{} | {} | {}{} | {} | {} | {}{} |",
             row.path,
             show(row.small_per_s, 0),
             ratio(row.small_per_s, base.and_then(|b| b.small_per_s)),
+            row.small_cpu_us
+                .map_or("-".to_owned(), |(s, r)| format!("{s:.2} / {r:.2}")),
             show(row.big_mb_s, 0),
             ratio(row.big_mb_s, base.and_then(|b| b.big_mb_s)),
             row.big_rust_cpu
