@@ -76,20 +76,6 @@ macro_rules! best_rate {
     }};
 }
 
-/// The (p50, p99) of the run with the lowest p50 of `runs` runs of `$e`.
-macro_rules! best_rtt {
-    ($runs:expr, $e:expr) => {{
-        let mut best = (f64::INFINITY, f64::INFINITY);
-        for _ in 0..$runs {
-            let rtt: (f64, f64) = $e;
-            if rtt.0 < best.0 {
-                best = rtt;
-            }
-        }
-        best
-    }};
-}
-
 /// An OS process killed on drop.
 struct Killed(Child);
 
@@ -142,7 +128,10 @@ fn main() -> Result<(), Error> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(run(otp, sizes, only))
+    // On a worker thread, as a service's processes are: the future that
+    // `block_on` runs lives on the main thread, and every message to it
+    // would cross threads (a futex wake per round trip).
+    runtime.block_on(async { tokio::spawn(run(otp, sizes, only)).await? })
 }
 
 /// Compiles `bench_msg.erl` (OTP 25's `erlc`) and `bench_ei.c` (`gcc`
@@ -630,21 +619,26 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
         .collect();
     let (big, runs) = (sizes.big, sizes.runs);
     let mb = |per_s: f64| per_s * (1 << 20) as f64 / 1e6;
-    // Small messages take turns between the paths, so that each path meets
-    // the same moods of a shared machine.
+    // Small messages and round trips take turns between the paths, so that
+    // each path meets the same moods of a shared machine.
     let mut smalls = vec![Small::NONE; paths.len()];
+    // The round trips of the run with the lowest p50.
+    let mut rtts = vec![(f64::INFINITY, f64::INFINITY); paths.len()];
     for _ in 0..runs {
-        for (path, best) in paths.iter().zip(&mut smalls) {
-            *best = best.best(bench.small_run(*path).await?);
+        for ((path, small), rtt) in paths.iter().zip(&mut smalls).zip(&mut rtts) {
+            *small = small.best(bench.small_run(*path).await?);
+            let this = bench.pingpong(*path).await?;
+            if this.0 < rtt.0 {
+                *rtt = this;
+            }
         }
     }
     let mut rows = Vec::new();
-    for (path, small) in paths.into_iter().zip(smalls) {
+    for ((path, small), rtt) in paths.into_iter().zip(smalls).zip(rtts) {
         let (big_rate, cpu) = with_cpu!(best_rate!(
             runs,
             mb(bench.oneway(path, big, &bench.big).await?)
         ));
-        let rtt = best_rtt!(runs, bench.pingpong(path).await?);
         let connects = best_rate!(runs, bench.connects(path, epmd, &dir).await?);
         rows.push(Row {
             path: path.name(),
