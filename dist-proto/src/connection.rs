@@ -16,6 +16,7 @@
 //! four intervals in a row in which nothing arrived.
 
 use crate::atom_cache::{AtomCache, AtomCacheError};
+use crate::atom_refs::SendAtomCache;
 use crate::control::{ControlError, ControlMessage};
 use crate::flags::DistFlags;
 use crate::fragment::{FragmentError, FragmentLimits, Reassembler};
@@ -181,6 +182,11 @@ pub struct Connection {
     out: SendQueue,
     /// Where messages are encoded, kept between sends for its capacity.
     scratch: etf::Chunked,
+    /// The send side of the atom cache, when the peer takes cache
+    /// references (DIST_HDR_ATOM_CACHE) and fragments.
+    atom_refs: Option<SendAtomCache>,
+    /// Where a message's atom cache header is written, kept for its capacity.
+    atom_header: Vec<u8>,
     events: VecDeque<ConnectionEvent>,
     next_check: Instant,
     received_since_check: bool,
@@ -201,6 +207,10 @@ impl Connection {
             atom_cache: AtomCache::new(),
             out: SendQueue::new(config.fragment_size),
             scratch: etf::Chunked::new(),
+            atom_refs: (flags.contains(DistFlags::DIST_HDR_ATOM_CACHE)
+                && flags.contains(DistFlags::FRAGMENTS))
+            .then(SendAtomCache::new),
+            atom_header: Vec::new(),
             flags,
             config,
             events: VecDeque::new(),
@@ -350,13 +360,34 @@ impl Connection {
             // Large binaries in the payload are shared, not copied: they go
             // to the socket from the term's own buffers. A small message
             // goes through the reused scratch buffer, without allocating.
+            let sender = sender(control);
+            let control = control.to_term();
             let terms = &mut self.scratch;
+            if let Some(cache) = self.atom_refs.as_mut() {
+                // Atoms as cache references, if the message goes out in one
+                // frame; else it is encoded again below, with atoms as text.
+                cache.begin();
+                terms.clear();
+                etf::encode_body_chunked_with_refs(&control, terms, opts, cache)?;
+                if let Some(payload) = payload {
+                    etf::encode_body_chunked_with_refs(payload, terms, opts, cache)?;
+                }
+                if let Some(bytes) = terms.as_contiguous() {
+                    if self.out.takes_small(sender, bytes.len()) {
+                        let header = &mut self.atom_header;
+                        header.clear();
+                        cache.write_header(header);
+                        self.out.push_small_with_header(sender, header, bytes);
+                        self.sent_since_check = true;
+                        return Ok(());
+                    }
+                }
+            }
             terms.clear();
-            etf::encode_body_chunked(&control.to_term(), terms, opts)?;
+            etf::encode_body_chunked(&control, terms, opts)?;
             if let Some(payload) = payload {
                 etf::encode_body_chunked(payload, terms, opts)?;
             }
-            let sender = sender(control);
             let queued = terms
                 .as_contiguous()
                 .is_some_and(|bytes| self.out.push_small(sender, bytes));

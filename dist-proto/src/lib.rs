@@ -61,6 +61,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod atom_cache;
+mod atom_refs;
 mod connection;
 mod control;
 mod flags;

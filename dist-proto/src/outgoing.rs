@@ -116,20 +116,39 @@ impl SendQueue {
     /// wait behind the one in fragments) or the terms exceed the fragment
     /// size: then it queues nothing and returns false.
     pub(crate) fn push_small(&mut self, sender: Option<&Pid>, terms: &[u8]) -> bool {
-        if terms.len() > self.fragment_size || self.stream_of(sender).is_some() {
+        self.push_small_with_header(sender, &[NO_ATOM_REFS], terms)
+    }
+
+    /// Whether a message of `len` bytes of terms from `sender` would go out
+    /// as one frame of its own, through [`SendQueue::push_small`].
+    pub(crate) fn takes_small(&self, sender: Option<&Pid>, len: usize) -> bool {
+        len <= self.fragment_size && self.stream_of(sender).is_none()
+    }
+
+    /// [`SendQueue::push_small`] with the atom cache header given (the
+    /// terms refer to it).
+    pub(crate) fn push_small_with_header(
+        &mut self,
+        sender: Option<&Pid>,
+        atom_header: &[u8],
+        terms: &[u8],
+    ) -> bool {
+        if !self.takes_small(sender, terms.len()) {
             return false;
         }
-        self.push_header(terms.len());
+        self.push_header(atom_header, terms.len());
         self.ready.extend_from_slice(terms);
         true
     }
 
-    /// Starts a `131,68` frame of `len` bytes of terms in `ready`.
-    fn push_header(&mut self, len: usize) {
-        self.ready.reserve(len + 7);
-        self.ready.extend_from_slice(&frame_prefix(len + 3));
-        self.ready
-            .extend_from_slice(&[VERSION, DIST_HEADER, NO_ATOM_REFS]);
+    /// Starts a `131,68` frame in `ready`: its atom cache header, then room
+    /// for `len` bytes of terms.
+    fn push_header(&mut self, atom_header: &[u8], len: usize) {
+        let len = len + 2 + atom_header.len();
+        self.ready.reserve(len + 4);
+        self.ready.extend_from_slice(&frame_prefix(len));
+        self.ready.extend_from_slice(&[VERSION, DIST_HEADER]);
+        self.ready.extend_from_slice(atom_header);
     }
 
     fn stream_of(&self, sender: Option<&Pid>) -> Option<usize> {
@@ -145,7 +164,7 @@ impl SendQueue {
         let len: usize = terms.iter().map(Bytes::len).sum();
         let stream = self.stream_of(sender);
         if stream.is_none() && len <= self.fragment_size {
-            self.push_header(len);
+            self.push_header(&[NO_ATOM_REFS], len);
             for chunk in &terms {
                 self.ready.extend_from_slice(chunk);
             }

@@ -54,12 +54,74 @@ pub fn encode_body_chunked(
     if opts.minor_version > 2 {
         return Err(EncodeError::InvalidMinorVersion(opts.minor_version));
     }
+    chunked_with(term, out, opts, None)
+}
+
+/// Where the encoder looks atoms up to write them as references into a
+/// distribution header's atom cache (ATOM_CACHE_REF, tag 82) instead of as
+/// text. Implemented by the sender of a connection, which writes the header
+/// from the atoms it handed out indexes for.
+pub trait AtomRefs {
+    /// The index (into this message's header) to write for `atom`, or
+    /// `None` to write its text.
+    fn reference(&mut self, atom: &Atom) -> Option<u8>;
+}
+
+/// The same as [`encode_body_chunked`], with atoms written as references
+/// where `refs` gives one.
+///
+/// ```
+/// use etf::{Atom, AtomRefs, Chunked, Decoder, EncodeOptions, Term};
+///
+/// /// Refers to every atom; the header would list them in this order.
+/// struct Listed(Vec<Atom>);
+/// impl AtomRefs for Listed {
+///     fn reference(&mut self, atom: &Atom) -> Option<u8> {
+///         let i = self.0.iter().position(|a| a == atom).unwrap_or_else(|| {
+///             self.0.push(atom.clone());
+///             self.0.len() - 1
+///         });
+///         u8::try_from(i).ok()
+///     }
+/// }
+///
+/// let term = Term::tuple(vec![Term::atom("ok"), Term::atom("ok"), Term::Int(1)]);
+/// let (mut out, mut refs) = (Chunked::new(), Listed(Vec::new()));
+/// etf::encode_body_chunked_with_refs(&term, &mut out, &EncodeOptions::default(), &mut refs)?;
+/// let bytes = out.as_contiguous().unwrap();
+/// assert_eq!(bytes, [104, 3, 82, 0, 82, 0, 97, 1]);
+/// let decoded = Decoder::new(bytes).with_atom_cache(&refs.0).read_body()?;
+/// assert_eq!(decoded, term);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn encode_body_chunked_with_refs(
+    term: &Term,
+    out: &mut Chunked,
+    opts: &EncodeOptions,
+    refs: &mut dyn AtomRefs,
+) -> Result<(), EncodeError> {
+    if opts.minor_version > 2 {
+        return Err(EncodeError::InvalidMinorVersion(opts.minor_version));
+    }
+    chunked_with(term, out, opts, Some(refs))
+}
+
+fn chunked_with(
+    term: &Term,
+    out: &mut Chunked,
+    opts: &EncodeOptions,
+    mut refs: Option<&mut dyn AtomRefs>,
+) -> Result<(), EncodeError> {
     let mark = out.mark();
     let Chunked { chunks, tail } = out;
     if tail.capacity() - tail.len() < 64 {
         tail.reserve(size_hint(term).min(chunked::SHARE_MIN));
     }
-    let result = Encoder::new(tail, Some(chunks), opts).run(term);
+    let mut encoder = Encoder::new(tail, Some(chunks), opts);
+    if let Some(refs) = refs.as_mut() {
+        encoder.refs = Some(&mut **refs);
+    }
+    let result = encoder.run(term);
     if result.is_err() {
         out.restore(mark);
     }
@@ -146,6 +208,8 @@ struct Encoder<'o> {
     /// `out` must stay in one piece.
     open_funs: usize,
     opts: &'o EncodeOptions,
+    /// Atom cache references to write instead of atoms' text, if any.
+    refs: Option<&'o mut dyn AtomRefs>,
 }
 
 impl<'o> Encoder<'o> {
@@ -159,6 +223,7 @@ impl<'o> Encoder<'o> {
             shared,
             open_funs: 0,
             opts,
+            refs: None,
         }
     }
 
@@ -394,6 +459,10 @@ impl<'o> Encoder<'o> {
 
     #[inline]
     fn atom(&mut self, a: &Atom) -> Result<(), EncodeError> {
+        if let Some(index) = self.refs.as_mut().and_then(|refs| refs.reference(a)) {
+            self.out.extend_from_slice(&[tag::ATOM_CACHE_REF, index]);
+            return Ok(());
+        }
         let text = a.as_bytes();
         // The common case: at most 255 bytes is at most 255 characters.
         match u8::try_from(text.len()) {

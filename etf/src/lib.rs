@@ -32,7 +32,9 @@ mod term;
 mod text;
 
 pub use decode::Decoder;
-pub use encode::{encode_body, encode_body_chunked, Chunked};
+pub use encode::{
+    encode_body, encode_body_chunked, encode_body_chunked_with_refs, AtomRefs, Chunked,
+};
 pub use error::{Category, DecodeError, DecodeErrorKind, DuplicateKey, EncodeError};
 pub use options::{DecodeOptions, EncodeOptions};
 pub use term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};

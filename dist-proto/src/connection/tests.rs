@@ -146,7 +146,9 @@ fn sends_pass_through_unless_header_frames_were_negotiated() {
     data.extend_from_slice(&[131, 119, 2, b'h', b'i']);
     assert_eq!(out, framed(&data));
 
-    let mut header = connection(DistFlags::default_hidden() | DistFlags::FRAGMENTS, now);
+    let no_cache =
+        (DistFlags::default_hidden() | DistFlags::FRAGMENTS) & !DistFlags::DIST_HDR_ATOM_CACHE;
+    let mut header = connection(no_cache, now);
     header.send(&reg_send(), Some(&Term::atom("hi"))).unwrap();
     out.clear();
     header.poll_transmit(&mut out);
@@ -165,6 +167,44 @@ fn sends_pass_through_unless_header_frames_were_negotiated() {
             ..
         })
     ));
+}
+
+#[test]
+fn atoms_go_as_cache_references_when_the_atom_cache_was_negotiated() {
+    let now = Instant::now();
+    let flags = DistFlags::default_hidden() | DistFlags::FRAGMENTS;
+    let mut ours = connection(flags, now);
+    let mut peer = connection(flags, now);
+    let mut frames = Vec::new();
+    for _ in 0..2 {
+        ours.send(&reg_send(), Some(&Term::atom("hi"))).unwrap();
+        let mut out = Vec::new();
+        ours.poll_transmit(&mut out);
+        peer.handle_input(&out, now).unwrap();
+        assert_eq!(
+            peer.poll_event(),
+            Some(ConnectionEvent::Message {
+                control: reg_send(),
+                payload: Some(Term::atom("hi")),
+            })
+        );
+        frames.push(out);
+    }
+    // The first frame carries the four atoms' text in its header: '', the
+    // pid's node, net_kernel and hi. The second only refers to them.
+    let [first, second] = &frames[..] else {
+        unreachable!()
+    };
+    assert_eq!(&first[4..7], &[131, 68, 4]);
+    // Flags: a nibble per reference, bit 3 for a new entry, then 0.
+    assert_eq!(
+        [first[7] & 0x88, first[8] & 0x88, first[9]],
+        [0x88, 0x88, 0]
+    );
+    assert_eq!(&second[4..7], &[131, 68, 4]);
+    assert_eq!([second[7] & 0x88, second[8] & 0x88], [0, 0]);
+    assert!(second.len() < first.len() - 15, "{second:?}");
+    assert!(!second.windows(10).any(|w| w == b"net_kernel"));
 }
 
 #[test]

@@ -1,0 +1,243 @@
+//! The send side of the distribution header's atom cache: the atoms of a
+//! message are written as references (ATOM_CACHE_REF) to a list in the
+//! frame's header, and an atom that the peer's cache already holds at its
+//! slot goes without its text. The BEAM decodes a cached atom without
+//! looking its text up in the atom table, which is most of what a small
+//! message with a few atoms costs it to receive.
+//!
+//! The cache mirrors the peer's: each atom has a fixed slot (a hash of its
+//! text), and a slot changes only when a header that sets it is written.
+//! Headers are written in the order the frames go out, and only for
+//! messages sent in one frame, so the peer applies them in the same order.
+
+use etf::{Atom, AtomRefs};
+
+use crate::atom_cache::{SEGMENTS, SEGMENT_SIZE};
+
+/// Slots in the cache (8 segments of 256).
+const SLOTS: usize = SEGMENTS * SEGMENT_SIZE;
+/// References one header can hold (its count is a byte).
+const MAX_REFS: usize = 255;
+/// The longest atom text kept in the cache: with at most 255 bytes every
+/// length in the header fits a byte. Longer atoms are written as text.
+const MAX_CACHED_BYTES: usize = 255;
+
+/// One reference of the message being encoded.
+#[derive(Debug)]
+struct Ref {
+    slot: u16,
+    /// The atom, when the header carries its text (the peer's slot holds
+    /// another atom); an old entry needs no copy of it.
+    new: Option<Atom>,
+}
+
+/// A connection's send-side atom cache and the references of the message
+/// being encoded.
+#[derive(Debug)]
+pub(crate) struct SendAtomCache {
+    /// What the peer's cache holds, as far as our headers told it.
+    slots: Vec<Option<Atom>>,
+    refs: Vec<Ref>,
+    /// Per slot, 1 + the last reference of this message to it, or 0: finds
+    /// an atom the message already refers to without a search.
+    last_ref: Vec<u8>,
+}
+
+impl SendAtomCache {
+    pub(crate) fn new() -> SendAtomCache {
+        SendAtomCache {
+            slots: vec![None; SLOTS],
+            refs: Vec::new(),
+            last_ref: vec![0; SLOTS],
+        }
+    }
+
+    /// Starts a message: forgets the references of an abandoned one.
+    pub(crate) fn begin(&mut self) {
+        for r in self.refs.drain(..) {
+            self.last_ref[usize::from(r.slot)] = 0;
+        }
+    }
+
+    /// The atom that reference `r` of this message stands for.
+    fn atom_of<'a>(&'a self, r: &'a Ref) -> Option<&'a Atom> {
+        r.new.as_ref().or(self.slots[usize::from(r.slot)].as_ref())
+    }
+
+    /// Appends the header for the references handed out since
+    /// [`SendAtomCache::begin`] and records the new entries as the peer
+    /// will once it reads the header.
+    pub(crate) fn write_header(&mut self, out: &mut Vec<u8>) {
+        let count = self.refs.len();
+        // `count` is at most 255.
+        out.push(count as u8);
+        if count == 0 {
+            return;
+        }
+        // One nibble per reference (new-entry bit, segment), then one whose
+        // bit 0 would say lengths take two bytes: ours always take one.
+        let flags_at = out.len();
+        out.resize(flags_at + count / 2 + 1, 0);
+        for (i, r) in self.refs.iter().enumerate() {
+            let nibble = u8::from(r.new.is_some()) << 3 | (r.slot >> 8) as u8;
+            out[flags_at + i / 2] |= if i % 2 == 0 { nibble } else { nibble << 4 };
+        }
+        for r in self.refs.drain(..) {
+            let slot = usize::from(r.slot);
+            self.last_ref[slot] = 0;
+            out.push(r.slot as u8);
+            if let Some(atom) = r.new {
+                let text = atom.as_bytes();
+                out.push(text.len() as u8);
+                out.extend_from_slice(text);
+                self.slots[slot] = Some(atom);
+            }
+        }
+    }
+}
+
+impl AtomRefs for SendAtomCache {
+    fn reference(&mut self, atom: &Atom) -> Option<u8> {
+        let text = atom.as_bytes();
+        if text.len() > MAX_CACHED_BYTES {
+            return None;
+        }
+        let slot = slot_of(text);
+        let last = self.last_ref[usize::from(slot)];
+        let new = if last == 0 {
+            self.slots[usize::from(slot)].as_ref() != Some(atom)
+        } else {
+            // This message refers to the slot already: to this atom, or,
+            // rarely, to another with the same slot (then the peer will
+            // hold that other one there, and this atom's text must go too).
+            let found = self
+                .refs
+                .iter()
+                .position(|r| r.slot == slot && self.atom_of(r) == Some(atom));
+            if let Some(i) = found {
+                // `i` is below MAX_REFS.
+                return Some(i as u8);
+            }
+            true
+        };
+        if self.refs.len() == MAX_REFS {
+            return None;
+        }
+        self.refs.push(Ref {
+            slot,
+            new: new.then(|| atom.clone()),
+        });
+        // At most MAX_REFS references: the count fits a byte.
+        let count = self.refs.len() as u8;
+        self.last_ref[usize::from(slot)] = count;
+        Some(count - 1)
+    }
+}
+
+/// The slot of an atom: FNV-1a of its text, folded into the cache's range.
+fn slot_of(text: &[u8]) -> u16 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for &byte in text {
+        hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+    }
+    ((hash ^ (hash >> 16)) as usize % SLOTS) as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::atom_cache::AtomCache;
+
+    /// Encodes `atoms` as one message's references and returns the header
+    /// and the reference indexes.
+    fn message(cache: &mut SendAtomCache, atoms: &[&str]) -> (Vec<u8>, Vec<Option<u8>>) {
+        cache.begin();
+        let indexes = atoms
+            .iter()
+            .map(|a| cache.reference(&Atom::new(a)))
+            .collect();
+        let mut header = Vec::new();
+        cache.write_header(&mut header);
+        (header, indexes)
+    }
+
+    #[test]
+    fn the_receive_side_reads_what_the_send_side_writes() {
+        let mut sender = SendAtomCache::new();
+        let mut receiver = AtomCache::new();
+        for atoms in [
+            &["msg", "ok", "msg", "n@host"][..],
+            &["ok", "error", "msg"],
+            &[],
+            &["é", "ok"],
+        ] {
+            let (header, indexes) = message(&mut sender, atoms);
+            let (table, len) = receiver.read_header(&header).unwrap();
+            assert_eq!(len, header.len());
+            for (atom, index) in atoms.iter().zip(indexes) {
+                assert_eq!(table[usize::from(index.unwrap())].as_str(), *atom);
+            }
+        }
+    }
+
+    #[test]
+    fn a_cached_atom_goes_without_its_text() {
+        let mut cache = SendAtomCache::new();
+        let (first, _) = message(&mut cache, &["some_long_atom_name"]);
+        let (second, _) = message(&mut cache, &["some_long_atom_name"]);
+        assert!(first.len() > "some_long_atom_name".len());
+        // Count, one flags byte, the index.
+        assert_eq!(second.len(), 3);
+        assert_eq!(second[1] & 0x08, 0, "not a new entry");
+    }
+
+    #[test]
+    fn an_abandoned_message_changes_nothing() {
+        let mut cache = SendAtomCache::new();
+        cache.begin();
+        cache.reference(&Atom::new("abandoned"));
+        let (header, _) = message(&mut cache, &["abandoned"]);
+        assert_eq!(header[1] & 0x08, 0x08, "still new: never written");
+    }
+
+    #[test]
+    fn atoms_sharing_a_slot_stay_right_within_and_across_messages() {
+        // Two atoms with the same slot, found by search.
+        let base = slot_of(b"a0");
+        let other = (1..100_000)
+            .map(|i| format!("a{i}"))
+            .find(|a| slot_of(a.as_bytes()) == base)
+            .unwrap();
+        let mut sender = SendAtomCache::new();
+        let mut receiver = AtomCache::new();
+        for atoms in [
+            vec!["a0", other.as_str(), "a0"],
+            vec![other.as_str(), "a0"],
+            vec!["a0"],
+            vec![other.as_str()],
+        ] {
+            let (header, indexes) = message(&mut sender, &atoms);
+            let (table, _) = receiver.read_header(&header).unwrap();
+            for (atom, index) in atoms.iter().zip(indexes) {
+                assert_eq!(table[usize::from(index.unwrap())].as_str(), *atom);
+            }
+        }
+    }
+
+    #[test]
+    fn long_atoms_and_full_headers_fall_back_to_text() {
+        let mut cache = SendAtomCache::new();
+        cache.begin();
+        assert_eq!(cache.reference(&Atom::new(&"é".repeat(200))), None);
+        let atoms: Vec<String> = (0..300).map(|i| format!("atom_{i}")).collect();
+        let given = atoms
+            .iter()
+            .filter(|a| cache.reference(&Atom::new(a)).is_some())
+            .count();
+        assert_eq!(given, MAX_REFS);
+        let mut header = Vec::new();
+        cache.write_header(&mut header);
+        let (table, len) = AtomCache::new().read_header(&header).unwrap();
+        assert_eq!((table.len(), len), (MAX_REFS, header.len()));
+    }
+}
