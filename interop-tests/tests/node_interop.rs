@@ -1,8 +1,9 @@
 //! The `cnode` runtime against real `erl` nodes of OTP 25 and OTP 28, on
 //! loopback: connections both ways, ping both ways, messages of every kind
 //! of term to pids and registered names, hidden-node visibility, wrong
-//! cookies, nodedown on a killed peer and reconnection, rpc, and ticks
-//! (an idle link stays up, a frozen peer is dropped).
+//! cookies, nodedown on a killed peer and reconnection, rpc, ticks (an
+//! idle link stays up, a frozen peer is dropped), and atom cache headers
+//! both ways.
 //!
 //! Each test runs its own `epmd` on a free port (our node is given the port
 //! through the builder, `erl` through `ERL_EPMD_PORT`) and unique node
@@ -24,6 +25,7 @@ const WAIT: Duration = Duration::from_secs(20);
 interop_tests::per_release!(
     async
     rust_connects_to_erl_pings_and_echoes_every_kind_of_term,
+    thousands_of_distinct_atoms_go_through_the_atom_cache_both_ways,
     erl_connects_to_rust_pings_and_talks_to_a_registered_process,
     wrong_cookies_are_refused_both_ways_and_the_node_keeps_serving,
     a_killed_erl_is_reported_down_and_its_successor_connects,
@@ -163,6 +165,58 @@ async fn rust_connects_to_erl_pings_and_echoes_every_kind_of_term(otp: Otp) {
         .await
         .expect("nodes()");
     assert!(visible.is_nil(), "OTP {}: nodes() = {visible}", otp.release);
+}
+
+/// Far more distinct atoms than the atom cache has slots (2048), so that
+/// slots are replaced again and again on both sides, in messages that
+/// repeat atoms and mix in atoms too long to cache: every echo must come
+/// back as sent.
+async fn thousands_of_distinct_atoms_go_through_the_atom_cache_both_ways(otp: Otp) {
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let (_erl, erl_name) = echo_erl(&otp, epmd.port(), &unique_name("echo", &otp)).await;
+    let node = rust_node(&otp, epmd.port(), COOKIE).await;
+    let mut me = node.spawn_process().expect("spawn");
+    let own_pid = Term::Pid(me.pid().clone());
+    let pool: Vec<Term> = (0..5000)
+        .map(|i| match i % 500 {
+            0 => Term::atom(&format!("{i:0>255}")),
+            1 => Term::atom(&format!("ü{i}").repeat(40)),
+            2 => Term::atom(&format!("héllo_{i}")),
+            _ => Term::atom(&format!("atom_{i}")),
+        })
+        .collect();
+    // A fixed pseudo-random walk through the pool (a 64-bit LCG).
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut pick = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        pool[(state >> 33) as usize % pool.len()].clone()
+    };
+    let messages: Vec<Term> = (0..3000)
+        .map(|i| {
+            let mut atoms: Vec<Term> = (0..8).map(|_| pick()).collect();
+            atoms.push(atoms[i % 8].clone());
+            Term::tuple(atoms)
+        })
+        .collect();
+    let echo = ("echo", erl_name.as_str());
+    // Sent in bursts, so that headers are written while others are in flight.
+    for burst in messages.chunks(500) {
+        for msg in burst {
+            me.send(echo, Term::tuple(vec![own_pid.clone(), msg.clone()]))
+                .expect("send");
+        }
+        for msg in burst {
+            let reply = me.recv_timeout(WAIT).await.expect("echo reply");
+            assert_eq!(
+                reply.payload,
+                Term::tuple(vec![Term::atom("echo"), msg.clone()]),
+                "OTP {}",
+                otp.release
+            );
+        }
+    }
 }
 
 async fn erl_connects_to_rust_pings_and_talks_to_a_registered_process(otp: Otp) {

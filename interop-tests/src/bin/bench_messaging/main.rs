@@ -3,8 +3,11 @@
 //! peers, on loopback.
 //!
 //! ```text
-//! bench_messaging [--otp 25|28] [--quick] [--runs N] [--only PATH]
+//! bench_messaging [--otp 25|28] [--quick] [--runs N] [--only PATH] [--atoms N]
 //! ```
+//!
+//! `--atoms N` makes the small message a tuple of N atoms instead of
+//! `{msg, 1}`.
 //!
 //! `--only` keeps the rows whose path contains PATH (`"BEAM -> Rust"`,
 //! `ei`, ...), for profiling one path.
@@ -53,6 +56,9 @@ struct Sizes {
     /// Runs of each measurement; the best one is reported (the machine is
     /// shared, so the best run is the one least disturbed).
     runs: u32,
+    /// The small message is a tuple of this many atoms instead of
+    /// `{msg, 1}`, when not 0 (what the atom cache is for).
+    atoms: usize,
 }
 
 /// Which rows to run: those whose path contains the text, or all.
@@ -94,6 +100,7 @@ fn main() -> Result<(), Error> {
         pings: 10_000,
         connects: 200,
         runs: 3,
+        atoms: 0,
     };
     let mut only = Only::default();
     let mut args = std::env::args().skip(1);
@@ -111,6 +118,7 @@ fn main() -> Result<(), Error> {
                     pings: 1_000,
                     connects: 20,
                     runs: 1,
+                    atoms: sizes.atoms,
                 }
             }
             "--runs" => {
@@ -121,6 +129,12 @@ fn main() -> Result<(), Error> {
                     .ok_or("--runs takes a positive count")?;
             }
             "--only" => only = Only(Some(args.next().ok_or("--only takes a path")?)),
+            "--atoms" => {
+                sizes.atoms = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--atoms takes a count")?;
+            }
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
@@ -594,7 +608,10 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
         a: format!("{a_name}@{host}"),
         b: format!("{b_name}@{host}"),
         node,
-        small: Term::tuple(vec![Term::atom("msg"), Term::Int(1)]),
+        small: match sizes.atoms {
+            0 => Term::tuple(vec![Term::atom("msg"), Term::Int(1)]),
+            n => Term::tuple((0..n).map(|i| Term::atom(&format!("atom_{i}"))).collect()),
+        },
         big: Term::tuple(vec![
             Term::atom("msg"),
             Term::binary(Bytes::from(vec![7u8; 1 << 20])),
@@ -603,8 +620,17 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
     bench.node.ping(&bench.a).await?;
     bench.node.ping(&bench.b).await?;
     println!(
-        "OTP {} | one-way {} small, {} x 1 MiB, {} round trips, {} set-ups; best of {} runs",
-        otp.release, sizes.small, sizes.big, sizes.pings, sizes.connects, sizes.runs
+        "OTP {} | one-way {} small ({}), {} x 1 MiB, {} round trips, {} set-ups; best of {} runs",
+        otp.release,
+        sizes.small,
+        match sizes.atoms {
+            0 => "{msg, 1}".to_owned(),
+            n => format!("tuples of {n} atoms"),
+        },
+        sizes.big,
+        sizes.pings,
+        sizes.connects,
+        sizes.runs
     );
     // Warm up every path (connections, code loading).
     bench
