@@ -46,7 +46,11 @@
 //!   into the task's larger writes); large binaries go out from the term's
 //!   own buffers, in fragments. Output to a peer that does not read piles
 //!   up in the connection's queue (as the BEAM's distribution buffer does,
-//!   without `busy_dist_port` suspension).
+//!   without `busy_dist_port` suspension). Atoms go as atom cache
+//!   references when the peer takes them (one-frame messages).
+//! - For speed, run busy processes in spawned tasks: the future given to
+//!   `block_on` (the body of `#[tokio::main]`) runs on the main thread, off
+//!   the runtime's workers, and waking it takes a system call per message.
 //! - Processes: pids with the EPMD creation, registered names, send to a
 //!   pid or `(name, node)`, receive with or without timeout, selective
 //!   receive that keeps the other messages in order. Messages to dead pids
