@@ -680,22 +680,6 @@ impl Drop for ChildGuard {
     }
 }
 
-/// Waits (polling every 20 ms, at most `within`) until something accepts
-/// TCP connections on 127.0.0.1:`port`.
-pub fn wait_for_listener(port: u16, within: Duration) -> Result<(), LocalError> {
-    let deadline = Instant::now() + within;
-    while std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-        if Instant::now() >= deadline {
-            return Err(LocalError::TimedOut {
-                what: format!("a listener on 127.0.0.1:{port}"),
-                within,
-            });
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok(())
-}
-
 /// Starts a real `epmd -port P` on a free port for a synchronous test and
 /// waits (up to [`DEFAULT_WAIT`]) until it accepts TCP connections; returns
 /// its guard and port.
@@ -706,11 +690,29 @@ pub fn start_epmd_blocking(otp: &Otp) -> Result<(ChildGuard, u16), LocalError> {
 /// [`start_epmd_blocking`] with more arguments after `-port P`, such as
 /// `-relaxed_command_check`.
 pub fn start_epmd_blocking_with(otp: &Otp, args: &[&str]) -> Result<(ChildGuard, u16), LocalError> {
-    start_server_blocking("epmd", |port| {
+    let command = |port: u16| {
         let mut cmd = Command::new(otp.epmd());
         cmd.arg("-port").arg(port.to_string()).args(args);
         cmd
-    })
+    };
+    start_server_probed("epmd", command, answers_names)
+}
+
+/// Whether an EPMD on 127.0.0.1:`port` answers a NAMES request. A bare
+/// connect would do to see it listen, but epmd logs every connection that
+/// closes without a request.
+fn answers_names(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut answer = Vec::new();
+    // NAMES_REQ (110), length-prefixed; the answer is our port number and
+    // the names, then EPMD closes.
+    stream.write_all(&[0, 1, 110]).is_ok()
+        && stream.read_to_end(&mut answer).is_ok()
+        && answer.len() >= 4
 }
 
 /// Starts the server that `command(port)` runs on a [`free_port`] and waits
@@ -721,7 +723,18 @@ pub fn start_epmd_blocking_with(otp: &Otp, args: &[&str]) -> Result<(ChildGuard,
 /// times.
 pub fn start_server_blocking(
     what: &str,
+    command: impl FnMut(u16) -> Command,
+) -> Result<(ChildGuard, u16), LocalError> {
+    let accepts = |port| std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok();
+    start_server_probed(what, command, accepts)
+}
+
+/// [`start_server_blocking`] with `ready(port)` telling when the server
+/// serves.
+fn start_server_probed(
+    what: &str,
     mut command: impl FnMut(u16) -> Command,
+    ready: impl Fn(u16) -> bool,
 ) -> Result<(ChildGuard, u16), LocalError> {
     let mut last_port = 0;
     for _ in 0..PORT_ATTEMPTS {
@@ -730,7 +743,7 @@ pub fn start_server_blocking(
         let mut guard = ChildGuard::spawn(command(port), format!("{what} on port {port}"))?;
         let start = Instant::now();
         loop {
-            if std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            if ready(port) {
                 return Ok((guard, port));
             }
             // A server that lost its port to someone else exits at once.
