@@ -105,9 +105,6 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
             last_yield = Instant::now();
             read_since_yield = 0;
         }
-        if buf.capacity() - buf.len() < READ_SIZE / 4 {
-            buf.reserve(READ_SIZE);
-        }
         tokio::select! {
             _ = crate::tasks::until_shutdown(&mut shutdown) => {
                 // What was already sent goes out, unless the peer does not read.
@@ -131,6 +128,11 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
             ready = stream.readable() => {
                 if let Err(err) = ready {
                     return DownReason::Io(err.to_string());
+                }
+                // Room is made when data waits, so that an idle connection
+                // holds no read buffer (see the timer below).
+                if buf.capacity() - buf.len() < READ_SIZE / 4 {
+                    buf.reserve(READ_SIZE);
                 }
                 match stream.try_read_buf(&mut buf) {
                     Ok(0) => return DownReason::Closed,
@@ -164,6 +166,11 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
                 }
                 // A tick goes out now, not when a message happens to follow.
                 state.flush(stream);
+                // Once per tick check, an empty read buffer is let go: idle
+                // connections do not keep 256 KiB each.
+                if buf.is_empty() {
+                    buf = BytesMut::new();
+                }
             }
         }
     }
