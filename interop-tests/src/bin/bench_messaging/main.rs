@@ -650,15 +650,24 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
     let mut smalls = vec![Small::NONE; paths.len()];
     // The round trips of the run with the lowest p50.
     let mut rtts = vec![(f64::INFINITY, f64::INFINITY); paths.len()];
+    // Every run's rate and p50, per path, for the per-round ratios.
+    let mut rounds = vec![(Vec::new(), Vec::new()); paths.len()];
     for _ in 0..runs {
-        for ((path, small), rtt) in paths.iter().zip(&mut smalls).zip(&mut rtts) {
-            *small = small.best(bench.small_run(*path).await?);
-            let this = bench.pingpong(*path).await?;
-            if this.0 < rtt.0 {
-                *rtt = this;
+        for (i, path) in paths.iter().enumerate() {
+            let small = bench.small_run(*path).await?;
+            smalls[i] = smalls[i].best(small);
+            let rtt = bench.pingpong(*path).await?;
+            if rtt.0 < rtts[i].0 {
+                rtts[i] = rtt;
             }
+            rounds[i].0.push(small.per_s);
+            rounds[i].1.push(rtt.0);
         }
     }
+    let round_ratios = RoundRatios {
+        paths: paths.clone(),
+        rounds,
+    };
     let mut rows = Vec::new();
     for ((path, small), rtt) in paths.into_iter().zip(smalls).zip(rtts) {
         let (big_rate, cpu) = with_cpu!(best_rate!(
@@ -693,6 +702,7 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
         rows.push(erl_dist_peer::erl_dist_row(epmd, &bench.b, sizes).await?);
     }
     print_table(&rows);
+    round_ratios.print();
     let _ = std::fs::remove_dir_all(&dir);
     bench.node.shutdown().await;
     Ok(())
@@ -741,6 +751,47 @@ fn ei_row(exe: &Path, epmd: u16, b: &str, sizes: Sizes) -> Result<Row, Error> {
         }
     }
     Ok(row)
+}
+
+/// Each run's small-message rate and round-trip p50 per path, to compare
+/// the paths round by round: a run of BEAM -> BEAM and the runs of the
+/// other paths just after it met nearly the same machine, so their ratio
+/// is steadier than the ratio of the best runs.
+struct RoundRatios {
+    paths: Vec<Direction>,
+    rounds: Vec<(Vec<f64>, Vec<f64>)>,
+}
+
+impl RoundRatios {
+    fn print(&self) {
+        let Some(base) = self.paths.iter().position(|p| *p == Direction::BeamToBeam) else {
+            return;
+        };
+        let (base_rates, base_p50s) = &self.rounds[base];
+        for (what, pick) in [
+            ("(a) small msg/s", 0usize),
+            ("(c) RTT p50 (lower is better)", 1),
+        ] {
+            let mut line = format!("{what}, median per-round ratio to BEAM -> BEAM [min-max]:");
+            for (path, (rates, p50s)) in self.paths.iter().zip(&self.rounds) {
+                if *path == Direction::BeamToBeam {
+                    continue;
+                }
+                let (values, base) = if pick == 0 {
+                    (rates, base_rates)
+                } else {
+                    (p50s, base_p50s)
+                };
+                let mut ratios: Vec<f64> = values.iter().zip(base).map(|(v, b)| v / b).collect();
+                ratios.sort_by(f64::total_cmp);
+                if let (Some(min), Some(max)) = (ratios.first(), ratios.last()) {
+                    let median = ratios[ratios.len() / 2];
+                    line += &format!(" {} {median:.2}x [{min:.2}-{max:.2}];", path.name());
+                }
+            }
+            println!("{line}");
+        }
+    }
 }
 
 fn print_table(rows: &[Row]) {
