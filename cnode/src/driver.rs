@@ -23,7 +23,7 @@ const READ_SIZE: usize = 256 * 1024;
 /// yields to them (it yields sooner once it has read [`READ_SIZE`] bytes).
 /// Yielding after every read costs small messages dearly: the woken process
 /// moves to another worker thread, and the two threads wake each other in
-/// turn (three times the context switches, 1.5x the CPU per message).
+/// turn (measured: twice the context switches, 1.5x the CPU per message).
 const YIELD_EVERY: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// How long a shutdown waits for queued output to leave.

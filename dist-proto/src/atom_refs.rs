@@ -107,13 +107,18 @@ impl AtomRefs for SendAtomCache {
         let new = if last == 0 {
             self.slots[usize::from(slot)].as_ref() != Some(atom)
         } else {
-            // This message refers to the slot already: to this atom, or,
-            // rarely, to another with the same slot (then the peer will
-            // hold that other one there, and this atom's text must go too).
-            let found = self
-                .refs
-                .iter()
-                .position(|r| r.slot == slot && self.atom_of(r) == Some(atom));
+            // This message refers to the slot already: most often, last to
+            // this very atom. Rarely another atom with the same slot came
+            // between (then the peer will hold that other one there, and
+            // this atom's text must go unless an earlier reference has it).
+            let index = usize::from(last - 1);
+            let found = if self.atom_of(&self.refs[index]) == Some(atom) {
+                Some(index)
+            } else {
+                self.refs
+                    .iter()
+                    .position(|r| r.slot == slot && self.atom_of(r) == Some(atom))
+            };
             if let Some(i) = found {
                 // `i` is below MAX_REFS.
                 return Some(i as u8);

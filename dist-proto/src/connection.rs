@@ -4,8 +4,11 @@
 //! Received frames may be `112` pass-through, `131,68` (atom cache header),
 //! or `131,69`/`131,70` fragments, whatever was negotiated. Sent frames are
 //! `112` pass-through unless [`DistFlags::HEADER_FRAMES`] was negotiated (OTP
-//! then rejects `112`), in which case they are `131,68,0` header frames with
-//! no cache references. When the peer takes [`DistFlags::FRAGMENTS`],
+//! then rejects `112`), in which case they are `131,68` header frames: with
+//! atom cache references when the peer also takes fragments (a message sent
+//! in one frame refers to its atoms through the cache, see `atom_refs.rs`),
+//! with an empty atom cache header otherwise. When the peer takes
+//! [`DistFlags::FRAGMENTS`],
 //! messages larger than [`ConnectionConfig::fragment_size`] go out in
 //! fragments, interleaved with other senders' messages and ticks: each
 //! [`Connection::poll_transmit`] hands out at most one fragment, so the

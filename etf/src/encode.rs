@@ -51,9 +51,6 @@ pub fn encode_body_chunked(
     out: &mut Chunked,
     opts: &EncodeOptions,
 ) -> Result<(), EncodeError> {
-    if opts.minor_version > 2 {
-        return Err(EncodeError::InvalidMinorVersion(opts.minor_version));
-    }
     chunked_with(term, out, opts, None)
 }
 
@@ -100,9 +97,6 @@ pub fn encode_body_chunked_with_refs(
     opts: &EncodeOptions,
     refs: &mut dyn AtomRefs,
 ) -> Result<(), EncodeError> {
-    if opts.minor_version > 2 {
-        return Err(EncodeError::InvalidMinorVersion(opts.minor_version));
-    }
     chunked_with(term, out, opts, Some(refs))
 }
 
@@ -112,6 +106,9 @@ fn chunked_with(
     opts: &EncodeOptions,
     mut refs: Option<&mut dyn AtomRefs>,
 ) -> Result<(), EncodeError> {
+    if opts.minor_version > 2 {
+        return Err(EncodeError::InvalidMinorVersion(opts.minor_version));
+    }
     let mark = out.mark();
     let Chunked { chunks, tail } = out;
     if tail.capacity() - tail.len() < 64 {

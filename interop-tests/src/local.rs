@@ -681,7 +681,7 @@ impl Drop for ChildGuard {
 }
 
 /// Starts a real `epmd -port P` on a free port for a synchronous test and
-/// waits (up to [`DEFAULT_WAIT`]) until it accepts TCP connections; returns
+/// waits (up to [`DEFAULT_WAIT`]) until it answers a NAMES request; returns
 /// its guard and port.
 pub fn start_epmd_blocking(otp: &Otp) -> Result<(ChildGuard, u16), LocalError> {
     start_epmd_blocking_with(otp, &[])

@@ -651,7 +651,11 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
     // The round trips of the run with the lowest p50.
     let mut rtts = vec![(f64::INFINITY, f64::INFINITY); paths.len()];
     // Every run's rate and p50, per path, for the per-round ratios.
-    let mut rounds = vec![(Vec::new(), Vec::new()); paths.len()];
+    let mut round_ratios = RoundRatios {
+        paths: paths.clone(),
+        rates: vec![Vec::new(); paths.len()],
+        p50s: vec![Vec::new(); paths.len()],
+    };
     for _ in 0..runs {
         for (i, path) in paths.iter().enumerate() {
             let small = bench.small_run(*path).await?;
@@ -660,14 +664,10 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
             if rtt.0 < rtts[i].0 {
                 rtts[i] = rtt;
             }
-            rounds[i].0.push(small.per_s);
-            rounds[i].1.push(rtt.0);
+            round_ratios.rates[i].push(small.per_s);
+            round_ratios.p50s[i].push(rtt.0);
         }
     }
-    let round_ratios = RoundRatios {
-        paths: paths.clone(),
-        rounds,
-    };
     let mut rows = Vec::new();
     for ((path, small), rtt) in paths.into_iter().zip(smalls).zip(rtts) {
         let (big_rate, cpu) = with_cpu!(best_rate!(
@@ -759,38 +759,46 @@ fn ei_row(exe: &Path, epmd: u16, b: &str, sizes: Sizes) -> Result<Row, Error> {
 /// is steadier than the ratio of the best runs.
 struct RoundRatios {
     paths: Vec<Direction>,
-    rounds: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Per path, every run's small-message rate.
+    rates: Vec<Vec<f64>>,
+    /// Per path, every run's round-trip p50.
+    p50s: Vec<Vec<f64>>,
 }
 
 impl RoundRatios {
     fn print(&self) {
-        let Some(base) = self.paths.iter().position(|p| *p == Direction::BeamToBeam) else {
+        Self::print_series("(a) small msg/s", &self.paths, &self.rates);
+        Self::print_series("(c) RTT p50 (lower is better)", &self.paths, &self.p50s);
+    }
+
+    /// One line: for each path but BEAM -> BEAM, the median, least and
+    /// greatest of its runs' ratios to the BEAM -> BEAM run of their round.
+    fn print_series(what: &str, paths: &[Direction], series: &[Vec<f64>]) {
+        let Some(base) = paths.iter().position(|p| *p == Direction::BeamToBeam) else {
             return;
         };
-        let (base_rates, base_p50s) = &self.rounds[base];
-        for (what, pick) in [
-            ("(a) small msg/s", 0usize),
-            ("(c) RTT p50 (lower is better)", 1),
-        ] {
-            let mut line = format!("{what}, median per-round ratio to BEAM -> BEAM [min-max]:");
-            for (path, (rates, p50s)) in self.paths.iter().zip(&self.rounds) {
-                if *path == Direction::BeamToBeam {
-                    continue;
-                }
-                let (values, base) = if pick == 0 {
-                    (rates, base_rates)
-                } else {
-                    (p50s, base_p50s)
-                };
-                let mut ratios: Vec<f64> = values.iter().zip(base).map(|(v, b)| v / b).collect();
-                ratios.sort_by(f64::total_cmp);
-                if let (Some(min), Some(max)) = (ratios.first(), ratios.last()) {
-                    let median = ratios[ratios.len() / 2];
-                    line += &format!(" {} {median:.2}x [{min:.2}-{max:.2}];", path.name());
-                }
+        let mut line = format!("{what}, median per-round ratio to BEAM -> BEAM [min-max]:");
+        for (path, values) in paths.iter().zip(series) {
+            if *path == Direction::BeamToBeam {
+                continue;
             }
-            println!("{line}");
+            let mut ratios: Vec<f64> = values
+                .iter()
+                .zip(&series[base])
+                .map(|(v, b)| v / b)
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            if let (Some(min), Some(max)) = (ratios.first(), ratios.last()) {
+                let mid = ratios.len() / 2;
+                let median = if ratios.len() % 2 == 0 {
+                    (ratios[mid - 1] + ratios[mid]) / 2.0
+                } else {
+                    ratios[mid]
+                };
+                line += &format!(" {} {median:.2}x [{min:.2}-{max:.2}];", path.name());
+            }
         }
+        println!("{line}");
     }
 }
 
