@@ -3,12 +3,15 @@
 //! messages it decodes to the node without ever waiting on a process, and
 //! flushes the output that senders left queued (see [`Wire`]).
 
+use std::future::poll_fn;
+use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::BytesMut;
 use dist_proto::{Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Established};
 use etf::Atom;
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 
 use crate::events::DownReason;
@@ -66,7 +69,15 @@ pub(crate) async fn run(
 
 async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
     let stream = wire.stream();
-    let mut shutdown = shared.shutdown_signal();
+    let mut shutdown_signal = shared.shutdown_signal();
+    // The futures the task waits on are made once and polled again on every
+    // turn, the wake-up made anew only after it fired: made anew on every
+    // turn, each registers and deregisters itself (a lock or a timer-wheel
+    // update apiece), several turns per message.
+    let shutdown = crate::tasks::until_shutdown(&mut shutdown_signal);
+    let woken = wire.woken();
+    let tick = tokio::time::sleep_until(Instant::now().into());
+    tokio::pin!(shutdown, woken, tick);
     let mut buf = BytesMut::new();
     let mut events = Vec::new();
     let mut last_yield = Instant::now();
@@ -89,8 +100,11 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
             let Some(deadline) = state.conn.poll_timeout() else {
                 return DownReason::Protocol("connection failed".into());
             };
-            (deadline, state.wants_write())
+            (deadline.into(), state.wants_write())
         };
+        if tick.deadline() != deadline {
+            tick.as_mut().reset(deadline);
+        }
         // Delivered without the lock: a process may answer on this wire.
         let delivered = !events.is_empty();
         for (control, payload) in events.drain(..) {
@@ -106,7 +120,7 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
             read_since_yield = 0;
         }
         tokio::select! {
-            _ = crate::tasks::until_shutdown(&mut shutdown) => {
+            _ = &mut shutdown => {
                 // What was already sent goes out, unless the peer does not read.
                 let flush = async {
                     loop {
@@ -125,7 +139,7 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
                 let _ = tokio::time::timeout(SHUTDOWN_FLUSH, flush).await;
                 return DownReason::Shutdown;
             }
-            ready = stream.readable() => {
+            ready = poll_fn(|cx| stream.poll_read_ready(cx)) => {
                 if let Err(err) = ready {
                     return DownReason::Io(err.to_string());
                 }
@@ -134,7 +148,7 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
                 if buf.capacity() - buf.len() < READ_SIZE / 4 {
                     buf.reserve(READ_SIZE);
                 }
-                match stream.try_read_buf(&mut buf) {
+                match read_some(stream, &mut buf) {
                     Ok(0) => return DownReason::Closed,
                     Ok(n) => {
                         read_since_yield += n;
@@ -148,18 +162,18 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
                         }
                         buf = state.conn.take_input_buffer();
                     }
-                    Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                     Err(err) => return DownReason::Io(err.to_string()),
                 }
             }
-            ready = stream.writable(), if wants_write => {
+            ready = poll_fn(|cx| stream.poll_write_ready(cx)), if wants_write => {
                 if let Err(err) = ready {
                     return DownReason::Io(err.to_string());
                 }
                 wire.lock().flush(stream);
             }
-            _ = wire.woken() => {}
-            _ = tokio::time::sleep_until(deadline.into()) => {
+            () = &mut woken => woken.set(wire.woken()),
+            () = &mut tick => {
                 let mut state = wire.lock();
                 if let Err(err) = state.conn.handle_timeout(Instant::now()) {
                     return down_reason(err);
@@ -173,6 +187,30 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
                 }
             }
         }
+    }
+}
+
+/// Reads what waits on the socket into the room `buf` has. A read that
+/// leaves room unfilled has drained the socket, and the socket is marked
+/// not ready there and then, as tokio's own `AsyncRead` does: otherwise the
+/// next turn would spend a system call to learn it. (`try_io` clears the
+/// readiness it saw before the read when its closure reports `WouldBlock`,
+/// so data that arrives after the read still wakes the task.)
+fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
+    let room = buf.capacity() - buf.len();
+    let mut read = None;
+    let full = stream.try_io(Interest::READABLE, || {
+        let n = stream.try_read_buf(buf)?;
+        read = Some(n);
+        if 0 < n && n < room {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(n)
+    });
+    match (full, read) {
+        (Ok(n), _) => Ok(n),
+        (Err(err), Some(n)) if err.kind() == io::ErrorKind::WouldBlock => Ok(n),
+        (Err(err), _) => Err(err),
     }
 }
 
