@@ -4,7 +4,12 @@
 //!
 //! ```text
 //! bench_messaging [--otp 25|28] [--quick] [--runs N] [--only PATH] [--atoms N]
+//!                  [--small N] [--pings N]
 //! ```
+//!
+//! `--small` and `--pings` set how many one-way messages and round trips
+//! each run makes (after `--quick`, which sets them all low), to stretch
+//! one measurement out for a profiler.
 //!
 //! `--atoms N` makes the small message a tuple of N atoms instead of
 //! `{msg, 1}`.
@@ -22,6 +27,10 @@
 //!   time runs until the sink's `{sunk, N}` comes back (all were received);
 //! - ping-pong: sequential round trips to `echo`, p50 and p99;
 //! - set-up: connect (EPMD lookup + handshake) and disconnect, N times.
+//!
+//! The one-way and ping-pong runs take turns, round by round, between the
+//! paths and ei, and the median of each path's per-round ratios to BEAM ->
+//! BEAM (and of Rust -> BEAM's to ei) is printed under the table.
 //!
 //! `scripts/bench-messaging.sh` runs it; results go to BENCHMARKS.md.
 #![forbid(unsafe_code)]
@@ -43,6 +52,8 @@ const COOKIE: &str = "bench_messaging_cookie";
 const SOURCE: &str = include_str!("bench_msg.erl");
 const EI_SOURCE: &str = include_str!("bench_ei.c");
 const WAIT: Duration = Duration::from_secs(180);
+/// The row of the C `ei` peer.
+const EI_PATH: &str = "ei (C) -> BEAM";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -80,6 +91,12 @@ macro_rules! best_rate {
         }
         best
     }};
+}
+
+/// The count an option takes.
+fn count(arg: Option<String>, option: &str) -> Result<usize, Error> {
+    arg.and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("{option} takes a count").into())
 }
 
 /// An OS process killed on drop.
@@ -129,19 +146,28 @@ fn main() -> Result<(), Error> {
                     .ok_or("--runs takes a positive count")?;
             }
             "--only" => only = Only(Some(args.next().ok_or("--only takes a path")?)),
-            "--atoms" => {
-                sizes.atoms = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("--atoms takes a count")?;
-            }
+            "--atoms" => sizes.atoms = count(args.next(), "--atoms")?,
+            "--small" => sizes.small = count(args.next(), "--small")?.max(1) as u64,
+            "--pings" => sizes.pings = count(args.next(), "--pings")?.max(1) as u64,
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    if let Ok(n) = std::env::var("BENCH_SMALL") {
+        sizes.small = n.parse()?;
+    }
+    if let Ok(n) = std::env::var("BENCH_PINGS") {
+        sizes.pings = n.parse()?;
+    }
+    let runtime = if std::env::var("BENCH_RT").as_deref() == Ok("current") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+    };
     // On a worker thread, as a service's processes are: the future that
     // `block_on` runs lives on the main thread, and every message to it
     // would cross threads (a futex wake per round trip).
@@ -651,11 +677,9 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
     // The round trips of the run with the lowest p50.
     let mut rtts = vec![(f64::INFINITY, f64::INFINITY); paths.len()];
     // Every run's rate and p50, per path, for the per-round ratios.
-    let mut round_ratios = RoundRatios {
-        paths: paths.clone(),
-        rates: vec![Vec::new(); paths.len()],
-        p50s: vec![Vec::new(); paths.len()],
-    };
+    let mut round_ratios = RoundRatios::default();
+    let ei = ei.filter(|_| only.wants(EI_PATH));
+    let mut ei_best: Option<Row> = None;
     for _ in 0..runs {
         for (i, path) in paths.iter().enumerate() {
             let small = bench.small_run(*path).await?;
@@ -664,8 +688,27 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
             if rtt.0 < rtts[i].0 {
                 rtts[i] = rtt;
             }
-            round_ratios.rates[i].push(small.per_s);
-            round_ratios.p50s[i].push(rtt.0);
+            round_ratios.push(path.name(), small.per_s, rtt.0);
+        }
+        // ei takes its turn in the same round, so that it too is compared
+        // with runs that met the same machine.
+        if let Some(ei) = &ei {
+            let row = ei_row(ei, epmd, &bench.b, sizes).await?;
+            if let (Some(rate), Some((p50, _))) = (row.small_per_s, row.rtt) {
+                round_ratios.push(EI_PATH, rate, p50);
+            }
+            ei_best = Some(match ei_best {
+                None => row,
+                Some(mut best) => {
+                    if row.small_per_s > best.small_per_s {
+                        best.small_per_s = row.small_per_s;
+                    }
+                    if row.rtt.map(|r| r.0) < best.rtt.map(|r| r.0) {
+                        best.rtt = row.rtt;
+                    }
+                    best
+                }
+            });
         }
     }
     let mut rows = Vec::new();
@@ -685,19 +728,7 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
             connects_per_s: Some(connects),
         });
     }
-    if let Some(ei) = ei.filter(|_| only.wants("ei (C) -> BEAM")) {
-        let mut row = ei_row(&ei, epmd, &bench.b, sizes)?;
-        for _ in 1..runs {
-            let next = ei_row(&ei, epmd, &bench.b, sizes)?;
-            if next.small_per_s > row.small_per_s {
-                row.small_per_s = next.small_per_s;
-            }
-            if next.rtt.map(|r| r.0) < row.rtt.map(|r| r.0) {
-                row.rtt = next.rtt;
-            }
-        }
-        rows.push(row);
-    }
+    rows.extend(ei_best);
     if only.wants("erl_dist (Rust) -> BEAM") {
         rows.push(erl_dist_peer::erl_dist_row(epmd, &bench.b, sizes).await?);
     }
@@ -709,8 +740,8 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
 }
 
 /// `bench_ei` against `b`.
-fn ei_row(exe: &Path, epmd: u16, b: &str, sizes: Sizes) -> Result<Row, Error> {
-    let output = Command::new(exe)
+async fn ei_row(exe: &Path, epmd: u16, b: &str, sizes: Sizes) -> Result<Row, Error> {
+    let output = tokio::process::Command::new(exe)
         .args([
             b,
             COOKIE,
@@ -719,7 +750,9 @@ fn ei_row(exe: &Path, epmd: u16, b: &str, sizes: Sizes) -> Result<Row, Error> {
         ])
         .env("ERL_EPMD_PORT", epmd.to_string())
         .stdin(Stdio::null())
-        .output()?;
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(WAIT, output).await??;
     if !output.status.success() {
         return Err(format!(
             "bench_ei: {}: {}",
@@ -730,7 +763,7 @@ fn ei_row(exe: &Path, epmd: u16, b: &str, sizes: Sizes) -> Result<Row, Error> {
     }
     let text = String::from_utf8_lossy(&output.stdout);
     let mut row = Row {
-        path: "ei (C) -> BEAM",
+        path: EI_PATH,
         small_per_s: None,
         small_cpu_us: None,
         big_mb_s: None,
@@ -757,34 +790,59 @@ fn ei_row(exe: &Path, epmd: u16, b: &str, sizes: Sizes) -> Result<Row, Error> {
 /// the paths round by round: a run of BEAM -> BEAM and the runs of the
 /// other paths just after it met nearly the same machine, so their ratio
 /// is steadier than the ratio of the best runs.
+#[derive(Default)]
 struct RoundRatios {
-    paths: Vec<Direction>,
-    /// Per path, every run's small-message rate.
-    rates: Vec<Vec<f64>>,
-    /// Per path, every run's round-trip p50.
-    p50s: Vec<Vec<f64>>,
+    /// In the order first seen.
+    paths: Vec<PathRuns>,
+}
+
+/// Every run of one path.
+struct PathRuns {
+    path: &'static str,
+    rates: Vec<f64>,
+    p50s: Vec<f64>,
 }
 
 impl RoundRatios {
-    fn print(&self) {
-        Self::print_series("(a) small msg/s", &self.paths, &self.rates);
-        Self::print_series("(c) RTT p50 (lower is better)", &self.paths, &self.p50s);
+    fn push(&mut self, path: &'static str, rate: f64, p50: f64) {
+        let runs = match self.paths.iter().position(|runs| runs.path == path) {
+            Some(at) => &mut self.paths[at],
+            None => {
+                self.paths.push(PathRuns {
+                    path,
+                    rates: Vec::new(),
+                    p50s: Vec::new(),
+                });
+                self.paths.last_mut().expect("just pushed")
+            }
+        };
+        runs.rates.push(rate);
+        runs.p50s.push(p50);
     }
 
-    /// One line: for each path but BEAM -> BEAM, the median, least and
-    /// greatest of its runs' ratios to the BEAM -> BEAM run of their round.
-    fn print_series(what: &str, paths: &[Direction], series: &[Vec<f64>]) {
-        let Some(base) = paths.iter().position(|p| *p == Direction::BeamToBeam) else {
+    /// The ratios to BEAM -> BEAM, then our node's ratios to ei.
+    fn print(&self) {
+        for base in [Direction::BeamToBeam.name(), EI_PATH] {
+            self.print_series("(a) small msg/s", base, |runs| &runs.rates);
+            self.print_series("(c) RTT p50 (lower is better)", base, |runs| &runs.p50s);
+        }
+    }
+
+    /// One line: for each path but `base`, the median, least and greatest
+    /// of its runs' ratios to the `base` run of their round. Against ei,
+    /// only the paths where our node sends, as ei does.
+    fn print_series(&self, what: &str, base: &str, series: impl Fn(&PathRuns) -> &Vec<f64>) {
+        let Some(base_runs) = self.paths.iter().find(|runs| runs.path == base) else {
             return;
         };
-        let mut line = format!("{what}, median per-round ratio to BEAM -> BEAM [min-max]:");
-        for (path, values) in paths.iter().zip(series) {
-            if *path == Direction::BeamToBeam {
+        let mut line = format!("{what}, median per-round ratio to {base} [min-max]:");
+        for runs in &self.paths {
+            if runs.path == base || (base == EI_PATH && runs.path != Direction::RustToBeam.name()) {
                 continue;
             }
-            let mut ratios: Vec<f64> = values
+            let mut ratios: Vec<f64> = series(runs)
                 .iter()
-                .zip(&series[base])
+                .zip(series(base_runs))
                 .map(|(v, b)| v / b)
                 .collect();
             ratios.sort_by(f64::total_cmp);
@@ -795,7 +853,7 @@ impl RoundRatios {
                 } else {
                     ratios[mid]
                 };
-                line += &format!(" {} {median:.2}x [{min:.2}-{max:.2}];", path.name());
+                line += &format!(" {} {median:.2}x [{min:.2}-{max:.2}];", runs.path);
             }
         }
         println!("{line}");
