@@ -7,8 +7,11 @@
 //!
 //! The cache mirrors the peer's: each atom has a fixed slot (a hash of its
 //! text), and a slot changes only when a header that sets it is written.
-//! Headers are written in the order the frames go out, and only for
-//! messages sent in one frame, so the peer applies them in the same order.
+//! Headers are written in the order the frames that carry them go out, so
+//! the peer applies them in the same order. A message that goes out later
+//! (in fragments, or behind a fragmented message of its sender) keeps the
+//! atoms its references stand for, and its header is written, against the
+//! cache as it is then, when its first frame is cut.
 
 use etf::{Atom, AtomRefs};
 
@@ -93,6 +96,34 @@ impl SendAtomCache {
                 self.slots[slot] = Some(atom);
             }
         }
+    }
+}
+
+impl SendAtomCache {
+    /// Ends the message just encoded without writing its header, for a
+    /// message whose first frame is cut later: the atoms its references
+    /// stand for, in order, to hand to [`SendAtomCache::write_header_for`]
+    /// then. `None` only if the cache lost track of an atom, which its
+    /// slots rule out; the caller then sends the message without references.
+    pub(crate) fn take_atoms(&mut self) -> Option<Vec<Atom>> {
+        let atoms = self.refs.iter().map(|r| self.atom_of(r).cloned()).collect();
+        self.begin();
+        atoms
+    }
+
+    /// Appends the header of a message whose atoms [`SendAtomCache::take_atoms`]
+    /// took: each goes as a reference to its slot if the peer holds it
+    /// there now, else with its text. The references keep their order, so
+    /// the message's ATOM_CACHE_REF indices still point at its atoms.
+    pub(crate) fn write_header_for(&mut self, atoms: &[Atom], out: &mut Vec<u8>) {
+        self.begin();
+        for (i, atom) in atoms.iter().enumerate() {
+            // The atoms are distinct, cacheable and at most 255: each gets
+            // the next reference.
+            let index = self.reference(atom);
+            debug_assert_eq!(index.map(usize::from), Some(i));
+        }
+        self.write_header(out);
     }
 }
 

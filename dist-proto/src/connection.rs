@@ -5,10 +5,9 @@
 //! or `131,69`/`131,70` fragments, whatever was negotiated. Sent frames are
 //! `112` pass-through unless [`DistFlags::HEADER_FRAMES`] was negotiated (OTP
 //! then rejects `112`), in which case they are `131,68` header frames: with
-//! atom cache references when the peer also takes fragments (a message sent
-//! in one frame refers to its atoms through the cache, see `atom_refs.rs`),
-//! with an empty atom cache header otherwise. When the peer takes
-//! [`DistFlags::FRAGMENTS`],
+//! atom cache references when the peer also takes fragments (a message
+//! refers to its atoms through the cache, see `atom_refs.rs`), with an empty
+//! atom cache header otherwise. When the peer takes [`DistFlags::FRAGMENTS`],
 //! messages larger than [`ConnectionConfig::fragment_size`] go out in
 //! fragments, interleaved with other senders' messages and ticks: each
 //! [`Connection::poll_transmit`] hands out at most one fragment, so the
@@ -19,7 +18,6 @@
 //! four intervals in a row in which nothing arrived.
 
 use crate::atom_cache::{AtomCache, AtomCacheError};
-use crate::atom_refs::SendAtomCache;
 use crate::control::{ControlError, ControlMessage};
 use crate::flags::DistFlags;
 use crate::fragment::{FragmentError, FragmentLimits, Reassembler};
@@ -185,11 +183,6 @@ pub struct Connection {
     out: SendQueue,
     /// Where messages are encoded, kept between sends for its capacity.
     scratch: etf::Chunked,
-    /// The send side of the atom cache, when the peer takes cache
-    /// references (DIST_HDR_ATOM_CACHE) and fragments.
-    atom_refs: Option<SendAtomCache>,
-    /// Where a message's atom cache header is written, kept for its capacity.
-    atom_header: Vec<u8>,
     events: VecDeque<ConnectionEvent>,
     next_check: Instant,
     received_since_check: bool,
@@ -208,12 +201,14 @@ impl Connection {
             frames: FrameDecoder::new(LengthPrefix::U32, config.max_frame),
             fragments: Reassembler::new(config.fragments),
             atom_cache: AtomCache::new(),
-            out: SendQueue::new(config.fragment_size),
+            out: if flags.contains(DistFlags::DIST_HDR_ATOM_CACHE | DistFlags::FRAGMENTS) {
+                // The send side of the atom cache, when the peer takes cache
+                // references (and the `131,68` header frames, with fragments).
+                SendQueue::new(config.fragment_size).with_atom_cache()
+            } else {
+                SendQueue::new(config.fragment_size)
+            },
             scratch: etf::Chunked::new(),
-            atom_refs: (flags.contains(DistFlags::DIST_HDR_ATOM_CACHE)
-                && flags.contains(DistFlags::FRAGMENTS))
-            .then(SendAtomCache::new),
-            atom_header: Vec::new(),
             flags,
             config,
             events: VecDeque::new(),
@@ -366,25 +361,27 @@ impl Connection {
             let sender = sender(control);
             let control = control.to_term();
             let terms = &mut self.scratch;
-            if let Some(cache) = self.atom_refs.as_mut() {
-                // Atoms as cache references, if the message goes out in one
-                // frame; else it is encoded again below, with atoms as text.
+            if let Some(cache) = self.out.atom_refs() {
+                // Atoms as cache references; the header is written as the
+                // message's first frame is cut.
                 cache.begin();
                 terms.clear();
                 etf::encode_body_chunked_with_refs(&control, terms, opts, cache)?;
                 if let Some(payload) = payload {
                     etf::encode_body_chunked_with_refs(payload, terms, opts, cache)?;
                 }
-                if let Some(bytes) = terms.as_contiguous() {
-                    if self.out.takes_small(sender, bytes.len()) {
-                        let header = &mut self.atom_header;
-                        header.clear();
-                        cache.write_header(header);
-                        self.out.push_small_with_header(sender, header, bytes);
-                        self.sent_since_check = true;
-                        return Ok(());
+                let queued = match terms.as_contiguous() {
+                    Some(bytes) if self.out.takes_small(sender, bytes.len()) => {
+                        self.out.push_small_with_refs(sender, bytes)
                     }
+                    _ => self.out.push_message_with_refs(sender, terms.take_chunks()),
+                };
+                if queued {
+                    self.sent_since_check = true;
+                    return Ok(());
                 }
+                // Only if the cache could not name an atom, which its slots
+                // rule out: the message then goes with its atoms as text.
             }
             terms.clear();
             etf::encode_body_chunked(&control, terms, opts)?;

@@ -12,17 +12,28 @@
 //!
 //! A fragmented message carries a sequence id of its own (a counter of the
 //! connection) and fragment ids counting down to 1; the first fragment holds
-//! the (empty) atom cache header.
+//! the atom cache header.
+//!
+//! With the atom cache on, the queue writes each message's atom cache
+//! header as it cuts the message's first frame (see `atom_refs.rs`): the
+//! peer then applies the headers in the order our copy of its cache took
+//! them.
 
 use bytes::{Bytes, BytesMut};
-use etf::Pid;
+use etf::{Atom, Pid};
 use std::collections::VecDeque;
+
+use crate::atom_refs::SendAtomCache;
 
 /// OTP's fragment size: the terms' bytes in one fragment.
 pub const DEFAULT_FRAGMENT_SIZE: usize = 64 * 1024;
 /// The largest fragment size: every frame the queue cuts then fits a `u32`
 /// length prefix, so handing out fragments cannot fail.
 const MAX_FRAGMENT_SIZE: usize = 1 << 30;
+
+/// The longest atom cache header: the count, the flags, and 255 references
+/// of an index, a length and up to 255 bytes of text.
+const MAX_ATOM_HEADER: usize = 1 + 128 + 255 * (2 + 255);
 
 const VERSION: u8 = 131;
 const DIST_HEADER: u8 = 68;
@@ -46,6 +57,9 @@ struct Outgoing {
     seq: Option<u64>,
     /// The id of the next fragment (counts down to 1).
     next_id: u64,
+    /// The atoms the terms' cache references stand for, until the first
+    /// frame's header is written; `None` for terms without references.
+    atoms: Option<Vec<Atom>>,
 }
 
 impl Outgoing {
@@ -91,6 +105,10 @@ pub(crate) struct SendQueue {
     /// Bytes in streams, the messages at their heads excluded.
     behind: usize,
     next_seq: u64,
+    /// The send side of the atom cache, when the peer takes references.
+    atom_refs: Option<SendAtomCache>,
+    /// Where an atom cache header is written, kept for its capacity.
+    header: Vec<u8>,
 }
 
 impl SendQueue {
@@ -103,7 +121,23 @@ impl SendQueue {
             streams: VecDeque::new(),
             behind: 0,
             next_seq: 1,
+            atom_refs: None,
+            header: Vec::new(),
         }
+    }
+
+    /// The same queue with the atom cache on: messages encoded with
+    /// [`SendQueue::atom_refs`] carry cache references.
+    pub(crate) fn with_atom_cache(mut self) -> SendQueue {
+        self.atom_refs = Some(SendAtomCache::new());
+        self
+    }
+
+    /// The atom cache to encode a message's atoms against, when it is on.
+    /// The message must then be queued with [`SendQueue::push_small_with_refs`]
+    /// or [`SendQueue::push_message_with_refs`] before anything else.
+    pub(crate) fn atom_refs(&mut self) -> Option<&mut SendAtomCache> {
+        self.atom_refs.as_mut()
     }
 
     /// Appends a complete frame (length prefix included) to go out next.
@@ -116,7 +150,12 @@ impl SendQueue {
     /// wait behind the one in fragments) or the terms exceed the fragment
     /// size: then it queues nothing and returns false.
     pub(crate) fn push_small(&mut self, sender: Option<&Pid>, terms: &[u8]) -> bool {
-        self.push_small_with_header(sender, &[NO_ATOM_REFS], terms)
+        if !self.takes_small(sender, terms.len()) {
+            return false;
+        }
+        self.push_header(&[NO_ATOM_REFS], terms.len());
+        self.ready.extend_from_slice(terms);
+        true
     }
 
     /// Whether a message of `len` bytes of terms from `sender` would go out
@@ -125,19 +164,21 @@ impl SendQueue {
         len <= self.fragment_size && self.stream_of(sender).is_none()
     }
 
-    /// [`SendQueue::push_small`] with the atom cache header given (the
-    /// terms refer to it).
-    pub(crate) fn push_small_with_header(
-        &mut self,
-        sender: Option<&Pid>,
-        atom_header: &[u8],
-        terms: &[u8],
-    ) -> bool {
+    /// [`SendQueue::push_small`] for terms just encoded against
+    /// [`SendQueue::atom_refs`]: the frame's header carries their references.
+    pub(crate) fn push_small_with_refs(&mut self, sender: Option<&Pid>, terms: &[u8]) -> bool {
         if !self.takes_small(sender, terms.len()) {
             return false;
         }
-        self.push_header(atom_header, terms.len());
+        let Some(cache) = self.atom_refs.as_mut() else {
+            return false;
+        };
+        let mut header = std::mem::take(&mut self.header);
+        header.clear();
+        cache.write_header(&mut header);
+        self.push_header(&header, terms.len());
         self.ready.extend_from_slice(terms);
+        self.header = header;
         true
     }
 
@@ -161,32 +202,54 @@ impl SendQueue {
     /// terms exceed the fragment size or `sender` already has a stream.
     /// `terms` are the message's bytes in order, in any number of chunks.
     pub(crate) fn push_message(&mut self, sender: Option<&Pid>, terms: Vec<Bytes>) {
+        self.queue_message(sender, terms, None);
+    }
+
+    /// [`SendQueue::push_message`] for terms just encoded against
+    /// [`SendQueue::atom_refs`]: the header of the message's first frame
+    /// carries their references. Returns false, queueing nothing, if the
+    /// cache is off or cannot name the references' atoms.
+    pub(crate) fn push_message_with_refs(
+        &mut self,
+        sender: Option<&Pid>,
+        terms: Vec<Bytes>,
+    ) -> bool {
+        let Some(atoms) = self.atom_refs.as_mut().and_then(SendAtomCache::take_atoms) else {
+            return false;
+        };
+        self.queue_message(sender, terms, Some(atoms));
+        true
+    }
+
+    fn queue_message(&mut self, sender: Option<&Pid>, terms: Vec<Bytes>, atoms: Option<Vec<Atom>>) {
         let len: usize = terms.iter().map(Bytes::len).sum();
         let stream = self.stream_of(sender);
-        if stream.is_none() && len <= self.fragment_size {
-            self.push_header(&[NO_ATOM_REFS], len);
-            for chunk in &terms {
-                self.ready.extend_from_slice(chunk);
-            }
-            return;
-        }
         let pieces = len.div_ceil(self.fragment_size).max(1);
         let seq = (pieces > 1).then(|| {
             let seq = self.next_seq;
             self.next_seq += 1;
             seq
         });
-        let message = Outgoing {
+        let mut message = Outgoing {
             chunks: terms.into(),
             remaining: len,
             len,
             seq,
             next_id: u64::try_from(pieces).unwrap_or(u64::MAX),
+            atoms,
         };
         match stream.and_then(|i| self.streams.get_mut(i)) {
             Some(stream) => {
                 self.behind += message.len;
                 stream.messages.push_back(message);
+            }
+            None if seq.is_none() => {
+                // One frame, and nothing of its sender's ahead: it goes now.
+                let (head, parts) = self.write_piece(&mut message);
+                self.ready.extend_from_slice(&head);
+                for part in &parts {
+                    self.ready.extend_from_slice(part);
+                }
             }
             None => self.streams.push_back(Stream {
                 sender: sender.cloned(),
@@ -266,21 +329,29 @@ impl SendQueue {
 
     /// The next frame of `message`, as its header (length prefix included)
     /// and its terms: all of it if it has no sequence (then it is no longer
-    /// than a fragment), else its next fragment.
-    fn write_piece(&self, message: &mut Outgoing) -> (Vec<u8>, Vec<Bytes>) {
+    /// than a fragment), else its next fragment. The first frame carries
+    /// the atom cache header, written now.
+    fn write_piece(&mut self, message: &mut Outgoing) -> (Vec<u8>, Vec<Bytes>) {
+        let first = !message.started();
+        let mut atom_header = Vec::new();
+        if first {
+            match (message.atoms.take(), self.atom_refs.as_mut()) {
+                (Some(atoms), Some(cache)) => cache.write_header_for(&atoms, &mut atom_header),
+                _ => atom_header.push(NO_ATOM_REFS),
+            }
+        }
         let mut parts = Vec::new();
         let Some(seq) = message.seq else {
-            // Small, queued behind a fragmented message of its sender.
-            let mut out = Vec::with_capacity(7);
-            out.extend_from_slice(&frame_prefix(message.len + 3));
-            out.extend_from_slice(&[VERSION, DIST_HEADER, NO_ATOM_REFS]);
             message.take(message.len, &mut parts);
+            let mut out = Vec::with_capacity(6 + atom_header.len());
+            out.extend_from_slice(&frame_prefix(message.len + 2 + atom_header.len()));
+            out.extend_from_slice(&[VERSION, DIST_HEADER]);
+            out.extend_from_slice(&atom_header);
             return (out, parts);
         };
-        let first = !message.started();
         message.take(self.fragment_size, &mut parts);
         let part_len: usize = parts.iter().map(Bytes::len).sum();
-        let head = if first { 2 + 16 + 1 } else { 2 + 16 };
+        let head = 2 + 16 + atom_header.len();
         let mut out = Vec::with_capacity(4 + head);
         out.extend_from_slice(&frame_prefix(head + part_len));
         let kind = if first {
@@ -291,18 +362,16 @@ impl SendQueue {
         out.extend_from_slice(&[VERSION, kind]);
         out.extend_from_slice(&seq.to_be_bytes());
         out.extend_from_slice(&message.next_id.to_be_bytes());
-        if first {
-            out.push(NO_ATOM_REFS);
-        }
+        out.extend_from_slice(&atom_header);
         message.next_id = message.next_id.saturating_sub(1);
         (out, parts)
     }
 }
 
 /// The `u32` length prefix of a frame the queue cut: at most a fragment and
-/// its header, so it always fits.
+/// its headers, so it always fits.
 fn frame_prefix(len: usize) -> [u8; 4] {
-    debug_assert!(len <= MAX_FRAGMENT_SIZE + 19);
+    debug_assert!(len <= MAX_FRAGMENT_SIZE + 18 + MAX_ATOM_HEADER);
     u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes()
 }
 

@@ -98,3 +98,75 @@ fn without_fragments_a_large_message_is_one_frame() {
     assert_eq!(step(&mut a, &mut b, now), vec![Some(big)]);
     assert!(!a.wants_transmit());
 }
+
+/// A deterministic stream of numbers below `n` (a linear congruential
+/// generator: the test needs variety, not quality).
+struct Numbers(u64);
+
+impl Numbers {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+#[test]
+fn fragmented_messages_refer_to_the_atom_cache_as_it_is_when_they_go_out() {
+    // Small fragments, so that large messages go out in many pieces with
+    // other senders' messages between them, and more distinct atoms than
+    // the cache has slots, so that those messages keep replacing the slots
+    // a large message's header was or will be written against.
+    let now = Instant::now();
+    let config = ConnectionConfig {
+        fragment_size: 512,
+        ..ConnectionConfig::default()
+    };
+    let flags = DistFlags::default_hidden();
+    let mut a = Connection::new(flags, config.clone(), now);
+    let mut b = Connection::new(flags, config, now);
+    let atoms: Vec<Term> = (0..5000).map(|i| Term::atom(&format!("a{i}"))).collect();
+    let mut numbers = Numbers(7);
+    let mut sent: Vec<Vec<Term>> = vec![Vec::new(); 4];
+    let mut got: Vec<Vec<Term>> = vec![Vec::new(); 4];
+    for round in 0..300 {
+        // Sender 1 sends large messages (and small ones behind them),
+        // senders 2 and 3 small ones only.
+        let sender = 1 + numbers.below(3);
+        let len = if sender == 1 && numbers.below(2) == 0 {
+            200 + numbers.below(200)
+        } else {
+            1 + numbers.below(6)
+        };
+        let mut elements = vec![Term::from(round)];
+        elements.extend((0..len).map(|_| atoms[numbers.below(atoms.len())].clone()));
+        let message = Term::tuple(elements);
+        a.send(&reg_send(sender as u32), Some(&message))
+            .expect("send");
+        sent[sender].push(message);
+        for _ in 0..numbers.below(3) {
+            for payload in step(&mut a, &mut b, now).into_iter().flatten() {
+                let from = sent
+                    .iter()
+                    .position(|messages| messages.contains(&payload))
+                    .expect("a message that was sent");
+                got[from].push(payload);
+            }
+        }
+    }
+    while a.wants_transmit() {
+        for payload in step(&mut a, &mut b, now).into_iter().flatten() {
+            let from = sent
+                .iter()
+                .position(|messages| messages.contains(&payload))
+                .expect("a message that was sent");
+            got[from].push(payload);
+        }
+    }
+    assert!(a.fragmented_in_flight() == 0 && sent[1].len() > 50);
+    // Every message arrived as sent (no atom resolved to another), each
+    // sender's in its order.
+    assert_eq!(got, sent);
+}

@@ -362,6 +362,83 @@ async fn we_connect_to_erl_tick_and_exchange_messages() {
     }
 }
 
+/// The atom cache header of a fragmented message is in its first fragment,
+/// and OTP applies it there: another process's message that refers to the
+/// atoms it set, sent before the last fragment, must resolve them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn atoms_set_by_a_first_fragment_serve_messages_sent_before_its_last() {
+    for otp in Otp::all() {
+        let flags = DistFlags::default_hidden();
+        let (_epmd, _node, us, stream, result) = connect_to_erl(&otp, flags, COOKIE).await;
+        let done = result.unwrap_or_else(|e| panic!("OTP {}: handshake: {e}", otp.release));
+        assert!(done
+            .flags
+            .contains(DistFlags::DIST_HDR_ATOM_CACHE | DistFlags::FRAGMENTS));
+        let mut link = Link::new(stream, &done);
+        let (large_sender, small_sender) = (
+            our_pid(&us),
+            Pid {
+                id: 2,
+                ..our_pid(&us)
+            },
+        );
+        let atoms: Vec<Term> = (0..50)
+            .map(|i| Term::atom(&format!("set_by_first_fragment_{i}")))
+            .collect();
+        let large = Term::tuple(vec![
+            Term::binary(vec![3u8; 200_000]),
+            Term::list(atoms.clone()),
+        ]);
+        let small = Term::list(atoms);
+        let echo_from = |from: &Pid, msg: &Term| {
+            (
+                ControlMessage::RegSend {
+                    from: from.clone(),
+                    to: Atom::new("echo"),
+                    token: None,
+                },
+                Term::tuple(vec![Term::Pid(from.clone()), msg.clone()]),
+            )
+        };
+        let (control, payload) = echo_from(&large_sender, &large);
+        link.conn.send(&control, Some(&payload)).expect("send");
+        let mut first = Vec::new();
+        link.conn.poll_transmit(&mut first);
+        assert!(link.conn.wants_transmit(), "more fragments to come");
+        link.stream.write_all(&first).await.expect("write");
+        // The atoms go as references only: the first fragment set them.
+        let (control, payload) = echo_from(&small_sender, &small);
+        link.conn.send(&control, Some(&payload)).expect("send");
+        let mut rest = Vec::new();
+        link.conn.poll_transmit(&mut rest);
+        let small_frame_len = u32::from_be_bytes(rest[..4].try_into().expect("4 bytes"));
+        assert!(
+            small_frame_len < 400,
+            "OTP {}: atoms sent as text",
+            otp.release
+        );
+        while link.conn.wants_transmit() {
+            link.conn.poll_transmit(&mut rest);
+        }
+        link.stream.write_all(&rest).await.expect("write");
+
+        for _ in 0..2 {
+            let (control, payload) = link.next_message().await;
+            let to = match control {
+                ControlMessage::Send { to, .. } | ControlMessage::SendSender { to, .. } => to,
+                other => panic!("OTP {}: unexpected {other:?}", otp.release),
+            };
+            let sent = if to == small_sender { &small } else { &large };
+            assert_eq!(
+                payload,
+                Some(Term::tuple(vec![Term::atom("echo"), sent.clone()])),
+                "OTP {}",
+                otp.release
+            );
+        }
+    }
+}
+
 /// Sends `msg` to the echo process and checks the reply.
 async fn echo(link: &mut Link, me: &Pid, msg: Term) {
     link.send(

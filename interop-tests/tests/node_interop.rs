@@ -169,8 +169,9 @@ async fn rust_connects_to_erl_pings_and_echoes_every_kind_of_term(otp: Otp) {
 
 /// Far more distinct atoms than the atom cache has slots (2048), so that
 /// slots are replaced again and again on both sides, in messages that
-/// repeat atoms and mix in atoms too long to cache: every echo must come
-/// back as sent.
+/// repeat atoms and mix in atoms too long to cache, some of them large
+/// enough to go in fragments while another process's messages go between:
+/// every echo must come back as sent.
 async fn thousands_of_distinct_atoms_go_through_the_atom_cache_both_ways(otp: Otp) {
     let epmd = Epmd::start(&otp).await.expect("epmd starts");
     let (_erl, erl_name) = echo_erl(&otp, epmd.port(), &unique_name("echo", &otp)).await;
@@ -197,24 +198,51 @@ async fn thousands_of_distinct_atoms_go_through_the_atom_cache_both_ways(otp: Ot
         .map(|i| {
             let mut atoms: Vec<Term> = (0..8).map(|_| pick()).collect();
             atoms.push(atoms[i % 8].clone());
+            if i % 50 == 7 {
+                // Large enough to go out in fragments, with atoms on both
+                // sides of the binary: its header is written when its first
+                // fragment leaves, and its last atoms travel in a later one.
+                atoms.push(Term::binary(vec![i as u8; 100_000]));
+                atoms.extend((0..300).map(|_| pick()));
+            }
             Term::tuple(atoms)
+        })
+        .collect();
+    // Another process's small messages go out between those fragments
+    // and keep replacing cache slots meanwhile.
+    let mut other = node.spawn_process().expect("spawn");
+    let other_pid = Term::Pid(other.pid().clone());
+    let others: Vec<Term> = (0..3000)
+        .map(|i| match messages[i].as_tuple() {
+            // Atoms the large message just set in the cache, while its
+            // later fragments are still on their way.
+            Some(large) if large.len() > 300 => Term::tuple(large[large.len() - 4..].to_vec()),
+            _ => Term::tuple((0..4).map(|_| pick()).collect()),
         })
         .collect();
     let echo = ("echo", erl_name.as_str());
     // Sent in bursts, so that headers are written while others are in flight.
-    for burst in messages.chunks(500) {
-        for msg in burst {
+    for (burst, other_burst) in messages.chunks(500).zip(others.chunks(500)) {
+        for (msg, other_msg) in burst.iter().zip(other_burst) {
             me.send(echo, Term::tuple(vec![own_pid.clone(), msg.clone()]))
                 .expect("send");
+            other
+                .send(
+                    echo,
+                    Term::tuple(vec![other_pid.clone(), other_msg.clone()]),
+                )
+                .expect("send");
         }
-        for msg in burst {
-            let reply = me.recv_timeout(WAIT).await.expect("echo reply");
-            assert_eq!(
-                reply.payload,
-                Term::tuple(vec![Term::atom("echo"), msg.clone()]),
-                "OTP {}",
-                otp.release
-            );
+        for (process, sent) in [(&mut me, burst), (&mut other, other_burst)] {
+            for msg in sent {
+                let reply = process.recv_timeout(WAIT).await.expect("echo reply");
+                assert_eq!(
+                    reply.payload,
+                    Term::tuple(vec![Term::atom("echo"), msg.clone()]),
+                    "OTP {}",
+                    otp.release
+                );
+            }
         }
     }
 }
