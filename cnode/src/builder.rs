@@ -22,6 +22,9 @@ pub const DEFAULT_PENDING_LIMIT: usize = 10_000;
 /// How many bytes (estimated, encoded) may wait for a connection being set
 /// up, by default.
 pub const DEFAULT_PENDING_BYTES: usize = 64 << 20;
+/// How many bytes may wait for a connection's socket before sends to its
+/// node are refused, by default.
+pub const DEFAULT_SEND_BUFFER_LIMIT: usize = 64 << 20;
 
 /// Settings for a [`Node`]; defaults follow OTP: the cookie from
 /// `~/.erlang.cookie`, any free port, `net_ticktime` 60 s, `net_setuptime`
@@ -41,6 +44,7 @@ pub struct NodeBuilder {
     start_epmd: bool,
     pending_limit: usize,
     pending_bytes: usize,
+    send_buffer_limit: usize,
 }
 
 impl NodeBuilder {
@@ -58,6 +62,7 @@ impl NodeBuilder {
             start_epmd: true,
             pending_limit: DEFAULT_PENDING_LIMIT,
             pending_bytes: DEFAULT_PENDING_BYTES,
+            send_buffer_limit: DEFAULT_SEND_BUFFER_LIMIT,
         }
     }
 
@@ -140,6 +145,20 @@ impl NodeBuilder {
         self
     }
 
+    /// How many bytes may wait for a connection's socket
+    /// ([`DEFAULT_SEND_BUFFER_LIMIT`])
+    /// before [`Process::send`](crate::Process::send) to its node fails
+    /// with [`SendError::Busy`](crate::SendError::Busy), as
+    /// `erlang:send_nosuspend/2` fails on a busy distribution channel;
+    /// [`Process::send_wait`](crate::Process::send_wait) waits for room
+    /// instead. The rest of a message already going out in fragments does
+    /// not count, so one huge message can always be sent. Signals (links,
+    /// monitors, exits) are never refused.
+    pub fn send_buffer_limit(mut self, bytes: usize) -> NodeBuilder {
+        self.send_buffer_limit = bytes;
+        self
+    }
+
     /// Starts the node: listens, registers with EPMD (starting one if none
     /// runs) and accepts connections. Must run inside a tokio runtime.
     pub async fn start(self) -> Result<Node, NodeError> {
@@ -194,6 +213,7 @@ impl NodeBuilder {
                 tick_time: self.tick_time,
                 setup_time: self.setup_time,
                 epmd_port,
+                send_buffer_limit: self.send_buffer_limit,
             },
             cookies: Cookies::new(cookie, self.node_cookies),
             limits: Limits {

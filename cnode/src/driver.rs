@@ -46,7 +46,8 @@ pub(crate) async fn run(
         ..ConnectionConfig::default()
     };
     let flags = established.flags;
-    let wire = Arc::new(Wire::new(stream, Connection::new(flags, config, now)));
+    let conn = Connection::new(flags, config, now);
+    let wire = Arc::new(Wire::new(stream, conn, shared.config.send_buffer_limit));
     let Some(events) = shared.peers().established(&node, id, &wire) else {
         tracing::debug!(%node, "connection superseded; closing it");
         return;
@@ -60,7 +61,12 @@ pub(crate) async fn run(
         Ok(()) => drive(&shared, &node, &wire).await,
         Err(err) => down_reason(err),
     };
-    wire.lock().close(Closing::Ended);
+    {
+        // Senders waiting for room give up on a connection that is gone.
+        let mut state = wire.lock();
+        state.close(Closing::Ended);
+        wire.announce_room(&mut state);
+    }
     tracing::info!(%node, %reason, "connection down");
     if let Some(event) = shared.peers().down(&node, id, reason) {
         shared.publish(event);
@@ -92,6 +98,8 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
                 Some(Closing::WriteFailed(err)) => return DownReason::Io(err.clone()),
                 Some(Closing::Ended) => return DownReason::Shutdown,
             }
+            // After output left (any branch below may have flushed).
+            wire.announce_room(&mut state);
             while let Some(event) = state.conn.poll_event() {
                 if let ConnectionEvent::Message { control, payload } = event {
                     events.push((control, payload));

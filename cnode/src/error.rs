@@ -257,6 +257,16 @@ pub enum SendError {
         /// Their estimated encoded size.
         queued_bytes: usize,
     },
+    /// More than the send buffer limit waits for the connection's socket:
+    /// the peer reads slower than we send (see
+    /// [`NodeBuilder::send_buffer_limit`](crate::NodeBuilder::send_buffer_limit)).
+    #[error("{queued_bytes} bytes already wait for the connection to {node} to take them")]
+    Busy {
+        /// The node.
+        node: String,
+        /// The bytes waiting.
+        queued_bytes: usize,
+    },
     /// The local node is shut down.
     #[error("the local node is shut down")]
     Shutdown,

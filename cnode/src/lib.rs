@@ -44,10 +44,13 @@
 //!   sending to a peer encodes its message itself and writes it to the
 //!   socket at once when nothing waits ahead of it (bursts are coalesced
 //!   into the task's larger writes); large binaries go out from the term's
-//!   own buffers, in fragments. Output to a peer that does not read piles
-//!   up in the connection's queue (as the BEAM's distribution buffer does,
-//!   without `busy_dist_port` suspension). Atoms go as atom cache
-//!   references when the peer takes them (one-frame messages).
+//!   own buffers, in fragments. Output to a peer that does not read waits
+//!   in the connection's queue up to [`NodeBuilder::send_buffer_limit`];
+//!   past it [`Process::send`] refuses messages with [`SendError::Busy`]
+//!   (as `erlang:send_nosuspend/2` does on a busy distribution channel) and
+//!   [`Process::send_wait`] waits for room (as a sending Erlang process is
+//!   suspended); signals are never refused. Atoms go as atom cache
+//!   references when the peer takes them.
 //! - For speed, run busy processes in spawned tasks: the future given to
 //!   `block_on` (the body of `#[tokio::main]`) runs on the main thread, off
 //!   the runtime's workers, and waking it takes a system call per message.
@@ -117,7 +120,9 @@ mod table;
 mod tasks;
 mod wire;
 
-pub use builder::{NodeBuilder, DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT};
+pub use builder::{
+    NodeBuilder, DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
+};
 pub use error::{
     ConnectError, NodeError, RecvError, RegisterError, RpcError, SendError, SpawnError,
 };

@@ -21,6 +21,7 @@ use crate::serve::{async_handler, sync_handler, FunctionResult, Functions};
 use crate::signal::Outbox;
 use crate::table::{ProcessTable, Signal};
 use crate::tasks::Tasks;
+use crate::wire::Wire;
 
 /// Settings fixed at start.
 #[derive(Clone, Debug)]
@@ -28,6 +29,9 @@ pub(crate) struct Config {
     pub(crate) tick_time: Duration,
     pub(crate) setup_time: Duration,
     pub(crate) epmd_port: u16,
+    /// Bytes that may wait for a connection's socket before messages to
+    /// its node are refused.
+    pub(crate) send_buffer_limit: usize,
 }
 
 /// What the node's handles, processes and tasks share.
@@ -173,12 +177,15 @@ impl Shared {
         *node == self.atom
     }
 
-    /// `from ! payload` to a pid or `{name, node}`.
+    /// `from ! payload` to a pid or `{name, node}`; refused with
+    /// [`SendError::Busy`] if `limited` and the connection to its node has
+    /// more than the send buffer limit waiting for its socket.
     pub(crate) fn send(
         self: &Arc<Self>,
         from: &Pid,
         to: Dest,
         payload: Term,
+        limited: bool,
     ) -> Result<(), SendError> {
         let message = |payload| {
             Signal::Message(Message {
@@ -186,46 +193,55 @@ impl Shared {
                 payload,
             })
         };
-        match to {
+        let (node, control) = match to {
             Dest::Pid(pid) if self.is_local(&pid.node) => {
                 self.table().deliver(&pid, message(payload));
-                Ok(())
+                return Ok(());
             }
             Dest::Name { name, node } if self.is_local(&node) => {
                 self.table().deliver_named(name.as_str(), message(payload));
-                Ok(())
+                return Ok(());
             }
             Dest::Alias(alias) if self.is_local(&alias.node) => {
                 self.table().deliver_alias(&alias, message(payload));
-                Ok(())
+                return Ok(());
             }
-            Dest::Alias(alias) => {
-                let node = alias.node.clone();
-                let control = ControlMessage::AliasSend {
+            Dest::Alias(alias) => (
+                alias.node.clone(),
+                ControlMessage::AliasSend {
                     from: from.clone(),
                     alias,
                     token: None,
-                };
-                self.send_remote(&node, control, Some(payload))
-            }
-            Dest::Pid(pid) => {
-                let node = pid.node.clone();
-                let control = ControlMessage::SendSender {
+                },
+            ),
+            Dest::Pid(pid) => (
+                pid.node.clone(),
+                ControlMessage::SendSender {
                     from: from.clone(),
                     to: pid,
                     token: None,
-                };
-                self.send_remote(&node, control, Some(payload))
-            }
-            Dest::Name { name, node } => {
-                let control = ControlMessage::RegSend {
+                },
+            ),
+            Dest::Name { name, node } => (
+                node,
+                ControlMessage::RegSend {
                     from: from.clone(),
                     to: name,
                     token: None,
-                };
-                self.send_remote(&node, control, Some(payload))
-            }
-        }
+                },
+            ),
+        };
+        self.send_remote_with(&node, control, Some(payload), limited)
+    }
+
+    /// The connection that is up to the node of `to`, if `to` is remote.
+    pub(crate) fn wire_to(&self, to: &Dest) -> Option<Arc<Wire>> {
+        let node = match to {
+            Dest::Pid(pid) => &pid.node,
+            Dest::Name { node, .. } => node,
+            Dest::Alias(alias) => &alias.node,
+        };
+        self.peers().wire(node)
     }
 
     /// Sends a control message to `node`, connecting first if needed.
@@ -235,10 +251,31 @@ impl Shared {
         control: ControlMessage,
         payload: Option<Term>,
     ) -> Result<(), SendError> {
+        self.send_remote_with(node, control, payload, false)
+    }
+
+    fn send_remote_with(
+        self: &Arc<Self>,
+        node: &Atom,
+        control: ControlMessage,
+        payload: Option<Term>,
+        limited: bool,
+    ) -> Result<(), SendError> {
         let route = self.peers().route(node, control, payload)?;
         if let Route::Up(wire, control, payload) = route {
-            wire.send(control, payload);
-            return Ok(());
+            return match (limited, payload) {
+                (true, Some(payload)) => {
+                    wire.send_message(control, payload)
+                        .map_err(|queued_bytes| SendError::Busy {
+                            node: node.as_str().to_owned(),
+                            queued_bytes,
+                        })
+                }
+                (_, payload) => {
+                    wire.send(control, payload);
+                    Ok(())
+                }
+            };
         }
         if let Route::Dial(id) = route {
             // Checked only for a new connection, not for every message.
@@ -387,7 +424,8 @@ impl Node {
 
     /// Sends `payload` to a pid or `(name, node)` without a sender process.
     /// The sender is then the node's pid number 0, which has no mailbox:
-    /// answers to it are dropped.
+    /// answers to it are dropped. Refused as [`Process::send`] refuses, past
+    /// the send buffer limit.
     pub fn send(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
         let anonymous = Pid {
             node: self.shared.atom.clone(),
@@ -395,7 +433,7 @@ impl Node {
             serial: 0,
             creation: self.shared.creation,
         };
-        self.shared.send(&anonymous, to.into(), payload)
+        self.shared.send(&anonymous, to.into(), payload, true)
     }
 
     /// Sets up a connection to `node` unless one is up, and waits for it:

@@ -202,6 +202,14 @@ impl Peers {
         }
     }
 
+    /// The connection to `node`, if it is up.
+    pub(crate) fn wire(&self, node: &Atom) -> Option<Arc<Wire>> {
+        match self.peers.get(node) {
+            Some(Peer::Up(up)) => Some(Arc::clone(&up.wire)),
+            _ => None,
+        }
+    }
+
     /// Waits for a connection to `node`, starting one if needed.
     pub(crate) fn wait(&mut self, node: &Atom) -> Result<Wait, ConnectError> {
         if self.closed {
@@ -488,18 +496,7 @@ mod tests {
 
     /// A wire over a loopback socket, and the socket's other end.
     async fn wire() -> (Arc<Wire>, tokio::net::TcpStream) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let (ours, theirs) = tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
-        let conn = dist_proto::Connection::new(
-            dist_proto::DistFlags::default_hidden(),
-            dist_proto::ConnectionConfig::default(),
-            std::time::Instant::now(),
-        );
-        let wire = Wire::new(ours.expect("connect"), conn);
-        (Arc::new(wire), theirs.expect("accept").0)
+        crate::wire::tests::loopback_wire(usize::MAX).await
     }
 
     /// Whether bytes (a message) arrived at the other end of a wire.

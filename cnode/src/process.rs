@@ -130,9 +130,28 @@ impl Process {
     /// Sends `payload` to a pid or to `(name, node)`, with this process as
     /// the sender. Like Erlang's `!`, it never waits: a remote message is
     /// queued for its connection, which is set up on first use; a message
-    /// to a process or node that does not exist is dropped.
+    /// to a process or node that does not exist is dropped. A connection
+    /// whose peer reads slower than we send refuses messages with
+    /// [`SendError::Busy`] once its queue holds more than
+    /// [`NodeBuilder::send_buffer_limit`](crate::NodeBuilder::send_buffer_limit)
+    /// ([`Process::send_wait`] waits for room instead).
     pub fn send(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
-        self.shared.send(&self.pid, to.into(), payload)
+        self.shared.send(&self.pid, to.into(), payload, true)
+    }
+
+    /// [`Process::send`] that waits, instead of failing with
+    /// [`SendError::Busy`], while the connection to the destination's node
+    /// has more than [`NodeBuilder::send_buffer_limit`] bytes waiting for
+    /// its socket: as an Erlang process sending on a busy distribution
+    /// channel is suspended until the channel drains.
+    ///
+    /// [`NodeBuilder::send_buffer_limit`]: crate::NodeBuilder::send_buffer_limit
+    pub async fn send_wait(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
+        let to = to.into();
+        if let Some(wire) = self.shared.wire_to(&to) {
+            wire.room().await;
+        }
+        self.shared.send(&self.pid, to, payload, false)
     }
 
     /// Links this process to `other` (`link/1`). Linking to a local process

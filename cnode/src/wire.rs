@@ -38,6 +38,8 @@ pub(crate) struct Wire {
     state: Mutex<WireState>,
     /// Wakes the task: output is left for it to flush, or it must close.
     wake: Notify,
+    /// Wakes the senders waiting for room below the send buffer limit.
+    room: Notify,
 }
 
 /// What the lock guards: the protocol state machine and the bytes it handed
@@ -55,6 +57,11 @@ pub(crate) struct WireState {
     send_sender: bool,
     /// When bytes were last written.
     last_write: Instant,
+    /// Messages are refused while more than this waits for the socket.
+    limit: usize,
+    /// Whether a sender waits for room (or was refused) since the last
+    /// time room was announced.
+    wanted_room: bool,
 }
 
 /// Why a connection is closing, as its senders found it.
@@ -71,7 +78,9 @@ pub(crate) enum Closing {
 }
 
 impl Wire {
-    pub(crate) fn new(stream: TcpStream, conn: Connection) -> Wire {
+    /// A wire that refuses messages while more than `limit` bytes wait for
+    /// the socket.
+    pub(crate) fn new(stream: TcpStream, conn: Connection, limit: usize) -> Wire {
         let send_sender = conn.flags().contains(DistFlags::SEND_SENDER);
         Wire {
             stream,
@@ -85,8 +94,11 @@ impl Wire {
                 last_write: Instant::now()
                     .checked_sub(COALESCE)
                     .unwrap_or_else(Instant::now),
+                limit,
+                wanted_room: false,
             }),
             wake: Notify::new(),
+            room: Notify::new(),
         }
     }
 
@@ -113,23 +125,81 @@ impl Wire {
     /// that cannot be encoded fails that send only (it is logged).
     pub(crate) fn send(&self, control: ControlMessage, payload: Option<Term>) {
         let mut state = self.lock();
+        let left_over = self.send_locked(&mut state, control, payload);
+        drop(state);
+        if left_over {
+            self.wake.notify_one();
+        }
+    }
+
+    /// [`Wire::send`] for a message, refused while more than the limit
+    /// waits for the socket: then `Err` with the bytes waiting.
+    pub(crate) fn send_message(&self, control: ControlMessage, payload: Term) -> Result<(), usize> {
+        let mut state = self.lock();
+        let waiting = state.backlog();
+        if waiting > state.limit && state.closing.is_none() {
+            state.wanted_room = true;
+            return Err(waiting);
+        }
+        let left_over = self.send_locked(&mut state, control, Some(payload));
+        drop(state);
+        if left_over {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Encodes and queues, and writes if nothing waits; whether the task
+    /// must be woken (output is left for it, or the connection closes).
+    fn send_locked(
+        &self,
+        state: &mut WireState,
+        control: ControlMessage,
+        payload: Option<Term>,
+    ) -> bool {
         if state.closing.is_some() {
-            return;
+            return false;
         }
         let control = downgrade(control, state.send_sender);
         if let Err(err) = state.conn.send(&control, payload.as_ref()) {
             tracing::warn!(%err, "cannot send a message");
-            return;
+            return false;
         }
         // With bytes pending, the task waits for the socket and writes
         // them, then these: writing here would only find the socket full.
         if state.pending == 0 && state.last_write.elapsed() >= COALESCE {
             state.flush(&self.stream);
+            self.announce_room(state);
         }
-        let left_over = state.wants_write() || state.closing.is_some();
-        drop(state);
-        if left_over {
-            self.wake.notify_one();
+        state.wants_write() || state.closing.is_some()
+    }
+
+    /// Waits until no more than the limit waits for the socket, or the
+    /// connection is closing.
+    pub(crate) async fn room(&self) {
+        loop {
+            let notified = self.room.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so that room made after it
+            // still wakes this sender.
+            notified.as_mut().enable();
+            {
+                let mut state = self.lock();
+                if state.backlog() <= state.limit || state.closing.is_some() {
+                    return;
+                }
+                state.wanted_room = true;
+            }
+            notified.await;
+        }
+    }
+
+    /// Wakes the senders waiting for room, if some wait and there is room
+    /// now (or the connection is closing). Called after output left.
+    pub(crate) fn announce_room(&self, state: &mut WireState) {
+        if state.wanted_room && (state.backlog() <= state.limit || state.closing.is_some()) {
+            state.wanted_room = false;
+            self.room.notify_waiters();
         }
     }
 
@@ -145,6 +215,12 @@ impl Wire {
 }
 
 impl WireState {
+    /// Bytes waiting for the socket, not counting the rest of the messages
+    /// going out in fragments now.
+    fn backlog(&self) -> usize {
+        self.pending + self.conn.send_backlog()
+    }
+
     /// Whether output waits for the socket.
     pub(crate) fn wants_write(&self) -> bool {
         self.pending > 0 || self.conn.wants_transmit()
@@ -217,5 +293,67 @@ fn downgrade(control: ControlMessage, sender: bool) -> ControlMessage {
             ControlMessage::Send { to, token }
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::Arc;
+
+    use etf::{Atom, Pid};
+
+    use super::*;
+
+    /// A wire over a loopback socket that refuses messages past `limit`,
+    /// and the socket's other end.
+    pub(crate) async fn loopback_wire(limit: usize) -> (Arc<Wire>, TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (ours, theirs) = tokio::join!(TcpStream::connect(addr), listener.accept());
+        let conn = Connection::new(
+            DistFlags::default_hidden(),
+            dist_proto::ConnectionConfig::default(),
+            Instant::now(),
+        );
+        let wire = Wire::new(ours.expect("connect"), conn, limit);
+        (Arc::new(wire), theirs.expect("accept").0)
+    }
+
+    fn send_to_b() -> ControlMessage {
+        ControlMessage::Send {
+            to: Pid {
+                node: Atom::new("b@h"),
+                id: 1,
+                serial: 0,
+                creation: 1,
+            },
+            token: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_does_not_read_gets_messages_refused_past_the_limit_but_signals() {
+        const LIMIT: usize = 1 << 20;
+        let (wire, _peer_not_reading) = loopback_wire(LIMIT).await;
+        let message = Term::binary(vec![7u8; 100_000]);
+        let mut accepted = 0;
+        let waiting = loop {
+            match wire.send_message(send_to_b(), message.clone()) {
+                Ok(()) => accepted += 1,
+                Err(waiting) => break waiting,
+            }
+            assert!(accepted < 10_000, "never refused");
+        };
+        // Refused once past the limit, and by then no more than one
+        // message beyond it (and what was handed to the socket) waits.
+        assert!(waiting > LIMIT, "{waiting}");
+        assert!(waiting <= LIMIT + 100_100 + WRITE_AHEAD, "{waiting}");
+        assert!(wire.send_message(send_to_b(), message.clone()).is_err());
+        // Signals still go: an exit, say, must not be lost to a busy link.
+        let before = wire.lock().backlog();
+        wire.send(send_to_b(), Some(Term::atom("signal")));
+        assert!(wire.lock().backlog() > before);
     }
 }

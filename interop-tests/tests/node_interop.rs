@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use cnode::{ConnectError, DownReason, Node, NodeEvent, NodeEvents, RpcError};
+use cnode::{ConnectError, DownReason, Node, NodeEvent, NodeEvents, RpcError, SendError};
 use etf::{Atom, Port, Term};
 use interop_tests::local::{loopback_node, short_host, unique_name, Epmd, ErlNode, ErlProcess};
 use interop_tests::Otp;
@@ -34,6 +34,7 @@ interop_tests::per_release!(
     simultaneous_connects_with_erl_end_in_one_connection,
     long_names_with_ip_hosts_ping_both_ways,
     ticks_keep_an_idle_link_up_and_a_frozen_peer_is_dropped,
+    a_peer_that_stops_reading_gets_messages_refused_until_it_reads_again,
 );
 
 /// `erl -sname name` with our EPMD, a cookie, the short tick time and `-eval`.
@@ -646,6 +647,73 @@ async fn ticks_keep_an_idle_link_up_and_a_frozen_peer_is_dropped(otp: Otp) {
     assert!(
         took >= TICK_TIME / 2 && took <= TICK_TIME * 3 / 2,
         "OTP {}: dropped after {took:?} with net_ticktime {TICK_TIME:?}",
+        otp.release
+    );
+}
+
+/// An erl stopped (SIGSTOP) stops reading: once its socket buffers are
+/// full, messages wait in ours, and past the send buffer limit `send`
+/// refuses them (`Busy`) while `send_wait` waits; when erl reads again the
+/// waiting send goes, and erl counts every message that was accepted.
+async fn a_peer_that_stops_reading_gets_messages_refused_until_it_reads_again(otp: Otp) {
+    const LIMIT: usize = 1 << 20;
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let counter = "register(counter, spawn(fun() -> (fun Loop(N) ->
+            receive {count, From} -> From ! {count, N}, Loop(N); _ -> Loop(N + 1) end
+        end)(0) end)),
+        io:format(\"ready~n\").";
+    let name = unique_name("stopped", &otp);
+    let mut erl_node = erl(&otp, epmd.port(), &name, COOKIE, counter);
+    erl_node.wait_for_line("ready").await.expect("erl output");
+    let erl_name = format!("{name}@{}", short_host().expect("host name"));
+    let node = loopback_node(unique_name("rust", &otp), COOKIE, epmd.port())
+        .net_ticktime(TICK_TIME)
+        .send_buffer_limit(LIMIT)
+        .start()
+        .await
+        .expect("our node starts");
+    node.ping(&erl_name).await.expect("pong");
+    let me = node.spawn_process().expect("spawn");
+    let counter = ("counter", erl_name.as_str());
+    let chunk = Term::binary(vec![1u8; 64 * 1024]);
+
+    erl_node.signal("STOP").expect("signal");
+    let mut accepted = 0u64;
+    let waiting = loop {
+        match me.send(counter, chunk.clone()) {
+            Ok(()) => accepted += 1,
+            Err(SendError::Busy { queued_bytes, .. }) => break queued_bytes,
+            Err(err) => panic!("OTP {}: {err}", otp.release),
+        }
+        // Kernel buffers on both sides hold a few MiB at most.
+        assert!(accepted < 4096, "OTP {}: never refused", otp.release);
+    };
+    assert!(
+        waiting > LIMIT && waiting < LIMIT + (1 << 20),
+        "OTP {}: refused with {waiting} bytes waiting",
+        otp.release
+    );
+    // Still busy: a waiting send does not go.
+    let blocked = timeout(
+        Duration::from_millis(300),
+        me.send_wait(counter, chunk.clone()),
+    )
+    .await;
+    assert!(blocked.is_err(), "OTP {}: sent while busy", otp.release);
+
+    erl_node.signal("CONT").expect("signal");
+    timeout(WAIT, me.send_wait(counter, chunk.clone()))
+        .await
+        .expect("room within the wait")
+        .expect("sent");
+    let ask = Term::tuple(vec![Term::atom("count"), Term::Pid(me.pid().clone())]);
+    me.send_wait(counter, ask).await.expect("sent");
+    let mut me = me;
+    let reply = me.recv_timeout(WAIT).await.expect("count");
+    assert_eq!(
+        reply.payload,
+        Term::tuple(vec![Term::atom("count"), Term::from(accepted + 1)]),
+        "OTP {}",
         otp.release
     );
 }

@@ -43,7 +43,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use cnode::{Node, Process};
+use cnode::{Node, Process, SendError};
 use etf::Term;
 use interop_tests::local::{short_host, start_epmd_blocking};
 use interop_tests::Otp;
@@ -488,12 +488,17 @@ impl Bench {
         let to = ("sink", self.b.as_str());
         let start = Instant::now();
         for _ in 0..n {
-            me.send(to, msg.clone())?;
+            // Past the send buffer limit (1 MiB messages pile up behind
+            // each other), wait for room as a BEAM sender is suspended.
+            if let Err(SendError::Busy { .. }) = me.send(to, msg.clone()) {
+                me.send_wait(to, msg.clone()).await?;
+            }
         }
-        me.send(
+        me.send_wait(
             to,
             Term::tuple(vec![Term::atom("done"), Term::Pid(me.pid().clone())]),
-        )?;
+        )
+        .await?;
         let reply = me.recv_timeout(WAIT).await?;
         let elapsed = start.elapsed();
         let counted = match reply.payload.as_tuple() {
