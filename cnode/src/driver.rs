@@ -77,9 +77,9 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
     let stream = wire.stream();
     let mut shutdown_signal = shared.shutdown_signal();
     // The futures the task waits on are made once and polled again on every
-    // turn, the wake-up made anew only after it fired: made anew on every
-    // turn, each registers and deregisters itself (a lock or a timer-wheel
-    // update apiece), several turns per message.
+    // turn (the wake-up is made anew only after it fires). Made anew on
+    // every turn, each would register and deregister itself, a lock or a
+    // timer-wheel update apiece, several turns per message.
     let shutdown = crate::tasks::until_shutdown(&mut shutdown_signal);
     let woken = wire.woken();
     let tick = tokio::time::sleep_until(Instant::now().into());

@@ -5,10 +5,13 @@
 //! A call sends `{'$gen_call', {Pid, Tag}, {call, M, F, A, GroupLeader}}` to
 //! `rex` from a fresh process, whose pid is also the group leader: output
 //! of the called function (`io:format`) comes back as `io_request`s, which
-//! are answered (and logged) so that the call does not hang.
+//! are answered so that the call does not hang, and whose text goes to
+//! [`Rpc::with_output`]'s writer (or to the log).
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -26,7 +29,21 @@ use crate::process::{Message, Process};
 #[derive(Clone, Debug)]
 pub struct Rpc {
     node: Node,
+    output: Option<Output>,
 }
+
+/// Where the text that called code writes goes (see [`Rpc::with_output`]).
+#[derive(Clone)]
+struct Output(Arc<dyn Fn(&str) + Send + Sync>);
+
+impl fmt::Debug for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Output")
+    }
+}
+
+/// How long formatting one `io:format` request on the called node may take.
+const FORMAT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What [`Rpc::multicall`] returns, as `rpc:multicall/5`: the answers of
 /// the nodes that answered (a `{badrpc, _}` answer is an
@@ -41,7 +58,18 @@ pub struct Multicall {
 
 impl Rpc {
     pub(crate) fn new(node: Node) -> Rpc {
-        Rpc { node }
+        Rpc { node, output: None }
+    }
+
+    /// The same client, handing `write` the text that called code writes
+    /// to its group leader (`io:format/2`, `io:put_chars/1`...), as
+    /// `rpc:call/4` in an Erlang shell prints it there. The formatting of
+    /// `io:format` requests (`{put_chars, Encoding, io_lib, format, Args}`)
+    /// runs on the called node, by one more rpc. Without a writer, output
+    /// is acknowledged and logged (`cnode::rpc` at info level).
+    pub fn with_output(mut self, write: impl Fn(&str) + Send + Sync + 'static) -> Rpc {
+        self.output = Some(Output(Arc::new(write)));
+        self
     }
 
     /// `rpc:call(Node, M, F, A, Timeout)`: calls `module:function(args...)`
@@ -55,7 +83,17 @@ impl Rpc {
         args: Vec<Term>,
         timeout: Duration,
     ) -> Result<Term, RpcError> {
-        call(&self.node, node, module, function, args, Some(timeout)).await
+        let output = self.output.clone();
+        call(
+            &self.node,
+            node,
+            module,
+            function,
+            args,
+            Some(timeout),
+            output,
+        )
+        .await
     }
 
     /// `rpc:async_call/4`: starts the call and returns a handle to await
@@ -70,10 +108,10 @@ impl Rpc {
     ) -> RpcHandle {
         let (client, target) = (self.node.clone(), node.to_owned());
         let (module, function) = (module.to_owned(), function.to_owned());
-        let task =
-            tokio::spawn(
-                async move { call(&client, &target, &module, &function, args, None).await },
-            );
+        let output = self.output.clone();
+        let task = tokio::spawn(async move {
+            call(&client, &target, &module, &function, args, None, output).await
+        });
         RpcHandle {
             node: node.to_owned(),
             task,
@@ -128,8 +166,18 @@ impl Rpc {
                 let (client, node) = (self.node.clone(), (*target).to_owned());
                 let (module, function, args) =
                     (module.to_owned(), function.to_owned(), args.clone());
+                let output = self.output.clone();
                 let task = tokio::spawn(async move {
-                    call(&client, &node, &module, &function, args, Some(timeout)).await
+                    call(
+                        &client,
+                        &node,
+                        &module,
+                        &function,
+                        args,
+                        Some(timeout),
+                        output,
+                    )
+                    .await
                 });
                 ((*target).to_owned(), task)
             })
@@ -215,6 +263,7 @@ async fn call(
     function: &str,
     args: Vec<Term>,
     timeout: Option<Duration>,
+    output: Option<Output>,
 ) -> Result<Term, RpcError> {
     let work = async {
         client.connect(target).await?;
@@ -249,7 +298,7 @@ async fn call(
                     if let Some(value) = reply_value(&message, &tag) {
                         return answer(target, value);
                     }
-                    answer_io_request(&process, &message);
+                    answer_io_request(client, &process, &message, output.as_ref()).await;
                 }
                 event = events.recv() => match event {
                     Some(NodeEvent::NodeDown { node, .. }) if node.as_str() == target => {
@@ -292,24 +341,173 @@ fn answer(node: &str, value: Term) -> Result<Term, RpcError> {
 }
 
 /// As the group leader of the call, answers `{io_request, From, ReplyAs,
-/// Request}`: output is logged and acknowledged, input is refused.
-fn answer_io_request(process: &Process, message: &Message) {
+/// Request}`: output goes to `output` (or to the log) and is acknowledged,
+/// input is refused.
+async fn answer_io_request(
+    client: &Node,
+    process: &Process,
+    message: &Message,
+    output: Option<&Output>,
+) {
     let Some([label, from, reply_as, request]) = message.payload.as_tuple() else {
         return;
     };
     let (true, Some(from)) = (label.is_atom("io_request"), from.as_pid()) else {
         return;
     };
-    let is_output = request
-        .as_tuple()
-        .and_then(|t| t.first())
-        .is_some_and(|op| op.is_atom("put_chars"));
-    let result = if is_output {
-        tracing::info!(%request, "output of an rpc");
-        Term::atom("ok")
-    } else {
-        Term::tuple(vec![Term::atom("error"), Term::atom("enotsup")])
+    let result = match output {
+        Some(output) => write_request(client, from.node.as_str(), request, output).await,
+        None if is_output(request) => {
+            tracing::info!(%request, "output of an rpc");
+            Term::atom("ok")
+        }
+        None => error("enotsup"),
     };
     let reply = Term::tuple(vec![Term::atom("io_reply"), reply_as.clone(), result]);
     let _ = process.send(from, reply);
+}
+
+/// Whether an io request is output (`put_chars` in any form, or a batch).
+fn is_output(request: &Term) -> bool {
+    request
+        .as_tuple()
+        .and_then(|t| t.first())
+        .is_some_and(|op| op.is_atom("put_chars") || op.is_atom("requests"))
+}
+
+/// `{error, Reason}`.
+fn error(reason: &str) -> Term {
+    Term::tuple(vec![Term::atom("error"), Term::atom(reason)])
+}
+
+/// Carries out an output request of the io protocol for `node`, handing
+/// its text to `output`; the io reply's result.
+fn write_request<'a>(
+    client: &'a Node,
+    node: &'a str,
+    request: &'a Term,
+    output: &'a Output,
+) -> Pin<Box<dyn Future<Output = Term> + Send + 'a>> {
+    Box::pin(async move {
+        let Some(parts) = request.as_tuple() else {
+            return error("request");
+        };
+        // `put_chars` without an encoding is the old, Latin-1 form.
+        let (op, latin1, rest) = match parts {
+            [op, encoding, rest @ ..] if encoding.is_atom("unicode") => (op, false, rest),
+            [op, encoding, rest @ ..] if encoding.is_atom("latin1") => (op, true, rest),
+            [op, rest @ ..] => (op, true, rest),
+            [] => return error("request"),
+        };
+        let chars = match rest {
+            [chars] if op.is_atom("put_chars") => chars.clone(),
+            [module, function, args] if op.is_atom("put_chars") => {
+                // `io:format`: formatted where io_lib runs, the called node.
+                let (Some(module), Some(function), Some(args)) =
+                    (module.as_atom(), function.as_atom(), args.to_list())
+                else {
+                    return error("request");
+                };
+                let formatted = call(
+                    client,
+                    node,
+                    module.as_str(),
+                    function.as_str(),
+                    args,
+                    Some(FORMAT_TIMEOUT),
+                    None,
+                );
+                match Box::pin(formatted).await {
+                    Ok(chars) => chars,
+                    Err(err) => {
+                        tracing::info!(%err, "cannot format the output of an rpc");
+                        return error("format");
+                    }
+                }
+            }
+            _ if op.is_atom("requests") => {
+                let Some(requests) = parts.last().and_then(Term::to_list) else {
+                    return error("request");
+                };
+                for request in &requests {
+                    let result = write_request(client, node, request, output).await;
+                    if !result.is_atom("ok") {
+                        return result;
+                    }
+                }
+                return Term::atom("ok");
+            }
+            _ => return error("enotsup"),
+        };
+        let mut text = String::new();
+        if !chardata_text(&chars, latin1, &mut text) {
+            return error("badarg");
+        }
+        (output.0)(&text);
+        Term::atom("ok")
+    })
+}
+
+/// Appends the text of Erlang chardata (code points, binaries, and lists
+/// of them, nested) to `out`; binaries are UTF-8, or Latin-1 if `latin1`.
+/// False if `term` is not chardata.
+fn chardata_text(term: &Term, latin1: bool, out: &mut String) -> bool {
+    match term {
+        Term::Binary(bytes) if latin1 => out.extend(bytes.iter().copied().map(char::from)),
+        Term::Binary(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => out.push_str(text),
+            Err(_) => return false,
+        },
+        Term::ByteList(bytes) => out.extend(bytes.iter().copied().map(char::from)),
+        Term::Int(code) => match u32::try_from(*code).ok().and_then(char::from_u32) {
+            Some(c) => out.push(c),
+            None => return false,
+        },
+        Term::Nil => {}
+        Term::List(items) => return items.iter().all(|item| chardata_text(item, latin1, out)),
+        Term::ImproperList(items, tail) => {
+            return items.iter().all(|item| chardata_text(item, latin1, out))
+                && matches!(**tail, Term::Binary(_))
+                && chardata_text(tail, latin1, out);
+        }
+        _ => return false,
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(term: &Term, latin1: bool) -> Option<String> {
+        let mut out = String::new();
+        chardata_text(term, latin1, &mut out).then_some(out)
+    }
+
+    #[test]
+    fn chardata_is_code_points_and_binaries_nested() {
+        let nested = Term::list(vec![
+            Term::Int(0x48),
+            Term::list(vec![Term::binary("é".as_bytes().to_vec()), Term::Nil]),
+            Term::ByteList(b"!".to_vec()),
+            Term::Int(0x1F600),
+        ]);
+        assert_eq!(text(&nested, false).as_deref(), Some("Hé!\u{1F600}"));
+        // Latin-1 binaries are one character per byte.
+        assert_eq!(text(&Term::binary(vec![0xe9]), true).as_deref(), Some("é"));
+        // An iolist may end in a binary tail.
+        let improper =
+            Term::ImproperList(vec![Term::Int(0x61)], Box::new(Term::binary(b"b".to_vec())));
+        assert_eq!(text(&improper, false).as_deref(), Some("ab"));
+    }
+
+    #[test]
+    fn what_is_not_chardata_is_refused() {
+        assert_eq!(text(&Term::atom("ok"), false), None);
+        assert_eq!(text(&Term::Int(-1), false), None);
+        assert_eq!(text(&Term::Int(0xD800), false), None);
+        assert_eq!(text(&Term::binary(vec![0xff]), false), None);
+        let bad_tail = Term::ImproperList(vec![Term::Int(0x61)], Box::new(Term::Int(0x62)));
+        assert_eq!(text(&bad_tail, false), None);
+    }
 }

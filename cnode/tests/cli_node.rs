@@ -94,6 +94,27 @@ fn ping_call_eval_and_send_reach_erl_as_a_hidden_node(otp: Otp) {
     ]);
     assert_success(&out, &format!("{{{node},[1,2,3]}}\n"));
 
+    // What the evaluated or called code writes to its group leader comes
+    // out before the value, formatted on the node.
+    let out = erl.cnode(&[
+        "eval",
+        &node,
+        r#"io:format("x = ~p~n", [{a, 1}]), io:put_chars(<<"é!\n"/utf8>>), done"#,
+        "--cookie",
+        COOKIE,
+    ]);
+    assert_success(&out, "x = {a,1}\né!\ndone\n");
+    let out = erl.cnode(&[
+        "call",
+        &node,
+        "io",
+        "format",
+        r#"["~s and ~w~n", ["text", [1, 2]]]"#,
+        "--cookie",
+        COOKIE,
+    ]);
+    assert_success(&out, "text and [1,2]\nok\n");
+
     // send: the registered process gets the term.
     let out = erl.cnode(&[
         "send",

@@ -35,7 +35,6 @@ pub(crate) fn run(args: CallArgs) -> Result<(), NodeCliError> {
     let call_args = parse_args(&args.args)?;
     let value = session::run(&args.options, &args.node, |session| async move {
         session
-            .node
             .rpc()
             .call(
                 &session.target,

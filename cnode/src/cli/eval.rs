@@ -80,7 +80,6 @@ async fn call(
     args: Vec<Term>,
 ) -> Result<Term, NodeCliError> {
     session
-        .node
         .rpc()
         .call(&session.target, module, function, args, session.timeout)
         .await

@@ -193,6 +193,20 @@ impl NodeOptions {
     }
 }
 
+impl Session {
+    /// The rpc client for commands: what the called code writes to its
+    /// group leader (`io:format`) is printed on stdout as it comes, before
+    /// the value.
+    pub(crate) fn rpc(&self) -> cnode::Rpc {
+        self.node.rpc().with_output(|text| {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            // A closed stdout fails the final print_line; not a panic here.
+            let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+        })
+    }
+}
+
 /// Writes `text` and a newline to stdout; a closed stdout is an error, not
 /// a panic.
 pub(crate) fn print_line(text: impl std::fmt::Display) -> Result<(), NodeCliError> {
