@@ -471,6 +471,7 @@ impl Peers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::tests::{loopback_wire, send_to_b};
 
     fn cookie() -> Cookie {
         Cookie::new("c")
@@ -486,7 +487,7 @@ mod tests {
     /// A peer table dialling `node` with a live (dummy) dial task.
     async fn dialling(local: &str, node: &Atom) -> (Peers, u64) {
         let mut peers = Peers::new(local.into(), limits());
-        let Ok(Route::Dial(id)) = peers.route(node, send(), Some(Term::atom("m"))) else {
+        let Ok(Route::Dial(id)) = peers.route(node, send_to_b(), Some(Term::atom("m"))) else {
             panic!("expected a new dial");
         };
         let task = tokio::spawn(std::future::pending::<()>());
@@ -496,7 +497,7 @@ mod tests {
 
     /// A wire over a loopback socket, and the socket's other end.
     async fn wire() -> (Arc<Wire>, tokio::net::TcpStream) {
-        crate::wire::tests::loopback_wire(usize::MAX).await
+        loopback_wire(usize::MAX).await
     }
 
     /// Whether bytes (a message) arrived at the other end of a wire.
@@ -511,18 +512,6 @@ mod tests {
 
     fn disconnecting(wire: &Wire) -> bool {
         wire.lock().closing() == Some(&crate::wire::Closing::Disconnect)
-    }
-
-    fn send() -> ControlMessage {
-        ControlMessage::Send {
-            to: etf::Pid {
-                node: Atom::new("b@h"),
-                id: 1,
-                serial: 0,
-                creation: 1,
-            },
-            token: None,
-        }
     }
 
     #[tokio::test]
@@ -605,10 +594,12 @@ mod tests {
         let node = Atom::new("b@h");
         let (mut peers, id) = dialling("a@h", &node).await;
         for _ in 1..10 {
-            peers.route(&node, send(), Some(Term::Nil)).expect("room");
+            peers
+                .route(&node, send_to_b(), Some(Term::Nil))
+                .expect("room");
         }
         assert!(matches!(
-            peers.route(&node, send(), Some(Term::Nil)),
+            peers.route(&node, send_to_b(), Some(Term::Nil)),
             Err(SendError::QueueFull { queued: 10, .. })
         ));
         let Ok(Wait::Pending(rx)) = peers.wait(&node) else {
@@ -623,7 +614,7 @@ mod tests {
         assert!(peers.up_nodes().is_empty());
         // A new send starts a new attempt.
         assert!(matches!(
-            peers.route(&node, send(), Some(Term::Nil)),
+            peers.route(&node, send_to_b(), Some(Term::Nil)),
             Ok(Route::Dial(_))
         ));
     }
@@ -633,13 +624,17 @@ mod tests {
         let node = Atom::new("b@h");
         let (mut peers, _) = dialling("a@h", &node).await;
         let big = Term::binary(vec![0u8; 600]);
-        peers.route(&node, send(), Some(big.clone())).expect("room");
+        peers
+            .route(&node, send_to_b(), Some(big.clone()))
+            .expect("room");
         assert!(matches!(
-            peers.route(&node, send(), Some(big)),
+            peers.route(&node, send_to_b(), Some(big)),
             Err(SendError::QueueFull { queued: 2, .. })
         ));
         // A small one still fits.
-        peers.route(&node, send(), Some(Term::Nil)).expect("room");
+        peers
+            .route(&node, send_to_b(), Some(Term::Nil))
+            .expect("room");
     }
 
     #[test]

@@ -321,7 +321,8 @@ pub(crate) mod tests {
         (Arc::new(wire), theirs.expect("accept").0)
     }
 
-    fn send_to_b() -> ControlMessage {
+    /// A SEND to a pid on node `b@h`.
+    pub(crate) fn send_to_b() -> ControlMessage {
         ControlMessage::Send {
             to: Pid {
                 node: Atom::new("b@h"),

@@ -113,6 +113,18 @@ impl Numbers {
     }
 }
 
+/// Files each payload delivered under the sender that sent it (every
+/// message is unique: it starts with its round).
+fn file_by_sender(payloads: Vec<Option<Term>>, sent: &[Vec<Term>], got: &mut [Vec<Term>]) {
+    for payload in payloads.into_iter().flatten() {
+        let from = sent
+            .iter()
+            .position(|messages| messages.contains(&payload))
+            .expect("a message that was sent");
+        got[from].push(payload);
+    }
+}
+
 #[test]
 fn fragmented_messages_refer_to_the_atom_cache_as_it_is_when_they_go_out() {
     // Small fragments, so that large messages go out in many pieces with
@@ -147,23 +159,11 @@ fn fragmented_messages_refer_to_the_atom_cache_as_it_is_when_they_go_out() {
             .expect("send");
         sent[sender].push(message);
         for _ in 0..numbers.below(3) {
-            for payload in step(&mut a, &mut b, now).into_iter().flatten() {
-                let from = sent
-                    .iter()
-                    .position(|messages| messages.contains(&payload))
-                    .expect("a message that was sent");
-                got[from].push(payload);
-            }
+            file_by_sender(step(&mut a, &mut b, now), &sent, &mut got);
         }
     }
     while a.wants_transmit() {
-        for payload in step(&mut a, &mut b, now).into_iter().flatten() {
-            let from = sent
-                .iter()
-                .position(|messages| messages.contains(&payload))
-                .expect("a message that was sent");
-            got[from].push(payload);
-        }
+        file_by_sender(step(&mut a, &mut b, now), &sent, &mut got);
     }
     assert!(a.fragmented_in_flight() == 0 && sent[1].len() > 50);
     // Every message arrived as sent (no atom resolved to another), each
