@@ -34,6 +34,43 @@ pub(crate) struct Config {
     pub(crate) send_buffer_limit: usize,
 }
 
+/// A message that was not sent: the send failed, or the connection to its
+/// node was busy.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    Failed(SendError),
+    Busy(Busy),
+}
+
+/// A message the connection to its node refused: more than the send
+/// buffer limit waits for its socket. The payload comes back, to send
+/// again once [`Wire::room`] says there is room.
+#[derive(Debug)]
+pub(crate) struct Busy {
+    pub(crate) wire: Arc<Wire>,
+    pub(crate) node: Atom,
+    pub(crate) queued_bytes: usize,
+    pub(crate) payload: Term,
+}
+
+impl From<SendError> for Refused {
+    fn from(err: SendError) -> Refused {
+        Refused::Failed(err)
+    }
+}
+
+impl From<Refused> for SendError {
+    fn from(refused: Refused) -> SendError {
+        match refused {
+            Refused::Failed(err) => err,
+            Refused::Busy(busy) => SendError::Busy {
+                node: busy.node.as_str().to_owned(),
+                queued_bytes: busy.queued_bytes,
+            },
+        }
+    }
+}
+
 /// What the node's handles, processes and tasks share.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -177,16 +214,15 @@ impl Shared {
         *node == self.atom
     }
 
-    /// `from ! payload` to a pid or `{name, node}`; refused with
-    /// [`SendError::Busy`] if `limited` and the connection to its node has
-    /// more than the send buffer limit waiting for its socket.
+    /// `from ! payload` to a pid or `{name, node}`; refused if the
+    /// connection to its node has more than its send buffer limit waiting
+    /// for the socket (the payload then comes back in [`Refused::Busy`]).
     pub(crate) fn send(
         self: &Arc<Self>,
         from: &Pid,
         to: Dest,
         payload: Term,
-        limited: bool,
-    ) -> Result<(), SendError> {
+    ) -> Result<(), Refused> {
         let message = |payload| {
             Signal::Message(Message {
                 from: Some(from.clone()),
@@ -231,63 +267,61 @@ impl Shared {
                 },
             ),
         };
-        self.send_remote_with(&node, control, Some(payload), limited)
+        if let Some((wire, control, Some(payload))) = self.route(&node, control, Some(payload))? {
+            wire.send_message(control, payload)
+                .map_err(|(queued_bytes, payload)| {
+                    Refused::Busy(Busy {
+                        wire,
+                        node,
+                        queued_bytes,
+                        payload,
+                    })
+                })?;
+        }
+        Ok(())
     }
 
-    /// The connection that is up to the node of `to`, if `to` is remote.
-    pub(crate) fn wire_to(&self, to: &Dest) -> Option<Arc<Wire>> {
-        let node = match to {
-            Dest::Pid(pid) => &pid.node,
-            Dest::Name { node, .. } => node,
-            Dest::Alias(alias) => &alias.node,
-        };
-        self.peers().wire(node)
-    }
-
-    /// Sends a control message to `node`, connecting first if needed.
+    /// Sends a control message to `node`, connecting first if needed;
+    /// never refused for a busy connection (signals must not be lost).
     pub(crate) fn send_remote(
         self: &Arc<Self>,
         node: &Atom,
         control: ControlMessage,
         payload: Option<Term>,
     ) -> Result<(), SendError> {
-        self.send_remote_with(node, control, payload, false)
+        if let Some((wire, control, payload)) = self.route(node, control, payload)? {
+            wire.send(control, payload);
+        }
+        Ok(())
     }
 
-    fn send_remote_with(
+    /// Queues what is for a node without a connection up (dialling it if
+    /// needed); returns the connection that is up, to send on it.
+    #[allow(clippy::type_complexity)]
+    fn route(
         self: &Arc<Self>,
         node: &Atom,
         control: ControlMessage,
         payload: Option<Term>,
-        limited: bool,
-    ) -> Result<(), SendError> {
+    ) -> Result<Option<(Arc<Wire>, ControlMessage, Option<Term>)>, SendError> {
+        // Bound first: the peers' lock is let go before the arms below,
+        // which take it again.
         let route = self.peers().route(node, control, payload)?;
-        if let Route::Up(wire, control, payload) = route {
-            return match (limited, payload) {
-                (true, Some(payload)) => {
-                    wire.send_message(control, payload)
-                        .map_err(|queued_bytes| SendError::Busy {
-                            node: node.as_str().to_owned(),
-                            queued_bytes,
-                        })
+        match route {
+            Route::Up(wire, control, payload) => return Ok(Some((wire, control, payload))),
+            Route::Queued => {}
+            Route::Dial(id) => {
+                // Checked only for a new connection, not for every message.
+                if NodeName::parse(node.as_str()).is_none() {
+                    let name = node.as_str().to_owned();
+                    let err = ConnectError::BadName { node: name.clone() };
+                    self.peers().setup_failed(node, Some(id), &err);
+                    return Err(SendError::BadNode { node: name });
                 }
-                (_, payload) => {
-                    wire.send(control, payload);
-                    Ok(())
-                }
-            };
-        }
-        if let Route::Dial(id) = route {
-            // Checked only for a new connection, not for every message.
-            if NodeName::parse(node.as_str()).is_none() {
-                let name = node.as_str().to_owned();
-                let err = ConnectError::BadName { node: name.clone() };
-                self.peers().setup_failed(node, Some(id), &err);
-                return Err(SendError::BadNode { node: name });
+                crate::dial::start(self, node.clone(), id);
             }
-            crate::dial::start(self, node.clone(), id);
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Waits until a connection to `node` is up, setting one up if needed.
@@ -433,7 +467,7 @@ impl Node {
             serial: 0,
             creation: self.shared.creation,
         };
-        self.shared.send(&anonymous, to.into(), payload, true)
+        Ok(self.shared.send(&anonymous, to.into(), payload)?)
     }
 
     /// Sets up a connection to `node` unless one is up, and waits for it:

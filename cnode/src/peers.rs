@@ -202,14 +202,6 @@ impl Peers {
         }
     }
 
-    /// The connection to `node`, if it is up.
-    pub(crate) fn wire(&self, node: &Atom) -> Option<Arc<Wire>> {
-        match self.peers.get(node) {
-            Some(Peer::Up(up)) => Some(Arc::clone(&up.wire)),
-            _ => None,
-        }
-    }
-
     /// Waits for a connection to `node`, starting one if needed.
     pub(crate) fn wait(&mut self, node: &Atom) -> Result<Wait, ConnectError> {
         if self.closed {

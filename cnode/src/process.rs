@@ -10,7 +10,7 @@ use etf::{Atom, Pid, Reference, Term};
 use tokio::sync::mpsc;
 
 use crate::error::{RecvError, RegisterError, SendError};
-use crate::node::Shared;
+use crate::node::{Refused, Shared};
 use crate::signal::Via;
 use crate::table::Signal;
 
@@ -136,22 +136,29 @@ impl Process {
     /// [`NodeBuilder::send_buffer_limit`](crate::NodeBuilder::send_buffer_limit)
     /// ([`Process::send_wait`] waits for room instead).
     pub fn send(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
-        self.shared.send(&self.pid, to.into(), payload, true)
+        Ok(self.shared.send(&self.pid, to.into(), payload)?)
     }
 
     /// [`Process::send`] that waits, instead of failing with
     /// [`SendError::Busy`], while the connection to the destination's node
     /// has more than [`NodeBuilder::send_buffer_limit`] bytes waiting for
     /// its socket: as an Erlang process sending on a busy distribution
-    /// channel is suspended until the channel drains.
+    /// channel is suspended until the channel drains. When the connection
+    /// has room it costs what [`Process::send`] costs.
     ///
     /// [`NodeBuilder::send_buffer_limit`]: crate::NodeBuilder::send_buffer_limit
     pub async fn send_wait(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
         let to = to.into();
-        if let Some(wire) = self.shared.wire_to(&to) {
-            wire.room().await;
+        let mut payload = payload;
+        loop {
+            match self.shared.send(&self.pid, to.clone(), payload) {
+                Err(Refused::Busy(busy)) => {
+                    busy.wire.room().await;
+                    payload = busy.payload;
+                }
+                sent => return Ok(sent?),
+            }
         }
-        self.shared.send(&self.pid, to, payload, false)
     }
 
     /// Links this process to `other` (`link/1`). Linking to a local process

@@ -133,13 +133,18 @@ impl Wire {
     }
 
     /// [`Wire::send`] for a message, refused while more than the limit
-    /// waits for the socket: then `Err` with the bytes waiting.
-    pub(crate) fn send_message(&self, control: ControlMessage, payload: Term) -> Result<(), usize> {
+    /// waits for the socket: then `Err` with the bytes waiting and the
+    /// payload.
+    pub(crate) fn send_message(
+        &self,
+        control: ControlMessage,
+        payload: Term,
+    ) -> Result<(), (usize, Term)> {
         let mut state = self.lock();
         let waiting = state.backlog();
         if waiting > state.limit && state.closing.is_none() {
             state.wanted_room = true;
-            return Err(waiting);
+            return Err((waiting, payload));
         }
         let left_over = self.send_locked(&mut state, control, Some(payload));
         drop(state);
@@ -343,7 +348,11 @@ pub(crate) mod tests {
         let waiting = loop {
             match wire.send_message(send_to_b(), message.clone()) {
                 Ok(()) => accepted += 1,
-                Err(waiting) => break waiting,
+                Err((waiting, refused)) => {
+                    // The refused message comes back, to send again later.
+                    assert_eq!(refused, message);
+                    break waiting;
+                }
             }
             assert!(accepted < 10_000, "never refused");
         };

@@ -43,7 +43,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use cnode::{Node, Process, SendError};
+use cnode::{Node, Process};
 use etf::Term;
 use interop_tests::local::{short_host, start_epmd_blocking};
 use interop_tests::Otp;
@@ -489,10 +489,8 @@ impl Bench {
         let start = Instant::now();
         for _ in 0..n {
             // Past the send buffer limit (1 MiB messages pile up behind
-            // each other), wait for room as a BEAM sender is suspended.
-            if let Err(SendError::Busy { .. }) = me.send(to, msg.clone()) {
-                me.send_wait(to, msg.clone()).await?;
-            }
+            // each other), it waits for room as a BEAM sender is suspended.
+            me.send_wait(to, msg.clone()).await?;
         }
         me.send_wait(
             to,
