@@ -71,6 +71,10 @@ impl From<Refused> for SendError {
     }
 }
 
+/// A connection that is up, and the control message and payload to send
+/// on it.
+type UpRoute = (Arc<Wire>, ControlMessage, Option<Term>);
+
 /// What the node's handles, processes and tasks share.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -296,14 +300,13 @@ impl Shared {
     }
 
     /// Queues what is for a node without a connection up (dialling it if
-    /// needed); returns the connection that is up, to send on it.
-    #[allow(clippy::type_complexity)]
+    /// needed); returns the connection that is up, with what to send on it.
     fn route(
         self: &Arc<Self>,
         node: &Atom,
         control: ControlMessage,
         payload: Option<Term>,
-    ) -> Result<Option<(Arc<Wire>, ControlMessage, Option<Term>)>, SendError> {
+    ) -> Result<Option<UpRoute>, SendError> {
         // Bound first: the peers' lock is let go before the arms below,
         // which take it again.
         let route = self.peers().route(node, control, payload)?;
