@@ -2,7 +2,7 @@
 //! of OTP's `epmd_srv.c` (loopback-only commands, the relaxed command
 //! check, reply forms) on top of the [`Registry`].
 
-use crate::registry::{ConnId, RegisterError, Registry};
+use crate::registry::{ConnId, Registry};
 use crate::reply::{Alive2Reply, KillReply, PortPlease2Reply, StopReply};
 use crate::request::Request;
 
@@ -85,7 +85,8 @@ impl Daemon {
                 let result = self.registry.register(conn, node);
                 let (result, creation) = match result {
                     Ok(creation) => (0, creation),
-                    Err(RegisterError::NameTaken | RegisterError::ExtraTooLong) => {
+                    Err(err) => {
+                        tracing::debug!(%name, ?err, "epmd registration refused");
                         (1, u32::from(FAILED_CREATION))
                     }
                 };

@@ -21,6 +21,10 @@ pub enum RegisterError {
     NameTaken,
     /// The extra field is longer than EPMD stores (1020 bytes).
     ExtraTooLong,
+    /// The name holds a control character. OTP's `epmd` takes such names,
+    /// but a newline in one would split its line of the NAMES listing (and
+    /// could forge lines for other nodes); `erl` never asks for one.
+    ControlCharacter,
 }
 
 #[derive(Debug)]
@@ -68,6 +72,9 @@ impl Registry {
     pub fn register(&mut self, conn: ConnId, node: NodeInfo) -> Result<u32, RegisterError> {
         if node.extra.len() > MAX_NAME_BYTES {
             return Err(RegisterError::ExtraTooLong);
+        }
+        if node.name.chars().any(char::is_control) {
+            return Err(RegisterError::ControlCharacter);
         }
         if self.active.iter().any(|a| a.node.name == node.name) {
             return Err(RegisterError::NameTaken);
@@ -251,9 +258,17 @@ mod tests {
             reg.register(ConnId(3), big),
             Err(RegisterError::ExtraTooLong)
         );
+        for forged in ["c\nname d at port 4370", "e\r", "f\u{7f}", "g\u{85}"] {
+            assert_eq!(
+                reg.register(ConnId(4), node(forged, 6)),
+                Err(RegisterError::ControlCharacter),
+                "{forged:?}"
+            );
+        }
         assert_eq!(reg.len(), 1);
         assert_eq!(reg.lookup("a").map(|n| n.port), Some(1000));
         assert_eq!(reg.lookup("b"), None);
+        assert_eq!(reg.names(4369).nodes.len(), 1);
     }
 
     #[test]
