@@ -1,14 +1,15 @@
 //! Builds the value of a binary literal `<<Seg, …>>` from its segments.
 
 use super::error::ParseErrorKind;
-use num_bigint::{BigInt, Sign};
+use super::lex::Integer;
+use num_bigint::Sign;
 use num_traits::ToPrimitive;
 
 /// A segment's value.
 #[derive(Debug)]
 pub(crate) enum SegmentValue {
     /// An integer (or character).
-    Int(BigInt),
+    Int(Integer),
     /// A float.
     Float(f64),
     /// A string: one segment per character.
@@ -90,51 +91,72 @@ impl BitWriter {
         Ok(())
     }
 
-    fn push_bit(&mut self, bit: bool) {
-        let offset = (self.bits % 8) as u8;
-        if offset == 0 {
-            self.bytes.push(0);
+    /// Appends the low `count` bits of `value` (`count` at most 8), highest
+    /// first.
+    fn push_bits(&mut self, value: u8, count: u8) {
+        debug_assert!(count <= 8);
+        if count == 0 {
+            return;
         }
-        if bit {
-            if let Some(last) = self.bytes.last_mut() {
-                *last |= 0x80 >> offset;
-            }
+        let used = (self.bits % 8) as u8;
+        let low = u16::from(value) & ((1 << count) - 1);
+        // The bits placed right after the `used` bits of a 16-bit window
+        // that starts at the last, partly filled byte.
+        let window = low << (16 - used - count);
+        let [high, next] = window.to_be_bytes();
+        match self.bytes.last_mut() {
+            Some(last) if used > 0 => *last |= high,
+            _ => self.bytes.push(high),
         }
-        self.bits += 1;
+        if used + count > 8 {
+            self.bytes.push(next);
+        }
+        self.bits += u64::from(count);
     }
 
     fn push_byte(&mut self, byte: u8) {
-        if self.bits % 8 == 0 {
-            self.bytes.push(byte);
-            self.bits += 8;
-        } else {
-            for i in (0..8).rev() {
-                self.push_bit(byte >> i & 1 == 1);
-            }
-        }
+        self.push_bits(byte, 8);
+    }
+
+    /// Appends `count` copies of the bit that fills `fill` (0x00 or 0xFF):
+    /// the sign extension of a wide segment, written a byte at a time.
+    fn push_fill(&mut self, fill: u8, mut count: u64) {
+        let to_boundary = u64::from((8 - self.bits % 8) as u8 % 8).min(count);
+        self.push_bits(fill, to_boundary as u8);
+        count -= to_boundary;
+        let whole = usize::try_from(count / 8).expect("reserved, so it fits in memory");
+        self.bytes.resize(self.bytes.len() + whole, fill);
+        self.bits += count / 8 * 8;
+        self.push_bits(fill, (count % 8) as u8);
     }
 
     /// Writes the low `size` bits of `value` (two's complement), big-endian.
-    fn push_int_big(&mut self, value: &BigInt, size: u64) -> SegResult<()> {
+    fn push_int_big(&mut self, value: &LeBytes, size: u64) -> SegResult<()> {
         self.reserve(size)?;
-        // Little-endian two's complement bytes, sign-extended as needed.
-        let le = value.to_signed_bytes_le();
-        let fill = if value.sign() == Sign::Minus { 0xFF } else { 0 };
-        let byte_at = |i: u64| {
-            usize::try_from(i)
-                .ok()
-                .and_then(|i| le.get(i).copied())
-                .unwrap_or(fill)
-        };
-        if self.bits % 8 == 0 && size % 8 == 0 {
-            for i in (0..size / 8).rev() {
-                self.push_byte(byte_at(i));
-            }
-            return Ok(());
+        let width = value.bytes().len() as u64 * 8;
+        self.push_fill(value.fill, size.saturating_sub(width));
+        let own = size.min(width);
+        // The value's own bits, from the highest wanted one down.
+        let top = own / 8;
+        self.push_bits(value.byte(top), (own % 8) as u8);
+        for i in (0..top).rev() {
+            self.push_byte(value.byte(i));
         }
-        for bit in (0..size).rev() {
-            self.push_bit(byte_at(bit / 8) >> (bit % 8) & 1 == 1);
+        Ok(())
+    }
+
+    /// Writes the low `size` bits of `value` little-endian: whole bytes
+    /// lowest first, then the leftover high bits, as the BEAM lays out
+    /// `<<V:12/little>>`.
+    fn push_int_little(&mut self, value: &LeBytes, size: u64) -> SegResult<()> {
+        self.reserve(size)?;
+        let whole = size / 8;
+        let own = whole.min(value.bytes().len() as u64);
+        for i in 0..own {
+            self.push_byte(value.byte(i));
         }
+        self.push_fill(value.fill, (whole - own) * 8);
+        self.push_bits(value.byte(whole), (size % 8) as u8);
         Ok(())
     }
 
@@ -148,7 +170,8 @@ impl BitWriter {
         match value {
             SegmentValue::Str(text) => {
                 for c in text.chars() {
-                    self.push(SegmentValue::Int(BigInt::from(u32::from(c))), size, spec)?;
+                    let code = Integer::Small(i64::from(u32::from(c)));
+                    self.push(SegmentValue::Int(code), size, spec)?;
                 }
                 Ok(())
             }
@@ -157,7 +180,7 @@ impl BitWriter {
         }
     }
 
-    fn push_int(&mut self, value: &BigInt, size: Option<u64>, spec: Spec) -> SegResult<()> {
+    fn push_int(&mut self, value: &Integer, size: Option<u64>, spec: Spec) -> SegResult<()> {
         match spec.kind {
             SegmentType::Integer => {
                 let unit = spec.unit.unwrap_or(1);
@@ -165,34 +188,24 @@ impl BitWriter {
                     .unwrap_or(8)
                     .checked_mul(u64::from(unit))
                     .ok_or(ParseErrorKind::InvalidSegment("size too large"))?;
+                let value = LeBytes::of(value);
                 if spec.little {
-                    // Whole bytes lowest first, then the leftover high bits,
-                    // as the BEAM lays out `<<V:12/little>>`.
-                    self.reserve(bits)?;
-                    let le = value.to_signed_bytes_le();
-                    let fill = if value.sign() == Sign::Minus { 0xFF } else { 0 };
-                    let byte_at = |i: u64| {
-                        usize::try_from(i)
-                            .ok()
-                            .and_then(|i| le.get(i).copied())
-                            .unwrap_or(fill)
-                    };
-                    for i in 0..bits / 8 {
-                        self.push_byte(byte_at(i));
-                    }
-                    let leftover = byte_at(bits / 8);
-                    for bit in (0..bits % 8).rev() {
-                        self.push_bit(leftover >> bit & 1 == 1);
-                    }
-                    Ok(())
+                    self.push_int_little(&value, bits)
                 } else {
-                    self.push_int_big(value, bits)
+                    self.push_int_big(&value, bits)
                 }
             }
             SegmentType::Float => {
-                let float = value.to_f64().filter(|f| f.is_finite()).ok_or(
-                    ParseErrorKind::InvalidSegment("integer too large for a float segment"),
-                )?;
+                let float = match value {
+                    Integer::Small(value) => Some(*value as f64),
+                    Integer::Big(value) => value.to_f64(),
+                };
+                let float =
+                    float
+                        .filter(|f| f.is_finite())
+                        .ok_or(ParseErrorKind::InvalidSegment(
+                            "integer too large for a float segment",
+                        ))?;
                 self.push_float(float, size, spec)
             }
             SegmentType::Utf8 | SegmentType::Utf16 | SegmentType::Utf32 => {
@@ -201,8 +214,11 @@ impl BitWriter {
                         "utf segments take no size or unit",
                     ));
                 }
-                let c = value
-                    .to_u32()
+                let code = match value {
+                    Integer::Small(value) => u32::try_from(*value).ok(),
+                    Integer::Big(_) => None,
+                };
+                let c = code
                     .and_then(char::from_u32)
                     .ok_or(ParseErrorKind::InvalidSegment("not a Unicode code point"))?;
                 let mut units = Vec::new();
@@ -281,12 +297,53 @@ impl BitWriter {
     }
 }
 
+/// An integer's two's complement bytes, lowest first; every byte past them
+/// is `fill`, its sign extended. Small integers need no allocation.
+struct LeBytes {
+    small: [u8; 8],
+    big: Vec<u8>,
+    fill: u8,
+}
+
+impl LeBytes {
+    fn of(value: &Integer) -> LeBytes {
+        let sign_fill = |negative: bool| if negative { 0xFF } else { 0 };
+        match value {
+            Integer::Small(value) => LeBytes {
+                small: value.to_le_bytes(),
+                big: Vec::new(),
+                fill: sign_fill(*value < 0),
+            },
+            Integer::Big(value) => LeBytes {
+                small: [0; 8],
+                big: value.to_signed_bytes_le(),
+                fill: sign_fill(value.sign() == Sign::Minus),
+            },
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        if self.big.is_empty() {
+            &self.small
+        } else {
+            &self.big
+        }
+    }
+
+    fn byte(&self, i: u64) -> u8 {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| self.bytes().get(i).copied())
+            .unwrap_or(self.fill)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn int(value: i64) -> SegmentValue {
-        SegmentValue::Int(BigInt::from(value))
+        SegmentValue::Int(Integer::Small(value))
     }
 
     #[test]
@@ -328,6 +385,86 @@ mod tests {
             bytes,
             [0xC3, 0xA9, 0x02, 0x01, 0x3F, 0xF8, 0, 0, 0, 0, 0, 0]
         );
+    }
+
+    /// The layout the writer must produce, one bit at a time: `size` bits
+    /// of `value`, big- or little-endian, after `offset` one bits.
+    fn bit_by_bit(offset: u64, value: i128, size: u64, little: bool) -> (Vec<u8>, u8) {
+        let bit_of = |i: u64| (value >> i.min(127)) & 1 == 1;
+        let mut order: Vec<u64> = Vec::new();
+        if little {
+            for byte in 0..size / 8 {
+                order.extend((0..8).rev().map(|bit| byte * 8 + bit));
+            }
+            order.extend((0..size % 8).rev().map(|bit| size / 8 * 8 + bit));
+        } else {
+            order.extend((0..size).rev());
+        }
+        let mut bits: Vec<bool> = vec![true; offset as usize];
+        bits.extend(order.into_iter().map(bit_of));
+        let mut bytes = vec![0u8; bits.len().div_ceil(8)];
+        for (i, bit) in bits.iter().enumerate() {
+            if *bit {
+                bytes[i / 8] |= 0x80 >> (i % 8);
+            }
+        }
+        (bytes, (bits.len() % 8) as u8)
+    }
+
+    #[test]
+    fn every_offset_size_and_sign_lays_out_bits_as_one_at_a_time_would() {
+        let values = [
+            0i128,
+            1,
+            -1,
+            5,
+            -6,
+            0x1234,
+            -0x1234,
+            i64::MAX as i128,
+            i64::MIN as i128,
+        ];
+        let bigs = [1i128 << 70, -(1i128 << 70) + 3];
+        for offset in 0..8 {
+            for size in (0..20).chain([63, 64, 65, 71, 72, 80, 150, 203]) {
+                for little in [false, true] {
+                    for &value in values.iter().chain(&bigs) {
+                        let integer = match i64::try_from(value) {
+                            Ok(small) => Integer::Small(small),
+                            Err(_) => Integer::Big(value.into()),
+                        };
+                        let mut writer = BitWriter::new(1024);
+                        let ones = Spec::default();
+                        for _ in 0..offset {
+                            writer.push(int(1), Some(1), ones).unwrap();
+                        }
+                        let spec = Spec { little, ..ones };
+                        writer
+                            .push(SegmentValue::Int(integer), Some(size), spec)
+                            .unwrap();
+                        assert_eq!(
+                            writer.finish(),
+                            bit_by_bit(offset, value, size, little),
+                            "{value}:{size} after {offset} bits, little {little}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_wide_segment_is_its_sign_extended_bytes_at_once() {
+        let mut writer = BitWriter::new(16 << 20);
+        writer.push(int(7), None, Spec::default()).unwrap();
+        writer
+            .push(int(-2), Some(93_306_492), Spec::default())
+            .unwrap();
+        let (bytes, bits) = writer.finish();
+        assert_eq!((bytes.len(), bits), (11_663_313, 4));
+        assert_eq!(bytes[0], 7);
+        assert!(bytes[1..bytes.len() - 1].iter().all(|&b| b == 0xFF));
+        assert_eq!(bytes[bytes.len() - 1], 0b1110_0000);
     }
 
     #[test]

@@ -14,14 +14,11 @@ use num_bigint::{BigInt, Sign};
 use num_traits::ToPrimitive;
 use std::collections::HashSet;
 
-/// How many bytes sized binary segments (`<<0:800>>`) may add beyond the
-/// length of the text itself.
-const SIZED_SEGMENT_ALLOWANCE: usize = 16 << 20;
-
 /// Limits for [`ParseOptions::parse`].
 #[derive(Clone, Debug)]
 pub struct ParseOptions {
     max_depth: usize,
+    max_binary_growth: usize,
 }
 
 impl Default for ParseOptions {
@@ -34,16 +31,29 @@ impl ParseOptions {
     /// The default nesting limit, the same as the decoder's.
     pub const DEFAULT_MAX_DEPTH: usize = crate::DecodeOptions::DEFAULT_MAX_DEPTH;
 
+    /// The default for [`ParseOptions::max_binary_growth`]: 16 MiB.
+    pub const DEFAULT_MAX_BINARY_GROWTH: usize = 16 << 20;
+
     /// The default options.
     pub fn new() -> ParseOptions {
         ParseOptions {
             max_depth: Self::DEFAULT_MAX_DEPTH,
+            max_binary_growth: Self::DEFAULT_MAX_BINARY_GROWTH,
         }
     }
 
     /// Sets how deeply lists, tuples, maps and funs may nest.
     pub fn max_depth(mut self, depth: usize) -> ParseOptions {
         self.max_depth = depth;
+        self
+    }
+
+    /// Sets how many bytes the binaries of one text may hold beyond the
+    /// length of the text itself. Sized segments make more bytes than they
+    /// take to write (`<<0:8000000>>` is 1 MB from 14 characters); past the
+    /// limit the parse fails with [`ParseErrorKind::BinaryTooLarge`].
+    pub fn max_binary_growth(mut self, bytes: usize) -> ParseOptions {
+        self.max_binary_growth = bytes;
         self
     }
 
@@ -54,7 +64,7 @@ impl ParseOptions {
             rest: text,
             peeked: None,
             max_depth: self.max_depth,
-            binary_budget: text.len().saturating_add(SIZED_SEGMENT_ALLOWANCE),
+            binary_budget: text.len().saturating_add(self.max_binary_growth),
         };
         parser.parse_document()
     }
@@ -425,13 +435,13 @@ impl<'a> Parser<'a> {
             loop {
                 let (offset, token) = self.next()?;
                 let value = match token {
-                    Token::Int(int) => SegmentValue::Int(big(int)),
+                    Token::Int(int) => SegmentValue::Int(int),
                     Token::Float(value) => SegmentValue::Float(value),
                     Token::Str(text) => SegmentValue::Str(self.adjacent_strings(text)?),
                     Token::Punct(sign @ (Punct::Minus | Punct::Plus)) => {
                         match self.signed_number(sign)? {
-                            Term::Int(value) => SegmentValue::Int(BigInt::from(value)),
-                            Term::BigInt(value) => SegmentValue::Int(value),
+                            Term::Int(value) => SegmentValue::Int(Integer::Small(value)),
+                            Term::BigInt(value) => SegmentValue::Int(Integer::Big(value)),
                             Term::Float(value) => SegmentValue::Float(value),
                             _ => {
                                 return Err(self.error(
@@ -536,13 +546,6 @@ impl<'a> Parser<'a> {
                 return Ok(spec);
             }
         }
-    }
-}
-
-fn big(int: Integer) -> BigInt {
-    match int {
-        Integer::Small(value) => BigInt::from(value),
-        Integer::Big(value) => value,
     }
 }
 
