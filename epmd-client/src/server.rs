@@ -18,12 +18,17 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch, Semaphore};
 use tokio::task::JoinSet;
 
+use crate::client::{ClientError, EpmdClient};
 use crate::daemon::{Daemon, Outcome};
 use crate::registry::ConnId;
 use crate::request::{body_len, Request};
 
 /// Default for [`EpmdServerBuilder::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// How long [`EpmdServerBuilder::spawn_unless_running`] waits for a running
+/// EPMD to answer its NAMES request.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Default for [`EpmdServerBuilder::request_timeout`]: OTP's `epmd`
 /// `-packet_timeout` default.
@@ -166,10 +171,15 @@ impl EpmdServerBuilder {
     /// (what `erl` does by starting `epmd -daemon`). Returns `None` when one
     /// is running, including one that another process starts meanwhile.
     pub async fn spawn_unless_running(self) -> Result<Option<ServerHandle>, ServerError> {
-        if TcpStream::connect((Ipv4Addr::LOCALHOST, self.port))
-            .await
-            .is_ok()
-        {
+        // The check asks for the names rather than only connecting: OTP's
+        // `epmd` logs every connection that closes without a request
+        // ("got partial packet only"), once per node started. Whatever
+        // accepts the connection counts as running: the port is taken.
+        let probe = EpmdClient::new(Ipv4Addr::LOCALHOST.to_string(), self.port)
+            .with_timeout(PROBE_TIMEOUT)
+            .names()
+            .await;
+        if !matches!(probe, Err(ClientError::Unreachable { .. })) {
             return Ok(None);
         }
         match self.bind().await {

@@ -698,6 +698,21 @@ pub fn start_epmd_blocking_with(otp: &Otp, args: &[&str]) -> Result<(ChildGuard,
     start_server_probed("epmd", command, answers_names)
 }
 
+/// [`start_epmd_blocking`] with what epmd logs (its standard error) read as
+/// its output lines, for tests that check what it logs.
+pub fn start_epmd_blocking_logged(otp: &Otp) -> Result<(ChildGuard, u16), LocalError> {
+    let epmd = otp.epmd();
+    let command = |port: u16| {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg("exec \"$0\" -port \"$1\" 2>&1")
+            .arg(&epmd)
+            .arg(port.to_string());
+        cmd
+    };
+    start_server_probed("epmd", command, answers_names)
+}
+
 /// Whether an EPMD on 127.0.0.1:`port` answers a NAMES request. A bare
 /// connect would do to see it listen, but epmd logs every connection that
 /// closes without a request.

@@ -1,11 +1,16 @@
 //! Our EPMD client against the real `epmd` of OTP 25 and OTP 28: register,
-//! look up, list, dump, name clash, refused commands, EPMD down.
+//! look up, list, dump, name clash, refused commands, EPMD down, and the
+//! check for a running EPMD that leaves nothing in its log.
 
+use std::io::{Read, Write};
 use std::time::Duration;
 
-use epmd_client::{ClientError, DumpState, EpmdClient, KillReply, NodeInfo, NodeType, StopReply};
+use epmd_client::{
+    ClientError, DumpState, EpmdClient, EpmdServer, KillReply, NodeInfo, NodeType, StopReply,
+};
 use interop_tests::local::{
-    start_epmd_blocking_with, unique_name, wait_until, ChildGuard, DEFAULT_WAIT,
+    start_epmd_blocking_logged, start_epmd_blocking_with, unique_name, wait_until, ChildGuard,
+    DEFAULT_WAIT,
 };
 use interop_tests::Otp;
 
@@ -212,6 +217,32 @@ fn real_nodes_are_found_through_real_epmd() {
             )
         })
         .expect("the condition in time");
+    }
+}
+
+/// A node that starts an EPMD unless one runs asks the running one for its
+/// names: a bare connection, closed without a request, makes OTP's epmd
+/// log "got partial packet only", a line per node started.
+#[test]
+fn checking_for_a_running_epmd_leaves_no_line_in_its_log() {
+    let rt = runtime();
+    for otp in Otp::all() {
+        let (mut epmd, port) = start_epmd_blocking_logged(&otp).expect("epmd starts");
+        let started = rt
+            .block_on(EpmdServer::builder().port(port).spawn_unless_running())
+            .expect("the check runs");
+        assert!(started.is_none(), "OTP {}: epmd was found", otp.release);
+        // An unknown request makes epmd log "got garbage": it must be the
+        // first line epmd logs.
+        let mut marker = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+        marker.write_all(&[0, 1, b'X']).expect("sends");
+        let _ = marker.read_to_end(&mut Vec::new());
+        let line = epmd.next_line_within(DEFAULT_WAIT).expect("a line");
+        assert!(
+            line.contains("got garbage"),
+            "OTP {}: epmd logged {line:?} first",
+            otp.release
+        );
     }
 }
 
