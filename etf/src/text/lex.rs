@@ -9,9 +9,9 @@ use super::error::ParseErrorKind;
 use crate::term::{Atom, Pid, Port, Reference};
 use bytes::Bytes;
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_till, take_while, take_while1, take_while_m_n};
+use nom::bytes::complete::{take_till, take_while, take_while1, take_while_m_n};
 use nom::character::complete::{char, digit1};
-use nom::combinator::{opt, recognize, value};
+use nom::combinator::{opt, recognize};
 use nom::error::ErrorKind;
 use nom::multi::fold_many0;
 use nom::sequence::{pair, preceded};
@@ -222,29 +222,31 @@ pub(crate) fn token(input: &str) -> LexResult<'_, Token> {
 
 /// Punctuation, longest match first (`<<` before `<`).
 fn punct(input: &str) -> LexResult<'_, Token> {
-    let parsed: LexResult<'_, Punct> = alt((
-        value(Punct::BinOpen, tag("<<")),
-        value(Punct::BinClose, tag(">>")),
-        value(Punct::Arrow, tag("=>")),
-        value(Punct::LBracket, char('[')),
-        value(Punct::RBracket, char(']')),
-        value(Punct::LBrace, char('{')),
-        value(Punct::RBrace, char('}')),
-        value(Punct::Comma, char(',')),
-        value(Punct::Bar, char('|')),
-        value(Punct::Gt, char('>')),
-        value(Punct::Colon, char(':')),
-        value(Punct::Slash, char('/')),
-        value(Punct::Minus, char('-')),
-        value(Punct::Plus, char('+')),
-        value(Punct::Dot, char('.')),
-    ))
-    .parse(input);
-    match (parsed, input.chars().next()) {
-        (Ok((rest, punct)), _) => Ok((rest, Token::Punct(punct))),
-        (Err(_), Some(c)) => fail(input, ParseErrorKind::UnexpectedChar(c)),
-        (Err(_), None) => Ok((input, Token::Eof)),
-    }
+    // Two-character forms first: `>>` before `>`.
+    let (punct, len) = match input.as_bytes() {
+        [b'<', b'<', ..] => (Punct::BinOpen, 2),
+        [b'>', b'>', ..] => (Punct::BinClose, 2),
+        [b'=', b'>', ..] => (Punct::Arrow, 2),
+        [b'[', ..] => (Punct::LBracket, 1),
+        [b']', ..] => (Punct::RBracket, 1),
+        [b'{', ..] => (Punct::LBrace, 1),
+        [b'}', ..] => (Punct::RBrace, 1),
+        [b',', ..] => (Punct::Comma, 1),
+        [b'|', ..] => (Punct::Bar, 1),
+        [b'>', ..] => (Punct::Gt, 1),
+        [b':', ..] => (Punct::Colon, 1),
+        [b'/', ..] => (Punct::Slash, 1),
+        [b'-', ..] => (Punct::Minus, 1),
+        [b'+', ..] => (Punct::Plus, 1),
+        [b'.', ..] => (Punct::Dot, 1),
+        _ => {
+            return match input.chars().next() {
+                Some(c) => fail(input, ParseErrorKind::UnexpectedChar(c)),
+                None => Ok((input, Token::Eof)),
+            }
+        }
+    };
+    Ok((&input[len..], Token::Punct(punct)))
 }
 
 /// An unquoted atom, the keyword `fun` or another reserved word.
