@@ -197,15 +197,14 @@ impl BitWriter {
             }
             SegmentType::Float => {
                 let float = match value {
-                    Integer::Small(value) => Some(*value as f64),
-                    Integer::Big(value) => value.to_f64(),
+                    Integer::Small(value) => *value as f64,
+                    Integer::Big(value) => value.to_f64().unwrap_or(f64::INFINITY),
                 };
-                let float =
-                    float
-                        .filter(|f| f.is_finite())
-                        .ok_or(ParseErrorKind::InvalidSegment(
-                            "integer too large for a float segment",
-                        ))?;
+                if !float.is_finite() {
+                    return Err(ParseErrorKind::InvalidSegment(
+                        "integer too large for a float segment",
+                    ));
+                }
                 self.push_float(float, size, spec)
             }
             SegmentType::Utf8 | SegmentType::Utf16 | SegmentType::Utf32 => {
