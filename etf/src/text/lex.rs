@@ -282,6 +282,13 @@ fn without_underscores(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// An integer (`42`, `1_000`, `16#FF`) or a float (`1.5`, `1.0e-3`).
 fn number(input: &str) -> LexResult<'_, Token> {
+    // Most numbers are plain digits that fit an `i64`: read them at once.
+    let len = input.bytes().take_while(u8::is_ascii_digit).count();
+    if !matches!(input.as_bytes().get(len), Some(b'_' | b'.' | b'#')) {
+        if let Ok(value) = input[..len].parse::<i64>() {
+            return Ok((&input[len..], Token::Int(Integer::Small(value))));
+        }
+    }
     let (rest, int_part) = decimal(input)?;
     if let Some(after_hash) = rest.strip_prefix('#') {
         return based(input, int_part, after_hash);
