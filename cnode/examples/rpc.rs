@@ -75,7 +75,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let multi = rpc
         .multicall(
-            &[peer.as_str(), "nobody@nowhere"],
+            &[peer.as_str(), "nobody@localhost"],
             "erlang",
             "node",
             vec![],
@@ -85,11 +85,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("multicall replies: {:?}", multi.replies);
     println!("multicall bad nodes: {:?}", multi.bad_nodes);
 
+    // A cast has no caller to send output to, so `erlang:display/1`: it
+    // prints on the Erlang node's own standard output.
     rpc.cast(
         &peer,
-        "io",
-        "format",
-        vec![Term::charlist("hello from a Rust cast~n")],
+        "erlang",
+        "display",
+        vec![Term::atom("hello_from_a_rust_cast")],
     )?;
     // Let the cast leave before shutting down.
     tokio::time::sleep(Duration::from_millis(200)).await;
