@@ -57,8 +57,8 @@ fn example(name: &str, args: &[&str], epmd_port: u16) -> ChildGuard {
     ChildGuard::spawn(cmd, format!("example {name}")).expect("the example starts")
 }
 
-/// An `erl -sname` with the test's cookie, running `eval`; waits for it to
-/// print `ready` when `eval` does.
+/// An `erl -sname` with the test's cookie, running `eval`, and its full
+/// node name.
 fn erl(otp: &Otp, epmd_port: u16, eval: &str) -> (ChildGuard, String) {
     let name = unique_name("ex", otp);
     let erl = ErlNode::builder(otp, &name)

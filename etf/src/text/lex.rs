@@ -220,9 +220,8 @@ pub(crate) fn token(input: &str) -> LexResult<'_, Token> {
     }
 }
 
-/// Punctuation, longest match first (`<<` before `<`).
+/// Punctuation, longest match first (`>>` before `>`).
 fn punct(input: &str) -> LexResult<'_, Token> {
-    // Two-character forms first: `>>` before `>`.
     let (punct, len) = match input.as_bytes() {
         [b'<', b'<', ..] => (Punct::BinOpen, 2),
         [b'>', b'>', ..] => (Punct::BinClose, 2),
