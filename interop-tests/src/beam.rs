@@ -1,16 +1,17 @@
 //! Compiling the Erlang side of the oracle.
 //!
-//! Only OTP 25 here ships the compiler, and its `.beam` files load in OTP 28
-//! too, so the module is compiled once with OTP 25's `erlc` into a directory
-//! under the system temp dir named after a hash of the source. Later runs and
-//! concurrent test binaries reuse it; a changed source gets a new directory.
+//! The module is compiled once per compiler (see [`Otp::compiler`]: OTP 28
+//! borrows OTP 25's) into a directory under the system temp dir named after
+//! the compiling release and a hash of the source. Later runs and concurrent
+//! test binaries reuse it; a changed source gets a new directory.
 
 use crate::oracle::OracleError;
 use crate::Otp;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 /// The oracle's Erlang source, built into the test harness.
 const SOURCE: &str = include_str!("../erl/etf_oracle.erl");
@@ -18,14 +19,17 @@ const SOURCE: &str = include_str!("../erl/etf_oracle.erl");
 /// The module's name, and so the stem of its source and object files.
 const MODULE: &str = "etf_oracle";
 
-/// The directory holding `etf_oracle.beam`, compiling it on first use.
-pub(crate) fn oracle_dir() -> Result<PathBuf, OracleError> {
-    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let otp = Otp::v25();
-    DIR.get_or_init(|| compile(&otp))
+/// The directory holding an `etf_oracle.beam` that `otp` loads, compiling
+/// it on first use.
+pub(crate) fn oracle_dir(otp: &Otp) -> Result<PathBuf, OracleError> {
+    static DIRS: Mutex<BTreeMap<u32, Result<PathBuf, String>>> = Mutex::new(BTreeMap::new());
+    let compiler = otp.compiler();
+    let mut dirs = DIRS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    dirs.entry(compiler.release)
+        .or_insert_with(|| compile(&compiler))
         .clone()
         .map_err(|detail| OracleError::Compile {
-            erlc: otp.erlc(),
+            erlc: compiler.erlc(),
             detail,
         })
 }
@@ -33,7 +37,11 @@ pub(crate) fn oracle_dir() -> Result<PathBuf, OracleError> {
 fn compile(otp: &Otp) -> Result<PathBuf, String> {
     let mut hasher = DefaultHasher::new();
     SOURCE.hash(&mut hasher);
-    let final_dir = std::env::temp_dir().join(format!("cnode-etf-oracle-{:016x}", hasher.finish()));
+    let final_dir = std::env::temp_dir().join(format!(
+        "cnode-etf-oracle-otp{}-{:016x}",
+        otp.release,
+        hasher.finish()
+    ));
     let beam = format!("{MODULE}.beam");
     if final_dir.join(&beam).is_file() {
         return Ok(final_dir);

@@ -781,11 +781,12 @@ fn start_server_probed(
     })
 }
 
-/// Declares one test per OTP release for each function named, in modules
-/// `otp25` and `otp28`, so that the releases run in parallel. Each function
-/// takes the [`Otp`] to test. With a leading `async` the functions are
-/// `async` and run as multi-threaded Tokio tests (two workers; the calling
-/// crate needs `tokio`); without it they are plain `#[test]`s.
+/// Declares one test per OTP release of the matrix for each function named,
+/// in modules `otp25`, `otp27`, `otp28` and `otp29`, so that the releases
+/// run in parallel. Each function takes the [`Otp`] to test. With a leading
+/// `async` the functions are `async` and run as multi-threaded Tokio tests
+/// (two workers; the calling crate needs `tokio`); without it they are
+/// plain `#[test]`s.
 ///
 /// ```text
 /// interop_tests::per_release!(async pings_both_ways, rpc_calls);
@@ -794,24 +795,28 @@ fn start_server_probed(
 #[macro_export]
 macro_rules! per_release {
     (async $($name:ident),* $(,)?) => {
-        mod otp25 {
+        $crate::per_release!(@async otp25 v25: $($name),*);
+        $crate::per_release!(@async otp27 v27: $($name),*);
+        $crate::per_release!(@async otp28 v28: $($name),*);
+        $crate::per_release!(@async otp29 v29: $($name),*);
+    };
+    (@async $module:ident $release:ident: $($name:ident),*) => {
+        mod $module {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::Otp::v25()).await }) *
+            async fn $name() { super::$name($crate::Otp::$release()).await }) *
         }
-        mod otp28 {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::Otp::v28()).await }) *
+    };
+    (@sync $module:ident $release:ident: $($name:ident),*) => {
+        mod $module {
+            $(#[test]
+            fn $name() { super::$name($crate::Otp::$release()) }) *
         }
     };
     ($($name:ident),* $(,)?) => {
-        mod otp25 {
-            $(#[test]
-            fn $name() { super::$name($crate::Otp::v25()) }) *
-        }
-        mod otp28 {
-            $(#[test]
-            fn $name() { super::$name($crate::Otp::v28()) }) *
-        }
+        $crate::per_release!(@sync otp25 v25: $($name),*);
+        $crate::per_release!(@sync otp27 v27: $($name),*);
+        $crate::per_release!(@sync otp28 v28: $($name),*);
+        $crate::per_release!(@sync otp29 v29: $($name),*);
     };
 }
 

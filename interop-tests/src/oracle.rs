@@ -120,7 +120,7 @@ impl Oracle {
     /// Compiles the oracle module (once per machine and source version) and
     /// starts it on the given OTP release.
     pub fn start(otp: &Otp) -> Result<Oracle, OracleError> {
-        let beam_dir = beam::oracle_dir()?;
+        let beam_dir = beam::oracle_dir(otp)?;
         let mut child = otp
             .erl_command(["-noinput", "-pa"])
             .arg(&beam_dir)

