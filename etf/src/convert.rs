@@ -12,6 +12,36 @@ use bytes::Bytes;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
+/// One segment of a list split by [`Term::into_list_segment`].
+enum Segment {
+    /// The last elements of a proper list.
+    Last(Vec<Term>),
+    /// Elements, then the rest of the list.
+    More(Vec<Term>, Term),
+    /// Not a list at all.
+    NotList(Term),
+}
+
+/// What [`Term::into_fun`] leaves in the term it takes the fun out of,
+/// just before that term is dropped.
+fn placeholder_fun() -> Fun {
+    Fun {
+        arity: 0,
+        uniq: [0; 16],
+        index: 0,
+        module: Atom::new(""),
+        old_index: 0,
+        old_uniq: 0,
+        pid: Pid {
+            node: Atom::new(""),
+            id: 0,
+            serial: 0,
+            creation: 0,
+        },
+        free_vars: Vec::new(),
+    }
+}
+
 impl Term {
     /// The atom with this text.
     pub fn atom(text: &str) -> Term {
@@ -36,22 +66,20 @@ impl Term {
     /// result is a proper list, `Tail` itself when there are no elements, or
     /// an [`Term::ImproperList`] whose tail is not a list.
     pub fn improper_list(mut elements: Vec<Term>, tail: Term) -> Term {
-        match tail {
-            Term::Nil => Term::list(elements),
-            Term::List(rest) => {
-                elements.extend(rest);
-                Term::list(elements)
+        let mut tail = tail;
+        loop {
+            match tail.into_list_segment() {
+                Segment::Last(rest) => {
+                    elements.extend(rest);
+                    return Term::list(elements);
+                }
+                Segment::More(rest, next) => {
+                    elements.extend(rest);
+                    tail = next;
+                }
+                Segment::NotList(tail) if elements.is_empty() => return tail,
+                Segment::NotList(tail) => return Term::ImproperList(elements, Box::new(tail)),
             }
-            Term::ByteList(rest) => {
-                elements.extend(rest.into_iter().map(Term::from));
-                Term::list(elements)
-            }
-            Term::ImproperList(rest, tail) => {
-                elements.extend(rest);
-                Term::ImproperList(elements, tail)
-            }
-            tail if elements.is_empty() => tail,
-            tail => Term::ImproperList(elements, Box::new(tail)),
         }
     }
 
@@ -168,16 +196,130 @@ impl Term {
     /// The elements of any proper list, whatever its representation (an
     /// improper list whose tail is a list counts as proper).
     pub fn to_list(&self) -> Option<Vec<Term>> {
-        match self {
-            Term::Nil => Some(Vec::new()),
-            Term::List(v) => Some(v.clone()),
-            Term::ByteList(b) => Some(b.iter().map(|&x| Term::from(x)).collect()),
-            Term::ImproperList(v, tail) => {
-                let mut out = v.clone();
-                out.extend(tail.to_list()?);
-                Some(out)
+        let mut out = Vec::new();
+        let mut at = self;
+        // A loop, not recursion: a hand-built chain of improper lists may
+        // be as long as memory allows.
+        loop {
+            match at {
+                Term::Nil => return Some(out),
+                Term::List(v) => {
+                    out.extend_from_slice(v);
+                    return Some(out);
+                }
+                Term::ByteList(b) => {
+                    out.extend(b.iter().map(|&x| Term::from(x)));
+                    return Some(out);
+                }
+                Term::ImproperList(v, tail) => {
+                    out.extend_from_slice(v);
+                    at = tail;
+                }
+                _ => return None,
             }
-            _ => None,
+        }
+    }
+
+    /// The elements, if this is a tuple; otherwise the term itself, back.
+    ///
+    /// `Term` implements `Drop` (so that terms of any depth drop without
+    /// recursion), so a `match` cannot move a field out of a term; these
+    /// `into_*` methods do it for the common cases.
+    ///
+    /// ```
+    /// let t = etf::Term::tuple(vec![etf::Term::atom("ok"), etf::Term::Int(1)]);
+    /// let [tag, value] = <[etf::Term; 2]>::try_from(t.into_tuple().unwrap()).unwrap();
+    /// assert!(tag.is_atom("ok"));
+    /// assert_eq!(value, etf::Term::Int(1));
+    /// ```
+    pub fn into_tuple(mut self) -> Result<Vec<Term>, Term> {
+        match &mut self {
+            Term::Tuple(items) => Ok(std::mem::take(items)),
+            _ => Err(self),
+        }
+    }
+
+    /// The elements of any proper list, whatever its representation (as
+    /// [`Term::to_list`], without copying); otherwise the term itself, back.
+    pub fn into_list(self) -> Result<Vec<Term>, Term> {
+        if !self.is_proper_list() {
+            return Err(self);
+        }
+        let mut out = Vec::new();
+        let mut at = self;
+        loop {
+            let (rest, next) = match at.into_list_segment() {
+                Segment::Last(rest) => (rest, None),
+                Segment::More(rest, next) => (rest, Some(next)),
+                Segment::NotList(_) => (Vec::new(), None),
+            };
+            if out.is_empty() {
+                out = rest;
+            } else {
+                out.extend(rest);
+            }
+            match next {
+                Some(next) => at = next,
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// The map, if this is one; otherwise the term itself, back.
+    pub fn into_map(mut self) -> Result<Map, Term> {
+        match &mut self {
+            Term::Map(map) => Ok(std::mem::take(map)),
+            _ => Err(self),
+        }
+    }
+
+    /// The bytes, if this is a binary; otherwise the term itself, back.
+    pub fn into_binary(mut self) -> Result<Bytes, Term> {
+        match &mut self {
+            Term::Binary(bytes) => Ok(std::mem::take(bytes)),
+            _ => Err(self),
+        }
+    }
+
+    /// The atom, if this is one; otherwise the term itself, back.
+    pub fn into_atom(self) -> Result<Atom, Term> {
+        match &self {
+            Term::Atom(atom) => Ok(atom.clone()),
+            _ => Err(self),
+        }
+    }
+
+    /// The local fun, if this is one; otherwise the term itself, back.
+    pub fn into_fun(mut self) -> Result<Box<Fun>, Term> {
+        match &mut self {
+            Term::Fun(fun) => Ok(std::mem::replace(fun, Box::new(placeholder_fun()))),
+            _ => Err(self),
+        }
+    }
+
+    /// True for a proper list in any representation, including an
+    /// improper list whose chain of tails ends in a proper list.
+    fn is_proper_list(&self) -> bool {
+        let mut at = self;
+        loop {
+            match at {
+                Term::Nil | Term::List(_) | Term::ByteList(_) => return true,
+                Term::ImproperList(_, tail) => at = tail,
+                _ => return false,
+            }
+        }
+    }
+
+    /// Splits off the elements of one list segment.
+    fn into_list_segment(mut self) -> Segment {
+        match &mut self {
+            Term::Nil => Segment::Last(Vec::new()),
+            Term::List(items) => Segment::Last(std::mem::take(items)),
+            Term::ByteList(bytes) => Segment::Last(bytes.iter().map(|&x| Term::from(x)).collect()),
+            Term::ImproperList(items, tail) => {
+                Segment::More(std::mem::take(items), std::mem::take(&mut **tail))
+            }
+            _ => Segment::NotList(self),
         }
     }
 

@@ -337,10 +337,10 @@ impl<'d> Parser<'d> {
     /// Fails if a container opened at `at` would nest too deep, whether or
     /// not it ends up on the stack (one of leaves only is read at once).
     fn check_depth(&self, stack: &[Frame], at: usize) -> Result<(), DecodeError> {
-        if stack.len() >= self.opts.max_depth {
-            return Err(DecodeError::new(K::TooDeep(self.opts.max_depth), at));
+        match self.opts.max_depth {
+            Some(limit) if stack.len() >= limit => Err(DecodeError::new(K::TooDeep(limit), at)),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Hands a finished value to the open containers, closing each that it
@@ -467,8 +467,8 @@ impl<'d> Parser<'d> {
                     if items.is_empty() {
                         return Ok(Some(s));
                     }
-                    if let Term::ByteList(bytes) = s {
-                        items.extend(bytes.into_iter().map(Term::from));
+                    if let Term::ByteList(bytes) = &s {
+                        items.extend(bytes.iter().map(|&b| Term::from(b)));
                     }
                     return Ok(Some(Term::List(std::mem::take(items))));
                 }
@@ -1065,7 +1065,7 @@ mod tests {
         let mut local = vec![121, 1, 2, 3, 4];
         local.extend_from_slice(&pid_with_nil_node);
         let t = Decoder::new(&local).read_body().unwrap();
-        assert!(matches!(t, Term::Local(b) if b[..] == local[..]));
+        assert!(matches!(&t, Term::Local(b) if b[..] == local[..]));
     }
 
     #[test]

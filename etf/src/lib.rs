@@ -17,6 +17,7 @@
 
 mod convert;
 mod decode;
+mod deep;
 mod encode;
 mod error;
 #[doc(hidden)]

@@ -2,40 +2,47 @@
 
 /// Limits that keep decoding of untrusted input bounded.
 ///
-/// The defaults are safe for input from any peer. Decoding is iterative, so
-/// `max_depth` is not needed to protect the decoder itself; it protects the
-/// code that later walks the term recursively (`Drop`, `Clone`, comparison,
-/// `Debug`, `Display`), which needs roughly one stack frame per level.
+/// The defaults are safe for input from any peer. Nesting is not limited by
+/// default, as in the BEAM: decoding and every later walk over a term
+/// (`Drop`, `Clone`, comparison, hashing, encoding, printing) keep their
+/// pending work on the heap, so depth costs memory (proportional to the
+/// input) and never Rust stack. [`DecodeOptions::max_depth`] sets a limit
+/// for callers that want one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DecodeOptions {
-    /// The deepest nesting of tuples, lists, maps and funs accepted.
-    /// Default [`DecodeOptions::DEFAULT_MAX_DEPTH`].
-    pub max_depth: usize,
+    /// The deepest nesting of tuples, lists, maps and funs accepted;
+    /// `None` (the default): no limit, as in the BEAM.
+    pub max_depth: Option<usize>,
     /// The largest uncompressed size a compressed term (tag 80) may declare.
     /// Default [`DecodeOptions::DEFAULT_MAX_DECOMPRESSED_SIZE`].
     pub max_decompressed_size: usize,
 }
 
 impl DecodeOptions {
-    /// The default nesting limit: deep enough for any term built by real
-    /// code, shallow enough that recursive walks of the decoded term fit in
-    /// a 2 MiB thread stack even in debug builds.
-    pub const DEFAULT_MAX_DEPTH: usize = 1024;
     /// The default limit on a compressed term's uncompressed size: 64 MiB.
     pub const DEFAULT_MAX_DECOMPRESSED_SIZE: usize = 64 << 20;
 
     /// The default limits.
     pub fn new() -> DecodeOptions {
         DecodeOptions {
-            max_depth: Self::DEFAULT_MAX_DEPTH,
+            max_depth: None,
             max_decompressed_size: Self::DEFAULT_MAX_DECOMPRESSED_SIZE,
         }
     }
 
-    /// Sets the deepest nesting accepted.
+    /// Limits nesting: a container more than `depth` levels deep fails
+    /// with [`DecodeErrorKind::TooDeep`](crate::DecodeErrorKind::TooDeep)
+    /// (`0` accepts only terms without tuples, lists, maps and funs).
+    /// Opt-in: by default depth is bounded only by memory.
     pub fn max_depth(mut self, depth: usize) -> DecodeOptions {
-        self.max_depth = depth;
+        self.max_depth = Some(depth);
+        self
+    }
+
+    /// Removes the nesting limit (the default).
+    pub fn unlimited_depth(mut self) -> DecodeOptions {
+        self.max_depth = None;
         self
     }
 

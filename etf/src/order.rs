@@ -31,8 +31,10 @@
 //! one, those fields play no part. [`Term::Local`] terms,
 //! which only their node can interpret, sort after every other term, by bytes.
 //!
-//! All these walks recurse once per nesting level; the decoder's depth limit
-//! ([`crate::DecodeOptions::max_depth`]) keeps decoded terms within reach.
+//! All these walks keep their pending work on the heap (a stack of pairs of
+//! sequences still to compare, or of parts still to hash), so terms of any
+//! depth compare and hash without growing the Rust stack. Terms whose
+//! children are all leaves are compared without allocating.
 
 use crate::term::{BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
 use num_bigint::BigInt;
@@ -117,37 +119,177 @@ fn rank(t: &Term) -> u8 {
     }
 }
 
+/// Compares two terms, walking their children with a heap stack.
 fn cmp(a: &Term, b: &Term, mode: Mode) -> Ordering {
-    let (ra, rb) = (rank(a), rank(b));
-    if ra != rb {
-        return ra.cmp(&rb);
-    }
-    match (a, b) {
-        (Term::Atom(x), Term::Atom(y)) => x.as_str().cmp(y.as_str()),
-        (Term::Tuple(x), Term::Tuple(y)) => x.len().cmp(&y.len()).then_with(|| cmp_seq(x, y, mode)),
-        (Term::Map(x), Term::Map(y)) => cmp_maps(x, y, mode),
-        (Term::Binary(_) | Term::BitBinary(_), _) => cmp_bits(&Bits::of(a), &Bits::of(b)),
-        (Term::Pid(x), Term::Pid(y)) => cmp_pid(x, y),
-        (Term::Port(x), Term::Port(y)) => {
-            (&x.node, x.creation, x.id).cmp(&(&y.node, y.creation, y.id))
+    run(shallow(a, b, mode))
+}
+
+/// Finishes a comparison begun by [`shallow`]: the children of the open
+/// pairs are compared in order, depth first, until one differs.
+fn run(first: Shallow<'_>) -> Ordering {
+    let mut top = match first {
+        Shallow::Done(o) => return o,
+        Shallow::Open(pending) => pending,
+    };
+    // Allocated only when a child is itself a container.
+    let mut outer: Vec<Pending<'_>> = Vec::new();
+    loop {
+        match top.step() {
+            Step::Pair(x, y, mode) => match shallow(x, y, mode) {
+                Shallow::Done(Ordering::Equal) => {}
+                Shallow::Done(o) => return o,
+                Shallow::Open(inner) => outer.push(std::mem::replace(&mut top, inner)),
+            },
+            Step::Elems(x, y, mode) => match shallow_elems(x, y, mode) {
+                Shallow::Done(Ordering::Equal) => {}
+                Shallow::Done(o) => return o,
+                Shallow::Open(inner) => outer.push(std::mem::replace(&mut top, inner)),
+            },
+            Step::End(Ordering::Equal) => match outer.pop() {
+                Some(pending) => top = pending,
+                None => return Ordering::Equal,
+            },
+            Step::End(o) => return o,
         }
-        (Term::Reference(x), Term::Reference(y)) => cmp_ref(x, y),
-        (Term::Export(x), Term::Export(y)) => cmp_export(x, y),
-        (Term::Fun(x), Term::Fun(y)) => cmp_fun(x, y, mode),
-        (Term::Local(x), Term::Local(y)) => x.cmp(y),
-        _ if ra == 0 => cmp_numbers(a, b, mode),
-        _ => cmp_lists(a, b, mode),
     }
 }
 
-fn cmp_seq(x: &[Term], y: &[Term], mode: Mode) -> Ordering {
-    for (a, b) in x.iter().zip(y) {
-        let o = cmp(a, b, mode);
-        if o != Ordering::Equal {
-            return o;
+/// The result of comparing two terms at the top level only.
+enum Shallow<'a> {
+    /// The order is known (the terms are leaves, or differ in their
+    /// headers).
+    Done(Ordering),
+    /// The headers are equal; the order is that of these children.
+    Open(Pending<'a>),
+}
+
+/// Children of two containers still to be compared pairwise, in order.
+enum Pending<'a> {
+    /// Two sequences of the same length (tuples, fun environments).
+    Seq(std::slice::Iter<'a, Term>, std::slice::Iter<'a, Term>, Mode),
+    /// Two lists, in any representation.
+    Lists(Cells<'a>, Cells<'a>, Mode),
+    /// Two maps of the same size, their entries sorted in map key order:
+    /// keys first (in map key order), then values.
+    Maps {
+        x: Vec<&'a (Term, Term)>,
+        y: Vec<&'a (Term, Term)>,
+        next: usize,
+        values: bool,
+        mode: Mode,
+    },
+}
+
+/// What [`Pending::step`] found next.
+enum Step<'a> {
+    /// Two terms to compare.
+    Pair(&'a Term, &'a Term, Mode),
+    /// Two list elements to compare.
+    Elems(Elem<'a>, Elem<'a>, Mode),
+    /// No more children: this order (`Equal`: go on with the parent).
+    End(Ordering),
+}
+
+impl<'a> Pending<'a> {
+    fn step(&mut self) -> Step<'a> {
+        match self {
+            Pending::Seq(x, y, mode) => match (x.next(), y.next()) {
+                (Some(a), Some(b)) => Step::Pair(a, b, *mode),
+                // Lengths are compared before a sequence is opened.
+                (None, None) => Step::End(Ordering::Equal),
+                (None, Some(_)) => Step::End(Ordering::Less),
+                (Some(_), None) => Step::End(Ordering::Greater),
+            },
+            Pending::Lists(x, y, mode) => match (x.step(), y.step()) {
+                (Ok(a), Ok(b)) => Step::Elems(a, b, *mode),
+                // `[]` is less than any cons cell; an improper tail compares
+                // with what stands in the other list's place.
+                (Err(None), Err(None)) => Step::End(Ordering::Equal),
+                (Err(None), Ok(_)) => Step::End(Ordering::Less),
+                (Ok(_), Err(None)) => Step::End(Ordering::Greater),
+                (Err(Some(a)), Err(Some(b))) => {
+                    // The last pair: nothing follows it in these lists.
+                    *x = Cells::empty();
+                    *y = Cells::empty();
+                    Step::Pair(a, b, *mode)
+                }
+                (Err(Some(a)), _) => Step::End(rank(a).cmp(&LIST_RANK)),
+                (_, Err(Some(b))) => Step::End(LIST_RANK.cmp(&rank(b))),
+            },
+            Pending::Maps {
+                x,
+                y,
+                next,
+                values,
+                mode,
+            } => {
+                if *next == x.len() && !*values {
+                    *values = true;
+                    *next = 0;
+                }
+                match (x.get(*next), y.get(*next)) {
+                    (Some(a), Some(b)) => {
+                        *next += 1;
+                        if *values {
+                            Step::Pair(&a.1, &b.1, *mode)
+                        } else {
+                            Step::Pair(&a.0, &b.0, Mode::MapKey)
+                        }
+                    }
+                    _ => Step::End(Ordering::Equal),
+                }
+            }
         }
     }
-    x.len().cmp(&y.len())
+}
+
+/// Compares two terms at the top level: leaves completely, containers by
+/// their headers (rank, length...), opening them when those are equal.
+fn shallow<'a>(a: &'a Term, b: &'a Term, mode: Mode) -> Shallow<'a> {
+    let (ra, rb) = (rank(a), rank(b));
+    if ra != rb {
+        return Shallow::Done(ra.cmp(&rb));
+    }
+    let done = Shallow::Done;
+    match (a, b) {
+        (Term::Atom(x), Term::Atom(y)) => done(x.as_str().cmp(y.as_str())),
+        (Term::Tuple(x), Term::Tuple(y)) => match x.len().cmp(&y.len()) {
+            Ordering::Equal => Shallow::Open(Pending::Seq(x.iter(), y.iter(), mode)),
+            o => done(o),
+        },
+        (Term::Map(x), Term::Map(y)) => shallow_maps(x, y, mode),
+        (Term::Binary(_) | Term::BitBinary(_), _) => done(cmp_bits(&Bits::of(a), &Bits::of(b))),
+        (Term::Pid(x), Term::Pid(y)) => done(cmp_pid(x, y)),
+        (Term::Port(x), Term::Port(y)) => {
+            done((&x.node, x.creation, x.id).cmp(&(&y.node, y.creation, y.id)))
+        }
+        (Term::Reference(x), Term::Reference(y)) => done(cmp_ref(x, y)),
+        (Term::Export(x), Term::Export(y)) => done(cmp_export(x, y)),
+        (Term::Fun(x), Term::Fun(y)) => shallow_funs(x, y, mode),
+        (Term::Local(x), Term::Local(y)) => done(x.cmp(y)),
+        _ if ra == 0 => done(cmp_numbers(a, b, mode)),
+        (Term::ByteList(x), Term::ByteList(y)) => done(x.cmp(y)),
+        _ => Shallow::Open(Pending::Lists(Cells::new(a), Cells::new(b), mode)),
+    }
+}
+
+/// [`shallow`] for two list elements, either of which may be a byte.
+fn shallow_elems<'a>(a: Elem<'a>, b: Elem<'a>, mode: Mode) -> Shallow<'a> {
+    // A byte is an integer, a leaf: comparing it with anything is done at once.
+    let with_byte = |x: u8, y: &Term, flip: bool| {
+        let x = Term::Int(x.into());
+        let o = match shallow(&x, y, mode) {
+            Shallow::Done(o) => o,
+            Shallow::Open(_) => Ordering::Equal,
+        };
+        Shallow::Done(if flip { o.reverse() } else { o })
+    };
+    match (a, b) {
+        (Elem::Byte(x), Elem::Byte(y)) => Shallow::Done(x.cmp(&y)),
+        (Elem::Term(x), Elem::Term(y)) => shallow(x, y, mode),
+        (Elem::Byte(x), Elem::Term(y)) => with_byte(x, y, false),
+        (Elem::Term(x), Elem::Byte(y)) => with_byte(y, x, true),
+    }
 }
 
 fn cmp_pid(x: &Pid, y: &Pid) -> Ordering {
@@ -172,11 +314,16 @@ fn cmp_export(x: &Export, y: &Export) -> Ordering {
     (&x.module, &x.function, x.arity).cmp(&(&y.module, &y.function, y.arity))
 }
 
-fn cmp_fun(x: &Fun, y: &Fun, mode: Mode) -> Ordering {
-    (&x.module, x.index, x.uniq, x.arity)
+fn shallow_funs<'a>(x: &'a Fun, y: &'a Fun, mode: Mode) -> Shallow<'a> {
+    let header = (&x.module, x.index, x.uniq, x.arity)
         .cmp(&(&y.module, y.index, y.uniq, y.arity))
-        .then(x.free_vars.len().cmp(&y.free_vars.len()))
-        .then_with(|| cmp_seq(&x.free_vars, &y.free_vars, mode))
+        .then(x.free_vars.len().cmp(&y.free_vars.len()));
+    match header {
+        Ordering::Equal => {
+            Shallow::Open(Pending::Seq(x.free_vars.iter(), y.free_vars.iter(), mode))
+        }
+        o => Shallow::Done(o),
+    }
 }
 
 // ---------------------------------------------------------------- numbers
@@ -250,25 +397,21 @@ fn sorted_entries(m: &Map) -> Vec<&(Term, Term)> {
     v
 }
 
+fn shallow_maps<'a>(x: &'a Map, y: &'a Map, mode: Mode) -> Shallow<'a> {
+    match x.entries.len().cmp(&y.entries.len()) {
+        Ordering::Equal => Shallow::Open(Pending::Maps {
+            x: sorted_entries(x),
+            y: sorted_entries(y),
+            next: 0,
+            values: false,
+            mode,
+        }),
+        o => Shallow::Done(o),
+    }
+}
+
 fn cmp_maps(x: &Map, y: &Map, mode: Mode) -> Ordering {
-    let by_size = x.entries.len().cmp(&y.entries.len());
-    if by_size != Ordering::Equal {
-        return by_size;
-    }
-    let (sx, sy) = (sorted_entries(x), sorted_entries(y));
-    for (a, b) in sx.iter().zip(&sy) {
-        let o = cmp(&a.0, &b.0, Mode::MapKey);
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    for (a, b) in sx.iter().zip(&sy) {
-        let o = cmp(&a.1, &b.1, mode);
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    Ordering::Equal
+    run(shallow_maps(x, y, mode))
 }
 
 impl PartialEq for Map {
@@ -294,11 +437,8 @@ impl Ord for Map {
 
 impl Hash for Map {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_usize(self.entries.len());
-        for (k, v) in sorted_entries(self) {
-            k.hash(state);
-            v.hash(state);
-        }
+        let entries = map_entries(self, state);
+        hash_walk(entries, state);
     }
 }
 
@@ -321,6 +461,15 @@ struct Cells<'a> {
 }
 
 impl<'a> Cells<'a> {
+    /// Cells that have reached a proper end.
+    fn empty() -> Cells<'a> {
+        Cells {
+            terms: [].iter(),
+            bytes: [].iter(),
+            next: None,
+        }
+    }
+
     fn new(list: &'a Term) -> Cells<'a> {
         let mut c = Cells {
             terms: [].iter(),
@@ -372,40 +521,6 @@ impl<'a> Cells<'a> {
             if let Some(improper) = self.enter(tail) {
                 return Err(Some(improper));
             }
-        }
-    }
-}
-
-fn cmp_elem(a: Elem<'_>, b: Elem<'_>, mode: Mode) -> Ordering {
-    match (a, b) {
-        (Elem::Byte(x), Elem::Byte(y)) => x.cmp(&y),
-        (Elem::Term(x), Elem::Term(y)) => cmp(x, y, mode),
-        (Elem::Byte(x), Elem::Term(y)) => cmp(&Term::Int(x.into()), y, mode),
-        (Elem::Term(x), Elem::Byte(y)) => cmp(x, &Term::Int(y.into()), mode),
-    }
-}
-
-fn cmp_lists(a: &Term, b: &Term, mode: Mode) -> Ordering {
-    if let (Term::ByteList(x), Term::ByteList(y)) = (a, b) {
-        return x.cmp(y);
-    }
-    let (mut ca, mut cb) = (Cells::new(a), Cells::new(b));
-    loop {
-        match (ca.step(), cb.step()) {
-            (Ok(x), Ok(y)) => {
-                let o = cmp_elem(x, y, mode);
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            // `[]` is less than any cons cell; an improper tail compares
-            // with what stands in the other list's place.
-            (Err(None), Err(None)) => return Ordering::Equal,
-            (Err(None), Ok(_)) => return Ordering::Less,
-            (Ok(_), Err(None)) => return Ordering::Greater,
-            (Err(Some(x)), Err(Some(y))) => return cmp(x, y, mode),
-            (Err(Some(x)), _) => return rank(x).cmp(&LIST_RANK),
-            (_, Err(Some(y))) => return LIST_RANK.cmp(&rank(y)),
         }
     }
 }
@@ -481,48 +596,118 @@ fn cmp_bits(a: &Bits<'_>, b: &Bits<'_>) -> Ordering {
 
 impl Hash for Term {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let r = rank(self);
-        state.write_u8(r);
+        hash_walk(Hashing::One(Some(self)), state);
+    }
+}
+
+/// Parts of a term still to hash, innermost last.
+enum Hashing<'a> {
+    /// One term (taken once).
+    One(Option<&'a Term>),
+    /// Elements of a tuple or fun environment.
+    Seq(std::slice::Iter<'a, Term>),
+    /// A list's cells, then its end marker and improper tail.
+    List(Cells<'a>),
+    /// A map's entries in map key order: each key, then its value.
+    Entries(std::vec::IntoIter<&'a (Term, Term)>, Option<&'a Term>),
+}
+
+impl<'a> Hashing<'a> {
+    /// The next term to hash, writing what comes between terms (list
+    /// bytes and end markers) itself; `None` when done.
+    fn next<H: Hasher>(&mut self, state: &mut H) -> Option<&'a Term> {
         match self {
-            Term::Int(i) => i.hash(state),
-            Term::BigInt(b) => match b.to_i64() {
-                Some(i) => i.hash(state),
-                None => b.hash(state),
-            },
-            Term::Float(f) => f.to_bits().hash(state),
-            Term::Atom(a) => a.as_str().hash(state),
-            Term::Tuple(v) => {
-                state.write_usize(v.len());
-                v.iter().for_each(|t| t.hash(state));
-            }
-            Term::Map(m) => m.hash(state),
-            Term::Nil | Term::List(_) | Term::ByteList(_) | Term::ImproperList(..) => {
-                let mut cells = Cells::new(self);
-                loop {
-                    match cells.step() {
-                        Ok(Elem::Byte(b)) => Term::Int(b.into()).hash(state),
-                        Ok(Elem::Term(t)) => t.hash(state),
-                        Err(None) => {
-                            state.write_u8(0xff);
-                            break;
-                        }
-                        Err(Some(tail)) => {
-                            state.write_u8(0xfe);
-                            tail.hash(state);
-                            break;
-                        }
+            Hashing::One(t) => t.take(),
+            Hashing::Seq(items) => items.next(),
+            Hashing::List(cells) => loop {
+                match cells.step() {
+                    Ok(Elem::Term(t)) => return Some(t),
+                    Ok(Elem::Byte(b)) => hash_int(i64::from(b), state),
+                    Err(None) => {
+                        state.write_u8(0xff);
+                        return None;
+                    }
+                    Err(Some(tail)) => {
+                        state.write_u8(0xfe);
+                        *cells = Cells::empty();
+                        // Not a list (`Cells` flattens those), so it ends
+                        // the walk over this list after it is hashed.
+                        return Some(tail);
                     }
                 }
-            }
-            Term::Binary(_) | Term::BitBinary(_) => hash_bits(&Bits::of(self), state),
-            Term::Pid(p) => hash_pid(p, state),
-            Term::Port(p) => hash_port(p, state),
-            Term::Reference(r) => hash_ref(r, state),
-            Term::Export(e) => hash_export(e, state),
-            Term::Fun(f) => hash_fun(f, state),
-            Term::Local(b) => b.hash(state),
+            },
+            Hashing::Entries(entries, value) => value.take().or_else(|| {
+                let (k, v) = entries.next()?;
+                *value = Some(v);
+                Some(k)
+            }),
         }
     }
+}
+
+/// Hashes terms depth first with a heap stack, starting from `first`.
+fn hash_walk<H: Hasher>(first: Hashing<'_>, state: &mut H) {
+    let mut top = first;
+    let mut outer: Vec<Hashing<'_>> = Vec::new();
+    loop {
+        match top.next(state) {
+            Some(t) => {
+                if let Some(inner) = hash_shallow(t, state) {
+                    outer.push(std::mem::replace(&mut top, inner));
+                }
+            }
+            None => match outer.pop() {
+                Some(pending) => top = pending,
+                None => return,
+            },
+        }
+    }
+}
+
+/// An integer as a term hashes (`Int` and a `BigInt` that fits alike).
+fn hash_int<H: Hasher>(i: i64, state: &mut H) {
+    state.write_u8(0);
+    i.hash(state);
+}
+
+/// Hashes a term's rank and header (all of a leaf); returns its children.
+fn hash_shallow<'a, H: Hasher>(t: &'a Term, state: &mut H) -> Option<Hashing<'a>> {
+    let r = rank(t);
+    state.write_u8(r);
+    match t {
+        Term::Int(i) => i.hash(state),
+        Term::BigInt(b) => match b.to_i64() {
+            Some(i) => i.hash(state),
+            None => b.hash(state),
+        },
+        Term::Float(f) => f.to_bits().hash(state),
+        Term::Atom(a) => a.as_str().hash(state),
+        Term::Tuple(v) => {
+            state.write_usize(v.len());
+            return Some(Hashing::Seq(v.iter()));
+        }
+        Term::Map(m) => return Some(map_entries(m, state)),
+        Term::Nil | Term::List(_) | Term::ByteList(_) | Term::ImproperList(..) => {
+            return Some(Hashing::List(Cells::new(t)));
+        }
+        Term::Binary(_) | Term::BitBinary(_) => hash_bits(&Bits::of(t), state),
+        Term::Pid(p) => hash_pid(p, state),
+        Term::Port(p) => hash_port(p, state),
+        Term::Reference(r) => hash_ref(r, state),
+        Term::Export(e) => hash_export(e, state),
+        Term::Fun(f) => {
+            hash_fun_header(f, state);
+            return Some(Hashing::Seq(f.free_vars.iter()));
+        }
+        Term::Local(b) => b.hash(state),
+    }
+    None
+}
+
+/// Hashes a map's size; returns its entries in map key order.
+fn map_entries<'a, H: Hasher>(m: &'a Map, state: &mut H) -> Hashing<'a> {
+    state.write_usize(m.entries.len());
+    Hashing::Entries(sorted_entries(m).into_iter(), None)
 }
 
 fn hash_pid<H: Hasher>(p: &Pid, state: &mut H) {
@@ -541,10 +726,14 @@ fn hash_export<H: Hasher>(e: &Export, state: &mut H) {
     (e.module.as_str(), e.function.as_str(), e.arity).hash(state);
 }
 
-fn hash_fun<H: Hasher>(f: &Fun, state: &mut H) {
+fn hash_fun_header<H: Hasher>(f: &Fun, state: &mut H) {
     (f.module.as_str(), f.index, f.uniq, f.arity).hash(state);
     state.write_usize(f.free_vars.len());
-    f.free_vars.iter().for_each(|t| t.hash(state));
+}
+
+fn hash_fun<H: Hasher>(f: &Fun, state: &mut H) {
+    hash_fun_header(f, state);
+    hash_walk(Hashing::Seq(f.free_vars.iter()), state);
 }
 
 fn hash_bits<H: Hasher>(bits: &Bits<'_>, state: &mut H) {
@@ -617,6 +806,6 @@ impl Ord for BitBinary {
 
 impl Ord for Fun {
     fn cmp(&self, other: &Fun) -> Ordering {
-        cmp_fun(self, other, Mode::Exact)
+        run(shallow_funs(self, other, Mode::Exact))
     }
 }

@@ -93,6 +93,23 @@ pub use ser::{
 use crate::Term;
 use ::serde::{de::DeserializeOwned, Deserialize, Serialize};
 
+/// Runs `f`, first moving to a new stack segment on the heap if less than
+/// [`RED_ZONE`] bytes of stack are left. serde's model is recursive (one
+/// call per level of the value), so every place where a conversion goes
+/// one level deeper goes through here: values of any depth then convert,
+/// bounded by memory instead of the thread's stack.
+#[inline]
+pub(crate) fn grow<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(RED_ZONE, SEGMENT, f)
+}
+
+/// The stack left below which [`grow`] moves to a new segment: more than
+/// one level of serde calls takes, even in a debug build.
+const RED_ZONE: usize = 128 << 10;
+
+/// The size of each stack segment [`grow`] allocates.
+const SEGMENT: usize = 2 << 20;
+
 /// Converts `value` to a term.
 ///
 /// Fails when the value has no term (a NaN or infinite float), or when its

@@ -13,7 +13,18 @@ use num_bigint::BigInt;
 use std::sync::Arc;
 
 /// An Erlang term.
-#[derive(Clone, Debug)]
+///
+/// Terms of any depth are safe to use: `Drop`, `Clone`, equality, ordering,
+/// hashing, encoding, decoding, printing and parsing keep their pending work
+/// on the heap, not on the Rust stack. Two consequences:
+///
+/// - `Term` implements `Drop`, so a match cannot move a field out of a term
+///   by value: match on a reference and clone, use the `into_*` methods
+///   (such as [`Term::into_list`]), or [`std::mem::take`] the field out of a
+///   `&mut Term` (a taken term is left as `[]`).
+/// - `Debug` is derived and does recurse once per level: use `Display`
+///   (Erlang syntax) to show terms that may be very deep.
+#[derive(Debug)]
 pub enum Term {
     /// An integer that fits in 64 bits (SMALL_INTEGER, INTEGER, or a small
     /// SMALL_BIG on the wire). Decoding always yields this variant when the
@@ -195,31 +206,10 @@ pub struct Fun {
     pub free_vars: Vec<Term>,
 }
 
-impl Term {
-    /// Drops a term of any depth without recursion.
-    ///
-    /// Plain `drop` (like `Clone`, comparison and `Debug`) recurses once per
-    /// nesting level. Decoded terms are kept shallow enough for that by
-    /// [`crate::DecodeOptions::max_depth`]; a program that raises the limit,
-    /// or builds very deep terms itself, can dispose of them with this.
-    pub fn drop_iteratively(self) {
-        let mut pending = vec![self];
-        while let Some(term) = pending.pop() {
-            match term {
-                Term::Tuple(items) | Term::List(items) => pending.extend(items),
-                Term::ImproperList(items, tail) => {
-                    pending.extend(items);
-                    pending.push(*tail);
-                }
-                Term::Map(map) => {
-                    for (k, v) in map.entries {
-                        pending.push(k);
-                        pending.push(v);
-                    }
-                }
-                Term::Fun(fun) => pending.extend(fun.free_vars),
-                _ => {}
-            }
-        }
+/// `[]`: what a term is left as when its value is taken out with
+/// [`std::mem::take`].
+impl Default for Term {
+    fn default() -> Term {
+        Term::Nil
     }
 }

@@ -38,64 +38,36 @@ fn nested_maps(depth: usize) -> Vec<u8> {
 }
 
 #[test]
-fn a_million_levels_are_refused_by_default_without_stack_use() {
+fn a_million_levels_decode_encode_and_drop_by_default() {
     for bytes in [
         nested_tuples(MILLION),
         nested_lists(MILLION),
         nested_maps(MILLION),
     ] {
-        let err = etf::from_slice(&bytes).unwrap_err();
-        assert_eq!(
-            err.kind(),
-            &DecodeErrorKind::TooDeep(DecodeOptions::DEFAULT_MAX_DEPTH)
-        );
+        let term = etf::from_slice(&bytes).unwrap();
+        assert_eq!(etf::to_vec(&term).unwrap(), bytes);
+        drop(term);
+    }
+}
+
+#[test]
+fn an_opt_in_depth_limit_refuses_deeper_terms_cleanly() {
+    let limit = 1024;
+    let opts = DecodeOptions::new().max_depth(limit);
+    for (at_limit, deeper) in [
+        (nested_tuples(limit), nested_tuples(MILLION)),
+        (nested_lists(limit), nested_lists(MILLION)),
+        (nested_maps(limit), nested_maps(MILLION)),
+    ] {
+        assert!(Term::decode(&at_limit, &opts).is_ok());
+        let err = Term::decode(&deeper, &opts).unwrap_err();
+        assert_eq!(err.kind(), &DecodeErrorKind::TooDeep(limit));
         assert_eq!(err.category(), Category::Limit);
         assert!(!err.is_incomplete());
     }
-}
-
-#[test]
-fn a_million_levels_decode_encode_and_drop_when_allowed() {
-    let opts = DecodeOptions::new().max_depth(usize::MAX);
-    for bytes in [
-        nested_tuples(MILLION),
-        nested_lists(MILLION),
-        nested_maps(MILLION),
-    ] {
-        let term = Term::decode(&bytes, &opts).unwrap();
-        assert_eq!(etf::to_vec(&term).unwrap(), bytes);
-        term.drop_iteratively();
-    }
-}
-
-#[test]
-fn terms_at_the_default_depth_limit_are_safe_to_walk_recursively() {
-    let depth = DecodeOptions::DEFAULT_MAX_DEPTH;
-    let deepest = [
-        nested_tuples(depth),
-        nested_lists(depth),
-        nested_maps(depth),
-    ];
-    let walk = move || {
-        for bytes in &deepest {
-            let term = etf::from_slice(bytes).unwrap();
-            let copy = term.clone();
-            assert_eq!(copy, term);
-            assert_eq!(copy.cmp(&term), std::cmp::Ordering::Equal);
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            std::hash::Hash::hash(&term, &mut h);
-            assert!(format!("{term:?}").len() > depth);
-            drop(copy);
-        }
-        let err = etf::from_slice(&nested_tuples(depth + 1)).unwrap_err();
-        assert_eq!(err.kind(), &DecodeErrorKind::TooDeep(depth));
-    };
-    // The smallest stack a Rust thread gets by default.
-    let t = std::thread::Builder::new()
-        .stack_size(2 << 20)
-        .spawn(walk)
-        .unwrap();
-    t.join().unwrap();
+    let unlimited = opts.unlimited_depth();
+    assert_eq!(unlimited, DecodeOptions::default());
+    assert!(Term::decode(&nested_tuples(MILLION), &unlimited).is_ok());
 }
 
 #[test]

@@ -403,9 +403,7 @@ fn fun_identity_ignores_what_otp28_rewrites() {
     // OTP 28 replaces a decoded fun's old index, old uniq and creator pid,
     // and still finds it =:= to the original.
     let [f1, ..] = FUNS.map(|b| etf::from_slice(b).unwrap());
-    let Term::Fun(mut other) = f1.clone() else {
-        panic!("{f1:?}")
-    };
+    let mut other = f1.clone().into_fun().unwrap_or_else(|t| panic!("{t:?}"));
     other.old_index = 1;
     other.old_uniq = 0x8000_0000;
     other.pid.node = Atom::new("elsewhere@host");

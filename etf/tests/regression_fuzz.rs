@@ -30,9 +30,9 @@ fn a_wide_sized_segment_is_built_whole_and_the_property_bounds_it() {
     assert!(parse_term(INPUT).is_ok());
 
     let term = parse("<<7, -2:93306492, 1:4>>");
-    let Term::Binary(bytes) = term else {
-        panic!("{term:?} is not a binary");
-    };
+    let bytes = term
+        .into_binary()
+        .unwrap_or_else(|term| panic!("{term:?} is not a binary"));
     assert_eq!(bytes.len(), 11_663_313);
     assert_eq!(bytes[0], 7);
     assert!(bytes[1..bytes.len() - 1].iter().all(|&b| b == 0xFF));

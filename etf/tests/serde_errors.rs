@@ -187,28 +187,41 @@ fn nested(depth: usize) -> Term {
 }
 
 #[test]
-fn deep_values_are_refused_instead_of_overflowing_the_stack() {
-    // Deeper than the limit but within what the decoder accepts (1024).
-    let deep = nested(1000);
-    let e = from_term::<Term>(&deep).unwrap_err();
-    assert!(matches!(e.kind(), ErrorKind::TooDeep));
-    let e = to_term(&deep).unwrap_err();
-    assert!(matches!(e.kind(), ErrorKind::TooDeep));
-    // A type that recurses without a container in the term.
+fn deep_values_convert_and_limits_are_opt_in() {
+    // Deeper than serde's usual 128 levels: fine by default.
+    let deep = nested(100_000);
+    assert_eq!(from_term::<Term>(&deep).unwrap(), deep);
+    assert_eq!(to_term(&deep).unwrap(), deep);
+    // A type that recurses without a container in the term still fails.
     #[derive(Deserialize, Debug)]
     #[allow(dead_code)]
     struct Chain(Option<Box<Chain>>);
     let e = from_term::<Chain>(&Term::Int(5)).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::TooDeep));
-    // Within the limit all is well, and the limit can be raised.
-    let ok = nested(100);
-    assert_eq!(from_term::<Term>(&ok).unwrap(), ok);
-    assert_eq!(to_term(&ok).unwrap(), ok);
-    let deeper = nested(200);
-    let back = Term::deserialize(etf::serde::Deserializer::with_max_depth(&deeper, 300)).unwrap();
-    assert_eq!(back, deeper);
-    let again = deeper
+    // Deep Rust values (not raw terms) convert too, on a grown stack. (Not
+    // too deep: the derived `PartialEq` and drop glue of `Node` recurse.)
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Node(Vec<Node>);
+    let mut value = Node(Vec::new());
+    for _ in 0..2_000 {
+        value = Node(vec![value]);
+    }
+    let term = to_term(&value).unwrap();
+    let back: Node = from_term(&term).unwrap();
+    assert!(back == value);
+    // An opt-in limit refuses deeper values of Rust types; a raw term is
+    // one value, copied whole.
+    let lists = etf::serde::Deserializer::with_max_depth(&term, 300);
+    let e = Node::deserialize(lists).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::TooDeep));
+    let e = value
         .serialize(etf::serde::Serializer::with_max_depth(300))
+        .unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::TooDeep));
+    let back = Term::deserialize(etf::serde::Deserializer::with_max_depth(&deep, 3)).unwrap();
+    assert_eq!(back, deep);
+    let again = deep
+        .serialize(etf::serde::Serializer::with_max_depth(3))
         .unwrap();
-    assert_eq!(again, deeper);
+    assert_eq!(again, deep);
 }

@@ -158,10 +158,9 @@ fn every_kind_of_raw_term_comes_back_with_its_representation() {
         pid: pid(),
         free_vars: vec![Term::Int(1), term("[a]")],
     };
-    let table = match term("#{b => 2, a => 1}") {
-        Term::Map(map) => map,
-        other => panic!("not a map: {other:?}"),
-    };
+    let table = term("#{b => 2, a => 1}")
+        .into_map()
+        .unwrap_or_else(|other| panic!("not a map: {other:?}"));
     let body = vec![
         Term::Int(i64::MIN),
         term("123456789012345678901234567890"),

@@ -217,7 +217,7 @@ fn erlang_literals_parse() {
 fn special_forms_parse_to_their_terms() {
     let text = "{#Pid<'a@b'.85.2.7>, #Port<nonode@nohost.1099511627776.3>, #Ref<'n@h'.1.2.3.9>, #Local<7900ff>, \
                 #Fun<erl_eval,1,4,16#0F0F0F0F0F0F0F0F0F0F0F0F0F0F0F0F,4,123,#Pid<'a@b'.85.2.7>,[x,\"y\"]>}";
-    let Term::Tuple(items) = parse(text) else {
+    let Ok(items) = parse(text).into_tuple() else {
         panic!("not a tuple");
     };
     let [Term::Pid(pid), Term::Port(port), Term::Reference(reference), Term::Local(local), Term::Fun(fun)] =
@@ -310,15 +310,20 @@ fn errors_say_where_and_what() {
 }
 
 #[test]
-fn nesting_is_limited_without_recursion() {
-    let depth = ParseOptions::DEFAULT_MAX_DEPTH;
+fn nesting_is_unlimited_by_default_and_limited_on_request() {
     let nested = |levels: usize| format!("{}x{}", "[{".repeat(levels / 2), "}]".repeat(levels / 2));
-    // At the limit the parse succeeds; one level more fails cleanly.
-    assert!(parse_term(&nested(depth)).is_ok());
-    let err = parse_term(&format!("[{}]", nested(depth))).unwrap_err();
-    assert_eq!(err.kind(), &ParseErrorKind::TooDeep(depth));
-    // Far deeper input still fails with an error, not a stack overflow.
+    let deep = parse_term(&nested(1_000_000)).unwrap();
+    assert_eq!(deep.to_string(), nested(1_000_000));
+    // Unclosed input of any depth fails with an error, not a stack overflow.
     let err = parse_term(&"[".repeat(1_000_000)).unwrap_err();
+    assert!(!matches!(err.kind(), ParseErrorKind::TooDeep(_)), "{err}");
+    // An opt-in limit: at the limit the parse succeeds; one level more fails.
+    let depth = 1024;
+    let limited = ParseOptions::new().max_depth(depth);
+    assert!(limited.parse(&nested(depth)).is_ok());
+    let err = limited.parse(&format!("[{}]", nested(depth))).unwrap_err();
+    assert_eq!(err.kind(), &ParseErrorKind::TooDeep(depth));
+    let err = limited.parse(&"[".repeat(1_000_000)).unwrap_err();
     assert_eq!(err.kind(), &ParseErrorKind::TooDeep(depth));
     assert!(ParseOptions::new().max_depth(3).parse("[[[1]]]").is_ok());
     assert!(ParseOptions::new().max_depth(2).parse("[[[1]]]").is_err());
@@ -369,7 +374,7 @@ fn large_maps_parse_without_quadratic_key_checks() {
         text.push_str(&format!("{i} => {i}, "));
     }
     text.push_str("0 => last}");
-    let Term::Map(map) = parse(&text) else {
+    let Ok(map) = parse(&text).into_map() else {
         panic!("not a map");
     };
     assert_eq!(map.len(), ENTRIES);

@@ -2,7 +2,7 @@
 //! the term where the type allows.
 
 use super::error::{Error, ErrorKind};
-use super::raw::{RawEnum, TERM_ENUM};
+use super::raw::{handover, WHOLE_TERM};
 use crate::Term;
 use ::serde::de::value::{BorrowedStrDeserializer, U8Deserializer};
 use ::serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
@@ -13,25 +13,39 @@ use ::serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 #[derive(Clone, Copy, Debug)]
 pub struct Deserializer<'de> {
     term: &'de Term,
-    /// How many more levels of nesting may be entered.
+    /// How many more levels of nesting may be entered (`usize::MAX`: no
+    /// limit).
     depth: usize,
+    /// How many levels (`Some`, newtypes) have been entered on this same
+    /// term, without going into one of its elements.
+    same: usize,
 }
 
-impl<'de> Deserializer<'de> {
-    /// The default limit on nesting ([`Deserializer::with_max_depth`]).
-    pub const DEFAULT_MAX_DEPTH: usize = 128;
+/// How many `Some` and newtype levels may wrap one another on one term. A
+/// type such as `struct Chain(Option<Box<Chain>>)` would otherwise go on
+/// reading the same term forever; real types nest a handful at most.
+const MAX_SAME_TERM_LEVELS: usize = 128;
 
-    /// A deserializer reading `term`, with the default nesting limit.
+impl<'de> Deserializer<'de> {
+    /// A deserializer reading `term`, without a nesting limit: terms of
+    /// any depth convert, on a stack that grows on the heap as needed, and
+    /// [`Term`] fields are copied whole, without recursion.
     pub fn new(term: &'de Term) -> Deserializer<'de> {
-        Deserializer::with_max_depth(term, Self::DEFAULT_MAX_DEPTH)
+        Deserializer::with_max_depth(term, usize::MAX)
     }
 
     /// A deserializer reading `term` that enters at most `depth` levels of
     /// nesting (lists, tuples, maps, variants with fields, `Some` and
-    /// newtypes count one each) and fails beyond, so that deserializing a
-    /// deep term cannot overflow the stack.
+    /// newtypes count one each) and fails beyond with
+    /// [`ErrorKind::TooDeep`]. Opt-in: [`Deserializer::new`] has no limit.
+    /// A [`Term`] (or [`crate::Map`], [`crate::Pid`], ...) field is one
+    /// value however deep it is: it is copied whole.
     pub fn with_max_depth(term: &'de Term, depth: usize) -> Deserializer<'de> {
-        Deserializer { term, depth }
+        Deserializer {
+            term,
+            depth,
+            same: 0,
+        }
     }
 
     /// The nesting allowance left for what is inside this term.
@@ -43,7 +57,14 @@ impl<'de> Deserializer<'de> {
 
     /// The same term one level deeper (for `Some` and newtypes).
     fn inner(self) -> Result<Deserializer<'de>, Error> {
-        Ok(Deserializer::with_max_depth(self.term, self.enter()?))
+        if self.same >= MAX_SAME_TERM_LEVELS {
+            return Err(ErrorKind::TooDeep.into());
+        }
+        Ok(Deserializer {
+            term: self.term,
+            depth: self.enter()?,
+            same: self.same + 1,
+        })
     }
 
     fn mismatch(&self, expected: &'static str) -> Error {
@@ -271,7 +292,10 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.atom() {
             Some("undefined" | "nil") => visitor.visit_none(),
-            _ => visitor.visit_some(self.inner()?),
+            _ => {
+                let inner = self.inner()?;
+                super::grow(|| visitor.visit_some(inner))
+            }
         }
     }
 
@@ -295,10 +319,15 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self.inner()?)
+        if name == WHOLE_TERM {
+            // A `Term` field: its copy is handed over whole.
+            return handover::give(self.term, || visitor.visit_newtype_struct(self));
+        }
+        let inner = self.inner()?;
+        super::grow(|| visitor.visit_newtype_struct(inner))
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -354,16 +383,10 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
     /// `{variant, A, B, ...}` or `{variant, #{...}}` for the others.
     fn deserialize_enum<V: Visitor<'de>>(
         self,
-        name: &'static str,
+        _name: &'static str,
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        if name == TERM_ENUM {
-            return visitor.visit_enum(RawEnum {
-                term: self.term,
-                depth: self.enter()?,
-            });
-        }
         match self.term {
             Term::Atom(atom) => visitor.visit_enum(EnumAccess {
                 variant: atom.as_str(),
@@ -459,7 +482,10 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
         let index = self.index;
         let value = match &mut self.elems {
             Elements::Terms(terms) => match terms.next() {
-                Some(term) => seed.deserialize(Deserializer::with_max_depth(term, self.depth)),
+                Some(term) => {
+                    let depth = self.depth;
+                    super::grow(|| seed.deserialize(Deserializer::with_max_depth(term, depth)))
+                }
                 None => return Ok(None),
             },
             Elements::Bytes(bytes) => match bytes.next() {
@@ -502,19 +528,21 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
         match self.entries.as_slice().first() {
-            Some((key, _)) => seed
-                .deserialize(Deserializer::with_max_depth(key, self.depth))
-                .map(Some)
-                .map_err(|e| e.at_key(key)),
+            Some((key, _)) => {
+                super::grow(|| seed.deserialize(Deserializer::with_max_depth(key, self.depth)))
+                    .map(Some)
+                    .map_err(|e| e.at_key(key))
+            }
             None => Ok(None),
         }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
         match self.entries.next() {
-            Some((key, value)) => seed
-                .deserialize(Deserializer::with_max_depth(value, self.depth))
-                .map_err(|e| e.at_key(key)),
+            Some((key, value)) => {
+                super::grow(|| seed.deserialize(Deserializer::with_max_depth(value, self.depth)))
+                    .map_err(|e| e.at_key(key))
+            }
             None => Err(de::Error::custom(
                 "next_value_seed called after the last entry",
             )),
@@ -573,9 +601,10 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
         match self.fields {
-            [value] => seed
-                .deserialize(Deserializer::with_max_depth(value, self.depth))
-                .map_err(|e| e.at_index(1)),
+            [value] => {
+                super::grow(|| seed.deserialize(Deserializer::with_max_depth(value, self.depth)))
+                    .map_err(|e| e.at_index(1))
+            }
             _ => Err(ErrorKind::TupleArity {
                 expected: 2,
                 found: self.fields.len() + 1,

@@ -1,32 +1,30 @@
 //! `Serialize` and `Deserialize` for [`Term`] and the identifier types, so
 //! that they can be fields of serde structs.
 //!
-//! A term travels through serde as a private enum, [`TERM_ENUM`], with one
-//! variant per kind of term (`Atom("ok")`, `Tuple([...])`,
-//! `Pid("a@h", 85, 0, 3)`, ...). Any format can carry that enum, so a term
-//! round-trips exactly through JSON or bincode as well. [`Serializer`] and
-//! [`Deserializer`] recognise the enum's name and turn it back into the term
-//! itself instead of the `{Variant, ...}` tuple an ordinary enum becomes, so
-//! through [`to_term`] and [`from_term`] a term comes back unchanged,
-//! representation included (a [`Term::ByteList`] stays one).
+//! A term travels through serde as a private newtype struct,
+//! [`WHOLE_TERM`], around a private enum with one variant per kind of term
+//! (`Atom("ok")`, `Tuple([...])`, `Pid("a@h", 85, 0, 3)`, ...). Any format
+//! can carry that enum, so a term round-trips exactly through JSON or
+//! bincode as well; there serde recurses once per level of the term, on a
+//! stack that `stacker` grows on the heap as needed.
+//!
+//! [`Serializer`] and [`Deserializer`] recognise the newtype struct's name
+//! and take the term whole instead (see [`handover`]): a copy made without
+//! recursion, so that through [`to_term`] and [`from_term`] a term of any
+//! depth comes back unchanged, representation included (a
+//! [`Term::ByteList`] stays one), at the cost of one clone.
 //!
 //! [`Serializer`]: super::Serializer
 //! [`Deserializer`]: super::Deserializer
 //! [`to_term`]: super::to_term
 //! [`from_term`]: super::from_term
 
-use super::de::Deserializer;
-use super::error::Error;
 use crate::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
-use ::serde::de::value::{BorrowedBytesDeserializer, BorrowedStrDeserializer, SeqDeserializer};
-use ::serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
-use ::serde::{forward_to_deserialize_any, Deserialize, Serialize};
+use ::serde::de::{self, Visitor};
+use ::serde::{Deserialize, Serialize};
 use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
 use std::fmt;
-
-/// The serde name of the private enum that carries a term.
-pub(crate) const TERM_ENUM: &str = "$etf::private::Term";
 
 /// A term as the private enum, borrowing from the term.
 #[derive(Serialize)]
@@ -102,52 +100,6 @@ enum Repr {
         Vec<Term>,
     ),
     Local(ByteVec),
-}
-
-/// The serde name of each [`Repr`] variant.
-const KINDS: &[&str] = &[
-    "Int",
-    "BigInt",
-    "Float",
-    "Atom",
-    "Tuple",
-    "Nil",
-    "List",
-    "ByteList",
-    "ImproperList",
-    "Map",
-    "Binary",
-    "BitBinary",
-    "Pid",
-    "Port",
-    "Reference",
-    "Export",
-    "Fun",
-    "Local",
-];
-
-/// The variant of [`Repr`] that carries `term`.
-fn kind(term: &Term) -> &'static str {
-    match term {
-        Term::Int(_) => "Int",
-        Term::BigInt(_) => "BigInt",
-        Term::Float(_) => "Float",
-        Term::Atom(_) => "Atom",
-        Term::Tuple(_) => "Tuple",
-        Term::Nil => "Nil",
-        Term::List(_) => "List",
-        Term::ByteList(_) => "ByteList",
-        Term::ImproperList(..) => "ImproperList",
-        Term::Map(_) => "Map",
-        Term::Binary(_) => "Binary",
-        Term::BitBinary(_) => "BitBinary",
-        Term::Pid(_) => "Pid",
-        Term::Port(_) => "Port",
-        Term::Reference(_) => "Reference",
-        Term::Export(_) => "Export",
-        Term::Fun(_) => "Fun",
-        Term::Local(_) => "Local",
-    }
 }
 
 /// Bytes written with `serialize_bytes` (a slice would be a sequence).
@@ -367,7 +319,7 @@ impl Repr {
 /// [module documentation](super#raw-terms).
 impl Serialize for Term {
     fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        ReprRef::of(self).serialize(serializer)
+        serializer.serialize_newtype_struct(WHOLE_TERM, &Whole(self))
     }
 }
 
@@ -376,9 +328,103 @@ impl Serialize for Term {
 /// whatever its kind.
 impl<'de> Deserialize<'de> for Term {
     fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Term, D::Error> {
-        Repr::deserialize(deserializer)?
+        deserializer.deserialize_newtype_struct(WHOLE_TERM, WholeVisitor)
+    }
+}
+
+/// The serde name of the newtype struct a [`Term`] is wrapped in, which our
+/// [`Serializer`](super::Serializer) and [`Deserializer`](super::Deserializer)
+/// recognise so as to hand the term over whole (see [`handover`]). Other
+/// formats see a newtype struct, transparent in most (JSON, bincode).
+pub(crate) const WHOLE_TERM: &str = "$etf::private::WholeTerm";
+
+/// A term inside the [`WHOLE_TERM`] newtype struct.
+struct Whole<'a>(&'a Term);
+
+impl Serialize for Whole<'_> {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if handover::offer(self.0) {
+            // Our serializer takes the term whole; this unit is discarded.
+            return serializer.serialize_unit();
+        }
+        // Another format: the private enum, one level of serde recursion per
+        // level of the term, on a stack grown on the heap when needed.
+        super::grow(|| ReprRef::of(self.0).serialize(serializer))
+    }
+}
+
+/// Reads the [`WHOLE_TERM`] newtype struct.
+struct WholeVisitor;
+
+impl<'de> Visitor<'de> for WholeVisitor {
+    type Value = Term;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an Erlang term")
+    }
+
+    fn visit_newtype_struct<D: ::serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Term, D::Error> {
+        if let Some(term) = handover::take() {
+            return Ok(term);
+        }
+        super::grow(|| Repr::deserialize(deserializer))?
             .into_term()
             .map_err(de::Error::custom)
+    }
+}
+
+/// How a whole term passes between [`Term`]'s serde impls and our own
+/// serializer and deserializer without going through serde's recursive
+/// data model: by a copy (made without recursion) left in a thread-local
+/// slot. Our serializer asks for the term with [`handover::want`] just
+/// before it serializes the [`Whole`] wrapper, which takes the request at
+/// once; our deserializer [`handover::give`]s the term just before it calls
+/// [`WholeVisitor`], which takes it at once. Nothing else runs in between,
+/// so no other request or term can be caught.
+pub(crate) mod handover {
+    use crate::Term;
+    use std::cell::{Cell, RefCell};
+
+    thread_local! {
+        static WANTED: Cell<bool> = const { Cell::new(false) };
+        static SLOT: RefCell<Option<Term>> = const { RefCell::new(None) };
+    }
+
+    /// Our serializer: the next [`Whole`](super::Whole) should hand its term
+    /// over. Returns what [`offer`] left, once `serialize` has run.
+    pub(crate) fn want<E>(serialize: impl FnOnce() -> Result<Term, E>) -> Result<Option<Term>, E> {
+        WANTED.with(|w| w.set(true));
+        let result = serialize();
+        WANTED.with(|w| w.set(false));
+        let term = take();
+        result.map(|_| term)
+    }
+
+    /// [`Whole`](super::Whole): hands the term over if asked to.
+    pub(super) fn offer(term: &Term) -> bool {
+        if !WANTED.with(|w| w.replace(false)) {
+            return false;
+        }
+        SLOT.with(|slot| *slot.borrow_mut() = Some(term.clone()));
+        true
+    }
+
+    /// Our deserializer: `term` for the [`WholeVisitor`](super::WholeVisitor)
+    /// that `visit` calls.
+    pub(crate) fn give<R>(term: &Term, visit: impl FnOnce() -> R) -> R {
+        SLOT.with(|slot| *slot.borrow_mut() = Some(term.clone()));
+        let result = visit();
+        // Not taken only if the visitor was not ours: then forget it.
+        drop(take());
+        result
+    }
+
+    /// The term left in the slot, if any.
+    pub(super) fn take() -> Option<Term> {
+        SLOT.with(|slot| slot.borrow_mut().take())
     }
 }
 
@@ -398,11 +444,11 @@ macro_rules! term_kind_serde {
             fn deserialize<D: ::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> Result<$ty, D::Error> {
-                match Term::deserialize(deserializer)? {
-                    Term::$variant(value) => Ok(value.into()),
+                match &Term::deserialize(deserializer)? {
+                    Term::$variant(value) => Ok(value.clone().into()),
                     other => Err(de::Error::custom(format_args!(
                         concat!("expected ", $expected, ", found {}"),
-                        super::describe::describe(&other)
+                        super::describe::describe(other)
                     ))),
                 }
             }
@@ -416,7 +462,27 @@ term_kind_serde!(Port, Port, "a port");
 term_kind_serde!(Reference, Reference, "a reference");
 term_kind_serde!(Export, Export, "an external fun");
 term_kind_serde!(BitBinary, BitBinary, "a bitstring");
-term_kind_serde!(Map, Map, "a map");
+
+/// Serializes as [`Term::Map`]; see [`Term`]'s impl.
+impl Serialize for Map {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Term::Map(self.clone()).serialize(serializer)
+    }
+}
+
+/// Deserializes from [`Term::Map`] only.
+impl<'de> Deserialize<'de> for Map {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Map, D::Error> {
+        Term::deserialize(deserializer)?
+            .into_map()
+            .map_err(|other| {
+                de::Error::custom(format_args!(
+                    "expected a map, found {}",
+                    super::describe::describe(&other)
+                ))
+            })
+    }
+}
 
 /// Serializes as [`Term::Fun`]; see [`Term`]'s impl.
 impl Serialize for Fun {
@@ -428,314 +494,12 @@ impl Serialize for Fun {
 /// Deserializes from [`Term::Fun`] only.
 impl<'de> Deserialize<'de> for Fun {
     fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Fun, D::Error> {
-        match Term::deserialize(deserializer)? {
-            Term::Fun(fun) => Ok(*fun),
-            other => Err(de::Error::custom(format_args!(
+        match Term::deserialize(deserializer)?.into_fun() {
+            Ok(fun) => Ok(*fun),
+            Err(other) => Err(de::Error::custom(format_args!(
                 "expected a local fun, found {}",
                 super::describe::describe(&other)
             ))),
         }
-    }
-}
-
-/// Rebuilds a term from the parts [`ReprRef`] serialized into through
-/// [`Serializer`](super::Serializer): `kind` is the variant, `parts` its
-/// fields as the serializer made them (strings and bytes as binaries,
-/// slices as lists, terms already rebuilt).
-pub(crate) fn from_parts(kind: &str, parts: Vec<Term>) -> Result<Term, Error> {
-    let mut parts = Parts(parts.into_iter());
-    let repr = match kind {
-        "Int" => Repr::Int(parts.int()?),
-        "BigInt" => Repr::BigInt(parts.boolean()?, parts.bytes()?),
-        "Float" => match parts.next()? {
-            Term::Float(f) => Repr::Float(f),
-            other => return Err(Error::mismatch("a float", &other)),
-        },
-        "Atom" => Repr::Atom(parts.text()?),
-        "Tuple" => Repr::Tuple(parts.terms()?),
-        "Nil" => Repr::Nil,
-        "List" => Repr::List(parts.terms()?),
-        "ByteList" => Repr::ByteList(parts.bytes()?),
-        "ImproperList" => Repr::ImproperList(parts.terms()?, Box::new(parts.next()?)),
-        "Map" => {
-            let pairs = parts.terms()?.into_iter().map(|pair| match pair {
-                Term::Tuple(kv) => match <[Term; 2]>::try_from(kv) {
-                    Ok([k, v]) => Ok((k, v)),
-                    Err(kv) => Err(Error::mismatch("a map entry", &Term::Tuple(kv))),
-                },
-                other => Err(Error::mismatch("a map entry", &other)),
-            });
-            Repr::Map(Entries(pairs.collect::<Result<_, _>>()?))
-        }
-        "Binary" => Repr::Binary(parts.bytes()?),
-        "BitBinary" => Repr::BitBinary(parts.bytes()?, parts.int()?),
-        "Pid" => Repr::Pid(parts.text()?, parts.int()?, parts.int()?, parts.int()?),
-        "Port" => Repr::Port(parts.text()?, parts.int()?, parts.int()?),
-        "Reference" => {
-            let (node, creation) = (parts.text()?, parts.int()?);
-            let ids = parts
-                .terms()?
-                .iter()
-                .map(Parts::int_of)
-                .collect::<Result<_, _>>()?;
-            Repr::Reference(node, creation, ids)
-        }
-        "Export" => Repr::Export(parts.text()?, parts.text()?, parts.int()?),
-        "Fun" => Repr::Fun(
-            parts.int()?,
-            parts.bytes()?,
-            parts.int()?,
-            parts.text()?,
-            parts.int()?,
-            parts.int()?,
-            parts.text()?,
-            parts.int()?,
-            parts.int()?,
-            parts.int()?,
-            parts.terms()?,
-        ),
-        "Local" => Repr::Local(parts.bytes()?),
-        other => return Err(de::Error::unknown_variant(other, KINDS)),
-    };
-    repr.into_term().map_err(de::Error::custom)
-}
-
-/// The fields of one serialized [`ReprRef`] variant, taken in order.
-struct Parts(std::vec::IntoIter<Term>);
-
-impl Parts {
-    fn next(&mut self) -> Result<Term, Error> {
-        self.0
-            .next()
-            .ok_or_else(|| de::Error::custom("a raw term lacks a part"))
-    }
-
-    fn int_of<T: TryFrom<i128>>(part: &Term) -> Result<T, Error> {
-        let wide = match part {
-            Term::Int(i) => Some(i128::from(*i)),
-            Term::BigInt(big) => i128::try_from(big).ok(),
-            other => return Err(Error::mismatch("an integer", other)),
-        };
-        wide.and_then(|wide| T::try_from(wide).ok())
-            .ok_or_else(|| Error::mismatch("a smaller integer", part))
-    }
-
-    fn int<T: TryFrom<i128>>(&mut self) -> Result<T, Error> {
-        Parts::int_of(&self.next()?)
-    }
-
-    fn boolean(&mut self) -> Result<bool, Error> {
-        match self.next()? {
-            Term::Atom(atom) if atom.as_str() == "true" => Ok(true),
-            Term::Atom(atom) if atom.as_str() == "false" => Ok(false),
-            other => Err(Error::mismatch("a boolean", &other)),
-        }
-    }
-
-    fn bytes(&mut self) -> Result<ByteVec, Error> {
-        match self.next()? {
-            Term::Binary(bytes) => Ok(ByteVec(bytes.to_vec())),
-            other => Err(Error::mismatch("a binary", &other)),
-        }
-    }
-
-    fn text(&mut self) -> Result<String, Error> {
-        match self.next()? {
-            Term::Binary(bytes) => String::from_utf8(bytes.to_vec())
-                .map_err(|_| Error::mismatch("UTF-8 text", &Term::Binary(bytes))),
-            other => Err(Error::mismatch("text", &other)),
-        }
-    }
-
-    fn terms(&mut self) -> Result<Vec<Term>, Error> {
-        match self.next()? {
-            Term::Nil => Ok(Vec::new()),
-            Term::List(terms) => Ok(terms),
-            other => Err(Error::mismatch("a list", &other)),
-        }
-    }
-}
-
-/// Presents an existing term, borrowed, as the private enum: the content of
-/// each variant is given to [`Repr`] in the shape [`ReprRef`] serializes.
-pub(crate) struct RawEnum<'de> {
-    pub(crate) term: &'de Term,
-    /// The nesting allowance of the term's elements.
-    pub(crate) depth: usize,
-}
-
-impl<'de> de::EnumAccess<'de> for RawEnum<'de> {
-    type Error = Error;
-    type Variant = RawEnum<'de>;
-
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), Error> {
-        let kind: BorrowedStrDeserializer<'de, Error> =
-            BorrowedStrDeserializer::new(kind(self.term));
-        Ok((seed.deserialize(kind)?, self))
-    }
-}
-
-impl<'de> de::VariantAccess<'de> for RawEnum<'de> {
-    type Error = Error;
-
-    fn unit_variant(self) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
-        let depth = self.depth;
-        match self.term {
-            Term::Int(i) => seed.deserialize((*i).into_deserializer()),
-            Term::Float(f) => seed.deserialize((*f).into_deserializer()),
-            Term::Atom(a) => seed.deserialize(BorrowedStrDeserializer::new(a.as_str())),
-            Term::Tuple(elems) | Term::List(elems) => seed.deserialize(Part::Terms(elems, depth)),
-            Term::ByteList(bytes) => seed.deserialize(BorrowedBytesDeserializer::new(bytes)),
-            Term::Binary(bytes) | Term::Local(bytes) => {
-                seed.deserialize(BorrowedBytesDeserializer::new(bytes))
-            }
-            Term::Map(map) => seed.deserialize(Part::Entries(&map.entries, depth)),
-            other => Err(Error::mismatch("a term with one part", other)),
-        }
-    }
-
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
-        let depth = self.depth;
-        let parts: Vec<Part<'de>> = match self.term {
-            Term::BigInt(b) => {
-                let (sign, magnitude) = b.to_bytes_le();
-                vec![Part::Bool(sign == Sign::Minus), Part::ByteBuf(magnitude)]
-            }
-            Term::ImproperList(elems, tail) => {
-                vec![Part::Terms(elems, depth), Part::Term(tail, depth)]
-            }
-            Term::BitBinary(b) => vec![Part::Bytes(&b.bytes), Part::U64(b.bits.into())],
-            Term::Pid(p) => pid_parts(p).to_vec(),
-            Term::Port(p) => vec![
-                Part::Str(&p.node),
-                Part::U64(p.id),
-                Part::U64(p.creation.into()),
-            ],
-            Term::Reference(r) => vec![
-                Part::Str(&r.node),
-                Part::U64(r.creation.into()),
-                Part::Words(&r.ids),
-            ],
-            Term::Export(e) => vec![
-                Part::Str(&e.module),
-                Part::Str(&e.function),
-                Part::U64(e.arity.into()),
-            ],
-            Term::Fun(f) => {
-                let mut parts = vec![
-                    Part::U64(f.arity.into()),
-                    Part::Bytes(&f.uniq),
-                    Part::U64(f.index.into()),
-                    Part::Str(&f.module),
-                    Part::U64(f.old_index.into()),
-                    Part::U64(f.old_uniq.into()),
-                ];
-                parts.extend(pid_parts(&f.pid));
-                parts.push(Part::Terms(&f.free_vars, depth));
-                parts
-            }
-            other => return Err(Error::mismatch("a term with several parts", other)),
-        };
-        visitor.visit_seq(SeqDeserializer::new(parts.into_iter()))
-    }
-
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        _fields: &'static [&'static str],
-        _visitor: V,
-    ) -> Result<V::Value, Error> {
-        Err(Error::mismatch("a raw term", self.term))
-    }
-}
-
-fn pid_parts(p: &Pid) -> [Part<'_>; 4] {
-    [
-        Part::Str(&p.node),
-        Part::U64(p.id.into()),
-        Part::U64(p.serial.into()),
-        Part::U64(p.creation.into()),
-    ]
-}
-
-/// One field of a borrowed term's representation.
-#[derive(Clone)]
-enum Part<'de> {
-    Bool(bool),
-    U64(u64),
-    Str(&'de str),
-    Bytes(&'de [u8]),
-    ByteBuf(Vec<u8>),
-    Words(&'de [u32]),
-    /// A term: handed over whole (its own `Deserialize` asks for the enum).
-    /// Each variant holding terms also holds their nesting allowance.
-    Term(&'de Term, usize),
-    /// A sequence of whole terms.
-    Terms(&'de [Term], usize),
-    /// A map's entries as a sequence of `(key, value)` pairs.
-    Entries(&'de [(Term, Term)], usize),
-    /// One entry.
-    Pair(&'de Term, &'de Term, usize),
-}
-
-impl<'de> IntoDeserializer<'de, Error> for Part<'de> {
-    type Deserializer = Part<'de>;
-
-    fn into_deserializer(self) -> Part<'de> {
-        self
-    }
-}
-
-impl<'de> ::serde::Deserializer<'de> for Part<'de> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Part::Bool(b) => visitor.visit_bool(b),
-            Part::U64(n) => visitor.visit_u64(n),
-            Part::Str(s) => visitor.visit_borrowed_str(s),
-            Part::Bytes(b) => visitor.visit_borrowed_bytes(b),
-            Part::ByteBuf(b) => visitor.visit_byte_buf(b),
-            Part::Words(words) => visitor.visit_seq(SeqDeserializer::new(
-                words
-                    .iter()
-                    .map(|w| IntoDeserializer::<Error>::into_deserializer(*w)),
-            )),
-            Part::Term(term, depth) => {
-                Deserializer::with_max_depth(term, depth).deserialize_any(visitor)
-            }
-            Part::Terms(terms, depth) => visitor.visit_seq(SeqDeserializer::new(
-                terms.iter().map(|t| Part::Term(t, depth)),
-            )),
-            Part::Entries(entries, depth) => visitor.visit_seq(SeqDeserializer::new(
-                entries.iter().map(|(k, v)| Part::Pair(k, v, depth)),
-            )),
-            Part::Pair(k, v, depth) => visitor.visit_seq(SeqDeserializer::new(
-                [Part::Term(k, depth), Part::Term(v, depth)].into_iter(),
-            )),
-        }
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        match self {
-            Part::Term(term, depth) => {
-                Deserializer::with_max_depth(term, depth).deserialize_enum(name, variants, visitor)
-            }
-            other => other.deserialize_any(visitor),
-        }
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct identifier ignored_any
     }
 }

@@ -12,24 +12,25 @@ use num_bigint::BigInt;
 /// is the usual way to use it.
 #[derive(Clone, Copy, Debug)]
 pub struct Serializer {
-    /// How many more levels of nesting may be entered.
+    /// How many more levels of nesting may be entered (`usize::MAX`: no
+    /// limit).
     depth: usize,
 }
 
 impl Serializer {
-    /// The default limit on nesting ([`Serializer::with_max_depth`]).
-    pub const DEFAULT_MAX_DEPTH: usize = 128;
-
-    /// A serializer with the default nesting limit.
+    /// A serializer without a nesting limit: values of any depth convert,
+    /// on a stack that grows on the heap as needed, and [`Term`] fields
+    /// are copied whole, without recursion.
     pub fn new() -> Serializer {
-        Serializer::with_max_depth(Self::DEFAULT_MAX_DEPTH)
+        Serializer { depth: usize::MAX }
     }
 
     /// A serializer that enters at most `depth` levels of nesting
     /// (sequences, tuples, maps, structs, variants with fields, `Some` and
-    /// newtypes count one each) and fails beyond, so that serializing a deep
-    /// value (such as a [`Term`] decoded from a peer) cannot overflow the
-    /// stack.
+    /// newtypes count one each) and fails beyond with
+    /// [`ErrorKind::TooDeep`]. Opt-in: [`Serializer::new`] has no limit. A
+    /// [`Term`] (or [`crate::Map`], [`crate::Pid`], ...) field is one value
+    /// however deep it is: it is copied whole.
     pub fn with_max_depth(depth: usize) -> Serializer {
         Serializer { depth }
     }
@@ -165,7 +166,8 @@ impl ser::Serializer for Serializer {
     }
 
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Term, Error> {
-        value.serialize(self.enter()?)
+        let inner = self.enter()?;
+        super::grow(|| value.serialize(inner))
     }
 
     fn serialize_unit(self) -> Result<Term, Error> {
@@ -178,36 +180,36 @@ impl ser::Serializer for Serializer {
 
     fn serialize_unit_variant(
         self,
-        name: &'static str,
+        _name: &'static str,
         _index: u32,
         variant: &'static str,
     ) -> Result<Term, Error> {
-        if name == raw::TERM_ENUM {
-            return raw::from_parts(variant, Vec::new());
-        }
         Ok(atom(variant))
     }
 
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<Term, Error> {
-        value.serialize(self.enter()?)
+        if name == raw::WHOLE_TERM {
+            return raw::handover::want(|| value.serialize(self))?.ok_or_else(|| {
+                <Error as ser::Error>::custom("a raw term did not hand itself over")
+            });
+        }
+        let inner = self.enter()?;
+        super::grow(|| value.serialize(inner))
     }
 
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
         self,
-        name: &'static str,
+        _name: &'static str,
         _index: u32,
         variant: &'static str,
         value: &T,
     ) -> Result<Term, Error> {
-        if name == raw::TERM_ENUM {
-            // A raw term's parts are not a level of nesting of their own.
-            return raw::from_parts(variant, vec![value.serialize(self)?]);
-        }
-        let value = value.serialize(self.enter()?)?;
+        let inner = self.enter()?;
+        let value = super::grow(|| value.serialize(inner))?;
         Ok(Term::Tuple(vec![atom(variant), value]))
     }
 
@@ -235,19 +237,15 @@ impl ser::Serializer for Serializer {
 
     fn serialize_tuple_variant(
         self,
-        name: &'static str,
+        _name: &'static str,
         _index: u32,
         variant: &'static str,
         len: usize,
     ) -> Result<SerializeTupleVariant, Error> {
-        let raw = name == raw::TERM_ENUM;
         let mut elems = Vec::with_capacity(capacity(Some(len + 1)));
-        if !raw {
-            elems.push(atom(variant));
-        }
+        elems.push(atom(variant));
         Ok(SerializeTupleVariant {
-            inner: if raw { self } else { self.enter()? },
-            raw: raw.then_some(variant),
+            inner: self.enter()?,
             elems,
         })
     }
@@ -303,7 +301,7 @@ impl ser::SerializeSeq for SerializeList {
 
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
         let index = self.elems.len();
-        let elem = value.serialize(self.inner).map_err(|e| e.at_index(index))?;
+        let elem = super::grow(|| value.serialize(self.inner)).map_err(|e| e.at_index(index))?;
         self.elems.push(elem);
         Ok(())
     }
@@ -327,7 +325,7 @@ impl ser::SerializeTuple for SerializeTuple {
 
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
         let index = self.elems.len();
-        let elem = value.serialize(self.inner).map_err(|e| e.at_index(index))?;
+        let elem = super::grow(|| value.serialize(self.inner)).map_err(|e| e.at_index(index))?;
         self.elems.push(elem);
         Ok(())
     }
@@ -350,14 +348,11 @@ impl ser::SerializeTupleStruct for SerializeTuple {
     }
 }
 
-/// Builds `{variant, A, B, ...}`, or a raw term's parts.
+/// Builds `{variant, A, B, ...}`.
 #[derive(Debug)]
 pub struct SerializeTupleVariant {
     /// The serializer of the fields, one level deeper.
     inner: Serializer,
-    /// `Some(kind)` when serializing the private representation of a raw
-    /// [`Term`] of this kind.
-    raw: Option<&'static str>,
     elems: Vec<Term>,
 }
 
@@ -367,17 +362,14 @@ impl ser::SerializeTupleVariant for SerializeTupleVariant {
 
     fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
         // Positions count the fields, not the variant's atom.
-        let index = self.elems.len() - usize::from(self.raw.is_none());
-        let elem = value.serialize(self.inner).map_err(|e| e.at_index(index))?;
+        let index = self.elems.len() - 1;
+        let elem = super::grow(|| value.serialize(self.inner)).map_err(|e| e.at_index(index))?;
         self.elems.push(elem);
         Ok(())
     }
 
     fn end(self) -> Result<Term, Error> {
-        match self.raw {
-            Some(kind) => raw::from_parts(kind, self.elems),
-            None => Ok(Term::Tuple(self.elems)),
-        }
+        Ok(Term::Tuple(self.elems))
     }
 }
 
@@ -395,7 +387,7 @@ impl ser::SerializeMap for SerializeMap {
     type Error = Error;
 
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), Error> {
-        self.key = Some(key.serialize(self.inner)?);
+        self.key = Some(super::grow(|| key.serialize(self.inner))?);
         Ok(())
     }
 
@@ -403,7 +395,7 @@ impl ser::SerializeMap for SerializeMap {
         let key = self.key.take().ok_or_else(|| {
             <Error as ser::Error>::custom("serialize_value called before serialize_key")
         })?;
-        let value = value.serialize(self.inner).map_err(|e| e.at_key(&key))?;
+        let value = super::grow(|| value.serialize(self.inner)).map_err(|e| e.at_key(&key))?;
         self.entries.push((key, value));
         Ok(())
     }
@@ -430,7 +422,7 @@ impl ser::SerializeStruct for SerializeStruct {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        let value = value.serialize(self.inner).map_err(|e| e.at_field(key))?;
+        let value = super::grow(|| value.serialize(self.inner)).map_err(|e| e.at_field(key))?;
         self.entries.push((atom(key), value));
         Ok(())
     }

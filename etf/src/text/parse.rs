@@ -1,9 +1,8 @@
 //! The parser: tokens from the scanner assembled into a [`Term`].
 //!
 //! Nesting is tracked on an explicit stack of open containers instead of the
-//! call stack, so no input can overflow the stack; the depth is still
-//! limited, because the rest of the crate (comparison, encoding, `Drop`)
-//! walks terms recursively.
+//! call stack, so no input can overflow the stack, and depth is bounded by
+//! memory only unless [`ParseOptions::max_depth`] sets a limit.
 
 use super::bits::{BitWriter, SegmentType, SegmentValue, Spec};
 use super::error::{ParseError, ParseErrorKind};
@@ -17,7 +16,7 @@ use std::collections::HashSet;
 /// Limits for [`ParseOptions::parse`].
 #[derive(Clone, Debug)]
 pub struct ParseOptions {
-    max_depth: usize,
+    max_depth: Option<usize>,
     max_binary_growth: usize,
 }
 
@@ -28,23 +27,22 @@ impl Default for ParseOptions {
 }
 
 impl ParseOptions {
-    /// The default nesting limit, the same as the decoder's.
-    pub const DEFAULT_MAX_DEPTH: usize = crate::DecodeOptions::DEFAULT_MAX_DEPTH;
-
     /// The default for [`ParseOptions::max_binary_growth`]: 16 MiB.
     pub const DEFAULT_MAX_BINARY_GROWTH: usize = 16 << 20;
 
     /// The default options.
     pub fn new() -> ParseOptions {
         ParseOptions {
-            max_depth: Self::DEFAULT_MAX_DEPTH,
+            max_depth: None,
             max_binary_growth: Self::DEFAULT_MAX_BINARY_GROWTH,
         }
     }
 
-    /// Sets how deeply lists, tuples, maps and funs may nest.
+    /// Limits how deeply lists, tuples, maps and funs may nest: deeper
+    /// text fails with [`ParseErrorKind::TooDeep`]. Opt-in: by default
+    /// depth is bounded only by memory, as for the decoder.
     pub fn max_depth(mut self, depth: usize) -> ParseOptions {
-        self.max_depth = depth;
+        self.max_depth = Some(depth);
         self
     }
 
@@ -78,8 +76,8 @@ impl ParseOptions {
 /// maps, binaries with integer, float and string segments, `fun M:F/A`) and
 /// the printer's forms for pids, ports, references, local funs and LOCAL_EXT
 /// terms (see the [crate documentation](crate)). White space and `%` comments
-/// may surround tokens; a final `.` is optional. Nesting is limited to
-/// [`ParseOptions::DEFAULT_MAX_DEPTH`] levels.
+/// may surround tokens; a final `.` is optional. Nesting is not limited
+/// (see [`ParseOptions::max_depth`]).
 pub fn parse_term(text: &str) -> Result<Term, ParseError> {
     ParseOptions::new().parse(text)
 }
@@ -111,7 +109,7 @@ struct Parser<'a> {
     text: &'a str,
     rest: &'a str,
     peeked: Option<(usize, Token)>,
-    max_depth: usize,
+    max_depth: Option<usize>,
     binary_budget: usize,
 }
 
@@ -196,8 +194,10 @@ impl<'a> Parser<'a> {
         frame: Frame,
         offset: usize,
     ) -> Result<(), ParseError> {
-        if stack.len() >= self.max_depth {
-            return Err(self.error(offset, ParseErrorKind::TooDeep(self.max_depth)));
+        if let Some(limit) = self.max_depth {
+            if stack.len() >= limit {
+                return Err(self.error(offset, ParseErrorKind::TooDeep(limit)));
+            }
         }
         stack.push(frame);
         Ok(())
@@ -310,7 +310,7 @@ impl<'a> Parser<'a> {
                     }
                     let items = std::mem::take(items);
                     stack.pop();
-                    value = improper_list(items, value);
+                    value = Term::improper_list(items, value);
                 }
                 Frame::Tuple(items) => {
                     items.push(value);
@@ -439,10 +439,12 @@ impl<'a> Parser<'a> {
                     Token::Float(value) => SegmentValue::Float(value),
                     Token::Str(text) => SegmentValue::Str(self.adjacent_strings(text)?),
                     Token::Punct(sign @ (Punct::Minus | Punct::Plus)) => {
-                        match self.signed_number(sign)? {
-                            Term::Int(value) => SegmentValue::Int(Integer::Small(value)),
-                            Term::BigInt(value) => SegmentValue::Int(Integer::Big(value)),
-                            Term::Float(value) => SegmentValue::Float(value),
+                        match &mut self.signed_number(sign)? {
+                            Term::Int(value) => SegmentValue::Int(Integer::Small(*value)),
+                            Term::BigInt(value) => {
+                                SegmentValue::Int(Integer::Big(std::mem::take(value)))
+                            }
+                            Term::Float(value) => SegmentValue::Float(*value),
                             _ => {
                                 return Err(self.error(
                                     offset,
@@ -606,26 +608,6 @@ fn map_of(entries: Vec<(Term, Term)>) -> Map {
     Map::from_unique(unique)
 }
 
-/// `[Items | Tail]`, flattened when the tail is itself a list.
-fn improper_list(mut items: Vec<Term>, tail: Term) -> Term {
-    match tail {
-        Term::Nil => Term::List(items),
-        Term::List(rest) => {
-            items.extend(rest);
-            Term::List(items)
-        }
-        Term::ByteList(rest) => {
-            items.extend(rest.into_iter().map(|b| Term::Int(i64::from(b))));
-            Term::List(items)
-        }
-        Term::ImproperList(rest, tail) => {
-            items.extend(rest);
-            Term::ImproperList(items, tail)
-        }
-        tail => Term::ImproperList(items, Box::new(tail)),
-    }
-}
-
 fn fun_error(problem: &'static str) -> ParseErrorKind {
     ParseErrorKind::InvalidSpecial {
         form: "`#Fun<Module,Arity,Index,Uniq,OldIndex,OldUniq,Pid,FreeVars>`",
@@ -640,7 +622,7 @@ fn fun_term(fields: Vec<Term>) -> Result<Term, &'static str> {
     else {
         return Err("expected 8 fields");
     };
-    let Term::Atom(module) = module else {
+    let Ok(module) = module.into_atom() else {
         return Err("the module must be an atom");
     };
     let arity = small(&arity)
@@ -650,13 +632,13 @@ fn fun_term(fields: Vec<Term>) -> Result<Term, &'static str> {
     let old_index = u32_field(&old_index).ok_or("the old index must fit in 32 bits")?;
     let old_uniq = u32_field(&old_uniq).ok_or("the old uniq must fit in 32 bits")?;
     let uniq = uniq_bytes(&uniq).ok_or("the uniq must be an integer of at most 128 bits")?;
-    let Term::Pid(pid) = pid else {
+    let Some(pid) = pid.as_pid().cloned() else {
         return Err("the creator must be a pid");
     };
     let free_vars = match free_vars {
-        Term::Nil => Vec::new(),
-        Term::List(items) => items,
-        Term::ByteList(bytes) => bytes.into_iter().map(|b| Term::Int(i64::from(b))).collect(),
+        Term::Nil | Term::List(_) | Term::ByteList(_) => free_vars
+            .into_list()
+            .map_err(|_| "the free variables must be a proper list")?,
         _ => return Err("the free variables must be a proper list"),
     };
     let fun = Fun {

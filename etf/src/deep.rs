@@ -1,0 +1,389 @@
+//! `Drop` and `Clone` for terms of any depth.
+//!
+//! Derived drop glue and a derived `Clone` recurse once per nesting level,
+//! so a tuple nested a million levels deep (which `binary_to_term` accepts)
+//! would overflow the Rust stack. Both walks here keep their pending work on
+//! the heap instead.
+//!
+//! The common case stays as cheap as before: a term none of whose children
+//! holds children of its own (a tuple of atoms, a list of integers) is
+//! dropped by the ordinary glue and cloned field by field, with no
+//! allocation besides the clone itself; the recursion then goes at most two
+//! levels deep. Only a term with grandchildren takes the explicit stack.
+
+use crate::term::{Fun, Map, Term};
+
+/// True for a term that holds other terms (a non-empty tuple, list, map or
+/// fun environment, or any improper list).
+#[inline]
+pub(crate) fn has_children(t: &Term) -> bool {
+    match t {
+        Term::Tuple(items) | Term::List(items) => !items.is_empty(),
+        Term::ImproperList(..) => true,
+        Term::Map(map) => !map.entries.is_empty(),
+        Term::Fun(fun) => !fun.free_vars.is_empty(),
+        _ => false,
+    }
+}
+
+/// True when some child of `t` holds terms itself: walking `t` by
+/// recursion would then go more than two levels deep.
+#[inline]
+fn has_grandchildren(t: &Term) -> bool {
+    match t {
+        Term::Tuple(items) | Term::List(items) => items.iter().any(has_children),
+        Term::ImproperList(items, tail) => has_children(tail) || items.iter().any(has_children),
+        Term::Map(map) => map
+            .entries
+            .iter()
+            .any(|(k, v)| has_children(k) || has_children(v)),
+        Term::Fun(fun) => fun.free_vars.iter().any(has_children),
+        _ => false,
+    }
+}
+
+// ------------------------------------------------------------------ drop
+
+/// Children moved out of their parent, waiting to be dropped.
+enum Detached {
+    Terms(std::vec::IntoIter<Term>),
+    Entries(std::vec::IntoIter<(Term, Term)>),
+    One(Term),
+}
+
+/// Moves the children of `t` (if any) onto `stack`, leaving `t` without
+/// children, so that dropping it recurses no further.
+fn detach(t: &mut Term, stack: &mut Vec<Detached>) {
+    match t {
+        Term::Tuple(items) | Term::List(items) => {
+            if !items.is_empty() {
+                stack.push(Detached::Terms(std::mem::take(items).into_iter()));
+            }
+        }
+        Term::ImproperList(items, tail) => {
+            stack.push(Detached::One(std::mem::take(&mut **tail)));
+            stack.push(Detached::Terms(std::mem::take(items).into_iter()));
+        }
+        Term::Map(map) => {
+            if !map.entries.is_empty() {
+                stack.push(Detached::Entries(
+                    std::mem::take(&mut map.entries).into_iter(),
+                ));
+            }
+        }
+        Term::Fun(fun) => {
+            if !fun.free_vars.is_empty() {
+                stack.push(Detached::Terms(
+                    std::mem::take(&mut fun.free_vars).into_iter(),
+                ));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Drops a term of any depth with a constant amount of Rust stack.
+///
+/// Each term taken off the explicit stack first gives up its children to
+/// the stack, so its own drop (this function again) finds nothing deeper
+/// than its direct children and returns at once.
+impl Drop for Term {
+    fn drop(&mut self) {
+        if !has_grandchildren(self) {
+            return;
+        }
+        let mut stack = Vec::new();
+        detach(self, &mut stack);
+        while let Some(top) = stack.last_mut() {
+            match top {
+                Detached::Terms(items) => match items.next() {
+                    Some(mut t) => {
+                        if items.len() == 0 {
+                            stack.pop();
+                        }
+                        detach(&mut t, &mut stack);
+                    }
+                    None => {
+                        stack.pop();
+                    }
+                },
+                Detached::Entries(entries) => match entries.next() {
+                    Some((mut k, mut v)) => {
+                        if entries.len() == 0 {
+                            stack.pop();
+                        }
+                        detach(&mut k, &mut stack);
+                        detach(&mut v, &mut stack);
+                    }
+                    None => {
+                        stack.pop();
+                    }
+                },
+                Detached::One(_) => {
+                    if let Some(Detached::One(mut t)) = stack.pop() {
+                        detach(&mut t, &mut stack);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------ clone
+
+impl Clone for Term {
+    fn clone(&self) -> Term {
+        if has_grandchildren(self) {
+            clone_deep(self)
+        } else {
+            clone_shallow(self)
+        }
+    }
+}
+
+/// Clones a term field by field. Children are cloned through
+/// [`Term::clone`], so this recurses: call it only on terms without
+/// grandchildren, or on leaves.
+fn clone_shallow(t: &Term) -> Term {
+    match t {
+        Term::Int(i) => Term::Int(*i),
+        Term::BigInt(b) => Term::BigInt(b.clone()),
+        Term::Float(f) => Term::Float(*f),
+        Term::Atom(a) => Term::Atom(a.clone()),
+        Term::Tuple(items) => Term::Tuple(items.clone()),
+        Term::Nil => Term::Nil,
+        Term::List(items) => Term::List(items.clone()),
+        Term::ByteList(bytes) => Term::ByteList(bytes.clone()),
+        Term::ImproperList(items, tail) => Term::ImproperList(items.clone(), tail.clone()),
+        Term::Map(map) => Term::Map(Map {
+            entries: map.entries.clone(),
+        }),
+        Term::Binary(bytes) => Term::Binary(bytes.clone()),
+        Term::BitBinary(bits) => Term::BitBinary(bits.clone()),
+        Term::Pid(pid) => Term::Pid(pid.clone()),
+        Term::Port(port) => Term::Port(port.clone()),
+        Term::Reference(reference) => Term::Reference(reference.clone()),
+        Term::Export(export) => Term::Export(export.clone()),
+        Term::Fun(fun) => Term::Fun(Box::new(fun_with(fun, fun.free_vars.clone()))),
+        Term::Local(bytes) => Term::Local(bytes.clone()),
+    }
+}
+
+/// A copy of `fun` with these free variables.
+fn fun_with(fun: &Fun, free_vars: Vec<Term>) -> Fun {
+    Fun {
+        arity: fun.arity,
+        uniq: fun.uniq,
+        index: fun.index,
+        module: fun.module.clone(),
+        old_index: fun.old_index,
+        old_uniq: fun.old_uniq,
+        pid: fun.pid.clone(),
+        free_vars,
+    }
+}
+
+/// A container being copied: where its children come from, and the copies
+/// made so far.
+enum Copy<'a> {
+    /// Tuple, list, improper list (then `tail` is its tail while not yet
+    /// copied, and `copied_tail` the copy) or fun environment.
+    Seq {
+        from: std::slice::Iter<'a, Term>,
+        items: Vec<Term>,
+        kind: SeqKind<'a>,
+    },
+    Map {
+        from: std::slice::Iter<'a, (Term, Term)>,
+        entries: Vec<(Term, Term)>,
+        /// The value of the entry whose key is being copied.
+        value: Option<&'a Term>,
+        /// The copied key waiting for its value.
+        key: Option<Term>,
+    },
+}
+
+enum SeqKind<'a> {
+    Tuple,
+    List,
+    Improper {
+        tail: Option<&'a Term>,
+        copied_tail: Option<Term>,
+    },
+    Fun(&'a Fun),
+}
+
+impl<'a> Copy<'a> {
+    fn open(t: &'a Term) -> Copy<'a> {
+        let seq = |items: &'a [Term], kind| Copy::Seq {
+            from: items.iter(),
+            items: Vec::with_capacity(items.len()),
+            kind,
+        };
+        match t {
+            Term::Tuple(items) => seq(items, SeqKind::Tuple),
+            Term::ImproperList(items, tail) => seq(
+                items,
+                SeqKind::Improper {
+                    tail: Some(tail),
+                    copied_tail: None,
+                },
+            ),
+            Term::Map(map) => Copy::Map {
+                from: map.entries.iter(),
+                entries: Vec::with_capacity(map.entries.len()),
+                value: None,
+                key: None,
+            },
+            Term::Fun(fun) => seq(&fun.free_vars, SeqKind::Fun(fun)),
+            // Lists, and (never reached) anything else: the caller opens
+            // only containers.
+            Term::List(items) => seq(items, SeqKind::List),
+            _ => seq(&[], SeqKind::List),
+        }
+    }
+
+    /// The next child to copy, or `None` when all are copied.
+    fn next(&mut self) -> Option<&'a Term> {
+        match self {
+            Copy::Seq { from, kind, .. } => from.next().or_else(|| match kind {
+                SeqKind::Improper { tail, .. } => tail.take(),
+                _ => None,
+            }),
+            Copy::Map { from, value, .. } => value.take().or_else(|| {
+                let (k, v) = from.next()?;
+                *value = Some(v);
+                Some(k)
+            }),
+        }
+    }
+
+    /// Takes the copy of the child last returned by [`Copy::next`].
+    fn put(&mut self, child: Term) {
+        match self {
+            Copy::Seq {
+                from, items, kind, ..
+            } => match kind {
+                SeqKind::Improper {
+                    tail: None,
+                    copied_tail,
+                } if from.len() == 0 => *copied_tail = Some(child),
+                _ => items.push(child),
+            },
+            Copy::Map { entries, key, .. } => match key.take() {
+                None => *key = Some(child),
+                Some(k) => entries.push((k, child)),
+            },
+        }
+    }
+
+    fn finish(self) -> Term {
+        match self {
+            Copy::Seq { items, kind, .. } => match kind {
+                SeqKind::Tuple => Term::Tuple(items),
+                SeqKind::List => Term::List(items),
+                SeqKind::Improper { copied_tail, .. } => {
+                    Term::ImproperList(items, Box::new(copied_tail.unwrap_or_default()))
+                }
+                SeqKind::Fun(fun) => Term::Fun(Box::new(fun_with(fun, items))),
+            },
+            Copy::Map { entries, .. } => Term::Map(Map { entries }),
+        }
+    }
+}
+
+/// Clones a term with grandchildren, keeping the containers being copied on
+/// a heap stack.
+fn clone_deep(root: &Term) -> Term {
+    let mut stack = vec![Copy::open(root)];
+    loop {
+        let Some(top) = stack.last_mut() else {
+            // Not reached: the loop returns when the root is finished.
+            return Term::Nil;
+        };
+        match top.next() {
+            Some(child) if has_grandchildren(child) => stack.push(Copy::open(child)),
+            Some(child) => top.put(clone_shallow(child)),
+            None => {
+                let done = match stack.pop() {
+                    Some(copy) => copy.finish(),
+                    None => Term::Nil,
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.put(done),
+                    None => return done,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested_tuples(depth: usize) -> Term {
+        let mut t = Term::Int(0);
+        for _ in 0..depth {
+            t = Term::Tuple(vec![t]);
+        }
+        t
+    }
+
+    #[test]
+    fn clone_copies_every_kind_of_container() {
+        let fun = Fun {
+            arity: 1,
+            uniq: [7; 16],
+            index: 3,
+            module: "m".into(),
+            old_index: 1,
+            old_uniq: 2,
+            pid: crate::Pid {
+                node: "a@h".into(),
+                id: 1,
+                serial: 2,
+                creation: 3,
+            },
+            free_vars: vec![nested_tuples(3), Term::Int(1)],
+        };
+        let map = Map::from_entries(vec![
+            (nested_tuples(2), Term::list(vec![nested_tuples(2)])),
+            (
+                Term::Int(1),
+                Term::improper_list(vec![nested_tuples(2)], nested_tuples(3)),
+            ),
+        ])
+        .expect("unique keys");
+        let t = Term::tuple(vec![
+            Term::Map(map),
+            Term::Fun(Box::new(fun)),
+            Term::improper_list(vec![Term::Int(1)], Term::atom("t")),
+            Term::ByteList(vec![1, 2]),
+        ]);
+        let copy = t.clone();
+        assert_eq!(copy, t);
+        assert_eq!(copy.to_string(), t.to_string());
+    }
+
+    #[test]
+    fn deep_terms_clone_and_drop_without_recursion() {
+        let handle = std::thread::Builder::new()
+            .stack_size(64 << 10)
+            .spawn(|| {
+                let t = nested_tuples(200_000);
+                let copy = t.clone();
+                drop(t);
+                let mut depth = 0;
+                let mut at = &copy;
+                while let Term::Tuple(items) = at {
+                    depth += 1;
+                    at = &items[0];
+                }
+                assert_eq!(depth, 200_000);
+                assert!(matches!(at, Term::Int(0)));
+            })
+            .expect("thread starts");
+        handle.join().expect("no stack overflow");
+    }
+}
