@@ -80,7 +80,7 @@ impl Node {
             .global_call(via, "whereis_name", vec![Term::atom(name)], timeout)
             .await?;
         match answer {
-            Term::Pid(pid) => Ok(Some(pid)),
+            Term::Pid(ref pid) => Ok(Some(pid.clone())),
             a if a.is_atom("undefined") => Ok(None),
             answer => Err(GlobalError::BadAnswer {
                 via: via.to_owned(),

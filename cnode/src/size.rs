@@ -64,6 +64,6 @@ mod tests {
             term = Term::list(vec![term]);
         }
         assert!(approx_size(&term) > 100_000);
-        term.drop_iteratively();
+        drop(term);
     }
 }

@@ -141,9 +141,9 @@ fn check_release(otp: &Otp) {
 
     let answer = std::fs::read(dir.path().join("erl.etf")).expect("erl wrote its answer");
     let answer = etf::from_slice(&answer).expect("erl's answer decodes");
-    let Term::Tuple(fields) = answer else {
-        panic!("unexpected answer shape: {answer}");
-    };
+    let fields = answer
+        .into_tuple()
+        .unwrap_or_else(|answer| panic!("unexpected answer shape: {answer}"));
     let [Term::Int(count), mismatches, printed, erl_literals] = fields.as_slice() else {
         panic!("unexpected answer fields: {fields:?}");
     };

@@ -99,8 +99,6 @@ enum TermCliError {
     },
     #[error("cannot encode the term: {0}")]
     Encode(#[from] etf::EncodeError),
-    #[error("cannot render JSON: {0}")]
-    Json(#[from] serde_json::Error),
     #[error("refusing to write binary output to a terminal; use -o FILE or a pipe")]
     BinaryToTerminal,
 }
@@ -119,8 +117,7 @@ fn decode(args: &DecodeArgs) -> Result<(), TermCliError> {
     let term = etf::Term::decode(&bytes, &DecodeOptions::default())
         .map_err(|source| TermCliError::Decode { path: name, source })?;
     let text = match (args.json, args.pretty) {
-        (true, false) => serde_json::to_string(&json::to_json(&term))?,
-        (true, true) => serde_json::to_string_pretty(&json::to_json(&term))?,
+        (true, pretty) => json::to_json(&term, pretty),
         (false, false) => term.to_string(),
         (false, true) => term.pretty().to_string(),
     };

@@ -17,70 +17,208 @@
 //! | any other map                            | array of `[key, value]` arrays        |
 //! | pid, port, reference, fun, bitstring, improper list, LOCAL_EXT | string of its Erlang syntax |
 //!
-//! Terms come from the decoder, whose depth limit bounds the recursion here.
+//! Objects list their keys in sorted order, as `serde_json` does. The
+//! writer keeps the containers it is inside on a heap stack, so terms of
+//! any depth render without recursion.
 
 use etf::Term;
-use serde_json::{Map as JsonMap, Number, Value};
+use std::fmt::Write;
 
-/// Renders `term` as a JSON value following the table above.
-pub(super) fn to_json(term: &Term) -> Value {
-    match term {
-        Term::Int(value) => Value::Number(Number::from(*value)),
-        Term::BigInt(value) => Value::String(value.to_string()),
-        Term::Float(value) => {
-            Number::from_f64(*value).map_or_else(|| Value::String(term.to_string()), Value::Number)
+/// Renders `term` as JSON following the table above: on one line, or
+/// indented by two spaces per level as `serde_json::to_string_pretty` does.
+pub(super) fn to_json(term: &Term, pretty: bool) -> String {
+    let mut w = JsonWriter {
+        out: String::new(),
+        pretty,
+        stack: Vec::new(),
+    };
+    w.value(term);
+    while let Some(top) = w.stack.last_mut() {
+        let first = top.count == 0;
+        let next = top.items.next();
+        match next {
+            Some(item) => {
+                top.count += 1;
+                w.separator(first);
+                match item {
+                    Item::Term(t) => w.value(t),
+                    Item::Byte(b) => w.number(b),
+                    Item::Keyed(key, t) => {
+                        w.string(key);
+                        w.out.push_str(if w.pretty { ": " } else { ":" });
+                        w.value(t);
+                    }
+                    Item::Pair(k, v) => w.open('[', Items::Pair(Some(k), Some(v))),
+                }
+            }
+            None => {
+                let close = top.close;
+                w.stack.pop();
+                if w.pretty && !first {
+                    w.newline();
+                }
+                w.out.push(close);
+            }
         }
-        Term::Atom(atom) => match atom.as_str() {
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            text => Value::String(text.to_owned()),
-        },
-        Term::Binary(bytes) => match std::str::from_utf8(bytes) {
-            Ok(text) => Value::String(text.to_owned()),
-            Err(_) => Value::Array(bytes.iter().map(|byte| Value::from(*byte)).collect()),
-        },
-        Term::Tuple(items) | Term::List(items) => Value::Array(items.iter().map(to_json).collect()),
-        Term::Nil => Value::Array(Vec::new()),
-        Term::ByteList(bytes) => {
-            Value::Array(bytes.iter().map(|byte| Value::from(*byte)).collect())
+    }
+    w.out
+}
+
+/// An element of a JSON array or object.
+enum Item<'a> {
+    Term(&'a Term),
+    Byte(u8),
+    /// An object member.
+    Keyed(&'a str, &'a Term),
+    /// A map entry written as the array `[key, value]`.
+    Pair(&'a Term, &'a Term),
+}
+
+/// The elements of an open array or object.
+enum Items<'a> {
+    Terms(std::slice::Iter<'a, Term>),
+    Bytes(std::slice::Iter<'a, u8>),
+    Pairs(std::slice::Iter<'a, (Term, Term)>),
+    Pair(Option<&'a Term>, Option<&'a Term>),
+    Members(std::vec::IntoIter<(&'a str, &'a Term)>),
+}
+
+impl<'a> Items<'a> {
+    fn next(&mut self) -> Option<Item<'a>> {
+        match self {
+            Items::Terms(terms) => terms.next().map(Item::Term),
+            Items::Bytes(bytes) => bytes.next().map(|&b| Item::Byte(b)),
+            Items::Pairs(pairs) => pairs.next().map(|(k, v)| Item::Pair(k, v)),
+            Items::Pair(k, v) => k.take().or_else(|| v.take()).map(Item::Term),
+            Items::Members(members) => members.next().map(|(k, v)| Item::Keyed(k, v)),
         }
-        Term::Map(map) => map_to_json(map),
-        _ => Value::String(term.to_string()),
     }
 }
 
-fn map_to_json(map: &etf::Map) -> Value {
-    let mut object = JsonMap::new();
+/// An array or object being written.
+struct Open<'a> {
+    items: Items<'a>,
+    count: usize,
+    close: char,
+}
+
+struct JsonWriter<'a> {
+    out: String,
+    pretty: bool,
+    stack: Vec<Open<'a>>,
+}
+
+impl<'a> JsonWriter<'a> {
+    /// Writes a leaf whole, or opens a container.
+    fn value(&mut self, term: &'a Term) {
+        match term {
+            Term::Int(value) => self.number(value),
+            Term::BigInt(value) => self.string(&value.to_string()),
+            Term::Float(value) => match serde_json::to_string(value) {
+                Ok(text) => self.out.push_str(&text),
+                // Not reached: decoded floats are finite.
+                Err(_) => self.string(&term.to_string()),
+            },
+            Term::Atom(atom) => match atom.as_str() {
+                "true" => self.out.push_str("true"),
+                "false" => self.out.push_str("false"),
+                text => self.string(text),
+            },
+            Term::Binary(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => self.string(text),
+                Err(_) => self.open('[', Items::Bytes(bytes.iter())),
+            },
+            Term::Tuple(items) | Term::List(items) => self.open('[', Items::Terms(items.iter())),
+            Term::Nil => self.out.push_str("[]"),
+            Term::ByteList(bytes) => self.open('[', Items::Bytes(bytes.iter())),
+            Term::Map(map) => match members(map) {
+                Some(members) => self.open('{', Items::Members(members.into_iter())),
+                None => self.open('[', Items::Pairs(map.iter())),
+            },
+            _ => self.string(&term.to_string()),
+        }
+    }
+
+    fn open(&mut self, bracket: char, items: Items<'a>) {
+        self.out.push(bracket);
+        let close = if bracket == '{' { '}' } else { ']' };
+        self.stack.push(Open {
+            items,
+            count: 0,
+            close,
+        });
+    }
+
+    /// What goes before an element: a comma after the first, and in the
+    /// pretty layout a line break and indentation.
+    fn separator(&mut self, first: bool) {
+        if !first {
+            self.out.push(',');
+        }
+        if self.pretty {
+            self.newline();
+        }
+    }
+
+    /// A line break, then two spaces per open container.
+    fn newline(&mut self) {
+        self.out.push('\n');
+        for _ in 0..self.stack.len() {
+            self.out.push_str("  ");
+        }
+    }
+
+    fn number(&mut self, n: impl std::fmt::Display) {
+        // Writing to a String cannot fail.
+        let _ = write!(self.out, "{n}");
+    }
+
+    fn string(&mut self, text: &str) {
+        match serde_json::to_string(text) {
+            Ok(quoted) => self.out.push_str(&quoted),
+            // Not reached: a str always serializes.
+            Err(_) => self.out.push_str("\"\""),
+        }
+    }
+}
+
+/// The members of the object a map becomes, sorted by key, or `None` when
+/// it must be an array of pairs: a key that is neither an atom nor a UTF-8
+/// binary, or two keys with the same text (an atom and a binary), which an
+/// object would merge.
+fn members(map: &etf::Map) -> Option<Vec<(&str, &Term)>> {
+    let mut members = Vec::with_capacity(map.len());
     for (key, value) in map.iter() {
         let key = match key {
             Term::Atom(atom) => atom.as_str(),
-            Term::Binary(bytes) => match std::str::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(_) => return pairs(map),
-            },
-            _ => return pairs(map),
+            Term::Binary(bytes) => std::str::from_utf8(bytes).ok()?,
+            _ => return None,
         };
-        if object.insert(key.to_owned(), to_json(value)).is_some() {
-            // An atom and a binary with the same text: an object would lose one.
-            return pairs(map);
-        }
+        members.push((key, value));
     }
-    Value::Object(object)
-}
-
-fn pairs(map: &etf::Map) -> Value {
-    Value::Array(
-        map.iter()
-            .map(|(key, value)| Value::Array(vec![to_json(key), to_json(value)]))
-            .collect(),
-    )
+    members.sort_by(|a, b| a.0.cmp(b.0));
+    if members.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+        return None;
+    }
+    Some(members)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use etf::Atom;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    /// The compact rendering, parsed back; checks that the pretty one is
+    /// the same JSON laid out as `serde_json` does.
+    fn render(term: &Term) -> Value {
+        let compact = to_json(term, false);
+        let value: Value = serde_json::from_str(&compact).expect("valid JSON");
+        assert_eq!(serde_json::to_string(&value).expect("renders"), compact);
+        let pretty = serde_json::to_string_pretty(&value).expect("renders");
+        assert_eq!(to_json(term, true), pretty);
+        value
+    }
 
     fn atom(text: &str) -> Term {
         Term::Atom(Atom::new(text))
@@ -96,26 +234,64 @@ mod tests {
             (atom("a"), Term::Int(1)),
             (Term::Binary("b".into()), atom("true")),
         ]);
-        assert_eq!(to_json(&object), json!({"a": 1, "b": true}));
+        assert_eq!(render(&object), json!({"a": 1, "b": true}));
 
         let colliding = map(vec![
             (atom("a"), Term::Int(1)),
             (Term::Binary("a".into()), Term::Int(2)),
         ]);
-        assert_eq!(to_json(&colliding), json!([["a", 1], ["a", 2]]));
+        assert_eq!(render(&colliding), json!([["a", 1], ["a", 2]]));
 
         let integer_keys = map(vec![(Term::Int(1), Term::Nil)]);
-        assert_eq!(to_json(&integer_keys), json!([[1, []]]));
+        assert_eq!(render(&integer_keys), json!([[1, []]]));
     }
 
     #[test]
     fn values_without_a_json_type_keep_their_erlang_syntax() {
         let two_to_64 = [131, 110, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
         let big = etf::from_slice(&two_to_64).expect("SMALL_BIG 2^64");
-        assert_eq!(to_json(&big), json!("18446744073709551616"));
+        assert_eq!(render(&big), json!("18446744073709551616"));
         let improper = Term::ImproperList(vec![Term::Int(1)], Box::new(atom("t")));
-        assert_eq!(to_json(&improper), Value::String(improper.to_string()));
+        assert_eq!(render(&improper), Value::String(improper.to_string()));
         let non_utf8 = Term::Binary(vec![0xff, 0].into());
-        assert_eq!(to_json(&non_utf8), json!([255, 0]));
+        assert_eq!(render(&non_utf8), json!([255, 0]));
+    }
+
+    #[test]
+    fn nested_containers_lay_out_as_serde_json_does() {
+        let term: Term =
+            "{[], #{}, [1, {a, <<\"x\">>}, #{k => [2.5, []], <<\"b\">> => true}], \"ab\"}"
+                .parse()
+                .expect("parses");
+        let value = render(&term);
+        assert_eq!(
+            value,
+            json!([[], {}, [1, ["a", "x"], {"b": true, "k": [2.5, []]}], [97, 98]])
+        );
+    }
+
+    #[test]
+    fn a_million_levels_render_without_recursion() {
+        let depth: usize = 1_000_000;
+        let mut term = Term::Nil;
+        for level in 0..depth {
+            term = if level % 2 == 0 {
+                Term::Tuple(vec![term])
+            } else {
+                Term::list(vec![term, Term::Int(level as i64)])
+            };
+        }
+        let compact = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn_scoped(scope, || to_json(&term, false))
+                .expect("thread starts")
+                .join()
+                .expect("no stack overflow")
+        });
+        assert!(compact.contains("[[[[[]],1]],3]"), "the innermost levels");
+        assert!(compact.ends_with(",999999]"), "the outermost level");
+        assert_eq!(compact.matches('[').count(), depth + 1);
+        assert_eq!(compact.matches(']').count(), depth + 1);
     }
 }
