@@ -629,4 +629,44 @@ mod tests {
         assert!(matches!(&out[0].1, ControlMessage::PayloadExit { from, .. } if *from == dead));
         assert_eq!(out[0].2, Some(Term::atom("noproc")));
     }
+
+    #[test]
+    fn exits_through_aliases_are_priority_exits_only_through_a_priority_alias_with_priority() {
+        let mut t = table();
+        let mut p = t.spawn().expect("spawn");
+        t.slot_mut(&p.0).expect("alive").trap_exit = true;
+        let (tx, mut priority_queue) = tokio::sync::mpsc::unbounded_channel();
+        t.slot_mut(&p.0).expect("alive").priority = Some(tx);
+        let alias = |id| Reference {
+            node: Atom::new("a@h"),
+            creation: 1,
+            ids: vec![id, 0, 0],
+        };
+        let (plain, priority) = (alias(1), alias(2));
+        t.add_alias(&p.0, plain.clone(), false);
+        t.add_alias(&p.0, priority.clone(), true);
+        let mut out = Outbox::new();
+        let from = remote(1);
+        let exit = |reason: &str| exit_message(&from, Term::atom(reason));
+        t.alias_exit_signal(&from, &priority, Term::atom("p"), true, &mut out);
+        t.alias_exit_signal(&from, &priority, Term::atom("no_option"), false, &mut out);
+        t.alias_exit_signal(&from, &plain, Term::atom("plain"), true, &mut out);
+        let priority_exit = priority_queue.try_recv().expect("a priority exit");
+        assert_eq!(priority_exit.payload, exit("p"));
+        assert!(priority_queue.try_recv().is_err());
+        assert_eq!(message(&mut p), Some(exit("no_option")));
+        assert_eq!(message(&mut p), Some(exit("plain")));
+        // An inactive alias reaches nobody; `kill` through an alias kills.
+        assert!(t.remove_alias(&p.0, &plain));
+        t.alias_exit_signal(&from, &plain, Term::atom("kill"), false, &mut out);
+        assert!(t.is_alive(&p.0));
+        t.alias_exit_signal(&from, &priority, Term::atom("kill"), true, &mut out);
+        assert!(!t.is_alive(&p.0));
+        assert!(t.aliases.is_empty(), "the dead process's aliases are gone");
+        assert!(out.is_empty());
+    }
+
+    fn exit_message(from: &Pid, reason: Term) -> Term {
+        Term::tuple(vec![Term::atom("EXIT"), Term::Pid(from.clone()), reason])
+    }
 }

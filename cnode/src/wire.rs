@@ -414,4 +414,74 @@ pub(crate) mod tests {
         wire.send(send_to_b(), Some(Term::atom("signal")));
         assert!(wire.lock().backlog() > before);
     }
+
+    #[test]
+    fn a_peer_without_altact_sig_gets_what_otp_sends_it_instead() {
+        let from = Pid {
+            node: Atom::new("a@h"),
+            id: 1,
+            serial: 0,
+            creation: 1,
+        };
+        let ControlMessage::Send { to, .. } = send_to_b() else {
+            unreachable!()
+        };
+        let alias = etf::Reference {
+            node: Atom::new("b@h"),
+            creation: 1,
+            ids: vec![1, 2, 3],
+        };
+        let altact = |kind, to| ControlMessage::AltactSigSend {
+            kind,
+            priority: true,
+            from: from.clone(),
+            to,
+            token: None,
+        };
+        let (message, exit) = (AltactKind::Message, AltactKind::Exit);
+        let cases = [
+            (
+                altact(message, AltactDest::Pid(to.clone())),
+                Some(ControlMessage::SendSender {
+                    from: from.clone(),
+                    to: to.clone(),
+                    token: None,
+                }),
+            ),
+            (
+                altact(message, AltactDest::Name(Atom::new("srv"))),
+                Some(ControlMessage::RegSend {
+                    from: from.clone(),
+                    to: Atom::new("srv"),
+                    token: None,
+                }),
+            ),
+            (
+                altact(message, AltactDest::Alias(alias.clone())),
+                Some(ControlMessage::AliasSend {
+                    from: from.clone(),
+                    alias: alias.clone(),
+                    token: None,
+                }),
+            ),
+            (
+                altact(exit, AltactDest::Pid(to.clone())),
+                Some(ControlMessage::PayloadExit2 {
+                    from: from.clone(),
+                    to: to.clone(),
+                    token: None,
+                }),
+            ),
+            (altact(exit, AltactDest::Alias(alias)), None),
+        ];
+        for (control, expected) in cases {
+            assert_eq!(
+                downgrade(control.clone(), true, false),
+                expected,
+                "{control:?}"
+            );
+            // A peer with the flag gets it as it is.
+            assert_eq!(downgrade(control.clone(), true, true), Some(control));
+        }
+    }
 }
