@@ -54,6 +54,20 @@ impl From<&Pid> for Dest {
     }
 }
 
+impl From<Reference> for Dest {
+    /// An alias.
+    fn from(alias: Reference) -> Dest {
+        Dest::Alias(alias)
+    }
+}
+
+impl From<&Reference> for Dest {
+    /// An alias.
+    fn from(alias: &Reference) -> Dest {
+        Dest::Alias(alias.clone())
+    }
+}
+
 impl From<(&str, &str)> for Dest {
     /// `(name, node)`.
     fn from((name, node): (&str, &str)) -> Dest {
@@ -324,6 +338,20 @@ impl Process {
     ///
     /// Takes `&mut self` because the first priority alias gives the process
     /// its queue of priority messages, which its receive methods read.
+    ///
+    /// ```no_run
+    /// # async fn demo(node: cnode::Node) -> Result<(), Box<dyn std::error::Error>> {
+    /// use etf::Term;
+    ///
+    /// let mut inbox = node.spawn_process()?;
+    /// let urgent = inbox.priority_alias();
+    /// let sender = node.spawn_process()?;
+    /// sender.send(inbox.pid(), Term::atom("ordinary"))?;
+    /// sender.send_priority(&urgent, Term::atom("urgent")).await?;
+    /// assert_eq!(inbox.recv().await?.payload, Term::atom("urgent"));
+    /// assert_eq!(inbox.recv().await?.payload, Term::atom("ordinary"));
+    /// # Ok(()) }
+    /// ```
     pub fn priority_alias(&mut self) -> Reference {
         let alias = self.shared.make_ref();
         let mut table = self.shared.table();

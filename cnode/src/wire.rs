@@ -310,8 +310,8 @@ fn consume(out: &mut VecDeque<Bytes>, mut n: usize) {
 /// and `ALTACT_SIG_SEND` (queued before the connection was up, so its
 /// flags were not known to the sender) becomes the ordinary message or
 /// exit signal it would be without priority, as OTP sends it to such a
-/// peer; an exit signal to an alias, which such a peer cannot take, is
-/// dropped (`None`), as OTP drops it. The peer never gets an operation it
+/// peer; an exit signal to an alias (or a name), which such a peer cannot
+/// take, is dropped (`None`), as OTP drops it. The peer never gets an operation it
 /// would close the connection for.
 fn downgrade(control: ControlMessage, sender: bool, altact: bool) -> Option<ControlMessage> {
     let control = match control {
