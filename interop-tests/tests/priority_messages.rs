@@ -121,6 +121,7 @@ async fn erlang_priority_messages_overtake_ordinary_ones_in_a_rust_mailbox(otp: 
         erlang:send(Pid, {{ordinary, pid}}, [priority]),
         erlang:send({{inbox, R}}, {{ordinary, name}}, [priority]),
         exit(PA, priority_exit, [priority]),
+        exit(Pid, pid_exit, [priority]),
         exit(A, plain_exit),
         erlang:send(PA, {{priority, 2}}, [priority]),
         {{ctl, R}} ! {{self(), sent}},
@@ -151,6 +152,7 @@ async fn erlang_priority_messages_overtake_ordinary_ones_in_a_rust_mailbox(otp: 
         tagged("ordinary", atom("plain_alias")),
         tagged("ordinary", atom("pid")),
         tagged("ordinary", atom("name")),
+        exit("pid_exit"),
         exit("plain_exit"),
     ];
     assert_eq!(drain(&mut inbox), expected, "OTP {}", otp.release);
