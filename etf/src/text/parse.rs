@@ -590,6 +590,11 @@ fn string_term(text: String) -> Term {
 /// A map of the entries of a literal. As in Erlang, a repeated key keeps
 /// its last value; found through hashing, so linear on average.
 fn map_of(entries: Vec<(Term, Term)>) -> Map {
+    if entries.len() < 2 {
+        // Nothing to compare: hashing a key costs its size, and a key can
+        // be a map whose key is a map... (quadratic in the nesting).
+        return Map::from_unique(entries);
+    }
     let keep: Vec<bool> = {
         let mut seen = HashSet::with_capacity(entries.len());
         let mut keep: Vec<bool> = entries
