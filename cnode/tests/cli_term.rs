@@ -308,3 +308,47 @@ fn erl_decodes_what_encode_writes() {
         }
     }
 }
+
+/// `term_to_binary` of `depth` levels alternating a tuple and a one-element
+/// list around `[]`, outermost a tuple: `{[{[...[]...]}]}`.
+fn deep_dump(depth: usize) -> Vec<u8> {
+    let mut bytes = vec![131];
+    for level in 0..depth {
+        if level % 2 == 0 {
+            bytes.extend_from_slice(&[104, 1]);
+        } else {
+            bytes.extend_from_slice(&[108, 0, 0, 0, 1]);
+        }
+    }
+    bytes.push(106);
+    // The NIL tail of each list, innermost first.
+    bytes.extend(std::iter::repeat_n(106, depth / 2));
+    bytes
+}
+
+#[test]
+fn decode_and_encode_handle_a_million_levels() {
+    const DEPTH: usize = 1_000_000;
+    let dump = deep_dump(DEPTH);
+    let text = "{[".repeat(DEPTH / 2) + "[]" + &"]}".repeat(DEPTH / 2);
+
+    let printed = stdout_text(&cnode(&["term", "decode"], &dump));
+    assert!(printed == format!("{text}\n"), "decode prints the term");
+    let pretty = stdout_text(&cnode(&["term", "decode", "--pretty"], &dump));
+    assert_eq!(pretty.replace(['\n', ' '], ""), text);
+    let json = stdout_text(&cnode(&["term", "decode", "--json"], &dump));
+    let brackets = "[".repeat(DEPTH) + "[]" + &"]".repeat(DEPTH);
+    assert!(json == format!("{brackets}\n"), "decode --json");
+    let json_pretty = stdout_text(&cnode(&["term", "decode", "--json", "--pretty"], &dump));
+    assert_eq!(json_pretty.replace(['\n', ' '], ""), brackets);
+
+    for input in [text.as_str(), pretty.as_str()] {
+        let encoded = cnode(&["term", "encode"], input.as_bytes());
+        assert!(
+            encoded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&encoded.stderr)
+        );
+        assert!(encoded.stdout == dump, "encode writes erl's bytes back");
+    }
+}

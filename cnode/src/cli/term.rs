@@ -40,7 +40,8 @@ pub(crate) struct DecodeArgs {
     #[arg(long)]
     json: bool,
     /// Lay the output out over several lines: Erlang syntax as `~tp` does,
-    /// breaking containers that do not fit in 80 columns; JSON indented.
+    /// breaking containers that do not fit in 80 columns; JSON indented (40
+    /// levels deep at most; deeper containers stay on one line).
     #[arg(long)]
     pretty: bool,
 }

@@ -24,8 +24,14 @@
 use etf::Term;
 use std::fmt::Write;
 
+/// How many levels of containers the pretty layout indents (two spaces
+/// each, so 80 columns); deeper ones are written on one line. Indenting
+/// every level would make the output grow with the square of the depth.
+const MAX_INDENTED_LEVELS: usize = 40;
+
 /// Renders `term` as JSON following the table above: on one line, or
-/// indented by two spaces per level as `serde_json::to_string_pretty` does.
+/// indented by two spaces per level as `serde_json::to_string_pretty` does
+/// (down to [`MAX_INDENTED_LEVELS`]).
 pub(super) fn to_json(term: &Term, pretty: bool) -> String {
     let mut w = JsonWriter {
         out: String::new(),
@@ -53,8 +59,9 @@ pub(super) fn to_json(term: &Term, pretty: bool) -> String {
             }
             None => {
                 let close = top.close;
+                let breaking = w.breaking();
                 w.stack.pop();
-                if w.pretty && !first {
+                if breaking && !first {
                     w.newline();
                 }
                 w.out.push(close);
@@ -155,9 +162,15 @@ impl<'a> JsonWriter<'a> {
         if !first {
             self.out.push(',');
         }
-        if self.pretty {
+        if self.breaking() {
             self.newline();
         }
+    }
+
+    /// Whether the innermost open container is laid out one element per
+    /// line: in the pretty layout, down to [`MAX_INDENTED_LEVELS`].
+    fn breaking(&self) -> bool {
+        self.pretty && self.stack.len() <= MAX_INDENTED_LEVELS
     }
 
     /// A line break, then two spaces per open container.
@@ -267,6 +280,23 @@ mod tests {
         assert_eq!(
             value,
             json!([[], {}, [1, ["a", "x"], {"b": true, "k": [2.5, []]}], [97, 98]])
+        );
+    }
+
+    #[test]
+    fn the_pretty_layout_indents_forty_levels_then_writes_one_line() {
+        let mut term = Term::list(vec![Term::Int(1), Term::Int(2)]);
+        for _ in 0..50 {
+            term = Term::Tuple(vec![term]);
+        }
+        let pretty = to_json(&term, true);
+        let widest = pretty.lines().map(str::len).max().unwrap_or(0);
+        assert!(widest <= 2 * MAX_INDENTED_LEVELS + 30, "{widest} columns");
+        assert!(pretty.contains(&format!("{}[1,2]{}", "[".repeat(10), "]".repeat(10))));
+        let compact: Value = serde_json::from_str(&to_json(&term, false)).expect("valid");
+        assert_eq!(
+            serde_json::from_str::<Value>(&pretty).expect("valid"),
+            compact
         );
     }
 
