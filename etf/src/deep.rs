@@ -55,28 +55,22 @@ enum Detached {
 /// children, so that dropping it recurses no further.
 fn detach(t: &mut Term, stack: &mut Vec<Detached>) {
     match t {
-        Term::Tuple(items) | Term::List(items) => {
-            if !items.is_empty() {
-                stack.push(Detached::Terms(std::mem::take(items).into_iter()));
-            }
+        Term::Tuple(items) | Term::List(items) if !items.is_empty() => {
+            stack.push(Detached::Terms(std::mem::take(items).into_iter()));
         }
         Term::ImproperList(items, tail) => {
             stack.push(Detached::One(std::mem::take(&mut **tail)));
             stack.push(Detached::Terms(std::mem::take(items).into_iter()));
         }
-        Term::Map(map) => {
-            if !map.entries.is_empty() {
-                stack.push(Detached::Entries(
-                    std::mem::take(&mut map.entries).into_iter(),
-                ));
-            }
+        Term::Map(map) if !map.entries.is_empty() => {
+            stack.push(Detached::Entries(
+                std::mem::take(&mut map.entries).into_iter(),
+            ));
         }
-        Term::Fun(fun) => {
-            if !fun.free_vars.is_empty() {
-                stack.push(Detached::Terms(
-                    std::mem::take(&mut fun.free_vars).into_iter(),
-                ));
-            }
+        Term::Fun(fun) if !fun.free_vars.is_empty() => {
+            stack.push(Detached::Terms(
+                std::mem::take(&mut fun.free_vars).into_iter(),
+            ));
         }
         _ => {}
     }

@@ -176,7 +176,7 @@ fn deep_terms_that_differ_at_the_bottom_compare_and_hash_apart() {
         // Deep terms as keys of a hash set and of a sorted vector.
         let set: std::collections::HashSet<&Term> = [&one, &float, &two, &one].into();
         assert_eq!(set.len(), 3);
-        let mut sorted = vec![&float, &two, &one];
+        let mut sorted = [&float, &two, &one];
         sorted.sort();
         assert!(sorted[0] == &one && sorted[1] == &two && sorted[2] == &float);
     });
