@@ -16,6 +16,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod convert;
+mod debug;
 mod decode;
 mod deep;
 mod encode;

@@ -22,9 +22,7 @@ use std::sync::Arc;
 ///   by value: match on a reference and clone, use the `into_*` methods
 ///   (such as [`Term::into_list`]), or [`std::mem::take`] the field out of a
 ///   `&mut Term` (a taken term is left as `[]`).
-/// - `Debug` is derived and does recurse once per level: use `Display`
-///   (Erlang syntax) to show terms that may be very deep.
-#[derive(Debug)]
+/// - `Debug` writes what `#[derive(Debug)]` would, also without recursion.
 pub enum Term {
     /// An integer that fits in 64 bits (SMALL_INTEGER, INTEGER, or a small
     /// SMALL_BIG on the wire). Decoding always yields this variant when the

@@ -1,12 +1,11 @@
 //! Terms of any depth: a million levels of tuples, of lists, and 300,000 of
 //! a mix of maps (keys and values), improper lists, fun environments and
-//! tuples go through every walk over
-//! a term (decode, both printers, the parser, encode, clone, equality,
-//! order, hash, serde, drop) on a thread with a 2 MiB stack, the smallest a
-//! Rust thread gets by default.
+//! tuples go through every walk over a term (decode, both printers, the
+//! parser, encode, clone, equality, order, hash, `Debug`, serde, drop) on a
+//! thread with a 2 MiB stack, the smallest a Rust thread gets by default.
 //!
 //! Assertions compare with `==` and `assert!`, not `assert_eq!`: a failing
-//! `assert_eq!` would print the terms with the derived (recursive) `Debug`.
+//! `assert_eq!` would print megabytes of `Debug` output.
 
 use etf::{Atom, DecodeOptions, Fun, Map, Pid, Term};
 use std::cmp::Ordering;
@@ -121,6 +120,11 @@ fn every_walk(bytes: &[u8], what: &str) {
     let s = RandomState::new();
     assert_eq!(hash(&copy, &s), hash(&term, &s));
     drop(copy);
+
+    // Debug (compact: the indented form grows with the square of the depth).
+    let debug = format!("{term:?}");
+    assert!(debug.len() > bytes.len() / 2, "{what}: Debug");
+    drop(debug);
 
     // serde: to and from a term.
     let through = etf::serde::to_term(&term).expect("serializes");
