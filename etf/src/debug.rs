@@ -324,6 +324,9 @@ mod tests {
     }
 
     /// Structs named as ours, so that derived `Debug` writes the same names.
+    // Their fields are only read by the derived `Debug`, which the dead code
+    // lint does not count.
+    #[allow(dead_code)]
     mod named {
         use super::Mirror;
         use crate::{Atom, Pid};
