@@ -5,11 +5,11 @@
 //! would overflow the Rust stack. Both walks here keep their pending work on
 //! the heap instead.
 //!
-//! The common case stays as cheap as before: a term none of whose children
-//! holds children of its own (a tuple of atoms, a list of integers) is
-//! dropped by the ordinary glue and cloned field by field, with no
-//! allocation besides the clone itself; the recursion then goes at most two
-//! levels deep. Only a term with grandchildren takes the explicit stack.
+//! The common case stays as cheap as before: both walks go by plain
+//! recursion for the first [`RECURSION_BUDGET`] levels (a few KiB of stack
+//! at most), and switch to a heap stack only for what lies deeper, so the
+//! terms of everyday messages are dropped and cloned without allocating for
+//! the walk.
 
 use crate::term::{Fun, Map, Term};
 
@@ -76,47 +76,109 @@ fn detach(t: &mut Term, stack: &mut Vec<Detached>) {
     }
 }
 
-/// Drops a term of any depth with a constant amount of Rust stack.
+/// How many levels the walks here go by plain recursion before they
+/// switch to a heap stack: deep enough that the terms of everyday messages
+/// never allocate for it, shallow enough that the recursion takes a few
+/// KiB of stack at most.
+const RECURSION_BUDGET: usize = 16;
+
+/// Drops a term of any depth with a bounded amount of Rust stack.
 ///
-/// Each term taken off the explicit stack first gives up its children to
-/// the stack, so its own drop (this function again) finds nothing deeper
-/// than its direct children and returns at once.
+/// Leaves cost one comparison. A container first empties its children
+/// (see [`empty`]), so that the drop glue that runs after this finds only
+/// children without children of their own.
 impl Drop for Term {
+    #[inline]
     fn drop(&mut self) {
-        if !has_grandchildren(self) {
-            return;
+        if has_children(self) {
+            empty_children(self, RECURSION_BUDGET);
         }
-        let mut stack = Vec::new();
-        detach(self, &mut stack);
-        while let Some(top) = stack.last_mut() {
-            match top {
-                Detached::Terms(items) => match items.next() {
-                    Some(mut t) => {
-                        if items.len() == 0 {
-                            stack.pop();
-                        }
-                        detach(&mut t, &mut stack);
-                    }
-                    None => {
+    }
+}
+
+/// Empties every child of `t` that has children of its own.
+#[inline(never)]
+fn empty_children(t: &mut Term, budget: usize) {
+    let mut each = |child: &mut Term| {
+        if has_children(child) {
+            empty(child, budget);
+        }
+    };
+    match t {
+        Term::Tuple(items) | Term::List(items) => items.iter_mut().for_each(&mut each),
+        Term::ImproperList(items, tail) => {
+            items.iter_mut().for_each(&mut each);
+            each(tail);
+        }
+        Term::Map(map) => map.entries.iter_mut().for_each(|(k, v)| {
+            each(k);
+            each(v);
+        }),
+        Term::Fun(fun) => fun.free_vars.iter_mut().for_each(&mut each),
+        _ => {}
+    }
+}
+
+/// Drops everything below `t`, leaving `t` without children: by recursion
+/// for `budget` more levels, then with a heap stack.
+fn empty(t: &mut Term, budget: usize) {
+    match budget.checked_sub(1) {
+        Some(budget) => {
+            empty_children(t, budget);
+            // Each child is now childless: dropping them recurses no further.
+            clear_children(t);
+        }
+        None => empty_iteratively(t),
+    }
+}
+
+/// Drops the children of `t`, which have no children themselves.
+fn clear_children(t: &mut Term) {
+    match t {
+        Term::Tuple(items) | Term::List(items) => items.clear(),
+        Term::Map(map) => map.entries.clear(),
+        Term::Fun(fun) => fun.free_vars.clear(),
+        Term::ImproperList(items, tail) => {
+            items.clear();
+            **tail = Term::Nil;
+        }
+        _ => {}
+    }
+}
+
+/// [`empty`] with a heap stack: each term taken off the stack first gives
+/// up its children to the stack, so its own drop finds nothing to do.
+fn empty_iteratively(t: &mut Term) {
+    let mut stack = Vec::new();
+    detach(t, &mut stack);
+    while let Some(top) = stack.last_mut() {
+        match top {
+            Detached::Terms(items) => match items.next() {
+                Some(mut t) => {
+                    if items.len() == 0 {
                         stack.pop();
                     }
-                },
-                Detached::Entries(entries) => match entries.next() {
-                    Some((mut k, mut v)) => {
-                        if entries.len() == 0 {
-                            stack.pop();
-                        }
-                        detach(&mut k, &mut stack);
-                        detach(&mut v, &mut stack);
-                    }
-                    None => {
+                    detach(&mut t, &mut stack);
+                }
+                None => {
+                    stack.pop();
+                }
+            },
+            Detached::Entries(entries) => match entries.next() {
+                Some((mut k, mut v)) => {
+                    if entries.len() == 0 {
                         stack.pop();
                     }
-                },
-                Detached::One(_) => {
-                    if let Some(Detached::One(mut t)) = stack.pop() {
-                        detach(&mut t, &mut stack);
-                    }
+                    detach(&mut k, &mut stack);
+                    detach(&mut v, &mut stack);
+                }
+                None => {
+                    stack.pop();
+                }
+            },
+            Detached::One(_) => {
+                if let Some(Detached::One(mut t)) = stack.pop() {
+                    detach(&mut t, &mut stack);
                 }
             }
         }
@@ -127,17 +189,42 @@ impl Drop for Term {
 
 impl Clone for Term {
     fn clone(&self) -> Term {
-        if has_grandchildren(self) {
-            clone_deep(self)
+        clone_within(self, RECURSION_BUDGET)
+    }
+}
+
+/// Clones by recursion for `budget` more levels, then with a heap stack.
+fn clone_within(t: &Term, budget: usize) -> Term {
+    let Some(budget) = budget.checked_sub(1) else {
+        return if has_grandchildren(t) {
+            clone_deep(t)
         } else {
-            clone_shallow(self)
+            clone_shallow(t)
+        };
+    };
+    let all =
+        |items: &[Term]| -> Vec<Term> { items.iter().map(|c| clone_within(c, budget)).collect() };
+    match t {
+        Term::Tuple(items) => Term::Tuple(all(items)),
+        Term::List(items) => Term::List(all(items)),
+        Term::ImproperList(items, tail) => {
+            Term::ImproperList(all(items), Box::new(clone_within(tail, budget)))
         }
+        Term::Map(map) => Term::Map(Map {
+            entries: map
+                .entries
+                .iter()
+                .map(|(k, v)| (clone_within(k, budget), clone_within(v, budget)))
+                .collect(),
+        }),
+        Term::Fun(fun) => Term::Fun(Box::new(fun_with(fun, all(&fun.free_vars)))),
+        leaf => clone_shallow(leaf),
     }
 }
 
 /// Clones a term field by field. Children are cloned through
-/// [`Term::clone`], so this recurses: call it only on terms without
-/// grandchildren, or on leaves.
+/// [`Term::clone`]: call it only on terms without grandchildren, or on
+/// leaves.
 fn clone_shallow(t: &Term) -> Term {
     match t {
         Term::Int(i) => Term::Int(*i),
@@ -358,6 +445,35 @@ mod tests {
         let copy = t.clone();
         assert_eq!(copy, t);
         assert_eq!(copy.to_string(), t.to_string());
+    }
+
+    #[test]
+    fn clone_copies_leaves_and_containers_at_every_depth() {
+        for depth in [
+            0,
+            1,
+            RECURSION_BUDGET - 1,
+            RECURSION_BUDGET,
+            RECURSION_BUDGET + 1,
+            40,
+        ] {
+            for leaf in [
+                Term::Int(3),
+                Term::atom("a"),
+                Term::Nil,
+                Term::Tuple(vec![]),
+            ] {
+                let mut t = leaf;
+                for level in 0..depth {
+                    t = match level % 3 {
+                        0 => Term::Tuple(vec![t, Term::Int(1)]),
+                        1 => Term::improper_list(vec![t], Term::atom("x")),
+                        _ => Term::Map(Map::from_entries(vec![(t, Term::Nil)]).expect("one key")),
+                    };
+                }
+                assert_eq!(t.clone().to_string(), t.to_string(), "depth {depth}");
+            }
+        }
     }
 
     #[test]
