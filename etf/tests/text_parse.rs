@@ -381,3 +381,38 @@ fn large_maps_parse_without_quadratic_key_checks() {
     let zero = map.iter().find(|(key, _)| *key == Term::Int(0));
     assert!(matches!(zero, Some((_, value)) if *value == atom("last")));
 }
+
+#[test]
+fn chains_of_list_tails_parse_flat_and_in_linear_time() {
+    const N: usize = 1_000_000;
+    let mut text = String::new();
+    for i in 0..N {
+        text.push_str(&format!("[{i}|"));
+    }
+    text.push_str("[]");
+    text.push_str(&"]".repeat(N));
+    let start = std::time::Instant::now();
+    let term = parse_term(&text).unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+    let items = term.into_list().unwrap();
+    assert_eq!(items.len(), N);
+    assert!(items
+        .iter()
+        .enumerate()
+        .all(|(i, t)| t.as_i64() == Some(i as i64)));
+
+    for (text, printed) in [
+        ("[1|[2,3]]", "[1,2,3]"),
+        ("[1|[2|[]]]", "[1,2]"),
+        ("[1|[2|x]]", "[1,2|x]"),
+        ("[1|[2|[3|\"ab\"]]]", "[1,2,3,97,98]"),
+        ("[1|[]]", "[1]"),
+        ("[[1|[2]]|[[3|[]]]]", "[[1,2],[3]]"),
+        ("[1|{2}]", "[1|{2}]"),
+    ] {
+        assert_eq!(parse_term(text).unwrap().to_string(), printed, "{text}");
+    }
+    for bad in ["[1|[2|[3]]", "[1|[2]", "[1|[2,3]|x]", "[1|[]", "[1|[2|x]"] {
+        assert!(parse_term(bad).is_err(), "{bad} was accepted");
+    }
+}

@@ -93,10 +93,12 @@ impl std::str::FromStr for Term {
 
 /// A container still open.
 enum Frame {
-    /// `[` elements so far.
-    List(Vec<Term>),
-    /// `[ … |` awaiting the tail.
-    Tail(Vec<Term>),
+    /// `[` elements so far, and how many `]` beyond its own close it: a
+    /// tail that is itself a list (`[1 | [2, 3]]`) continues the same
+    /// frame, so that a chain of tails costs neither depth nor copying.
+    List(Vec<Term>, usize),
+    /// `[ … |` awaiting the tail, and the `]` owed as for `List`.
+    Tail(Vec<Term>, usize),
     /// `{` elements so far.
     Tuple(Vec<Term>),
     /// `#{` entries so far, and a key waiting for its value.
@@ -234,7 +236,7 @@ impl<'a> Parser<'a> {
                 if self.eat(Punct::RBracket)? {
                     Term::Nil
                 } else {
-                    self.push_frame(stack, Frame::List(Vec::new()), offset)?;
+                    self.push_frame(stack, Frame::List(Vec::new(), 0), offset)?;
                     return Ok(None);
                 }
             }
@@ -285,31 +287,44 @@ impl<'a> Parser<'a> {
                 return Ok(Some(value));
             };
             match frame {
-                Frame::List(items) => {
+                Frame::List(items, owed) => {
                     items.push(value);
                     let (offset, token) = self.next()?;
                     match token {
                         Token::Punct(Punct::Comma) => return Ok(None),
                         Token::Punct(Punct::Bar) => {
-                            let items = std::mem::take(items);
-                            *frame = Frame::Tail(items);
-                            return Ok(None);
+                            if !self.eat(Punct::LBracket)? {
+                                let items = std::mem::take(items);
+                                *frame = Frame::Tail(items, *owed);
+                                return Ok(None);
+                            }
+                            // `| [`: the tail is a list; `| []` ends this one.
+                            let owed = *owed + 1;
+                            if !self.eat(Punct::RBracket)? {
+                                if let Some(Frame::List(_, o)) = stack.last_mut() {
+                                    *o = owed;
+                                }
+                                return Ok(None);
+                            }
+                            self.closing_brackets(owed)?;
+                            value = Term::List(take_list(stack));
                         }
                         Token::Punct(Punct::RBracket) => {
-                            let items = std::mem::take(items);
-                            stack.pop();
-                            value = Term::List(items);
+                            let owed = *owed;
+                            self.closing_brackets(owed)?;
+                            value = Term::List(take_list(stack));
                         }
                         other => return Err(self.expected(offset, "`,`, `|` or `]`", &other)),
                     }
                 }
-                Frame::Tail(items) => {
+                Frame::Tail(items, owed) => {
                     let (offset, token) = self.next()?;
                     if !matches!(token, Token::Punct(Punct::RBracket)) {
                         return Err(self.expected(offset, "`]` after the tail of a list", &token));
                     }
-                    let items = std::mem::take(items);
+                    let (items, owed) = (std::mem::take(items), *owed);
                     stack.pop();
+                    self.closing_brackets(owed)?;
                     value = Term::improper_list(items, value);
                 }
                 Frame::Tuple(items) => {
@@ -365,6 +380,17 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+    }
+
+    /// Reads the `]` owed by a list whose tails were lists.
+    fn closing_brackets(&mut self, owed: usize) -> Result<(), ParseError> {
+        for _ in 0..owed {
+            let (offset, token) = self.next()?;
+            if !matches!(token, Token::Punct(Punct::RBracket)) {
+                return Err(self.expected(offset, "`]` after the tail of a list", &token));
+            }
+        }
+        Ok(())
     }
 
     /// Appends any string literals that follow `text` directly.
@@ -548,6 +574,14 @@ impl<'a> Parser<'a> {
                 return Ok(spec);
             }
         }
+    }
+}
+
+/// Pops the innermost frame, a list, and returns its elements.
+fn take_list(stack: &mut Vec<Frame>) -> Vec<Term> {
+    match stack.pop() {
+        Some(Frame::List(items, _) | Frame::Tail(items, _)) => items,
+        _ => Vec::new(),
     }
 }
 
