@@ -5,7 +5,7 @@
 //! would overflow the Rust stack. Both walks here keep their pending work on
 //! the heap instead.
 //!
-//! The common case stays as cheap as before: both walks go by plain
+//! The common case stays about as cheap as before: both walks go by plain
 //! recursion for the first [`RECURSION_BUDGET`] levels (a few KiB of stack
 //! at most), and switch to a heap stack only for what lies deeper, so the
 //! terms of everyday messages are dropped and cloned without allocating for
@@ -14,12 +14,12 @@
 use crate::term::{Fun, Map, Term};
 
 /// True for a term that holds other terms (a non-empty tuple, list, map or
-/// fun environment, or any improper list).
+/// fun environment, or an improper list, unless emptied by a drop).
 #[inline]
 pub(crate) fn has_children(t: &Term) -> bool {
     match t {
         Term::Tuple(items) | Term::List(items) => !items.is_empty(),
-        Term::ImproperList(..) => true,
+        Term::ImproperList(items, tail) => !items.is_empty() || !matches!(**tail, Term::Nil),
         Term::Map(map) => !map.entries.is_empty(),
         Term::Fun(fun) => !fun.free_vars.is_empty(),
         _ => false,
@@ -79,75 +79,57 @@ fn detach(t: &mut Term, stack: &mut Vec<Detached>) {
 /// How many levels the walks here go by plain recursion before they
 /// switch to a heap stack: deep enough that the terms of everyday messages
 /// never allocate for it, shallow enough that the recursion takes a few
-/// KiB of stack at most.
+/// KiB of stack at most (some tens in a debug build).
 const RECURSION_BUDGET: usize = 16;
+
+thread_local! {
+    /// How many term drops are in progress on this thread, each inside the
+    /// one before: the recursion [`Drop for Term`](Term#impl-Drop-for-Term)
+    /// has gone through so far.
+    static DROPPING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 /// Drops a term of any depth with a bounded amount of Rust stack.
 ///
-/// Leaves cost one comparison. A container first empties its children
-/// (see [`empty`]), so that the drop glue that runs after this finds only
-/// children without children of their own.
+/// A leaf costs one comparison. A container drops its children itself, by
+/// plain recursion (as derived drop glue would) while fewer than
+/// [`RECURSION_BUDGET`] drops are in progress on the thread, and with a
+/// heap stack beyond (see [`empty_iteratively`]).
 impl Drop for Term {
     #[inline]
     fn drop(&mut self) {
         if has_children(self) {
-            empty_children(self, RECURSION_BUDGET);
+            drop_children(self);
         }
     }
 }
 
-/// Empties every child of `t` that has children of its own.
 #[inline(never)]
-fn empty_children(t: &mut Term, budget: usize) {
-    let mut each = |child: &mut Term| {
-        if has_children(child) {
-            empty(child, budget);
-        }
-    };
+fn drop_children(t: &mut Term) {
+    let depth = DROPPING.with(|d| d.get());
+    if depth >= RECURSION_BUDGET {
+        empty_iteratively(t);
+        return;
+    }
+    DROPPING.with(|d| d.set(depth + 1));
+    // Dropping the children here, rather than in the glue after this
+    // returns, keeps the count right.
     match t {
-        Term::Tuple(items) | Term::List(items) => items.iter_mut().for_each(&mut each),
+        Term::Tuple(items) | Term::List(items) => drop(std::mem::take(items)),
         Term::ImproperList(items, tail) => {
-            items.iter_mut().for_each(&mut each);
-            each(tail);
+            drop(std::mem::take(items));
+            drop(std::mem::take(&mut **tail));
         }
-        Term::Map(map) => map.entries.iter_mut().for_each(|(k, v)| {
-            each(k);
-            each(v);
-        }),
-        Term::Fun(fun) => fun.free_vars.iter_mut().for_each(&mut each),
+        Term::Map(map) => drop(std::mem::take(&mut map.entries)),
+        Term::Fun(fun) => drop(std::mem::take(&mut fun.free_vars)),
         _ => {}
     }
+    DROPPING.with(|d| d.set(depth));
 }
 
-/// Drops everything below `t`, leaving `t` without children: by recursion
-/// for `budget` more levels, then with a heap stack.
-fn empty(t: &mut Term, budget: usize) {
-    match budget.checked_sub(1) {
-        Some(budget) => {
-            empty_children(t, budget);
-            // Each child is now childless: dropping them recurses no further.
-            clear_children(t);
-        }
-        None => empty_iteratively(t),
-    }
-}
-
-/// Drops the children of `t`, which have no children themselves.
-fn clear_children(t: &mut Term) {
-    match t {
-        Term::Tuple(items) | Term::List(items) => items.clear(),
-        Term::Map(map) => map.entries.clear(),
-        Term::Fun(fun) => fun.free_vars.clear(),
-        Term::ImproperList(items, tail) => {
-            items.clear();
-            **tail = Term::Nil;
-        }
-        _ => {}
-    }
-}
-
-/// [`empty`] with a heap stack: each term taken off the stack first gives
-/// up its children to the stack, so its own drop finds nothing to do.
+/// Drops everything below `t`, leaving it without children, with a heap
+/// stack: each term taken off the stack first gives up its children to the
+/// stack, so its own drop finds nothing to do.
 fn empty_iteratively(t: &mut Term) {
     let mut stack = Vec::new();
     detach(t, &mut stack);
@@ -188,19 +170,28 @@ fn empty_iteratively(t: &mut Term) {
 // ------------------------------------------------------------------ clone
 
 impl Clone for Term {
+    #[inline]
     fn clone(&self) -> Term {
         clone_within(self, RECURSION_BUDGET)
     }
 }
 
-/// Clones by recursion for `budget` more levels, then with a heap stack.
+/// Clones by recursion through `budget` more levels of containers, then
+/// with a heap stack.
+#[inline]
 fn clone_within(t: &Term, budget: usize) -> Term {
+    match t {
+        Term::Tuple(_) | Term::List(_) | Term::ImproperList(..) | Term::Map(_) | Term::Fun(_) => {
+            clone_container(t, budget)
+        }
+        leaf => clone_shallow(leaf),
+    }
+}
+
+#[inline(never)]
+fn clone_container(t: &Term, budget: usize) -> Term {
     let Some(budget) = budget.checked_sub(1) else {
-        return if has_grandchildren(t) {
-            clone_deep(t)
-        } else {
-            clone_shallow(t)
-        };
+        return clone_deep(t);
     };
     let all =
         |items: &[Term]| -> Vec<Term> { items.iter().map(|c| clone_within(c, budget)).collect() };
@@ -225,6 +216,7 @@ fn clone_within(t: &Term, budget: usize) -> Term {
 /// Clones a term field by field. Children are cloned through
 /// [`Term::clone`]: call it only on terms without grandchildren, or on
 /// leaves.
+#[inline]
 fn clone_shallow(t: &Term) -> Term {
     match t {
         Term::Int(i) => Term::Int(*i),

@@ -95,7 +95,7 @@ pub enum DecodeErrorKind {
         /// Entries in the cache.
         len: usize,
     },
-    /// Nesting deeper than [`crate::DecodeOptions::max_depth`].
+    /// Nesting deeper than the opt-in [`crate::DecodeOptions::max_depth`].
     TooDeep(usize),
     /// A compressed term declaring more than
     /// [`crate::DecodeOptions::max_decompressed_size`] bytes.

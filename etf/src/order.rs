@@ -31,10 +31,11 @@
 //! one, those fields play no part. [`Term::Local`] terms,
 //! which only their node can interpret, sort after every other term, by bytes.
 //!
-//! All these walks keep their pending work on the heap (a stack of pairs of
-//! sequences still to compare, or of parts still to hash), so terms of any
-//! depth compare and hash without growing the Rust stack. Terms whose
-//! children are all leaves are compared without allocating.
+//! All these walks go by plain recursion for the first few levels and keep
+//! the rest of their pending work on the heap (a stack of pairs of sequences
+//! still to compare, or of parts still to hash), so terms of any depth
+//! compare and hash with a bounded amount of Rust stack, and everyday terms
+//! without allocating for the walk.
 
 use crate::term::{BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
 use num_bigint::BigInt;
@@ -119,37 +120,48 @@ fn rank(t: &Term) -> u8 {
     }
 }
 
-/// Compares two terms, walking their children with a heap stack.
+/// Compares two terms.
 fn cmp(a: &Term, b: &Term, mode: Mode) -> Ordering {
-    run(shallow(a, b, mode))
+    run(shallow(a, b, mode), RECURSION_BUDGET)
 }
 
+/// How many levels of containers a comparison or a hash goes through by
+/// plain recursion (a few KiB of stack at most) before it keeps what is
+/// left to do on a heap stack: everyday terms then need no allocation.
+const RECURSION_BUDGET: usize = 16;
+
 /// Finishes a comparison begun by [`shallow`]: the children of the open
-/// pairs are compared in order, depth first, until one differs.
-fn run(first: Shallow<'_>) -> Ordering {
+/// pairs are compared in order, depth first, until one differs; by
+/// recursion for `budget` levels, then with a heap stack.
+fn run(first: Shallow<'_>, budget: usize) -> Ordering {
     let mut top = match first {
         Shallow::Done(o) => return o,
         Shallow::Open(pending) => pending,
     };
-    // Allocated only when a child is itself a container.
     let mut outer: Vec<Pending<'_>> = Vec::new();
     loop {
-        match top.step() {
-            Step::Pair(x, y, mode) => match shallow(x, y, mode) {
-                Shallow::Done(Ordering::Equal) => {}
-                Shallow::Done(o) => return o,
-                Shallow::Open(inner) => outer.push(std::mem::replace(&mut top, inner)),
-            },
-            Step::Elems(x, y, mode) => match shallow_elems(x, y, mode) {
-                Shallow::Done(Ordering::Equal) => {}
-                Shallow::Done(o) => return o,
-                Shallow::Open(inner) => outer.push(std::mem::replace(&mut top, inner)),
-            },
+        let next = match top.step() {
+            Step::Pair(x, y, mode) => shallow(x, y, mode),
+            Step::Elems(x, y, mode) => shallow_elems(x, y, mode),
             Step::End(Ordering::Equal) => match outer.pop() {
-                Some(pending) => top = pending,
+                Some(pending) => {
+                    top = pending;
+                    continue;
+                }
                 None => return Ordering::Equal,
             },
             Step::End(o) => return o,
+        };
+        match next {
+            Shallow::Done(Ordering::Equal) => {}
+            Shallow::Done(o) => return o,
+            Shallow::Open(inner) if budget > 0 && outer.is_empty() => {
+                let o = run(Shallow::Open(inner), budget - 1);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            Shallow::Open(inner) => outer.push(std::mem::replace(&mut top, inner)),
         }
     }
 }
@@ -411,7 +423,7 @@ fn shallow_maps<'a>(x: &'a Map, y: &'a Map, mode: Mode) -> Shallow<'a> {
 }
 
 fn cmp_maps(x: &Map, y: &Map, mode: Mode) -> Ordering {
-    run(shallow_maps(x, y, mode))
+    run(shallow_maps(x, y, mode), RECURSION_BUDGET)
 }
 
 impl PartialEq for Map {
@@ -438,7 +450,7 @@ impl Ord for Map {
 impl Hash for Map {
     fn hash<H: Hasher>(&self, state: &mut H) {
         let entries = map_entries(self, state);
-        hash_walk(entries, state);
+        hash_walk(entries, state, RECURSION_BUDGET);
     }
 }
 
@@ -596,7 +608,7 @@ fn cmp_bits(a: &Bits<'_>, b: &Bits<'_>) -> Ordering {
 
 impl Hash for Term {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_walk(Hashing::One(Some(self)), state);
+        hash_walk(Hashing::One(Some(self)), state, RECURSION_BUDGET);
     }
 }
 
@@ -645,17 +657,20 @@ impl<'a> Hashing<'a> {
     }
 }
 
-/// Hashes terms depth first with a heap stack, starting from `first`.
-fn hash_walk<H: Hasher>(first: Hashing<'_>, state: &mut H) {
+/// Hashes terms depth first, starting from `first`: by recursion for
+/// `budget` levels, then with a heap stack.
+fn hash_walk<H: Hasher>(first: Hashing<'_>, state: &mut H, budget: usize) {
     let mut top = first;
     let mut outer: Vec<Hashing<'_>> = Vec::new();
     loop {
         match top.next(state) {
-            Some(t) => {
-                if let Some(inner) = hash_shallow(t, state) {
-                    outer.push(std::mem::replace(&mut top, inner));
+            Some(t) => match hash_shallow(t, state) {
+                None => {}
+                Some(inner) if budget > 0 && outer.is_empty() => {
+                    hash_walk(inner, state, budget - 1);
                 }
-            }
+                Some(inner) => outer.push(std::mem::replace(&mut top, inner)),
+            },
             None => match outer.pop() {
                 Some(pending) => top = pending,
                 None => return,
@@ -733,7 +748,7 @@ fn hash_fun_header<H: Hasher>(f: &Fun, state: &mut H) {
 
 fn hash_fun<H: Hasher>(f: &Fun, state: &mut H) {
     hash_fun_header(f, state);
-    hash_walk(Hashing::Seq(f.free_vars.iter()), state);
+    hash_walk(Hashing::Seq(f.free_vars.iter()), state, RECURSION_BUDGET);
 }
 
 fn hash_bits<H: Hasher>(bits: &Bits<'_>, state: &mut H) {
@@ -806,6 +821,6 @@ impl Ord for BitBinary {
 
 impl Ord for Fun {
     fn cmp(&self, other: &Fun) -> Ordering {
-        run(shallow_funs(self, other, Mode::Exact))
+        run(shallow_funs(self, other, Mode::Exact), RECURSION_BUDGET)
     }
 }

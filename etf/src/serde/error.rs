@@ -47,8 +47,10 @@ pub enum ErrorKind {
     #[error("map key {0} appears twice")]
     DuplicateKey(String),
     /// The value nests deeper than the serializer's or deserializer's
-    /// limit ([`Deserializer::with_max_depth`](super::Deserializer::with_max_depth),
-    /// [`Serializer::with_max_depth`](super::Serializer::with_max_depth)).
+    /// opt-in limit ([`Deserializer::with_max_depth`](super::Deserializer::with_max_depth),
+    /// [`Serializer::with_max_depth`](super::Serializer::with_max_depth)),
+    /// or the Rust type wraps one term in more than 128 levels of `Option`
+    /// and newtypes (as `struct Chain(Option<Box<Chain>>)` would forever).
     #[error("nested deeper than the depth limit")]
     TooDeep,
     /// A message from a `Serialize` or `Deserialize` implementation, such

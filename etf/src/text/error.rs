@@ -88,7 +88,9 @@ pub enum ParseErrorKind {
     /// A reserved word used as an atom without quotes.
     #[error("reserved word `{0}` must be quoted to be an atom")]
     ReservedWord(String),
-    /// Nesting deeper than the parser allows.
+    /// Nesting deeper than the limit set with
+    /// [`ParseOptions::max_depth`](crate::ParseOptions::max_depth) (there is
+    /// none by default).
     #[error("nesting deeper than {0} levels")]
     TooDeep(usize),
     /// A `#Pid<…>`, `#Port<…>`, `#Ref<…>`, `#Fun<…>` or `#Local<…>` form
