@@ -114,14 +114,15 @@ fn drop_children(t: &mut Term) {
     DROPPING.with(|d| d.set(depth + 1));
     // Dropping the children here, rather than in the glue after this
     // returns, keeps the count right.
+    // (The buffers are freed by the glue.)
     match t {
-        Term::Tuple(items) | Term::List(items) => drop(std::mem::take(items)),
+        Term::Tuple(items) | Term::List(items) => items.clear(),
         Term::ImproperList(items, tail) => {
-            drop(std::mem::take(items));
-            drop(std::mem::take(&mut **tail));
+            items.clear();
+            **tail = Term::Nil;
         }
-        Term::Map(map) => drop(std::mem::take(&mut map.entries)),
-        Term::Fun(fun) => drop(std::mem::take(&mut fun.free_vars)),
+        Term::Map(map) => map.entries.clear(),
+        Term::Fun(fun) => fun.free_vars.clear(),
         _ => {}
     }
     DROPPING.with(|d| d.set(depth));
