@@ -15,6 +15,7 @@ use crate::error::NodeError;
 use crate::name::NodeName;
 use crate::node::{Config, Node, Parts, Shared};
 use crate::peers::Limits;
+use crate::registry::{DEFAULT_MAX_PROCESSES, MAX_PROCESSES_LIMIT};
 
 /// How many messages may wait for a connection being set up, by default.
 pub const DEFAULT_PENDING_LIMIT: usize = 10_000;
@@ -45,6 +46,7 @@ pub struct NodeBuilder {
     pending_limit: usize,
     pending_bytes: usize,
     send_buffer_limit: usize,
+    max_processes: usize,
 }
 
 impl NodeBuilder {
@@ -63,6 +65,7 @@ impl NodeBuilder {
             pending_limit: DEFAULT_PENDING_LIMIT,
             pending_bytes: DEFAULT_PENDING_BYTES,
             send_buffer_limit: DEFAULT_SEND_BUFFER_LIMIT,
+            max_processes: DEFAULT_MAX_PROCESSES,
         }
     }
 
@@ -159,6 +162,33 @@ impl NodeBuilder {
         self
     }
 
+    /// How many processes may live on the node at once (`+P`): the
+    /// default is the BEAM's, [`DEFAULT_MAX_PROCESSES`] (262,144); it can
+    /// be set as high as [`MAX_PROCESSES_LIMIT`] (134,217,727, the BEAM's
+    /// own maximum), and a value out of `1..=MAX_PROCESSES_LIMIT` is moved
+    /// to the nearest end. A spawn past it fails with
+    /// [`SpawnError::TooManyProcesses`](crate::SpawnError::TooManyProcesses),
+    /// which names the limit; an Erlang `spawn_request` to this node then
+    /// gets `system_limit`.
+    ///
+    /// Nothing is reserved up front: memory grows with the processes that
+    /// live (their pid numbers, up to 32 bits as NEW_PID_EXT carries them,
+    /// are reused once free, with a new serial each time so that a pid of a
+    /// dead process never reaches a new one).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), cnode::NodeError> {
+    /// let node = cnode::Node::builder("devices@localhost")
+    ///     .max_processes(2_000_000)
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn max_processes(mut self, max: usize) -> NodeBuilder {
+        self.max_processes = max.clamp(1, MAX_PROCESSES_LIMIT);
+        self
+    }
+
     /// Starts the node: listens, registers with EPMD (starting one if none
     /// runs) and accepts connections. Must run inside a tokio runtime.
     pub async fn start(self) -> Result<Node, NodeError> {
@@ -214,6 +244,7 @@ impl NodeBuilder {
                 setup_time: self.setup_time,
                 epmd_port,
                 send_buffer_limit: self.send_buffer_limit,
+                max_processes: self.max_processes,
             },
             cookies: Cookies::new(cookie, self.node_cookies),
             limits: Limits {

@@ -11,7 +11,6 @@ use etf::{Atom, Pid, Term};
 use crate::node::Shared;
 use crate::process::Message;
 use crate::signal::Via;
-use crate::table::Signal;
 
 /// Handles one control message from `peer`. Never waits.
 pub(crate) fn dispatch(
@@ -28,12 +27,10 @@ pub(crate) fn dispatch(
     };
     match control {
         C::Send { to, .. } => {
-            let message = Signal::Message(message(None, payload));
-            shared.table().deliver(&to, message);
+            shared.registry().deliver(&to, message(None, payload));
         }
         C::SendSender { from, to, .. } => {
-            let message = Signal::Message(message(Some(from), payload));
-            shared.table().deliver(&to, message);
+            shared.registry().deliver(&to, message(Some(from), payload));
         }
         C::RegSend { from, to, .. } => reg_send(shared, peer, from, &to, payload),
         C::AliasSend { from, alias, .. } => {
@@ -54,8 +51,7 @@ pub(crate) fn dispatch(
             // Only an alias can be a priority alias: to a pid or a name,
             // a priority message is an ordinary one, as in OTP.
             AltactDest::Pid(to) => {
-                let message = Signal::Message(message(Some(from), payload));
-                shared.table().deliver(&to, message);
+                shared.registry().deliver(&to, message(Some(from), payload));
             }
             AltactDest::Name(to) => reg_send(shared, peer, from, &to, payload),
         },
@@ -74,7 +70,7 @@ pub(crate) fn dispatch(
                 AltactDest::Pid(to) => shared
                     .signal(|table, out| table.exit_signal(&from, &to, reason, Via::Exit2, out)),
                 AltactDest::Name(name) => {
-                    let to = shared.table().whereis(name.as_str());
+                    let to = shared.registry().whereis(name.as_str());
                     if let Some(to) = to {
                         shared.signal(|table, out| {
                             table.exit_signal(&from, &to, reason, Via::Exit2, out)
@@ -89,7 +85,7 @@ pub(crate) fn dispatch(
             reference,
         } => {
             if matches!(&to, PidOrName::Name(n) if n.as_str() == "net_kernel")
-                && shared.table().whereis("net_kernel").is_none()
+                && shared.registry().whereis("net_kernel").is_none()
             {
                 // The built-in net_kernel never ends while the node runs.
                 return;
@@ -177,20 +173,17 @@ pub(crate) fn dispatch(
 /// A message to a registered name: to the process, else to the built-in
 /// `net_kernel` or `rex` if no process took their names.
 fn reg_send(shared: &Arc<Shared>, peer: &Atom, from: Pid, to: &Atom, payload: Option<Term>) {
-    let table = shared.table();
-    if to.as_str() == "net_kernel" && table.whereis("net_kernel").is_none() {
-        drop(table);
+    let registry = shared.registry();
+    if to.as_str() == "net_kernel" && registry.whereis("net_kernel").is_none() {
         net_kernel(shared, payload);
-    } else if to.as_str() == "rex" && table.whereis("rex").is_none() {
-        drop(table);
+    } else if to.as_str() == "rex" && registry.whereis("rex").is_none() {
         crate::serve::rex(shared, from, payload);
     } else {
-        let message = Signal::Message(Message {
+        let message = Message {
             from: Some(from),
             payload: payload.unwrap_or(Term::Nil),
-        });
-        if !table.deliver_named(to.as_str(), message) {
-            drop(table);
+        };
+        if !registry.deliver_named(to.as_str(), message) {
             tracing::debug!(%peer, name = to.as_str(), "message to an unregistered name dropped");
         }
     }

@@ -194,13 +194,14 @@ impl ConnectError {
 }
 
 /// A process could not be made.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SpawnError {
-    /// Every pid number is in use.
-    #[error("all {limit} process slots are in use")]
+    /// As many processes live as the node allows
+    /// ([`NodeBuilder::max_processes`](crate::NodeBuilder::max_processes)).
+    #[error("the process limit of {limit} is reached (see NodeBuilder::max_processes)")]
     TooManyProcesses {
-        /// The number of slots.
+        /// The limit: how many processes may live at once.
         limit: usize,
     },
     /// The node is shut down.

@@ -19,7 +19,8 @@ use crate::process::{Dest, Message, Process};
 use crate::rpc::Rpc;
 use crate::serve::{async_handler, sync_handler, FunctionResult, Functions};
 use crate::signal::Outbox;
-use crate::table::{ProcessTable, Signal};
+use crate::registry::Registry;
+use crate::table::ProcessTable;
 use crate::tasks::Tasks;
 use crate::wire::Wire;
 
@@ -32,6 +33,8 @@ pub(crate) struct Config {
     /// Bytes that may wait for a connection's socket before messages to
     /// its node are refused.
     pub(crate) send_buffer_limit: usize,
+    /// How many processes may live at once.
+    pub(crate) max_processes: usize,
 }
 
 /// A message that was not sent: the send failed, or the connection to its
@@ -83,6 +86,9 @@ pub(crate) struct Shared {
     pub(crate) creation: u32,
     pub(crate) config: Config,
     pub(crate) cookies: Cookies,
+    /// Pids, mailboxes and names: sharded, for the hot paths.
+    registry: Arc<Registry>,
+    /// Links, monitors, aliases: for signal operations only.
     table: Mutex<ProcessTable>,
     peers: Mutex<Peers>,
     events: broadcast::Sender<NodeEvent>,
@@ -115,8 +121,14 @@ pub(crate) struct Parts {
 impl Shared {
     pub(crate) fn new(parts: Parts) -> Shared {
         let atom = Atom::new(&parts.name.full);
+        let registry = Arc::new(Registry::new(
+            atom.clone(),
+            parts.creation,
+            parts.config.max_processes,
+        ));
         Shared {
-            table: Mutex::new(ProcessTable::new(atom.clone(), parts.creation)),
+            table: Mutex::new(ProcessTable::new(Arc::clone(&registry))),
+            registry,
             peers: Mutex::new(Peers::new(parts.name.full.clone(), parts.limits)),
             events: broadcast::channel(1024).0,
             shutdown: watch::channel(false).0,
@@ -135,6 +147,11 @@ impl Shared {
 
     pub(crate) fn table(&self) -> MutexGuard<'_, ProcessTable> {
         lock(&self.table)
+    }
+
+    /// The processes by pid and name (no lock of its own to take).
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     pub(crate) fn peers(&self) -> MutexGuard<'_, Peers> {
@@ -179,8 +196,8 @@ impl Shared {
     }
 
     pub(crate) fn spawn_process(self: &Arc<Self>) -> Result<Process, SpawnError> {
-        let (pid, mailbox, death) = self.table().spawn()?;
-        Ok(Process::new(pid, mailbox, death, Arc::clone(self)))
+        let (pid, mailbox) = self.registry.spawn()?;
+        Ok(Process::new(pid, mailbox, Arc::clone(self)))
     }
 
     /// Runs a signal operation on the process table, then sends what it
@@ -250,12 +267,11 @@ impl Shared {
                 let message = message(payload);
                 // Only an alias can be a priority alias: to a pid, a
                 // priority message is an ordinary one, as in OTP.
-                self.table().deliver(&pid, Signal::Message(message));
+                self.registry.deliver(&pid, message);
                 return Ok(());
             }
             Dest::Name { name, node } if self.is_local(&node) => {
-                let message = Signal::Message(message(payload));
-                self.table().deliver_named(name.as_str(), message);
+                self.registry.deliver_named(name.as_str(), message(payload));
                 return Ok(());
             }
             Dest::Alias(alias) if self.is_local(&alias.node) => {
@@ -509,9 +525,24 @@ impl Node {
         self.shared.config.tick_time
     }
 
-    /// A new process (mailbox and pid).
+    /// A new process (mailbox and pid). Fails with
+    /// [`SpawnError::TooManyProcesses`] when
+    /// [`NodeBuilder::max_processes`] processes live.
     pub fn spawn_process(&self) -> Result<Process, SpawnError> {
         self.shared.spawn_process()
+    }
+
+    /// How many processes live on this node
+    /// (`erlang:system_info(process_count)`).
+    pub fn process_count(&self) -> usize {
+        self.shared.registry().len()
+    }
+
+    /// How many processes may live on this node at once
+    /// (`erlang:system_info(process_limit)`), as set by
+    /// [`NodeBuilder::max_processes`].
+    pub fn process_limit(&self) -> usize {
+        self.shared.registry().max()
     }
 
     /// Registers `process` as `name` (`register/2`).
@@ -521,12 +552,12 @@ impl Node {
 
     /// Removes a registered name; `false` if nobody had it.
     pub fn unregister(&self, name: &str) -> bool {
-        self.shared.table().unregister(name)
+        self.shared.registry().unregister(name)
     }
 
     /// The pid registered as `name` on this node (`whereis/1`).
     pub fn whereis(&self, name: &str) -> Option<Pid> {
-        self.shared.table().whereis(name)
+        self.shared.registry().whereis(name)
     }
 
     /// A new unique reference (`make_ref()`).

@@ -7,7 +7,6 @@ use etf::{Atom, Pid, Term};
 
 use crate::node::Shared;
 use crate::process::Message;
-use crate::table::Signal;
 
 /// `monitor_node(Node, true)` by local `pid`.
 pub(crate) fn monitor_node(shared: &Arc<Shared>, pid: &Pid, node: &str) {
@@ -18,7 +17,7 @@ pub(crate) fn monitor_node(shared: &Arc<Shared>, pid: &Pid, node: &str) {
     }
     {
         let mut table = shared.table();
-        if !table.is_alive(pid) {
+        if !table.registry.entangle(pid) {
             return;
         }
         *table
@@ -37,11 +36,11 @@ pub(crate) fn monitor_node(shared: &Arc<Shared>, pid: &Pid, node: &str) {
             tracing::debug!(%node, %err, "monitor_node: no connection");
             if take_one(&shared, &pid, &atom) {
                 let message = Term::tuple(vec![Term::atom("nodedown"), Term::Atom(atom)]);
-                let signal = Signal::Message(Message {
+                let message = Message {
                     from: None,
                     payload: message,
-                });
-                shared.table().deliver(&pid, signal);
+                };
+                shared.registry().deliver(&pid, message);
             }
         }
     });

@@ -2,17 +2,16 @@
 //! the signals of a process: links, monitors, exits, aliases.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use dist_proto::{ControlMessage, PidOrName};
 use etf::{Atom, Pid, Reference, Term};
-use tokio::sync::mpsc;
 
 use crate::error::{RecvError, RegisterError, SendError};
+use crate::mailbox::{Mailbox, Queue};
 use crate::node::{Refused, Shared};
 use crate::signal::Via;
-use crate::table::Signal;
 
 /// A message as it reached a mailbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,70 +102,26 @@ impl From<(Atom, Atom)> for Dest {
 #[derive(Debug)]
 pub struct Process {
     pid: Pid,
-    mailbox: mpsc::UnboundedReceiver<Signal>,
+    /// Shared with the process table, which fills it.
+    mailbox: Arc<Mailbox>,
     /// Messages passed over by a selective receive, oldest first.
     saved: VecDeque<Message>,
-    /// Priority messages, once the process made a priority alias.
-    priority: Option<PriorityInbox>,
+    /// Priority messages passed over by a selective receive.
+    saved_priority: VecDeque<Message>,
+    /// The process made a priority alias: priority messages may come.
+    takes_priority: bool,
     shared: Arc<Shared>,
-    /// The reason it was killed with, set by the exit signal that did.
-    death: Arc<OnceLock<Term>>,
-}
-
-/// The priority messages of a process: they come before its ordinary
-/// messages, in the order they arrived.
-#[derive(Debug)]
-struct PriorityInbox {
-    queue: mpsc::UnboundedReceiver<Message>,
-    /// Priority messages passed over by a selective receive, oldest first.
-    saved: VecDeque<Message>,
-}
-
-impl PriorityInbox {
-    /// The oldest priority message waiting, if any.
-    fn take(&mut self) -> Option<Message> {
-        self.saved
-            .pop_front()
-            .or_else(|| self.queue.try_recv().ok())
-    }
-
-    /// The oldest priority message waiting that matches; the others that
-    /// waited in the queue are kept, in order, as passed over.
-    fn take_matching(&mut self, matches: &mut impl FnMut(&Message) -> bool) -> Option<Message> {
-        if let Some(index) = self.saved.iter().position(&mut *matches) {
-            return self.saved.remove(index);
-        }
-        while let Ok(message) = self.queue.try_recv() {
-            if matches(&message) {
-                return Some(message);
-            }
-            self.saved.push_back(message);
-        }
-        None
-    }
-}
-
-/// Which queue a new message came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Queue {
-    Ordinary,
-    Priority,
 }
 
 impl Process {
-    pub(crate) fn new(
-        pid: Pid,
-        mailbox: mpsc::UnboundedReceiver<Signal>,
-        death: Arc<OnceLock<Term>>,
-        shared: Arc<Shared>,
-    ) -> Process {
+    pub(crate) fn new(pid: Pid, mailbox: Arc<Mailbox>, shared: Arc<Shared>) -> Process {
         Process {
             pid,
             mailbox,
             saved: VecDeque::new(),
-            priority: None,
+            saved_priority: VecDeque::new(),
+            takes_priority: false,
             shared,
-            death,
         }
     }
 
@@ -181,7 +136,7 @@ impl Process {
 
     /// Registers this process as `name` on its node (`register/2`).
     pub fn register(&self, name: &str) -> Result<(), RegisterError> {
-        self.shared.table().register(name, &self.pid)
+        self.shared.registry().register(name, &self.pid)
     }
 
     /// Sends `payload` to a pid or to `(name, node)`, with this process as
@@ -237,11 +192,7 @@ impl Process {
     /// `{'EXIT', From, Reason}` messages instead of killing this process.
     /// Returns the previous value.
     pub fn trap_exit(&self, trap: bool) -> bool {
-        let mut table = self.shared.table();
-        match table.slot_mut(&self.pid) {
-            Some(slot) => std::mem::replace(&mut slot.trap_exit, trap),
-            None => false,
-        }
+        self.shared.registry().set_trap_exit(&self.pid, trap)
     }
 
     /// `exit(Pid, Reason)`: sends an exit signal to a process, local or
@@ -354,18 +305,13 @@ impl Process {
     /// ```
     pub fn priority_alias(&mut self) -> Reference {
         let alias = self.shared.make_ref();
-        let mut table = self.shared.table();
-        if self.priority.is_none() {
-            if let Some(slot) = table.slot_mut(&self.pid) {
-                let (tx, rx) = mpsc::unbounded_channel();
-                slot.priority = Some(tx);
-                self.priority = Some(PriorityInbox {
-                    queue: rx,
-                    saved: VecDeque::new(),
-                });
-            }
+        if !self.takes_priority {
+            self.takes_priority = true;
+            self.mailbox.take_priority();
         }
-        table.add_alias(&self.pid, alias.clone(), true);
+        self.shared
+            .table()
+            .add_alias(&self.pid, alias.clone(), true);
         alias
     }
 
@@ -399,7 +345,7 @@ impl Process {
     /// come first (see [`Process::priority_alias`]).
     pub async fn recv(&mut self) -> Result<Message, RecvError> {
         self.check_alive()?;
-        if let Some(message) = self.priority.as_mut().and_then(PriorityInbox::take) {
+        if let Some(message) = self.take_priority() {
             return Ok(message);
         }
         if let Some(message) = self.saved.pop_front() {
@@ -417,18 +363,18 @@ impl Process {
 
     /// The next message if one is waiting.
     pub fn try_recv(&mut self) -> Option<Message> {
-        if self.death.get().is_some() {
+        if self.mailbox.killed().is_some() {
             return None;
         }
-        if let Some(message) = self.priority.as_mut().and_then(PriorityInbox::take) {
+        if let Some(message) = self.take_priority() {
             return Some(message);
         }
         if let Some(message) = self.saved.pop_front() {
             return Some(message);
         }
-        match self.mailbox.try_recv() {
-            Ok(Signal::Message(message)) if self.death.get().is_none() => Some(message),
-            Ok(_) | Err(_) => None,
+        match self.mailbox.try_take() {
+            Some((message, _)) if self.mailbox.killed().is_none() => Some(message),
+            _ => None,
         }
     }
 
@@ -436,16 +382,47 @@ impl Process {
     /// it. Its receive methods then fail with [`RecvError::Killed`]: the
     /// messages still in its mailbox are lost, as a dead Erlang process's.
     pub fn killed(&self) -> Option<&Term> {
-        self.death.get()
+        self.mailbox.killed()
     }
 
     fn check_alive(&self) -> Result<(), RecvError> {
-        match self.death.get() {
+        match self.mailbox.killed() {
             Some(reason) => Err(RecvError::Killed {
                 reason: reason.clone(),
             }),
             None => Ok(()),
         }
+    }
+
+    /// The oldest priority message waiting, if any.
+    fn take_priority(&mut self) -> Option<Message> {
+        if !self.takes_priority {
+            return None;
+        }
+        self.saved_priority
+            .pop_front()
+            .or_else(|| self.mailbox.try_take_priority())
+    }
+
+    /// The oldest priority message waiting that matches; the others that
+    /// waited in the queue are kept, in order, as passed over.
+    fn take_priority_matching(
+        &mut self,
+        matches: &mut impl FnMut(&Message) -> bool,
+    ) -> Option<Message> {
+        if !self.takes_priority {
+            return None;
+        }
+        if let Some(index) = self.saved_priority.iter().position(&mut *matches) {
+            return self.saved_priority.remove(index);
+        }
+        while let Some(message) = self.mailbox.try_take_priority() {
+            if matches(&message) {
+                return Some(message);
+            }
+            self.saved_priority.push_back(message);
+        }
+        None
     }
 
     /// The oldest message for which `matches` is true, as Erlang's
@@ -456,10 +433,8 @@ impl Process {
         F: FnMut(&Message) -> bool,
     {
         self.check_alive()?;
-        if let Some(inbox) = &mut self.priority {
-            if let Some(message) = inbox.take_matching(&mut matches) {
-                return Ok(message);
-            }
+        if let Some(message) = self.take_priority_matching(&mut matches) {
+            return Ok(message);
         }
         if let Some(index) = self.saved.iter().position(&mut matches) {
             if let Some(message) = self.saved.remove(index) {
@@ -471,9 +446,9 @@ impl Process {
             if matches(&message) {
                 return Ok(message);
             }
-            match (queue, &mut self.priority) {
-                (Queue::Priority, Some(inbox)) => inbox.saved.push_back(message),
-                _ => self.saved.push_back(message),
+            match queue {
+                Queue::Priority => self.saved_priority.push_back(message),
+                Queue::Ordinary => self.saved.push_back(message),
             }
         }
     }
@@ -496,31 +471,19 @@ impl Process {
     /// The next message to arrive, and its queue: a priority message if
     /// one waits, else the next ordinary one.
     async fn next_new(&mut self) -> Result<(Message, Queue), RecvError> {
-        let signal = match &mut self.priority {
-            None => self.mailbox.recv().await,
-            Some(inbox) => tokio::select! {
-                biased;
-                Some(message) = inbox.queue.recv() => {
-                    self.check_alive()?;
-                    return Ok((message, Queue::Priority));
-                }
-                signal = self.mailbox.recv() => signal,
-            },
-        };
-        match signal {
-            Some(Signal::Message(message)) => {
-                self.check_alive()?;
-                Ok((message, Queue::Ordinary))
-            }
-            Some(Signal::Killed(reason)) => Err(RecvError::Killed { reason }),
-            None => Err(RecvError::Closed),
-        }
+        let next = self.mailbox.take().await?;
+        self.check_alive()?;
+        Ok(next)
     }
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
-        self.shared
-            .signal(|table, out| table.exit_process(&self.pid, Term::atom("normal"), out));
+        // A process without links, monitors, aliases or a name ends in the
+        // registry alone, without the signal state's lock.
+        if !self.shared.registry().end_plain(&self.pid) {
+            self.shared
+                .signal(|table, out| table.exit_process(&self.pid, Term::atom("normal"), out));
+        }
     }
 }

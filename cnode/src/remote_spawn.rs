@@ -11,7 +11,6 @@ use crate::error::{RecvError, SendError};
 use crate::monitor::Outgoing;
 use crate::node::Shared;
 use crate::process::{Message, Process};
-use crate::table::Signal;
 
 /// Options of a remote spawn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -208,9 +207,9 @@ pub(crate) fn reply(
             result,
         ]),
     };
-    let signal = Signal::Message(Message {
+    let message = Message {
         from: None,
         payload: message,
-    });
-    shared.table().deliver(to, signal);
+    };
+    shared.registry().deliver(to, message);
 }

@@ -239,6 +239,10 @@ pub(crate) fn spawn_request(shared: &Arc<Shared>, request: SpawnRequest) {
     {
         let mut table = shared.table();
         let local = table.node.clone();
+        if link || monitor {
+            // Alive: nothing else knows its pid yet.
+            table.registry.entangle(&pid);
+        }
         if link {
             table.links.add(&pid, &request.from, &local);
         }

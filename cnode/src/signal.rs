@@ -12,7 +12,7 @@ use etf::{Atom, Pid, Reference, Term};
 
 use crate::monitor::{Incoming, Outgoing};
 use crate::process::Message;
-use crate::table::{AliasOwner, ProcessTable, Signal};
+use crate::table::{AliasOwner, ProcessTable};
 
 /// Control messages for other nodes, in order.
 pub(crate) type Outbox = Vec<(Atom, ControlMessage, Option<Term>)>;
@@ -43,8 +43,8 @@ struct ExitSignal {
 }
 
 /// `{'DOWN', Ref, process, Object, Reason}`.
-pub(crate) fn down_message(reference: &Reference, object: Term, reason: Term) -> Signal {
-    Signal::Message(Message {
+pub(crate) fn down_message(reference: &Reference, object: Term, reason: Term) -> Message {
+    Message {
         from: None,
         payload: Term::tuple(vec![
             Term::atom("DOWN"),
@@ -53,7 +53,7 @@ pub(crate) fn down_message(reference: &Reference, object: Term, reason: Term) ->
             object,
             reason,
         ]),
-    })
+    }
 }
 
 /// How a monitored process is named in its `'DOWN'`: the pid, or
@@ -75,10 +75,10 @@ impl ProcessTable {
     fn deliver_message(&self, to: &Pid, payload: Term) {
         self.deliver(
             to,
-            Signal::Message(Message {
+            Message {
                 from: None,
                 payload,
-            }),
+            },
         );
     }
 
@@ -146,10 +146,9 @@ impl ProcessTable {
         if s.via == Via::Link && !self.links.remove(&s.to, &s.from, &node) {
             return;
         }
-        let Some(slot) = self.slot_mut(&s.to) else {
+        let Some(trap) = self.registry.traps_exit(&s.to) else {
             return;
         };
-        let trap = slot.trap_exit;
         if s.via == Via::Exit2 && s.reason.is_atom("kill") {
             self.die(&s.to, Term::atom("killed"), work, out);
         } else if trap {
@@ -181,15 +180,11 @@ impl ProcessTable {
     }
 
     fn die(&mut self, pid: &Pid, reason: Term, work: &mut VecDeque<ExitSignal>, out: &mut Outbox) {
-        let Some(slot) = self.remove(pid) else {
+        let Some(ended) = self.end(pid) else {
             return;
         };
         // The owner may be gone already (a dropped Process).
-        let _ = slot.death.set(reason.clone());
-        let _ = slot.mailbox.send(Signal::Killed(reason.clone()));
-        for alias in &slot.aliases {
-            self.aliases.remove(alias);
-        }
+        ended.kill(reason.clone());
         let node = self.node.clone();
         for other in self.links.take_all(pid, &node) {
             if self.is_local(&other) {
@@ -243,12 +238,12 @@ impl ProcessTable {
 
     /// `link(Other)` by local `pid`.
     pub(crate) fn link(&mut self, pid: &Pid, other: &Pid, out: &mut Outbox) {
-        if pid == other || !self.is_alive(pid) {
+        if pid == other || !self.registry.entangle(pid) {
             return;
         }
         let node = self.node.clone();
         if self.is_local(other) {
-            if self.is_alive(other) {
+            if self.registry.entangle(other) {
                 self.links.add(pid, other, &node);
             } else {
                 let noproc = Term::atom("noproc");
@@ -282,7 +277,7 @@ impl ProcessTable {
     /// A `LINK` from a remote process: kept if `to` lives, else answered
     /// with an exit signal `noproc`.
     pub(crate) fn remote_link(&mut self, from: &Pid, to: &Pid, out: &mut Outbox) {
-        if self.is_alive(to) {
+        if self.registry.entangle(to) {
             let node = self.node.clone();
             self.links.add(to, from, &node);
         } else {
@@ -318,15 +313,12 @@ impl ProcessTable {
         reference: Reference,
         out: &mut Outbox,
     ) {
-        if !self.is_alive(pid) {
+        if !self.registry.entangle(pid) {
             return;
         }
         let local = self.node.clone();
         if *node == local {
-            let found = match &target {
-                PidOrName::Pid(p) => Some(p.clone()).filter(|p| self.is_alive(p)),
-                PidOrName::Name(name) => self.whereis(name.as_str()),
-            };
+            let found = self.entangle_target(&target);
             let Some(found) = found else {
                 let object = down_object(&target, node);
                 self.deliver(pid, down_message(&reference, object, Term::atom("noproc")));
@@ -387,10 +379,7 @@ impl ProcessTable {
         reference: Reference,
         out: &mut Outbox,
     ) {
-        let found = match &to {
-            PidOrName::Pid(p) => Some(p.clone()).filter(|p| self.is_alive(p)),
-            PidOrName::Name(name) => self.whereis(name.as_str()),
-        };
+        let found = self.entangle_target(&to);
         match found {
             Some(target) => {
                 let incoming = Incoming {
@@ -458,12 +447,25 @@ impl ProcessTable {
         }
     }
 
+    /// The live local process a monitor names, marked as having signal
+    /// state (see [`Registry::entangle`](crate::registry::Registry::entangle)).
+    fn entangle_target(&self, target: &PidOrName) -> Option<Pid> {
+        let pid = match target {
+            PidOrName::Pid(p) => p.clone(),
+            PidOrName::Name(name) => self.whereis(name.as_str())?,
+        };
+        self.registry.entangle(&pid).then_some(pid)
+    }
+
     /// A new alias of local `pid`; a priority alias if `priority`.
     pub(crate) fn add_alias(&mut self, pid: &Pid, alias: Reference, priority: bool) -> bool {
-        let Some(slot) = self.slot_mut(pid) else {
+        if !self.registry.entangle(pid) {
             return false;
-        };
-        slot.aliases.insert(alias.clone());
+        }
+        self.aliases_of
+            .entry(pid.clone())
+            .or_default()
+            .insert(alias.clone());
         let owner = AliasOwner {
             pid: pid.clone(),
             priority,
@@ -478,8 +480,11 @@ impl ProcessTable {
             return false;
         }
         self.aliases.remove(alias);
-        if let Some(slot) = self.slot_mut(pid) {
-            slot.aliases.remove(alias);
+        if let Some(aliases) = self.aliases_of.get_mut(pid) {
+            aliases.remove(alias);
+            if aliases.is_empty() {
+                self.aliases_of.remove(pid);
+            }
         }
         true
     }
@@ -496,7 +501,7 @@ impl ProcessTable {
     ) -> bool {
         match self.aliases.get(alias) {
             Some(owner) if priority && owner.priority => self.deliver_priority(&owner.pid, message),
-            Some(owner) => self.deliver(&owner.pid, Signal::Message(message)),
+            Some(owner) => self.deliver(&owner.pid, message),
             None => false,
         }
     }
@@ -505,11 +510,24 @@ impl ProcessTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::Spawned;
-    use tokio::sync::mpsc::error::TryRecvError;
+    use crate::mailbox::Mailbox;
+    use crate::registry::Registry;
+    use std::sync::Arc;
+
+    type Spawned = (Pid, Arc<Mailbox>);
 
     fn table() -> ProcessTable {
-        ProcessTable::new(Atom::new("a@h"), 1)
+        ProcessTable::new(Arc::new(Registry::new(Atom::new("a@h"), 1, 100)))
+    }
+
+    impl ProcessTable {
+        fn spawn(&self) -> Result<Spawned, crate::SpawnError> {
+            self.registry.spawn()
+        }
+
+        fn trap(&self, pid: &Pid) {
+            self.registry.set_trap_exit(pid, true);
+        }
     }
 
     fn remote(id: u32) -> Pid {
@@ -522,11 +540,7 @@ mod tests {
     }
 
     fn message(spawned: &mut Spawned) -> Option<Term> {
-        match spawned.1.try_recv() {
-            Ok(Signal::Message(m)) => Some(m.payload),
-            Ok(Signal::Killed(reason)) => Some(Term::tuple(vec![Term::atom("killed!"), reason])),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        spawned.1.try_take().map(|(m, _)| m.payload)
     }
 
     #[test]
@@ -547,12 +561,12 @@ mod tests {
     fn exit2_kill_kills_a_trapping_process_and_its_remote_links_get_killed() {
         let mut t = table();
         let mut p = t.spawn().expect("spawn");
-        t.slot_mut(&p.0).expect("alive").trap_exit = true;
+        t.trap(&p.0);
         let mut out = Outbox::new();
         let (linked, watcher) = (remote(1), remote(2));
         t.link(&p.0, &linked, &mut out);
         let named = PidOrName::Name(Atom::new("svc"));
-        t.register("svc", &p.0).expect("register");
+        t.registry.register("svc", &p.0).expect("register");
         let r = Reference {
             node: Atom::new("b@h"),
             creation: 2,
@@ -572,7 +586,7 @@ mod tests {
         t.exit_signal(&watcher, &p.0, Term::atom("kill"), Via::Exit2, &mut out);
         assert!(!t.is_alive(&p.0));
         assert_eq!(t.whereis("svc"), None);
-        assert_eq!(p.2.get(), Some(&Term::atom("killed")));
+        assert_eq!(p.1.killed(), Some(&Term::atom("killed")));
         let killed = Some(Term::atom("killed"));
         assert!(out.iter().any(|(n, c, reason)| n.as_str() == "b@h"
             && matches!(c, ControlMessage::PayloadExit { to, .. } if *to == linked)
@@ -612,7 +626,7 @@ mod tests {
         assert!(t.is_alive(&b.0));
         t.exit_signal(&b.0, &b.0, Term::atom("normal"), Via::Exit2, &mut out);
         assert!(!t.is_alive(&b.0));
-        assert_eq!(b.2.get(), Some(&Term::atom("normal")));
+        assert_eq!(b.1.killed(), Some(&Term::atom("normal")));
     }
 
     #[test]
@@ -634,9 +648,8 @@ mod tests {
     fn exits_through_aliases_are_priority_exits_only_through_a_priority_alias_with_priority() {
         let mut t = table();
         let mut p = t.spawn().expect("spawn");
-        t.slot_mut(&p.0).expect("alive").trap_exit = true;
-        let (tx, mut priority_queue) = tokio::sync::mpsc::unbounded_channel();
-        t.slot_mut(&p.0).expect("alive").priority = Some(tx);
+        t.trap(&p.0);
+        p.1.take_priority();
         let alias = |id| Reference {
             node: Atom::new("a@h"),
             creation: 1,
@@ -651,9 +664,9 @@ mod tests {
         t.alias_exit_signal(&from, &priority, Term::atom("p"), true, &mut out);
         t.alias_exit_signal(&from, &priority, Term::atom("no_option"), false, &mut out);
         t.alias_exit_signal(&from, &plain, Term::atom("plain"), true, &mut out);
-        let priority_exit = priority_queue.try_recv().expect("a priority exit");
+        let priority_exit = p.1.try_take_priority().expect("a priority exit");
         assert_eq!(priority_exit.payload, exit("p"));
-        assert!(priority_queue.try_recv().is_err());
+        assert!(p.1.try_take_priority().is_none());
         assert_eq!(message(&mut p), Some(exit("no_option")));
         assert_eq!(message(&mut p), Some(exit("plain")));
         // An inactive alias reaches nobody; `kill` through an alias kills.
@@ -663,6 +676,7 @@ mod tests {
         t.alias_exit_signal(&from, &priority, Term::atom("kill"), true, &mut out);
         assert!(!t.is_alive(&p.0));
         assert!(t.aliases.is_empty(), "the dead process's aliases are gone");
+        assert!(t.aliases_of.is_empty());
         assert!(out.is_empty());
     }
 
