@@ -480,8 +480,9 @@ impl Process {
 impl Drop for Process {
     fn drop(&mut self) {
         // A process without links, monitors, aliases or a name ends in the
-        // registry alone, without the signal state's lock.
-        if !self.shared.registry().end_plain(&self.pid) {
+        // registry alone, without the signal state's lock; a killed one
+        // has ended already.
+        if self.mailbox.killed().is_none() && !self.shared.registry().end_plain(&self.pid) {
             self.shared
                 .signal(|table, out| table.exit_process(&self.pid, Term::atom("normal"), out));
         }
