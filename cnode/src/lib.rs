@@ -57,7 +57,12 @@
 //! - Processes: pids with the EPMD creation, registered names, send to a
 //!   pid or `(name, node)`, receive with or without timeout, selective
 //!   receive that keeps the other messages in order. Messages to dead pids
-//!   or unknown names are dropped.
+//!   or unknown names are dropped. Up to [`DEFAULT_MAX_PROCESSES`]
+//!   (262,144, the BEAM's default) processes live at once, or what
+//!   [`NodeBuilder::max_processes`] sets (up to [`MAX_PROCESSES_LIMIT`]);
+//!   pid numbers are reused with a new serial, so a stale pid reaches
+//!   nobody. An idle process costs a few hundred bytes: its mailbox
+//!   allocates only while messages wait.
 //! - `net_kernel`'s `is_auth` answered, echoing the `[alias | Ref]` tag;
 //!   [`Node::ping`].
 //! - rpc through `rex` ([`Rpc`]): call with timeout, async call, cast,

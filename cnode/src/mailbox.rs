@@ -250,7 +250,20 @@ mod tests {
         let mailbox = Mailbox::default();
         assert!(mailbox.push(message(1)));
         mailbox.close();
-        assert_eq!(mailbox.take().await.map(|(m, _)| m.payload), Ok(Term::Int(1)));
+        assert_eq!(
+            mailbox.take().await.map(|(m, _)| m.payload),
+            Ok(Term::Int(1))
+        );
         assert_eq!(mailbox.take().await, Err(RecvError::Closed));
+    }
+
+    #[test]
+    fn an_idle_process_stays_small() {
+        let mailbox = std::mem::size_of::<Mailbox>();
+        let process = std::mem::size_of::<crate::Process>();
+        // One allocation each side: the mailbox (with its Arc counts) and
+        // the Process inside the task that owns it.
+        assert!(mailbox + 16 <= 192, "Mailbox is {mailbox} B");
+        assert!(process <= 160, "Process is {process} B");
     }
 }

@@ -39,7 +39,8 @@ const SHARD_CAPACITY: usize = 1 << (32 - SHARD_BITS);
 
 /// The most processes a node can be built for: the BEAM's own maximum for
 /// `+P` (2^27 - 1). Well under what the pid numbers can address
-/// ([`SHARDS`] × 2^26), so a free number always exists below the limit.
+/// (64 shards × 2^26 numbers), so a free number always exists below the
+/// limit.
 pub const MAX_PROCESSES_LIMIT: usize = (1 << 27) - 1;
 
 /// How many processes may live at once unless
@@ -81,7 +82,6 @@ impl Shard {
     }
 }
 
-
 /// Registered names, both ways.
 #[derive(Debug, Default)]
 struct Names {
@@ -117,7 +117,10 @@ thread_local! {
 
 fn first_shard() -> usize {
     static THREADS: AtomicUsize = AtomicUsize::new(0);
-    THREADS.fetch_add(1, Ordering::Relaxed).wrapping_mul(SHARDS / 4 + 1) % SHARDS
+    THREADS
+        .fetch_add(1, Ordering::Relaxed)
+        .wrapping_mul(SHARDS / 4 + 1)
+        % SHARDS
 }
 
 fn next_shard() -> usize {
@@ -505,7 +508,10 @@ mod tests {
         assert!(r.deliver(&again, message(2)));
         assert_eq!(mailbox.len(), 1);
         assert_eq!(first_mailbox.len(), 0);
-        assert_eq!(mailbox.try_take().map(|(m, _)| m.payload), Some(Term::Int(2)));
+        assert_eq!(
+            mailbox.try_take().map(|(m, _)| m.payload),
+            Some(Term::Int(2))
+        );
     }
 
     #[test]
@@ -552,13 +558,17 @@ mod tests {
         );
         assert_eq!(r.whereis("svc"), Some(a.clone()));
         assert!(r.deliver_named("svc", message(1)));
-        assert!(!r.end_plain(&a), "a named process ends through the signal state");
+        assert!(
+            !r.end_plain(&a),
+            "a named process ends through the signal state"
+        );
         assert!(r.end(&a).is_some());
         assert_eq!(r.whereis("svc"), None);
         r.register("svc", &b).expect("free again");
         assert!(r.unregister("svc"));
         assert!(!r.unregister("svc"));
-        r.register("other", &b).expect("a name again after unregister");
+        r.register("other", &b)
+            .expect("a name again after unregister");
     }
 
     #[test]

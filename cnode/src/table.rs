@@ -13,9 +13,9 @@ use std::sync::Arc;
 use etf::{Atom, Pid, Reference};
 
 use crate::link::Links;
+use crate::mailbox::Mailbox;
 use crate::monitor::Monitors;
 use crate::process::Message;
-use crate::mailbox::Mailbox;
 use crate::registry::Registry;
 
 /// The process an alias belongs to, and whether it is a priority alias

@@ -138,7 +138,11 @@ async fn a_killed_process_frees_its_number_and_its_name() {
         })
     );
     assert_eq!(node.whereis("victim"), None);
-    assert_eq!(node.process_count(), 1, "the killed process's place is free");
+    assert_eq!(
+        node.process_count(),
+        1,
+        "the killed process's place is free"
+    );
     let fresh = node.spawn_process().expect("spawn");
     fresh.register("victim").expect("the name is free");
 }

@@ -842,10 +842,7 @@ async fn erl_messages_rust_processes_numbered_past_fifteen_bits_and_gets_answers
         .map(|_| node.spawn_process().expect("spawn"))
         .collect();
     // End a few and spawn again: their numbers come back with serial 1.
-    let ended: Vec<Pid> = processes
-        .drain(..64)
-        .map(|p| p.pid().clone())
-        .collect();
+    let ended: Vec<Pid> = processes.drain(..64).map(|p| p.pid().clone()).collect();
     processes.extend((0..64).map(|_| node.spawn_process().expect("spawn")));
     let high = processes
         .iter()
@@ -853,7 +850,11 @@ async fn erl_messages_rust_processes_numbered_past_fifteen_bits_and_gets_answers
         .expect("a number past 15 bits");
     let reused = processes
         .iter()
-        .position(|p| ended.iter().any(|e| e.id == p.pid().id && e.serial != p.pid().serial))
+        .position(|p| {
+            ended
+                .iter()
+                .any(|e| e.id == p.pid().id && e.serial != p.pid().serial)
+        })
         .expect("a reused number");
     let stale = ended
         .iter()
@@ -877,7 +878,10 @@ async fn erl_messages_rust_processes_numbered_past_fifteen_bits_and_gets_answers
                     let pong = Term::tuple(vec![Term::atom("pong"), Term::Pid(p.pid().clone())]);
                     let _ = p.send(from, pong);
                 } else if ping.is_atom("count") {
-                    let _ = p.send(from, Term::tuple(vec![Term::atom("count"), Term::Int(pings)]));
+                    let _ = p.send(
+                        from,
+                        Term::tuple(vec![Term::atom("count"), Term::Int(pings)]),
+                    );
                 }
             }
         });
@@ -910,7 +914,11 @@ async fn erl_messages_rust_processes_numbered_past_fifteen_bits_and_gets_answers
     bridge
         .send(("bridge", erl_full.as_str()), request)
         .expect("send");
-    let result = bridge.recv_timeout(WAIT).await.expect("erl's result").payload;
+    let result = bridge
+        .recv_timeout(WAIT)
+        .await
+        .expect("erl's result")
+        .payload;
     assert_eq!(
         result,
         Term::tuple(vec![

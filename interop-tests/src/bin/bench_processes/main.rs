@@ -39,7 +39,9 @@ use std::time::{Duration, Instant};
 
 use cnode::{Message, Node, Process};
 use etf::{Pid, Term};
-use interop_tests::local::{loopback_node, short_host, start_epmd_blocking, unique_label, ChildGuard};
+use interop_tests::local::{
+    loopback_node, short_host, start_epmd_blocking, unique_label, ChildGuard,
+};
 use interop_tests::Otp;
 
 const COOKIE: &str = "bench_processes_cookie";
@@ -119,7 +121,14 @@ fn start_erl(
     function: &str,
 ) -> Result<ChildGuard, Error> {
     let mut cmd = otp.erl_command([
-        "+P", "2000000", "-sname", name, "-setcookie", COOKIE, "-noshell", "-pa",
+        "+P",
+        "2000000",
+        "-sname",
+        name,
+        "-setcookie",
+        COOKIE,
+        "-noshell",
+        "-pa",
     ]);
     cmd.arg(dir)
         .arg("-eval")
@@ -136,7 +145,13 @@ fn rss_of(pid: u32) -> usize {
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<usize>()
+                .ok()
+        })
         .map_or(0, |kib| kib * 1024)
 }
 
@@ -196,9 +211,16 @@ impl Beam {
     async fn reply(&mut self, tag: &str) -> Result<Term, Error> {
         let tagged = |m: &Message| match &m.payload {
             Term::Atom(a) => a.as_str() == tag,
-            t => t.as_tuple().and_then(|t| t.first()).is_some_and(|a| a.is_atom(tag)),
+            t => t
+                .as_tuple()
+                .and_then(|t| t.first())
+                .is_some_and(|a| a.is_atom(tag)),
         };
-        Ok(self.driver.recv_matching_timeout(WAIT, tagged).await?.payload)
+        Ok(self
+            .driver
+            .recv_matching_timeout(WAIT, tagged)
+            .await?
+            .payload)
     }
 
     /// Asks `b` and returns the microseconds its reply carries.
@@ -215,7 +237,9 @@ impl Beam {
 fn micros(reply: &Term) -> Result<Duration, Error> {
     match reply.as_tuple() {
         Some([_, t]) => Ok(Duration::from_micros(
-            t.as_i64().and_then(|t| u64::try_from(t).ok()).ok_or("not a time")?,
+            t.as_i64()
+                .and_then(|t| u64::try_from(t).ok())
+                .ok_or("not a time")?,
         )),
         _ => Err(format!("unexpected reply {reply}").into()),
     }
@@ -256,10 +280,14 @@ async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
     let (b_name, a_name) = (unique_label("procs_b"), unique_label("procs_a"));
     let _b = start_erl(&otp, epmd_port, &dir, &b_name, "serve")?;
     let _a = start_erl(&otp, epmd_port, &dir, &a_name, "sender")?;
-    let node = loopback_node(format!("{}@{host}", unique_label("procs_rust")), COOKIE, epmd_port)
-        .max_processes(2_000_000)
-        .start()
-        .await?;
+    let node = loopback_node(
+        format!("{}@{host}", unique_label("procs_rust")),
+        COOKIE,
+        epmd_port,
+    )
+    .max_processes(2_000_000)
+    .start()
+    .await?;
     let mut beam = Beam {
         driver: node.spawn_process()?,
         b: format!("{b_name}@{host}"),
@@ -267,7 +295,9 @@ async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
     };
     let b_os_pid = {
         let me = beam.me();
-        let reply = beam.ask(Term::tuple(vec![Term::atom("os_pid"), me]), "os_pid").await?;
+        let reply = beam
+            .ask(Term::tuple(vec![Term::atom("os_pid"), me]), "os_pid")
+            .await?;
         let pid = match reply.as_tuple() {
             Some([_, pid]) => pid.as_i64().and_then(|p| u32::try_from(p).ok()),
             _ => None,
@@ -300,7 +330,10 @@ async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
     let beam_spawn = beam.time(spawn_request.clone(), "spawned").await?;
     let beam_bytes = rss_of(b_os_pid).saturating_sub(rss0) / n;
     let beam_local = beam
-        .time(Term::tuple(vec![Term::atom("send_local"), me.clone()]), "sent")
+        .time(
+            Term::tuple(vec![Term::atom("send_local"), me.clone()]),
+            "sent",
+        )
         .await?;
     rows.push(Row {
         workload: format!("spawn {n} processes that wait in receive"),
@@ -399,7 +432,10 @@ async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
     ]);
     let beam_time = beam.time(request, "concurrent").await?;
     rows.push(Row {
-        workload: format!("{workers} threads at once each spawn {} and message each", n / workers),
+        workload: format!(
+            "{workers} threads at once each spawn {} and message each",
+            n / workers
+        ),
         beam: beam_time,
         rust,
         ops: n,
@@ -471,10 +507,14 @@ async fn concurrent(node: &Node, threads: usize, n: usize) -> Result<Duration, E
                 let _guard = runtime.enter();
                 let started = Arc::new(AtomicUsize::new(0));
                 let done = Arc::new(AtomicUsize::new(0));
-                let sender = node.spawn_process().map_err(|_| cnode::SendError::Shutdown)?;
+                let sender = node
+                    .spawn_process()
+                    .map_err(|_| cnode::SendError::Shutdown)?;
                 let mut pids = Vec::with_capacity(per_thread);
                 for _ in 0..per_thread {
-                    let p = node.spawn_process().map_err(|_| cnode::SendError::Shutdown)?;
+                    let p = node
+                        .spawn_process()
+                        .map_err(|_| cnode::SendError::Shutdown)?;
                     pids.push(p.pid().clone());
                     idle(p, Arc::clone(&started), Arc::clone(&done));
                 }
