@@ -24,6 +24,7 @@ pub mod fuzzing;
 mod map;
 mod options;
 mod order;
+mod record;
 #[cfg(feature = "serde")]
 pub mod serde;
 #[cfg(feature = "proptest")]
@@ -35,9 +36,11 @@ pub use decode::Decoder;
 pub use encode::{
     encode_body, encode_body_chunked, encode_body_chunked_with_refs, AtomRefs, Chunked,
 };
-pub use error::{Category, DecodeError, DecodeErrorKind, DuplicateKey, EncodeError};
+pub use error::{
+    Category, DecodeError, DecodeErrorKind, DuplicateField, DuplicateKey, EncodeError,
+};
 pub use options::{DecodeOptions, EncodeOptions};
-pub use term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+pub use term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
 pub use text::{parse_term, ParseError, ParseErrorKind, ParseOptions, Pretty};
 
 use bytes::Bytes;
