@@ -25,22 +25,19 @@ impl Record {
             .into_iter()
             .map(|(field, value)| (field.into(), value.into()))
             .unzip();
-        Record::from_parts(module.into(), name.into(), false, fields, values)
+        Record::from_columns(module.into(), name.into(), false, fields, values)
     }
 
-    /// A record from its parts: `fields` and `values` in the same order.
-    /// Fails on a repeated field name; a value missing or left over for
-    /// a field counts as no field at all (the two are zipped).
-    pub fn from_parts(
+    /// A record from field names and values of the same length (the caller
+    /// makes sure). Fails on a repeated field name.
+    pub(crate) fn from_columns(
         module: Atom,
         name: Atom,
         exported: bool,
         mut fields: Vec<Atom>,
-        mut values: Vec<Term>,
+        values: Vec<Term>,
     ) -> Result<Record, DuplicateField> {
-        let len = fields.len().min(values.len());
-        fields.truncate(len);
-        values.truncate(len);
+        debug_assert_eq!(fields.len(), values.len());
         if let Some(i) = first_duplicate(&fields) {
             return Err(DuplicateField {
                 module,

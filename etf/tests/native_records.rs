@@ -125,8 +125,8 @@ fn unexported(term: &Term) -> Term {
     match term {
         Term::Record(r) => {
             let (module, name, _, fields, values) = (**r).clone().into_parts();
-            let values = values.iter().map(unexported).collect();
-            Term::from(Record::from_parts(module, name, false, fields, values).unwrap())
+            let fields = fields.into_iter().zip(values.iter().map(unexported));
+            Term::from(Record::new(module, name, fields).unwrap())
         }
         Term::Tuple(items) => Term::Tuple(items.iter().map(unexported).collect()),
         Term::List(items) => Term::List(items.iter().map(unexported).collect()),

@@ -455,7 +455,7 @@ impl<'a> Parser<'a> {
             values,
             start,
         } = record;
-        Record::from_parts(module, name, false, fields, values)
+        Record::from_columns(module, name, false, fields, values)
             .map(Term::from)
             .map_err(|dup| {
                 self.error(
