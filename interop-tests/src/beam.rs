@@ -8,9 +8,9 @@
 use crate::oracle::OracleError;
 use crate::Otp;
 use std::collections::hash_map::DefaultHasher;
+use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 /// The oracle's Erlang source, built into the test harness.
