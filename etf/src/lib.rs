@@ -3,7 +3,8 @@
 //! [`Term`] models every term the BEAM can put on the wire. [`from_slice`] and
 //! [`to_vec`] (with [`DecodeOptions`] and [`EncodeOptions`] for limits and
 //! encoding choices) convert between terms and the bytes of
-//! `term_to_binary/1,2`; the encoder writes exactly what OTP 28 writes.
+//! `term_to_binary/1,2`; the encoder writes exactly what OTP 28 writes, and
+//! what OTP 29 writes for its native records ([`Record`], RECORD_EXT).
 //! [`Decoder`] reads terms one after another from a buffer, with an atom
 //! cache for distribution frames, and [`encode_body`] writes a term without
 //! the version byte.
