@@ -151,17 +151,10 @@ mod tests {
         for n in [2usize, 16, 17, 500] {
             let mut fields: Vec<Atom> = (0..n).map(|i| Atom::from(format!("f{i}"))).collect();
             let values = vec![Term::Nil; n + 1];
-            let ok = Record::from_parts(
-                "m".into(),
-                "r".into(),
-                false,
-                fields.clone(),
-                values.clone(),
-            );
+            let ok = Record::new("m", "r", fields.iter().cloned().zip(values.clone()));
             assert_eq!(ok.map(|r| r.len()), Ok(n));
             fields.push(Atom::from(format!("f{}", n / 2)));
-            let err =
-                Record::from_parts("m".into(), "r".into(), false, fields, values).unwrap_err();
+            let err = Record::new("m", "r", fields.into_iter().zip(values)).unwrap_err();
             assert_eq!(err.field.as_str(), format!("f{}", n / 2));
         }
     }

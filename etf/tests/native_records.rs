@@ -209,7 +209,7 @@ fn order_and_equality_follow_otp29() {
     let exported = rec(1, "nr", "point", &["x", "y"], &[1, 2]);
     assert!(exported > xy);
     // Module, name, flag, size, field names, values: in that order.
-    let mut v = vec![
+    let mut v = [
         rec(0, "b", "a", &[], &[]),
         rec(0, "a", "z", &["q"], &[1]),
         rec(0, "a", "b", &["q", "r"], &[1, 2]),
