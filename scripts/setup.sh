@@ -87,6 +87,15 @@ install_debian_root() {
         write_root_launchers "$dir"
     fi
     if [ -x "$dir/bin/erl" ] && [ "$(otp_release_of "$dir/bin/erl")" = "$release" ]; then
+        local missing
+        missing="$(root_missing_packages "$dir/root")"
+        if [ -n "$missing" ]; then
+            # A root made from an older package list: add what it lacks in
+            # place (tests may be using the root).
+            log "adding $missing to the OTP $release root"
+            "$dir/run-in-root" sh -c "apt-get -o Acquire::Check-Valid-Until=false update -qq && \
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null"
+        fi
         log "OTP $release present at $dir (Debian $suite)"
         return
     fi
@@ -122,6 +131,16 @@ write_root_launchers() {
             "$program" >"$dir/bin/$program"
         chmod 0755 "$dir/bin/$program"
     done
+}
+
+# The packages of DEBIAN_ROOT_PACKAGES the root lacks, space-separated.
+root_missing_packages() {
+    local pkg missing=()
+    for pkg in ${DEBIAN_ROOT_PACKAGES//,/ }; do
+        dpkg-query --admindir="$1/var/lib/dpkg" -W -f='${Status}' "$pkg" 2>/dev/null |
+            grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    echo "${missing[*]}"
 }
 
 otp_release_of() {

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use dist_proto::{ControlMessage, PidOrName};
+use dist_proto::{AltactDest, AltactKind, ControlMessage, PidOrName};
 use etf::{Atom, Pid, Term};
 
 use crate::node::Shared;
@@ -22,36 +22,66 @@ pub(crate) fn dispatch(
 ) {
     use ControlMessage as C;
     tracing::trace!(%peer, ?control, "control message");
-    let message = |from: Option<Pid>, payload: Option<Term>| {
-        Signal::Message(Message {
-            from,
-            payload: payload.unwrap_or(Term::Nil),
-        })
+    let message = |from: Option<Pid>, payload: Option<Term>| Message {
+        from,
+        payload: payload.unwrap_or(Term::Nil),
     };
     match control {
         C::Send { to, .. } => {
-            shared.table().deliver(&to, message(None, payload));
+            let message = Signal::Message(message(None, payload));
+            shared.table().deliver(&to, message);
         }
         C::SendSender { from, to, .. } => {
-            shared.table().deliver(&to, message(Some(from), payload));
+            let message = Signal::Message(message(Some(from), payload));
+            shared.table().deliver(&to, message);
         }
-        C::RegSend { from, to, .. } => {
-            let table = shared.table();
-            if to.as_str() == "net_kernel" && table.whereis("net_kernel").is_none() {
-                drop(table);
-                net_kernel(shared, payload);
-            } else if to.as_str() == "rex" && table.whereis("rex").is_none() {
-                drop(table);
-                crate::serve::rex(shared, from, payload);
-            } else if !table.deliver_named(to.as_str(), message(Some(from), payload)) {
-                drop(table);
-                tracing::debug!(%peer, name = to.as_str(), "message to an unregistered name dropped");
-            }
-        }
+        C::RegSend { from, to, .. } => reg_send(shared, peer, from, &to, payload),
         C::AliasSend { from, alias, .. } => {
-            shared
-                .table()
-                .deliver_alias(&alias, message(Some(from), payload));
+            let message = message(Some(from), payload);
+            shared.table().deliver_alias(&alias, message, false);
+        }
+        C::AltactSigSend {
+            kind: AltactKind::Message,
+            priority,
+            from,
+            to,
+            ..
+        } => match to {
+            AltactDest::Alias(alias) => {
+                let message = message(Some(from), payload);
+                shared.table().deliver_alias(&alias, message, priority);
+            }
+            // Only an alias can be a priority alias: to a pid or a name,
+            // a priority message is an ordinary one, as in OTP.
+            AltactDest::Pid(to) => {
+                let message = Signal::Message(message(Some(from), payload));
+                shared.table().deliver(&to, message);
+            }
+            AltactDest::Name(to) => reg_send(shared, peer, from, &to, payload),
+        },
+        C::AltactSigSend {
+            kind: AltactKind::Exit,
+            priority,
+            from,
+            to,
+            ..
+        } => {
+            let reason = payload.unwrap_or(Term::Nil);
+            match to {
+                AltactDest::Alias(alias) => shared.signal(|table, out| {
+                    table.alias_exit_signal(&from, &alias, reason, priority, out)
+                }),
+                AltactDest::Pid(to) => shared
+                    .signal(|table, out| table.exit_signal(&from, &to, reason, Via::Exit2, out)),
+                AltactDest::Name(name) => {
+                    let to = shared.table().whereis(name.as_str());
+                    if let Some(to) = to {
+                        shared.signal(|table, out| {
+                            table.exit_signal(&from, &to, reason, Via::Exit2, out)
+                        });
+                    }
+                }
+            }
         }
         C::MonitorP {
             from,
@@ -140,6 +170,28 @@ pub(crate) fn dispatch(
         }
         other => {
             tracing::debug!(%peer, ?other, "control message not handled");
+        }
+    }
+}
+
+/// A message to a registered name: to the process, else to the built-in
+/// `net_kernel` or `rex` if no process took their names.
+fn reg_send(shared: &Arc<Shared>, peer: &Atom, from: Pid, to: &Atom, payload: Option<Term>) {
+    let table = shared.table();
+    if to.as_str() == "net_kernel" && table.whereis("net_kernel").is_none() {
+        drop(table);
+        net_kernel(shared, payload);
+    } else if to.as_str() == "rex" && table.whereis("rex").is_none() {
+        drop(table);
+        crate::serve::rex(shared, from, payload);
+    } else {
+        let message = Signal::Message(Message {
+            from: Some(from),
+            payload: payload.unwrap_or(Term::Nil),
+        });
+        if !table.deliver_named(to.as_str(), message) {
+            drop(table);
+            tracing::debug!(%peer, name = to.as_str(), "message to an unregistered name dropped");
         }
     }
 }

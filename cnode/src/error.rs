@@ -286,6 +286,15 @@ pub enum SendError {
     /// The local node is shut down.
     #[error("the local node is shut down")]
     Shutdown,
+    /// A priority message ([`Process::send_priority`](crate::Process::send_priority))
+    /// to a node whose connection lacks [`DistFlags::ALTACT_SIG`]: a
+    /// release before OTP 28, or a node that does not take priority
+    /// messages. Nothing was sent; the connection is unharmed.
+    #[error("{node} does not take priority messages (it lacks the distribution flag ALTACT_SIG of OTP 28)")]
+    PriorityNotSupported {
+        /// The node.
+        node: String,
+    },
     /// Only processes (by pid or registered name) can be monitored, not
     /// an alias.
     #[error("{target} is not a process to monitor")]

@@ -76,6 +76,12 @@
 //!   link and monitor across it with `noconnection` in one pass over those
 //!   only. [`Process::monitor_node`]. Aliases ([`Process::alias`],
 //!   [`Dest::Alias`], `ALIAS_SEND`).
+//! - Priority messages of OTP 28 (EEP 76, `DFLAG_ALTACT_SIG`,
+//!   `ALTACT_SIG_SEND`): [`Process::priority_alias`] is `alias([priority])`,
+//!   whose priority messages (and priority `'EXIT'`s) overtake the ordinary
+//!   messages in the mailbox; [`Process::send_priority`] is
+//!   `erlang:send(To, Msg, [priority])`, refused with
+//!   [`SendError::PriorityNotSupported`] for a node without the flag.
 //! - Rust functions served to Erlang ([`Node::register_function`],
 //!   [`Node::register_async_function`]): `erpc:call`, `rpc:call`,
 //!   `spawn/4` on this node, and `rex`'s `{call, M, F, A, GL}`; results,

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use dist_proto::{ControlMessage, Cookie};
+use dist_proto::{AltactDest, AltactKind, ControlMessage, Cookie, DistFlags};
 use epmd_client::{Registration, ServerHandle};
 use etf::{Atom, Pid, Reference, Term};
 use tokio::sync::{broadcast, watch};
@@ -227,24 +227,56 @@ impl Shared {
         to: Dest,
         payload: Term,
     ) -> Result<(), Refused> {
-        let message = |payload| {
-            Signal::Message(Message {
-                from: Some(from.clone()),
-                payload,
-            })
+        self.send_as(from, to, payload, false)
+    }
+
+    /// [`Shared::send`], as a priority message if `priority`
+    /// (`erlang:send(To, Msg, [priority])`): `ALTACT_SIG_SEND` to another
+    /// node, refused if its connection is up without
+    /// [`DistFlags::ALTACT_SIG`].
+    pub(crate) fn send_as(
+        self: &Arc<Self>,
+        from: &Pid,
+        to: Dest,
+        payload: Term,
+        priority: bool,
+    ) -> Result<(), Refused> {
+        let message = |payload| Message {
+            from: Some(from.clone()),
+            payload,
         };
         let (node, control) = match to {
             Dest::Pid(pid) if self.is_local(&pid.node) => {
-                self.table().deliver(&pid, message(payload));
+                let message = message(payload);
+                // Only an alias can be a priority alias: to a pid, a
+                // priority message is an ordinary one, as in OTP.
+                self.table().deliver(&pid, Signal::Message(message));
                 return Ok(());
             }
             Dest::Name { name, node } if self.is_local(&node) => {
-                self.table().deliver_named(name.as_str(), message(payload));
+                let message = Signal::Message(message(payload));
+                self.table().deliver_named(name.as_str(), message);
                 return Ok(());
             }
             Dest::Alias(alias) if self.is_local(&alias.node) => {
-                self.table().deliver_alias(&alias, message(payload));
+                self.table()
+                    .deliver_alias(&alias, message(payload), priority);
                 return Ok(());
+            }
+            to if priority => {
+                let (node, to) = match to {
+                    Dest::Pid(pid) => (pid.node.clone(), AltactDest::Pid(pid)),
+                    Dest::Name { name, node } => (node, AltactDest::Name(name)),
+                    Dest::Alias(alias) => (alias.node.clone(), AltactDest::Alias(alias)),
+                };
+                let control = ControlMessage::AltactSigSend {
+                    kind: AltactKind::Message,
+                    priority: true,
+                    from: from.clone(),
+                    to,
+                    token: None,
+                };
+                (node, control)
             }
             Dest::Alias(alias) => (
                 alias.node.clone(),
@@ -272,6 +304,11 @@ impl Shared {
             ),
         };
         if let Some((wire, control, Some(payload))) = self.route(&node, control, Some(payload))? {
+            if priority && !wire.flags().contains(DistFlags::ALTACT_SIG) {
+                return Err(Refused::Failed(SendError::PriorityNotSupported {
+                    node: node.as_str().to_owned(),
+                }));
+            }
             wire.send_message(control, payload)
                 .map_err(|not_sent| match not_sent {
                     NotSent::Busy(queued_bytes, payload) => Refused::Busy(Busy {
@@ -290,6 +327,44 @@ impl Shared {
                 })?;
         }
         Ok(())
+    }
+
+    /// A priority message (`erlang:send(To, Msg, [priority])`) from `from`:
+    /// to another node, once its connection is up (set up first if needed;
+    /// as with `!`, the message is lost if it cannot be), and waiting for
+    /// room while the connection is busy.
+    pub(crate) async fn send_priority(
+        self: &Arc<Self>,
+        from: &Pid,
+        to: Dest,
+        payload: Term,
+    ) -> Result<(), SendError> {
+        let node = match &to {
+            Dest::Pid(pid) => &pid.node,
+            Dest::Name { node, .. } => node,
+            Dest::Alias(alias) => &alias.node,
+        };
+        if !self.is_local(node) {
+            match self.connect(node.as_str()).await {
+                Ok(()) => {}
+                Err(ConnectError::BadName { node }) => return Err(SendError::BadNode { node }),
+                Err(ConnectError::Shutdown) => return Err(SendError::Shutdown),
+                Err(err) => {
+                    tracing::debug!(%node, %err, "priority message to a node that cannot be reached dropped");
+                    return Ok(());
+                }
+            }
+        }
+        let mut payload = payload;
+        loop {
+            match self.send_as(from, to.clone(), payload, true) {
+                Err(Refused::Busy(busy)) => {
+                    busy.wire.room().await;
+                    payload = busy.payload;
+                }
+                sent => return Ok(sent?),
+            }
+        }
     }
 
     /// Sends a control message to `node`, connecting first if needed;

@@ -54,6 +54,20 @@ impl From<&Pid> for Dest {
     }
 }
 
+impl From<Reference> for Dest {
+    /// An alias.
+    fn from(alias: Reference) -> Dest {
+        Dest::Alias(alias)
+    }
+}
+
+impl From<&Reference> for Dest {
+    /// An alias.
+    fn from(alias: &Reference) -> Dest {
+        Dest::Alias(alias.clone())
+    }
+}
+
 impl From<(&str, &str)> for Dest {
     /// `(name, node)`.
     fn from((name, node): (&str, &str)) -> Dest {
@@ -92,9 +106,51 @@ pub struct Process {
     mailbox: mpsc::UnboundedReceiver<Signal>,
     /// Messages passed over by a selective receive, oldest first.
     saved: VecDeque<Message>,
+    /// Priority messages, once the process made a priority alias.
+    priority: Option<PriorityInbox>,
     shared: Arc<Shared>,
     /// The reason it was killed with, set by the exit signal that did.
     death: Arc<OnceLock<Term>>,
+}
+
+/// The priority messages of a process: they come before its ordinary
+/// messages, in the order they arrived.
+#[derive(Debug)]
+struct PriorityInbox {
+    queue: mpsc::UnboundedReceiver<Message>,
+    /// Priority messages passed over by a selective receive, oldest first.
+    saved: VecDeque<Message>,
+}
+
+impl PriorityInbox {
+    /// The oldest priority message waiting, if any.
+    fn take(&mut self) -> Option<Message> {
+        self.saved
+            .pop_front()
+            .or_else(|| self.queue.try_recv().ok())
+    }
+
+    /// The oldest priority message waiting that matches; the others that
+    /// waited in the queue are kept, in order, as passed over.
+    fn take_matching(&mut self, matches: &mut impl FnMut(&Message) -> bool) -> Option<Message> {
+        if let Some(index) = self.saved.iter().position(&mut *matches) {
+            return self.saved.remove(index);
+        }
+        while let Ok(message) = self.queue.try_recv() {
+            if matches(&message) {
+                return Some(message);
+            }
+            self.saved.push_back(message);
+        }
+        None
+    }
+}
+
+/// Which queue a new message came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Queue {
+    Ordinary,
+    Priority,
 }
 
 impl Process {
@@ -108,6 +164,7 @@ impl Process {
             pid,
             mailbox,
             saved: VecDeque::new(),
+            priority: None,
             shared,
             death,
         }
@@ -260,8 +317,76 @@ impl Process {
     /// process until [`Process::unalias`] or its end.
     pub fn alias(&self) -> Reference {
         let alias = self.shared.make_ref();
-        self.shared.table().add_alias(&self.pid, alias.clone());
+        self.shared
+            .table()
+            .add_alias(&self.pid, alias.clone(), false);
         alias
+    }
+
+    /// `alias([priority])` (OTP 28): a new priority alias of this process.
+    ///
+    /// Messages sent to it as priority messages (`erlang:send(Alias, Msg,
+    /// [priority])` on an Erlang node of OTP 28 or later,
+    /// [`Process::send_priority`] here) overtake the ordinary messages
+    /// waiting in this process's mailbox: every receive method takes
+    /// priority messages first, in the order they arrived, then ordinary
+    /// ones. So do the `'EXIT'` messages of exit signals sent with
+    /// priority to the alias (`exit(Alias, Reason, [priority])`) while this
+    /// process traps exits. Messages sent to the alias without the
+    /// `priority` option are ordinary messages, as to [`Process::alias`].
+    /// It works until [`Process::unalias`] or the end of this process.
+    ///
+    /// Takes `&mut self` because the first priority alias gives the process
+    /// its queue of priority messages, which its receive methods read.
+    ///
+    /// ```no_run
+    /// # async fn demo(node: cnode::Node) -> Result<(), Box<dyn std::error::Error>> {
+    /// use etf::Term;
+    ///
+    /// let mut inbox = node.spawn_process()?;
+    /// let urgent = inbox.priority_alias();
+    /// let sender = node.spawn_process()?;
+    /// sender.send(inbox.pid(), Term::atom("ordinary"))?;
+    /// sender.send_priority(&urgent, Term::atom("urgent")).await?;
+    /// assert_eq!(inbox.recv().await?.payload, Term::atom("urgent"));
+    /// assert_eq!(inbox.recv().await?.payload, Term::atom("ordinary"));
+    /// # Ok(()) }
+    /// ```
+    pub fn priority_alias(&mut self) -> Reference {
+        let alias = self.shared.make_ref();
+        let mut table = self.shared.table();
+        if self.priority.is_none() {
+            if let Some(slot) = table.slot_mut(&self.pid) {
+                let (tx, rx) = mpsc::unbounded_channel();
+                slot.priority = Some(tx);
+                self.priority = Some(PriorityInbox {
+                    queue: rx,
+                    saved: VecDeque::new(),
+                });
+            }
+        }
+        table.add_alias(&self.pid, alias.clone(), true);
+        alias
+    }
+
+    /// `erlang:send(To, Msg, [priority])` (OTP 28): sends a priority
+    /// message, with this process as the sender.
+    ///
+    /// It overtakes the ordinary messages in the receiver's mailbox if `to`
+    /// is an active priority alias (`alias([priority])` in Erlang,
+    /// [`Process::priority_alias`] here); to anything else it is an
+    /// ordinary message, as in Erlang. To another node it waits until the
+    /// connection is up (setting it up if needed; if it cannot be, the
+    /// message is lost, as with [`Process::send`]) and, like
+    /// [`Process::send_wait`], while the connection is busy.
+    ///
+    /// Fails with [`SendError::PriorityNotSupported`] if the connection to
+    /// the destination's node lacks `DFLAG_ALTACT_SIG` (a release before
+    /// OTP 28): nothing is sent, the connection stays up.
+    pub async fn send_priority(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
+        self.shared
+            .send_priority(&self.pid, to.into(), payload)
+            .await
     }
 
     /// `unalias(Alias)`: deactivates an alias of this process; `false` if
@@ -270,13 +395,17 @@ impl Process {
         self.shared.table().remove_alias(&self.pid, alias)
     }
 
-    /// The next message, waiting as long as it takes.
+    /// The next message, waiting as long as it takes. Priority messages
+    /// come first (see [`Process::priority_alias`]).
     pub async fn recv(&mut self) -> Result<Message, RecvError> {
         self.check_alive()?;
+        if let Some(message) = self.priority.as_mut().and_then(PriorityInbox::take) {
+            return Ok(message);
+        }
         if let Some(message) = self.saved.pop_front() {
             return Ok(message);
         }
-        self.next_new().await
+        Ok(self.next_new().await?.0)
     }
 
     /// The next message if one came within `timeout`.
@@ -290,6 +419,9 @@ impl Process {
     pub fn try_recv(&mut self) -> Option<Message> {
         if self.death.get().is_some() {
             return None;
+        }
+        if let Some(message) = self.priority.as_mut().and_then(PriorityInbox::take) {
+            return Some(message);
         }
         if let Some(message) = self.saved.pop_front() {
             return Some(message);
@@ -318,22 +450,31 @@ impl Process {
 
     /// The oldest message for which `matches` is true, as Erlang's
     /// `receive` with patterns: the others stay in the mailbox, in order.
+    /// Priority messages are looked at first.
     pub async fn recv_matching<F>(&mut self, mut matches: F) -> Result<Message, RecvError>
     where
         F: FnMut(&Message) -> bool,
     {
         self.check_alive()?;
+        if let Some(inbox) = &mut self.priority {
+            if let Some(message) = inbox.take_matching(&mut matches) {
+                return Ok(message);
+            }
+        }
         if let Some(index) = self.saved.iter().position(&mut matches) {
             if let Some(message) = self.saved.remove(index) {
                 return Ok(message);
             }
         }
         loop {
-            let message = self.next_new().await?;
+            let (message, queue) = self.next_new().await?;
             if matches(&message) {
                 return Ok(message);
             }
-            self.saved.push_back(message);
+            match (queue, &mut self.priority) {
+                (Queue::Priority, Some(inbox)) => inbox.saved.push_back(message),
+                _ => self.saved.push_back(message),
+            }
         }
     }
 
@@ -352,11 +493,24 @@ impl Process {
             .unwrap_or(Err(RecvError::Timeout(timeout)))
     }
 
-    async fn next_new(&mut self) -> Result<Message, RecvError> {
-        match self.mailbox.recv().await {
+    /// The next message to arrive, and its queue: a priority message if
+    /// one waits, else the next ordinary one.
+    async fn next_new(&mut self) -> Result<(Message, Queue), RecvError> {
+        let signal = match &mut self.priority {
+            None => self.mailbox.recv().await,
+            Some(inbox) => tokio::select! {
+                biased;
+                Some(message) = inbox.queue.recv() => {
+                    self.check_alive()?;
+                    return Ok((message, Queue::Priority));
+                }
+                signal = self.mailbox.recv() => signal,
+            },
+        };
+        match signal {
             Some(Signal::Message(message)) => {
                 self.check_alive()?;
-                Ok(message)
+                Ok((message, Queue::Ordinary))
             }
             Some(Signal::Killed(reason)) => Err(RecvError::Killed { reason }),
             None => Err(RecvError::Closed),

@@ -12,7 +12,7 @@ use etf::{Atom, Pid, Reference, Term};
 
 use crate::monitor::{Incoming, Outgoing};
 use crate::process::Message;
-use crate::table::{ProcessTable, Signal};
+use crate::table::{AliasOwner, ProcessTable, Signal};
 
 /// Control messages for other nodes, in order.
 pub(crate) type Outbox = Vec<(Atom, ControlMessage, Option<Term>)>;
@@ -36,6 +36,10 @@ struct ExitSignal {
     to: Pid,
     reason: Term,
     via: Via,
+    /// Sent with priority to an active priority alias of `to`: the
+    /// `'EXIT'` message of a trapping receiver overtakes its ordinary
+    /// messages.
+    priority: bool,
 }
 
 /// `{'DOWN', Ref, process, Object, Reason}`.
@@ -88,12 +92,45 @@ impl ProcessTable {
         via: Via,
         out: &mut Outbox,
     ) {
-        let mut work = VecDeque::from([ExitSignal {
+        self.exit_signals(
+            ExitSignal {
+                from: from.clone(),
+                to: to.clone(),
+                reason,
+                via,
+                priority: false,
+            },
+            out,
+        );
+    }
+
+    /// An exit signal sent to an alias (`exit(Alias, Reason)`, OTP 28):
+    /// dropped if the alias is not active, else an `EXIT2` to its process.
+    /// With `priority` and a priority alias, the `'EXIT'` message of a
+    /// trapping receiver is a priority message.
+    pub(crate) fn alias_exit_signal(
+        &mut self,
+        from: &Pid,
+        alias: &Reference,
+        reason: Term,
+        priority: bool,
+        out: &mut Outbox,
+    ) {
+        let Some(owner) = self.aliases.get(alias) else {
+            return;
+        };
+        let signal = ExitSignal {
             from: from.clone(),
-            to: to.clone(),
+            to: owner.pid.clone(),
             reason,
-            via,
-        }]);
+            via: Via::Exit2,
+            priority: priority && owner.priority,
+        };
+        self.exit_signals(signal, out);
+    }
+
+    fn exit_signals(&mut self, first: ExitSignal, out: &mut Outbox) {
+        let mut work = VecDeque::from([first]);
         while let Some(signal) = work.pop_front() {
             self.one_exit_signal(signal, &mut work, out);
         }
@@ -117,7 +154,15 @@ impl ProcessTable {
             self.die(&s.to, Term::atom("killed"), work, out);
         } else if trap {
             let message = Term::tuple(vec![Term::atom("EXIT"), Term::Pid(s.from), s.reason]);
-            self.deliver_message(&s.to, message);
+            if s.priority {
+                let message = Message {
+                    from: None,
+                    payload: message,
+                };
+                self.deliver_priority(&s.to, message);
+            } else {
+                self.deliver_message(&s.to, message);
+            }
         } else if !s.reason.is_atom("normal") || (s.via == Via::Exit2 && s.from == s.to) {
             // `exit(self(), normal)` ends a process that does not trap.
             self.die(&s.to, s.reason, work, out);
@@ -153,6 +198,7 @@ impl ProcessTable {
                     to: other,
                     reason: reason.clone(),
                     via: Via::BrokenLink,
+                    priority: false,
                 });
             } else {
                 let exit = ControlMessage::PayloadExit {
@@ -404,6 +450,7 @@ impl ProcessTable {
                 to: local,
                 reason: Term::atom("noconnection"),
                 via: Via::BrokenLink,
+                priority: false,
             })
             .collect();
         while let Some(signal) = work.pop_front() {
@@ -411,19 +458,23 @@ impl ProcessTable {
         }
     }
 
-    /// A new alias of local `pid`.
-    pub(crate) fn add_alias(&mut self, pid: &Pid, alias: Reference) -> bool {
+    /// A new alias of local `pid`; a priority alias if `priority`.
+    pub(crate) fn add_alias(&mut self, pid: &Pid, alias: Reference, priority: bool) -> bool {
         let Some(slot) = self.slot_mut(pid) else {
             return false;
         };
         slot.aliases.insert(alias.clone());
-        self.aliases.insert(alias, pid.clone());
+        let owner = AliasOwner {
+            pid: pid.clone(),
+            priority,
+        };
+        self.aliases.insert(alias, owner);
         true
     }
 
     /// Deactivates an alias of `pid`; `false` if it was not one.
     pub(crate) fn remove_alias(&mut self, pid: &Pid, alias: &Reference) -> bool {
-        if self.aliases.get(alias) != Some(pid) {
+        if self.aliases.get(alias).map(|owner| &owner.pid) != Some(pid) {
             return false;
         }
         self.aliases.remove(alias);
@@ -434,10 +485,18 @@ impl ProcessTable {
     }
 
     /// Delivers a message sent to an alias; `false` if the alias is not
-    /// active (the message is dropped, as in Erlang).
-    pub(crate) fn deliver_alias(&self, alias: &Reference, signal: Signal) -> bool {
+    /// active (the message is dropped, as in Erlang). A message sent with
+    /// `priority` to a priority alias overtakes the ordinary messages
+    /// waiting in the mailbox; otherwise it is an ordinary message.
+    pub(crate) fn deliver_alias(
+        &self,
+        alias: &Reference,
+        message: Message,
+        priority: bool,
+    ) -> bool {
         match self.aliases.get(alias) {
-            Some(pid) => self.deliver(pid, signal),
+            Some(owner) if priority && owner.priority => self.deliver_priority(&owner.pid, message),
+            Some(owner) => self.deliver(&owner.pid, Signal::Message(message)),
             None => false,
         }
     }
@@ -569,5 +628,45 @@ mod tests {
         t.remote_link(&remote(1), &dead, &mut out);
         assert!(matches!(&out[0].1, ControlMessage::PayloadExit { from, .. } if *from == dead));
         assert_eq!(out[0].2, Some(Term::atom("noproc")));
+    }
+
+    #[test]
+    fn exits_through_aliases_are_priority_exits_only_through_a_priority_alias_with_priority() {
+        let mut t = table();
+        let mut p = t.spawn().expect("spawn");
+        t.slot_mut(&p.0).expect("alive").trap_exit = true;
+        let (tx, mut priority_queue) = tokio::sync::mpsc::unbounded_channel();
+        t.slot_mut(&p.0).expect("alive").priority = Some(tx);
+        let alias = |id| Reference {
+            node: Atom::new("a@h"),
+            creation: 1,
+            ids: vec![id, 0, 0],
+        };
+        let (plain, priority) = (alias(1), alias(2));
+        t.add_alias(&p.0, plain.clone(), false);
+        t.add_alias(&p.0, priority.clone(), true);
+        let mut out = Outbox::new();
+        let from = remote(1);
+        let exit = |reason: &str| exit_message(&from, Term::atom(reason));
+        t.alias_exit_signal(&from, &priority, Term::atom("p"), true, &mut out);
+        t.alias_exit_signal(&from, &priority, Term::atom("no_option"), false, &mut out);
+        t.alias_exit_signal(&from, &plain, Term::atom("plain"), true, &mut out);
+        let priority_exit = priority_queue.try_recv().expect("a priority exit");
+        assert_eq!(priority_exit.payload, exit("p"));
+        assert!(priority_queue.try_recv().is_err());
+        assert_eq!(message(&mut p), Some(exit("no_option")));
+        assert_eq!(message(&mut p), Some(exit("plain")));
+        // An inactive alias reaches nobody; `kill` through an alias kills.
+        assert!(t.remove_alias(&p.0, &plain));
+        t.alias_exit_signal(&from, &plain, Term::atom("kill"), false, &mut out);
+        assert!(t.is_alive(&p.0));
+        t.alias_exit_signal(&from, &priority, Term::atom("kill"), true, &mut out);
+        assert!(!t.is_alive(&p.0));
+        assert!(t.aliases.is_empty(), "the dead process's aliases are gone");
+        assert!(out.is_empty());
+    }
+
+    fn exit_message(from: &Pid, reason: Term) -> Term {
+        Term::tuple(vec![Term::atom("EXIT"), Term::Pid(from.clone()), reason])
     }
 }

@@ -34,6 +34,9 @@ pub(crate) enum Signal {
 pub(crate) struct Slot {
     serial: u32,
     pub(crate) mailbox: mpsc::UnboundedSender<Signal>,
+    /// The queue of priority messages, made with the process's first
+    /// priority alias: its receiver takes them before the mailbox.
+    pub(crate) priority: Option<mpsc::UnboundedSender<Message>>,
     name: Option<Atom>,
     /// `process_flag(trap_exit, true)`.
     pub(crate) trap_exit: bool,
@@ -42,6 +45,14 @@ pub(crate) struct Slot {
     /// Set to the exit reason when an exit signal kills the process, so
     /// that its owner stops receiving at once.
     pub(crate) death: Arc<OnceLock<Term>>,
+}
+
+/// The process an alias belongs to, and whether it is a priority alias
+/// (`alias([priority])`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct AliasOwner {
+    pub(crate) pid: Pid,
+    pub(crate) priority: bool,
 }
 
 /// What [`ProcessTable::spawn`] makes: the pid, the mailbox, and the cell
@@ -63,7 +74,7 @@ pub(crate) struct ProcessTable {
     pub(crate) links: Links,
     pub(crate) monitors: Monitors,
     /// Live aliases and the process each belongs to.
-    pub(crate) aliases: HashMap<Reference, Pid>,
+    pub(crate) aliases: HashMap<Reference, AliasOwner>,
     /// `monitor_node` subscriptions: node -> local pid -> count.
     pub(crate) node_watchers: HashMap<Atom, HashMap<Pid, usize>>,
     /// The id of the next UNLINK_ID we send.
@@ -116,6 +127,7 @@ impl ProcessTable {
                 Slot {
                     serial: self.serial,
                     mailbox: tx,
+                    priority: None,
                     name: None,
                     trap_exit: false,
                     aliases: HashSet::new(),
@@ -220,6 +232,20 @@ impl ProcessTable {
     pub(crate) fn deliver(&self, pid: &Pid, signal: Signal) -> bool {
         match self.slot(pid) {
             Some(slot) => slot.mailbox.send(signal).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Queues a priority message for `pid`: ahead of its ordinary messages
+    /// if it has a priority queue (it made a priority alias), else as an
+    /// ordinary message. `false` if no such process lives.
+    pub(crate) fn deliver_priority(&self, pid: &Pid, message: Message) -> bool {
+        match self.slot(pid) {
+            Some(Slot {
+                priority: Some(queue),
+                ..
+            }) => queue.send(message).is_ok(),
+            Some(slot) => slot.mailbox.send(Signal::Message(message)).is_ok(),
             None => false,
         }
     }

@@ -17,17 +17,10 @@ const CNODE: &str = env!("CARGO_BIN_EXE_cnode");
 const COOKIE: &str = "serve_cli_cookie";
 const WAIT: Duration = Duration::from_secs(20);
 
-#[test]
-fn otp25_erl_uses_a_served_node_and_sees_it_die() {
-    erl_uses_a_served_node_and_sees_it_die(&Otp::v25());
-}
+interop_tests::per_release!(erl_uses_a_served_node_and_sees_it_die);
 
-#[test]
-fn otp28_erl_uses_a_served_node_and_sees_it_die() {
-    erl_uses_a_served_node_and_sees_it_die(&Otp::v28());
-}
-
-fn erl_uses_a_served_node_and_sees_it_die(otp: &Otp) {
+fn erl_uses_a_served_node_and_sees_it_die(otp: Otp) {
+    let otp = &otp;
     let (_epmd, port) = start_epmd_blocking(otp).expect("epmd starts");
     let alive = format!("served_{}_{}", otp.release, std::process::id());
     let name = format!("{alive}@{}", short_host().expect("host name"));

@@ -68,8 +68,26 @@ pub mod op {
     pub const UNLINK_ID: u8 = 35;
     /// `{36, Id, From, To}`
     pub const UNLINK_ID_ACK: u8 = 36;
-    /// `{37, Flags, From, To}` or `{37, Flags, From, To, Token}` + Msg (OTP 28)
+    /// `{37, Flags, From, To}` or `{37, Flags, From, To, Token}` + Msg or
+    /// Reason (OTP 28; see [`altact`](super::altact))
     pub const ALTACT_SIG_SEND: u8 = 37;
+}
+
+/// The bits of the `Flags` element of ALTACT_SIG_SEND
+/// (`ERTS_DOP_ALTACT_SIG_FLG_*` in OTP's `dist.h`). Only the low byte
+/// means something; OTP ignores the other bits (and may send a bignum).
+pub mod altact {
+    /// A priority signal: it overtakes ordinary messages if `To` is an
+    /// active priority alias of the receiver.
+    pub const PRIORITY: u8 = 1 << 0;
+    /// A sequential trace token follows `To` (a 5-tuple).
+    pub const TOKEN: u8 = 1 << 1;
+    /// `To` is a process alias (a reference).
+    pub const ALIAS: u8 = 1 << 2;
+    /// `To` is a registered name (an atom).
+    pub const NAME: u8 = 1 << 3;
+    /// An exit signal (the payload is the reason); otherwise a message.
+    pub const EXIT: u8 = 1 << 4;
 }
 
 /// SPAWN_REPLY flag: a link was set up.
@@ -84,6 +102,28 @@ pub enum PidOrName {
     Pid(Pid),
     /// A name registered on the node that receives the message.
     Name(Atom),
+}
+
+/// Where an ALTACT_SIG_SEND goes: with neither the [`altact::ALIAS`] nor the
+/// [`altact::NAME`] flag, `To` is a pid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AltactDest {
+    /// A process.
+    Pid(Pid),
+    /// A name registered on the receiving node.
+    Name(Atom),
+    /// A process alias (a reference made by `alias/0,1`).
+    Alias(Reference),
+}
+
+/// What an ALTACT_SIG_SEND carries as its payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AltactKind {
+    /// A message (`erlang:send/3`).
+    Message,
+    /// An exit signal with the payload as reason (`exit/2,3` to an alias,
+    /// or with the `priority` option).
+    Exit,
 }
 
 /// A control message. `token` is the sequential trace token of the `_TT`
@@ -276,15 +316,27 @@ pub enum ControlMessage {
         /// The process that unlinked.
         to: Pid,
     },
-    /// ALTACT_SIG_SEND (OTP 28): a message or exit signal through an
-    /// alternative path (priority, alias, name) (payload: message or reason).
+    /// ALTACT_SIG_SEND (OTP 28, with [`DistFlags::ALTACT_SIG`]): a message
+    /// or exit signal that takes an "alternative action" at the receiver:
+    /// a priority signal, or one to an alias or a name (payload: the
+    /// message or the exit reason). Once the flag is negotiated, OTP sends
+    /// every message and exit signal to an alias this way, priority or not.
+    ///
+    /// The flags of the tuple are derived from the fields: `to` gives
+    /// [`altact::ALIAS`] or [`altact::NAME`], `token` gives
+    /// [`altact::TOKEN`]. Reading ignores unknown flag bits and elements
+    /// past the last one known, as OTP does.
+    ///
+    /// [`DistFlags::ALTACT_SIG`]: crate::DistFlags::ALTACT_SIG
     AltactSigSend {
-        /// The `ERTS_DOP_ALTACT_SIG_FLG_*` bits.
-        flags: u32,
+        /// A message or an exit signal.
+        kind: AltactKind,
+        /// Whether the sender asked for priority ([`altact::PRIORITY`]).
+        priority: bool,
         /// The sender.
         from: Pid,
         /// A pid, a registered name or an alias.
-        to: Term,
+        to: AltactDest,
         /// The trace token.
         token: Option<Term>,
     },
@@ -446,8 +498,27 @@ impl ControlMessage {
                 vec![op, Term::from(*id), pid(from), pid(to)]
             }
             C::AltactSigSend {
-                flags, from, to, ..
-            } => vec![op, Term::Int(i64::from(*flags)), pid(from), to.clone()],
+                kind,
+                priority,
+                from,
+                to,
+                token,
+            } => {
+                let (bit, to) = match to {
+                    AltactDest::Pid(p) => (0, Term::Pid(p.clone())),
+                    AltactDest::Name(name) => (altact::NAME, Term::Atom(name.clone())),
+                    AltactDest::Alias(alias) => (altact::ALIAS, Term::Reference(alias.clone())),
+                };
+                let flags = bit
+                    | if *priority { altact::PRIORITY } else { 0 }
+                    | if token.is_some() { altact::TOKEN } else { 0 }
+                    | if *kind == AltactKind::Exit {
+                        altact::EXIT
+                    } else {
+                        0
+                    };
+                vec![op, Term::Int(i64::from(flags)), pid(from), to]
+            }
         };
         // The trace token comes after the fixed elements, before an EXIT reason.
         match self {
@@ -631,28 +702,67 @@ impl ControlMessage {
                     C::UnlinkIdAck { id, from, to }
                 }
             }
-            op::ALTACT_SIG_SEND => {
-                let flags = f
-                    .get(0)
-                    .as_i64()
-                    .and_then(|x| u32::try_from(x).ok())
-                    .ok_or(f.field("flags"))?;
-                let traced = flags & ALTACT_FLAG_TOKEN != 0;
-                C::AltactSigSend {
-                    token: f.token(traced, 3, 4)?,
-                    flags,
-                    from: f.pid(1, "from")?,
-                    to: f.term(2),
-                }
-            }
+            op::ALTACT_SIG_SEND => altact_sig_send(&f)?,
             _ => return Err(ControlError::UnknownOperation(code)),
         };
         Ok(msg)
     }
 }
 
-/// ALTACT_SIG_SEND flag: a trace token is present.
-const ALTACT_FLAG_TOKEN: u32 = 1 << 1;
+/// Reads `{37, Flags, From, To}` or `{37, Flags, From, To, Token}`, with
+/// OTP's rules: the tuple may be longer (for future use), `Flags` is any
+/// non-negative integer of which only the low byte counts, the token is
+/// there if and only if the flags say so, and `To` has the type the flags
+/// say (an alias cannot also be a name).
+fn altact_sig_send(f: &Fields<'_>) -> Result<ControlMessage, ControlError> {
+    if f.rest.len() < 3 {
+        return Err(ControlError::Arity {
+            op: f.op,
+            arity: f.rest.len() + 1,
+        });
+    }
+    let flags = match f.get(0) {
+        Term::Int(i) => u64::try_from(*i).ok().map(|i| i as u8),
+        Term::BigInt(b) if b.sign() != num_bigint::Sign::Minus => {
+            Some(b.magnitude().iter_u32_digits().next().unwrap_or(0) as u8)
+        }
+        _ => None,
+    }
+    .ok_or(f.field("flags"))?;
+    let from = f.pid(1, "from")?;
+    let token = if flags & altact::TOKEN == 0 {
+        None
+    } else if f.rest.len() < 4 {
+        return Err(ControlError::Arity {
+            op: f.op,
+            arity: f.rest.len() + 1,
+        });
+    } else {
+        Some(f.term(3))
+    };
+    let to = if flags & altact::ALIAS != 0 {
+        if flags & altact::NAME != 0 {
+            return Err(f.field("flags"));
+        }
+        AltactDest::Alias(f.reference(2, "to")?)
+    } else if flags & altact::NAME != 0 {
+        AltactDest::Name(f.atom(2, "to")?)
+    } else {
+        AltactDest::Pid(f.pid(2, "to")?)
+    };
+    let kind = if flags & altact::EXIT != 0 {
+        AltactKind::Exit
+    } else {
+        AltactKind::Message
+    };
+    Ok(ControlMessage::AltactSigSend {
+        kind,
+        priority: flags & altact::PRIORITY != 0,
+        from,
+        to,
+        token,
+    })
+}
 
 fn pid_or_name(p: &PidOrName) -> Term {
     match p {

@@ -128,8 +128,11 @@ impl DistFlags {
     ///
     /// It satisfies the mandatory sets of OTP 25 through 28 and adds what the
     /// connection layer handles: monitors (also by name), SEND_SENDER, exit
-    /// payloads, SPAWN, aliases, big sequential trace labels, native
-    /// records (OTP 29 then sends and accepts them), and
+    /// payloads, SPAWN, aliases, priority messages (ALTACT_SIG: with it,
+    /// OTP 28 and later send messages and exit signals to aliases as
+    /// ALTACT_SIG_SEND, which a user of this set must then take), big
+    /// sequential trace labels, native records (OTP 29 then sends and
+    /// accepts them), and
     /// [`DistFlags::HEADER_FRAMES`]: fragments both ways (large messages do
     /// not block ticks or other traffic) and atom-cache headers received.
     /// With them the connection sends `131,68` frames instead of `112`.
@@ -147,6 +150,7 @@ impl DistFlags {
                 | DistFlags::EXIT_PAYLOAD.0
                 | DistFlags::SPAWN.0
                 | DistFlags::ALIAS.0
+                | DistFlags::ALTACT_SIG.0
                 | DistFlags::NATIVE_RECORDS.0
                 | DistFlags::HEADER_FRAMES.0,
         )
@@ -310,6 +314,7 @@ mod tests {
         assert!(ours.contains(DistFlags::MANDATORY_25_DIGEST));
         assert!(!ours.intersects(DistFlags::PUBLISHED | DistFlags::NAME_ME));
         assert!(ours.contains(DistFlags::HEADER_FRAMES));
+        assert!(ours.contains(DistFlags::ALTACT_SIG));
     }
 
     #[test]

@@ -79,7 +79,8 @@ pub use connection::{
     Connection, ConnectionConfig, ConnectionError, ConnectionEvent, FramePart, DEFAULT_TICK_TIME,
 };
 pub use control::{
-    op, ControlError, ControlMessage, PidOrName, SPAWN_FLAG_LINK, SPAWN_FLAG_MONITOR,
+    altact, op, AltactDest, AltactKind, ControlError, ControlMessage, PidOrName, SPAWN_FLAG_LINK,
+    SPAWN_FLAG_MONITOR,
 };
 pub use flags::{DistFlags, MissingFlags};
 pub use fragment::{FragmentError, FragmentLimits, Reassembled, Reassembler};

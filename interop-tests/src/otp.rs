@@ -56,6 +56,18 @@ impl Otp {
         vec![Otp::v25(), Otp::v27(), Otp::v28(), Otp::v29()]
     }
 
+    /// The install of `release` (25, 27, 28 or 29), or `None` for a release
+    /// outside the matrix.
+    pub fn release(release: u32) -> Option<Otp> {
+        match release {
+            25 => Some(Otp::v25()),
+            27 => Some(Otp::v27()),
+            28 => Some(Otp::v28()),
+            29 => Some(Otp::v29()),
+            _ => None,
+        }
+    }
+
     fn locate(release: u32, env_var: &str, default_root: PathBuf) -> Otp {
         let root = std::env::var_os(env_var)
             .map(PathBuf::from)
@@ -67,6 +79,15 @@ impl Otp {
             otp.root.display()
         );
         otp
+    }
+
+    /// The Debian root this release runs in (`ROOT/root`, made by
+    /// `scripts/setup.sh`), or `None` for an install that runs on the host
+    /// itself (OTP 25, the OTP 28 wheel, or whatever `CNODE_OTPnn` names).
+    pub fn debian_root(&self) -> Option<PathBuf> {
+        let root = self.root.join("root");
+        (self.root.join("run-in-root").is_file() && root.join("usr/bin/erl").exists())
+            .then_some(root)
     }
 
     /// The `erl` launcher.
@@ -89,11 +110,25 @@ impl Otp {
     /// release itself when it has a compiler, else OTP 25 (whose modules
     /// load in OTP 28; OTP 29 refuses them, so it compiles its own).
     pub fn compiler(&self) -> Otp {
-        if self.erlc().is_file() {
+        if self.has_compiler() {
             self.clone()
         } else {
             Otp::v25()
         }
+    }
+
+    /// Whether the release has the `compiler` application (the OTP 28 wheel
+    /// has an `erlc` front end without it).
+    fn has_compiler(&self) -> bool {
+        let erlang = match self.debian_root() {
+            Some(root) => root.join("usr/lib/erlang"),
+            None => self.root.clone(),
+        };
+        std::fs::read_dir(erlang.join("lib"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| entry.file_name().to_string_lossy().starts_with("compiler-"))
     }
 
     /// The `erl_call` tool.

@@ -61,7 +61,10 @@ fn real_nodes_register_find_each_other_and_vanish_when_killed() {
     let _server = rt.block_on(async { server.spawn() });
     let client = EpmdClient::new("127.0.0.1", port);
 
-    for (first, second) in [(Otp::v25(), Otp::v28()), (Otp::v28(), Otp::v25())] {
+    // Each release registers beside the next one, and the last beside the first.
+    let releases = Otp::all();
+    let pairs = releases.iter().zip(releases.iter().cycle().skip(1));
+    for (first, second) in pairs.map(|(a, b)| (a.clone(), b.clone())) {
         let a = unique_name("a", &first);
         let b = unique_name("b", &second);
         let mut node_a = erl_node(&first, port, &a, "io:format(\"up~n\").");

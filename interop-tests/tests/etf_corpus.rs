@@ -11,6 +11,8 @@ use etf::{EncodeOptions, Term};
 use interop_tests::corpus::{Options, CASES, OPTIONS};
 use interop_tests::{describe_difference, hex, Failures, Oracle, Otp};
 
+interop_tests::per_release!(round_trip_corpus);
+
 /// The release whose bytes our encoder promises to reproduce in full.
 const BYTE_EXACT_RELEASE: u32 = 28;
 
@@ -43,16 +45,6 @@ fn contains_port(term: &Term) -> bool {
     false
 }
 
-#[test]
-fn corpus_round_trips_through_otp25() {
-    round_trip_corpus(&Otp::v25());
-}
-
-#[test]
-fn corpus_round_trips_through_otp28() {
-    round_trip_corpus(&Otp::v28());
-}
-
 fn encode_options(options: &Options, release: u32) -> EncodeOptions {
     EncodeOptions::new()
         .minor_version(options.effective_minor_version(release))
@@ -60,8 +52,8 @@ fn encode_options(options: &Options, release: u32) -> EncodeOptions {
         .deterministic(options.deterministic)
 }
 
-fn round_trip_corpus(otp: &Otp) {
-    let mut oracle = Oracle::start(otp).expect("oracle starts");
+fn round_trip_corpus(otp: Otp) {
+    let mut oracle = Oracle::start(&otp).expect("oracle starts");
     let mut failures = Failures::new(otp.release);
     let mut checked = 0;
     for case in CASES {

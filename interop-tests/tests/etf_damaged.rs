@@ -17,31 +17,16 @@ use etf::{Category, DecodeError, DecodeErrorKind, EncodeOptions, Term};
 use interop_tests::corpus::CASES;
 use interop_tests::{hex, Failures, Oracle, Otp};
 
+interop_tests::per_release!(
+    truncated_terms_are_incomplete,
+    mutated_terms_decode_as_in_erl
+);
+
 /// Mutation is tried on corpus terms up to this many bytes (most of them).
 const MAX_MUTATED_LEN: usize = 200;
 
-#[test]
-fn truncated_terms_are_incomplete_in_otp25() {
-    truncated_terms_are_incomplete(&Otp::v25());
-}
-
-#[test]
-fn truncated_terms_are_incomplete_in_otp28() {
-    truncated_terms_are_incomplete(&Otp::v28());
-}
-
-#[test]
-fn mutated_terms_decode_as_in_otp25() {
-    mutated_terms_decode_as_in_erl(&Otp::v25());
-}
-
-#[test]
-fn mutated_terms_decode_as_in_otp28() {
-    mutated_terms_decode_as_in_erl(&Otp::v28());
-}
-
-fn truncated_terms_are_incomplete(otp: &Otp) {
-    let mut oracle = Oracle::start(otp).expect("oracle starts");
+fn truncated_terms_are_incomplete(otp: Otp) {
+    let mut oracle = Oracle::start(&otp).expect("oracle starts");
     let mut failures = Failures::new(otp.release);
     let mut checked = 0;
     for case in CASES {
@@ -82,8 +67,8 @@ fn truncated_terms_are_incomplete(otp: &Otp) {
     failures.assert_none(checked);
 }
 
-fn mutated_terms_decode_as_in_erl(otp: &Otp) {
-    let mut oracle = Oracle::start(otp).expect("oracle starts");
+fn mutated_terms_decode_as_in_erl(otp: Otp) {
+    let mut oracle = Oracle::start(&otp).expect("oracle starts");
     let mut failures = Failures::new(otp.release);
     let mut checked = 0;
     for case in CASES {

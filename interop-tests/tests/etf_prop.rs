@@ -15,6 +15,8 @@ use interop_tests::{describe_difference, hex, Oracle, Otp};
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use std::cell::RefCell;
 
+interop_tests::per_release!(round_trip_random_terms);
+
 /// Cases per release; each costs two requests to the VM per option set.
 const CASES: u32 = 400;
 
@@ -49,18 +51,8 @@ const OPTIONS: [Options; 5] = [
     },
 ];
 
-#[test]
-fn random_terms_round_trip_through_otp25() {
-    round_trip_random_terms(&Otp::v25());
-}
-
-#[test]
-fn random_terms_round_trip_through_otp28() {
-    round_trip_random_terms(&Otp::v28());
-}
-
-fn round_trip_random_terms(otp: &Otp) {
-    let oracle = RefCell::new(Oracle::start(otp).expect("oracle starts"));
+fn round_trip_random_terms(otp: Otp) {
+    let oracle = RefCell::new(Oracle::start(&otp).expect("oracle starts"));
     let config = Config {
         cases: CASES,
         failure_persistence: None,

@@ -10,32 +10,14 @@
 use interop_tests::corpus::{Case, Kind, CASES};
 use interop_tests::{Failures, Oracle, Otp};
 
-#[test]
-fn printed_corpus_parses_back_in_otp25() {
-    print_and_parse_corpus(&Otp::v25());
-}
-
-#[test]
-fn printed_corpus_parses_back_in_otp28() {
-    print_and_parse_corpus(&Otp::v28());
-}
+interop_tests::per_release!(print_and_parse_corpus, parse_erl_printed_corpus);
 
 /// io_lib builds its output as a character list of 16 bytes per character:
 /// terms of larger encodings would exceed the oracle's heap limit.
 const MAX_ERL_PRINTED: usize = 200_000;
 
-#[test]
-fn erl_printed_corpus_parses_in_otp25() {
-    parse_erl_printed_corpus(&Otp::v25());
-}
-
-#[test]
-fn erl_printed_corpus_parses_in_otp28() {
-    parse_erl_printed_corpus(&Otp::v28());
-}
-
-fn parse_erl_printed_corpus(otp: &Otp) {
-    let mut oracle = Oracle::start(otp).expect("oracle starts");
+fn parse_erl_printed_corpus(otp: Otp) {
+    let mut oracle = Oracle::start(&otp).expect("oracle starts");
     let mut failures = Failures::new(otp.release);
     let mut checked = 0;
     for case in CASES.iter().filter(|case| case.kind == Kind::Data) {
@@ -81,8 +63,8 @@ fn parse_erl_printed_corpus(otp: &Otp) {
     failures.assert_none(checked);
 }
 
-fn print_and_parse_corpus(otp: &Otp) {
-    let mut oracle = Oracle::start(otp).expect("oracle starts");
+fn print_and_parse_corpus(otp: Otp) {
+    let mut oracle = Oracle::start(&otp).expect("oracle starts");
     let mut failures = Failures::new(otp.release);
     let mut checked = 0;
     for case in CASES {

@@ -18,21 +18,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+interop_tests::per_release!(check_release);
+
 /// How many generated terms each run checks, besides the fixed ones.
 const GENERATED: usize = 600;
 
 /// How long one `erl` run may take.
 const ERL_TIMEOUT: Duration = Duration::from_secs(120);
-
-#[test]
-fn term_syntax_agrees_with_otp25() {
-    check_release(&Otp::v25());
-}
-
-#[test]
-fn term_syntax_agrees_with_otp28() {
-    check_release(&Otp::v28());
-}
 
 /// Erlang literals in the many spellings erl_parse accepts; erl's reading
 /// of each is the reference for ours.
@@ -119,7 +111,7 @@ ok = file:write_file(filename:join(Dir, "erl.etf"), term_to_binary({Count, Misma
 halt(0).
 "#;
 
-fn check_release(otp: &Otp) {
+fn check_release(otp: Otp) {
     let terms = test_terms();
     let dir = TempDir::new(&format!("term-syntax-{}", otp.release));
     let mut text = String::from("%% -*- coding: utf-8 -*-\n");
@@ -137,7 +129,7 @@ fn check_release(otp: &Otp) {
     }
     std::fs::write(dir.path().join("literals.txt"), literals).expect("write literals.txt");
 
-    run_erl(otp, dir.path());
+    run_erl(&otp, dir.path());
 
     let answer = std::fs::read(dir.path().join("erl.etf")).expect("erl wrote its answer");
     let answer = etf::from_slice(&answer).expect("erl's answer decodes");

@@ -314,21 +314,63 @@ fn table() -> Vec<(ControlMessage, Term)> {
         ),
         (
             C::AltactSigSend {
-                flags: 1,
+                kind: AltactKind::Message,
+                priority: true,
                 from: pid(1),
-                to: Term::atom("srv"),
+                to: AltactDest::Alias(reference(4)),
                 token: None,
             },
-            tuple(vec![int(37), int(1), p(1), Term::atom("srv")]),
+            tuple(vec![int(37), int(5), p(1), r(4)]),
         ),
         (
             C::AltactSigSend {
-                flags: 2,
+                kind: AltactKind::Message,
+                priority: false,
                 from: pid(1),
-                to: r(4),
+                to: AltactDest::Alias(reference(4)),
                 token: Some(token.clone()),
             },
-            tuple(vec![int(37), int(2), p(1), r(4), token]),
+            tuple(vec![int(37), int(6), p(1), r(4), token.clone()]),
+        ),
+        (
+            C::AltactSigSend {
+                kind: AltactKind::Message,
+                priority: true,
+                from: pid(1),
+                to: AltactDest::Name(Atom::new("srv")),
+                token: None,
+            },
+            tuple(vec![int(37), int(9), p(1), Term::atom("srv")]),
+        ),
+        (
+            C::AltactSigSend {
+                kind: AltactKind::Message,
+                priority: true,
+                from: pid(1),
+                to: AltactDest::Pid(pid(2)),
+                token: None,
+            },
+            tuple(vec![int(37), int(1), p(1), p(2)]),
+        ),
+        (
+            C::AltactSigSend {
+                kind: AltactKind::Exit,
+                priority: true,
+                from: pid(1),
+                to: AltactDest::Alias(reference(4)),
+                token: None,
+            },
+            tuple(vec![int(37), int(21), p(1), r(4)]),
+        ),
+        (
+            C::AltactSigSend {
+                kind: AltactKind::Exit,
+                priority: false,
+                from: pid(1),
+                to: AltactDest::Pid(pid(2)),
+                token: Some(token.clone()),
+            },
+            tuple(vec![int(37), int(18), p(1), p(2), token]),
         ),
     ]
 }
@@ -356,7 +398,7 @@ fn payload_follows_exactly_the_documented_operations() {
         .collect();
     assert_eq!(
         with_payload,
-        vec![2, 12, 6, 16, 22, 23, 24, 25, 26, 27, 28, 29, 30, 33, 34, 37, 37]
+        vec![2, 12, 6, 16, 22, 23, 24, 25, 26, 27, 28, 29, 30, 33, 34, 37, 37, 37, 37, 37, 37]
     );
 }
 
@@ -420,6 +462,82 @@ fn invalid_tuples_are_typed_errors() {
                 field: "{Module, Function, Arity}",
             },
         ),
+    ];
+    for (term, expected) in cases {
+        assert_eq!(ControlMessage::from_term(&term), Err(expected), "{term:?}");
+    }
+}
+
+#[test]
+fn altact_sig_send_is_read_as_otp_reads_it() {
+    let p = |id| Term::Pid(pid(id));
+    let r = Term::Reference(reference(4));
+    let priority_alias = ControlMessage::AltactSigSend {
+        kind: AltactKind::Message,
+        priority: true,
+        from: pid(1),
+        to: AltactDest::Alias(reference(4)),
+        token: None,
+    };
+    // Elements past the known ones are for future use and ignored.
+    let longer = tuple(vec![
+        int(37),
+        int(5),
+        p(1),
+        r.clone(),
+        Term::atom("x"),
+        int(0),
+    ]);
+    assert_eq!(
+        ControlMessage::from_term(&longer).as_ref(),
+        Ok(&priority_alias)
+    );
+    // Flags are any non-negative integer; only the low byte counts.
+    let big = (BigInt::from(1u8) << 200u32) + BigInt::from(5u8);
+    let big_flags = tuple(vec![int(37), Term::BigInt(big), p(1), r.clone()]);
+    assert_eq!(
+        ControlMessage::from_term(&big_flags).as_ref(),
+        Ok(&priority_alias)
+    );
+    let high_bits = tuple(vec![int(37), int(0x7f00 | 5), p(1), r.clone()]);
+    assert_eq!(
+        ControlMessage::from_term(&high_bits).as_ref(),
+        Ok(&priority_alias)
+    );
+}
+
+#[test]
+fn invalid_altact_sig_send_tuples_are_typed_errors() {
+    let p = |id| Term::Pid(pid(id));
+    let r = Term::Reference(reference(4));
+    let field = |field| ControlError::Field { op: 37, field };
+    let negative_big = Term::BigInt(BigInt::from(-5));
+    let cases = [
+        (
+            tuple(vec![int(37), int(5), p(1)]),
+            ControlError::Arity { op: 37, arity: 3 },
+        ),
+        // The token flag without a token.
+        (
+            tuple(vec![int(37), int(2), p(1), p(2)]),
+            ControlError::Arity { op: 37, arity: 4 },
+        ),
+        (tuple(vec![int(37), int(-1), p(1), p(2)]), field("flags")),
+        (
+            tuple(vec![int(37), negative_big, p(1), p(2)]),
+            field("flags"),
+        ),
+        (
+            tuple(vec![int(37), Term::atom("prio"), p(1), p(2)]),
+            field("flags"),
+        ),
+        (tuple(vec![int(37), int(1), r.clone(), p(2)]), field("from")),
+        // An alias must be a reference, a name an atom, else a pid.
+        (tuple(vec![int(37), int(4), p(1), p(2)]), field("to")),
+        (tuple(vec![int(37), int(8), p(1), r.clone()]), field("to")),
+        (tuple(vec![int(37), int(1), p(1), r.clone()]), field("to")),
+        // An alias cannot also be a name.
+        (tuple(vec![int(37), int(12), p(1), r]), field("flags")),
     ];
     for (term, expected) in cases {
         assert_eq!(ControlMessage::from_term(&term), Err(expected), "{term:?}");

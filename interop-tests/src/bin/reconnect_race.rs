@@ -7,7 +7,7 @@
 //! rounds (OTP 25 and 28) did not either.
 //!
 //! ```text
-//! reconnect_race [--otp 25|28] [--rounds N]
+//! reconnect_race [--otp 25|27|28|29] [--rounds N]
 //! ```
 //!
 //! Prints each failed round (its number and what the ping returned) and a
@@ -34,13 +34,14 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
-            ("--otp", Some(v)) if v == "25" => otp = Otp::v25(),
-            ("--otp", Some(v)) if v == "28" => otp = Otp::v28(),
+            ("--otp", Some(v)) if v.parse().ok().and_then(Otp::release).is_some() => {
+                otp = v.parse().ok().and_then(Otp::release).unwrap_or(otp);
+            }
             ("--rounds", Some(n)) if n.parse::<u32>().is_ok_and(|n| n > 0) => {
                 rounds = n.parse().unwrap_or(rounds);
             }
             (other, value) => {
-                eprintln!("reconnect_race: unknown or bad argument {other} {value:?}; usage: reconnect_race [--otp 25|28] [--rounds N]");
+                eprintln!("reconnect_race: unknown or bad argument {other} {value:?}; usage: reconnect_race [--otp 25|27|28|29] [--rounds N]");
                 return ExitCode::FAILURE;
             }
         }

@@ -37,9 +37,9 @@ impl OtpImage {
             .filter(|tag| !tag.is_empty())
         {
             // Inside a lab's container the variable names our own image,
-            // where `erl` is at its host path; other images have it on `PATH`.
+            // where `erl` is where `build` put it; other images have it on `PATH`.
             let erl = if tag.starts_with(&format!("{IMAGE_REPOSITORY}:")) {
-                otp.erl().to_string_lossy().into_owned()
+                erl_in_image(otp)
             } else {
                 "erl".to_owned()
             };
@@ -107,8 +107,17 @@ fn build(docker: &Docker, otp: &Otp) -> Result<OtpImage, ContainerError> {
     Ok(OtpImage {
         release: otp.release,
         tag,
-        erl: otp.erl().to_string_lossy().into_owned(),
+        erl: erl_in_image(otp),
     })
+}
+
+/// Where our image of `otp` has `erl`: `/usr/bin/erl` in an image made of a
+/// Debian root, the host path otherwise.
+fn erl_in_image(otp: &Otp) -> String {
+    match otp.debian_root() {
+        Some(_) => "/usr/bin/erl".to_owned(),
+        None => otp.erl().to_string_lossy().into_owned(),
+    }
 }
 
 /// Removes this release's images built from inputs that have since changed.

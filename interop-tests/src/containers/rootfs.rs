@@ -55,8 +55,21 @@ pub(crate) struct RootFs {
 }
 
 impl RootFs {
-    /// Everything `otp` needs to run, with the tools above.
+    /// Everything `otp` needs to run, with the tools above. A release that
+    /// runs in a Debian root of its own (see [`Otp::debian_root`]) is that
+    /// root as it is, `erl` at `/usr/bin/erl`.
     pub(crate) fn for_otp(otp: &Otp) -> Result<RootFs, ContainerError> {
+        if let Some(root) = otp.debian_root() {
+            let mut rootfs = RootFs::default();
+            rootfs.add_tree_at(&root, Path::new("/"), &mut Vec::new())?;
+            // The engine provides these file systems; keep only the mount points.
+            rootfs.entries.retain(|path, _| {
+                ["/dev", "/proc", "/sys"]
+                    .iter()
+                    .all(|mount| path == Path::new(mount) || !path.starts_with(mount))
+            });
+            return Ok(rootfs);
+        }
         let mut rootfs = RootFs::default();
         let mut elf_files = Vec::new();
         rootfs.add_tree(&otp.root, &mut elf_files)?;
@@ -111,6 +124,17 @@ impl RootFs {
     /// Adds `dir` and everything under it at the same paths, and collects the
     /// ELF files found.
     fn add_tree(&mut self, dir: &Path, elf_files: &mut Vec<PathBuf>) -> Result<(), ContainerError> {
+        self.add_tree_at(dir, dir, elf_files)
+    }
+
+    /// Adds `dir` and everything under it at `image_dir` in the image, and
+    /// collects the ELF files found.
+    fn add_tree_at(
+        &mut self,
+        dir: &Path,
+        image_dir: &Path,
+        elf_files: &mut Vec<PathBuf>,
+    ) -> Result<(), ContainerError> {
         let read_error = |path: &Path| {
             let path = path.to_path_buf();
             move |source| ContainerError::Rootfs { path, source }
@@ -118,8 +142,15 @@ impl RootFs {
         let mut pending = vec![dir.to_path_buf()];
         while let Some(path) = pending.pop() {
             let meta = std::fs::symlink_metadata(&path).map_err(read_error(&path))?;
-            self.entries
-                .insert(path.clone(), (path.clone(), Placement::AsIs));
+            let image_path = match path.strip_prefix(dir) {
+                Ok(relative) if relative.as_os_str().is_empty() => image_dir.to_path_buf(),
+                Ok(relative) => image_dir.join(relative),
+                Err(_) => path.clone(),
+            };
+            if image_path != Path::new("/") {
+                self.entries
+                    .insert(image_path, (path.clone(), Placement::AsIs));
+            }
             if meta.is_dir() {
                 for entry in std::fs::read_dir(&path).map_err(read_error(&path))? {
                     pending.push(entry.map_err(read_error(&path))?.path());
@@ -173,12 +204,14 @@ impl RootFs {
             let path = path.to_path_buf();
             move |source| ContainerError::Rootfs { path, source }
         };
-        let mut tmp = tar::Header::new_gnu();
-        tmp.set_entry_type(tar::EntryType::Directory);
-        tmp.set_mode(0o1777);
-        tmp.set_size(0);
-        tar.append_data(&mut tmp, "tmp", std::io::empty())
-            .map_err(tar_error(Path::new("/tmp")))?;
+        if !self.entries.contains_key(Path::new("/tmp")) {
+            let mut tmp = tar::Header::new_gnu();
+            tmp.set_entry_type(tar::EntryType::Directory);
+            tmp.set_mode(0o1777);
+            tmp.set_size(0);
+            tar.append_data(&mut tmp, "tmp", std::io::empty())
+                .map_err(tar_error(Path::new("/tmp")))?;
+        }
         for (image, (host, copy)) in &self.entries {
             let name = image.strip_prefix("/").unwrap_or(image);
             match copy {

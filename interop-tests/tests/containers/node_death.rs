@@ -30,7 +30,7 @@ async fn a_killed_host_named_by_host_name_rejoins_as_a_new_incarnation() {
 
 async fn kill_and_restart(lab: &Lab) {
     let node = lab.rust_node("rust").start().await.expect("rust node");
-    let erls = start_erls(lab, &node, &[(Otp::v28(), "erl1"), (Otp::v25(), "erl2")]).await;
+    let erls = start_erls(lab, &node, &[(Otp::v29(), "erl1"), (Otp::v27(), "erl2")]).await;
     let (survivor, victim) = (&erls[0], &erls[1]);
     let mut me = node.spawn_process().expect("process");
     echo(&mut me, victim.node(), Term::atom("first life")).await;

@@ -15,7 +15,7 @@ async fn a_slow_lossy_link_keeps_the_handshake_and_the_ticks_working() {
     // A first node only checks that the hosts are up; the node under test
     // connects for the first time over the impaired links.
     let probe = lab.rust_node("probe").start().await.expect("probe node");
-    let erls = start_erls(&lab, &probe, &[(Otp::v25(), "erl1"), (Otp::v28(), "erl2")]).await;
+    let erls = start_erls(&lab, &probe, &[(Otp::v27(), "erl1"), (Otp::v29(), "erl2")]).await;
     probe.shutdown().await;
     let impairment = Impairment {
         delay: Duration::from_millis(120),
