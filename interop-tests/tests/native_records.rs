@@ -7,7 +7,8 @@
 //! written by `erl` decodes and prints as `erl` prints it. With every
 //! release: sending a record to a node that did not negotiate native
 //! records (OTP 25, 27, 28) fails with `SendError::Unsupported` while the
-//! connection keeps carrying messages; OTP 29 takes it.
+//! connection keeps carrying messages; OTP 29 takes it. Last, OTP 29
+//! compares random terms holding records (`<`, `==`, `=:=`) as we do.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,6 +42,90 @@ async fn otp29_finds_records_built_in_rust_equal_to_its_own() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_otp29_dump_with_records_decodes_and_prints_as_erl_prints_it() {
     otp29_dump_decodes(Otp::v29()).await;
+}
+
+/// Random terms with native records: OTP 29's `<`, `==` and `=:=` on every
+/// pair agree with [`Term::compare_erl`] and `==` (exact equality).
+#[test]
+fn otp29_compares_random_records_as_we_do() {
+    use etf::strategy::{record_header, term_with, TermConfig};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use std::cmp::Ordering;
+
+    let oracle =
+        std::cell::RefCell::new(interop_tests::Oracle::start(&Otp::v29()).expect("oracle starts"));
+    let config = TermConfig {
+        records: true,
+        max_depth: 2,
+        ..TermConfig::default()
+    };
+    // Records of few modules, names and fields, so that many pairs differ
+    // only late in the comparison; and any term beside them.
+    let small = || prop::sample::select(vec!["a", "b", "x", "y"]).prop_map(etf::Atom::new);
+    let close = (
+        small(),
+        small(),
+        any::<bool>(),
+        prop::collection::vec(
+            (
+                small(),
+                term_with(TermConfig {
+                    max_depth: 0,
+                    ..config.clone()
+                }),
+            ),
+            0..3,
+        ),
+    )
+        .prop_map(|(module, name, exported, fields)| {
+            let mut seen = std::collections::HashSet::new();
+            let fields = fields.into_iter().filter(|(f, _)| seen.insert(f.clone()));
+            Term::from(
+                Record::new(module, name, fields)
+                    .expect("unique")
+                    .with_exported(exported),
+            )
+        });
+    let one = prop_oneof![
+        3 => close,
+        1 => record_header().prop_map(Term::from),
+        2 => term_with(config),
+    ];
+    let mut runner = TestRunner::new(Config {
+        cases: 60,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&prop::collection::vec(one, 2..8), |terms| {
+        let list = etf::to_vec(&Term::list(terms.clone())).expect("encodes");
+        let answer = oracle
+            .borrow_mut()
+            .eval(
+                "L = binary_to_term(B), \
+                 term_to_binary([[{if A < C -> -1; A == C -> 0; true -> 1 end, A =:= C} \
+                                  || C <- L] || A <- L])",
+                &[("B", &list)],
+            )
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let answer = etf::from_slice(&answer).expect("erl's answer decodes");
+        let rows = answer.to_list().expect("a list of rows");
+        for (a, row) in terms.iter().zip(rows) {
+            for (c, cell) in terms.iter().zip(row.to_list().expect("a row")) {
+                let ours = match a.compare_erl(c) {
+                    Ordering::Less => -1,
+                    Ordering::Equal => 0,
+                    Ordering::Greater => 1,
+                };
+                let expected = Term::tuple(vec![Term::Int(ours), Term::from(a == c)]);
+                prop_assert_eq!(&cell, &expected, "{} vs {}", a, c);
+            }
+        }
+        Ok(())
+    });
+    if let Err(err) = result {
+        panic!("{err}");
+    }
 }
 
 /// The module the tests share: a plain record, an exported one.
