@@ -9,7 +9,8 @@
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DecodeOptions {
-    /// The deepest nesting of tuples, lists, maps and funs accepted.
+    /// The deepest nesting of tuples, lists, maps, funs and native records
+    /// accepted.
     /// Default [`DecodeOptions::DEFAULT_MAX_DEPTH`].
     pub max_depth: usize,
     /// The largest uncompressed size a compressed term (tag 80) may declare.

@@ -41,7 +41,8 @@ use std::collections::HashSet;
 /// Bounds and kinds for [`term_with`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TermConfig {
-    /// The deepest nesting of tuples, lists, maps and funs (0: leaves only).
+    /// The deepest nesting of tuples, lists, maps, funs and records (0:
+    /// leaves only).
     pub max_depth: u32,
     /// The most elements of one tuple, list, map, byte list or binary.
     pub max_len: usize,
