@@ -292,7 +292,7 @@ fn encode_errors_name_line_and_column() {
 }
 
 /// The interop check: what `cnode term encode` writes, erl's
-/// `binary_to_term/1` reads as the term the text denotes, on OTP 25 and 28.
+/// `binary_to_term/1` reads as the term the text denotes, on OTP 25, 27, 28 and 29.
 #[test]
 fn erl_decodes_what_encode_writes() {
     // (our text, the same term as an Erlang expression)

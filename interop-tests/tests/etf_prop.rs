@@ -1,4 +1,4 @@
-//! Property test of the `etf` codec against real `erl` (OTP 25 and OTP 28):
+//! Property test of the `etf` codec against real `erl` (OTP 25, 27, 28 and 29):
 //! random terms are encoded by us, decoded by erl and encoded again by erl
 //! with several option sets of `term_to_binary/2`; erl's bytes must decode
 //! to the original term, and must equal ours byte for byte where the codec
