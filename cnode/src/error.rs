@@ -268,6 +268,22 @@ pub enum SendError {
         /// The bytes waiting.
         queued_bytes: usize,
     },
+    /// The message holds a term `node` cannot decode, for it did not
+    /// negotiate the distribution flags the term needs: a native record
+    /// (OTP 29) for a node without
+    /// [`DistFlags::NATIVE_RECORDS`](dist_proto::DistFlags::NATIVE_RECORDS),
+    /// as OTP 28 and older are. Nothing was sent, and the connection stays
+    /// up. (A message queued while its connection is still being set up
+    /// is dropped and logged instead.)
+    #[error("cannot send {what} to {node}: it lacks the distribution flags {missing}")]
+    Unsupported {
+        /// The node.
+        node: String,
+        /// The flags the term needs that the connection lacks.
+        missing: DistFlags,
+        /// What in the message needs them (`native record #nr:point{}`).
+        what: String,
+    },
     /// The local node is shut down.
     #[error("the local node is shut down")]
     Shutdown,

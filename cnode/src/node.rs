@@ -22,7 +22,7 @@ use crate::serve::{async_handler, sync_handler, FunctionResult, Functions};
 use crate::signal::Outbox;
 use crate::table::ProcessTable;
 use crate::tasks::Tasks;
-use crate::wire::Wire;
+use crate::wire::{NotSent, Wire};
 
 /// Settings fixed at start.
 #[derive(Clone, Debug)]
@@ -326,13 +326,20 @@ impl Shared {
                 }));
             }
             wire.send_message(control, payload)
-                .map_err(|(queued_bytes, payload)| {
-                    Refused::Busy(Busy {
+                .map_err(|not_sent| match not_sent {
+                    NotSent::Busy(queued_bytes, payload) => Refused::Busy(Busy {
                         wire,
                         node,
                         queued_bytes,
                         payload,
-                    })
+                    }),
+                    NotSent::PeerLacks { missing, what } => {
+                        Refused::Failed(SendError::Unsupported {
+                            node: node.as_str().to_owned(),
+                            missing,
+                            what,
+                        })
+                    }
                 })?;
         }
         Ok(())

@@ -36,6 +36,13 @@ pub(crate) fn approx_size(term: &Term) -> usize {
                 stack.extend(fun.free_vars.iter());
                 64
             }
+            Term::Record(record) => {
+                stack.extend(record.values());
+                let names = record.field_names().iter();
+                names.fold(16 + record.module().len() + record.name().len(), |n, f| {
+                    n.saturating_add(2 + f.len())
+                })
+            }
             Term::Pid(_) | Term::Port(_) | Term::Reference(_) | Term::Export(_) => 32,
             Term::Int(_) | Term::Float(_) | Term::Nil => 9,
         });

@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
-use dist_proto::{AltactDest, AltactKind, Connection, ControlMessage, DistFlags};
+use dist_proto::{AltactDest, AltactKind, Connection, ConnectionError, ControlMessage, DistFlags};
 use etf::Term;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -66,6 +66,22 @@ pub(crate) struct WireState {
     /// Whether a sender waits for room (or was refused) since the last
     /// time room was announced.
     wanted_room: bool,
+}
+
+/// Why the connection did not take a message.
+#[derive(Debug)]
+pub(crate) enum NotSent {
+    /// More than the limit waits for the socket: the bytes waiting, and
+    /// the payload back, to send again once there is room.
+    Busy(usize, Term),
+    /// The payload needs flags the peer did not negotiate (a native record
+    /// for a node before OTP 29). The connection is unharmed.
+    PeerLacks {
+        /// The flags the payload needs.
+        missing: DistFlags,
+        /// What in the payload needs them.
+        what: String,
+    },
 }
 
 /// Why a connection is closing, as its senders found it.
@@ -135,63 +151,70 @@ impl Wire {
 
     /// Sends a control message and its payload: encoded now, written now
     /// if nothing waits ahead of it, else queued behind what waits. A term
-    /// that cannot be encoded fails that send only (it is logged).
+    /// that cannot be encoded, or that the peer could not decode (a native
+    /// record for a node before OTP 29), fails that send only: it is
+    /// logged and dropped.
     pub(crate) fn send(&self, control: ControlMessage, payload: Option<Term>) {
         let mut state = self.lock();
-        let left_over = self.send_locked(&mut state, control, payload);
+        let sent = self.send_locked(&mut state, control, payload);
         drop(state);
-        if left_over {
-            self.wake.notify_one();
+        match sent {
+            Ok(true) => self.wake.notify_one(),
+            Ok(false) => {}
+            Err(err) => tracing::warn!(%err, "cannot send a message"),
         }
     }
 
     /// [`Wire::send`] for a message, refused while more than the limit
-    /// waits for the socket: then `Err` with the bytes waiting and the
-    /// payload.
+    /// waits for the socket, or when the peer lacks a flag the payload
+    /// needs; other encoding failures are logged, as by [`Wire::send`].
     pub(crate) fn send_message(
         &self,
         control: ControlMessage,
         payload: Term,
-    ) -> Result<(), (usize, Term)> {
+    ) -> Result<(), NotSent> {
         let mut state = self.lock();
         let waiting = state.backlog();
         if waiting > state.limit && state.closing.is_none() {
             state.wanted_room = true;
-            return Err((waiting, payload));
+            return Err(NotSent::Busy(waiting, payload));
         }
-        let left_over = self.send_locked(&mut state, control, Some(payload));
+        let sent = self.send_locked(&mut state, control, Some(payload));
         drop(state);
-        if left_over {
-            self.wake.notify_one();
+        match sent {
+            Ok(true) => self.wake.notify_one(),
+            Ok(false) => {}
+            Err(ConnectionError::PeerLacks { missing, what }) => {
+                return Err(NotSent::PeerLacks { missing, what })
+            }
+            Err(err) => tracing::warn!(%err, "cannot send a message"),
         }
         Ok(())
     }
 
     /// Encodes and queues, and writes if nothing waits; whether the task
     /// must be woken (output is left for it, or the connection closes).
+    /// A send the connection refuses leaves everything as it was.
     fn send_locked(
         &self,
         state: &mut WireState,
         control: ControlMessage,
         payload: Option<Term>,
-    ) -> bool {
+    ) -> Result<bool, ConnectionError> {
         if state.closing.is_some() {
-            return false;
+            return Ok(false);
         }
         let Some(control) = downgrade(control, state.send_sender, state.altact) else {
-            return false;
+            return Ok(false);
         };
-        if let Err(err) = state.conn.send(&control, payload.as_ref()) {
-            tracing::warn!(%err, "cannot send a message");
-            return false;
-        }
+        state.conn.send(&control, payload.as_ref())?;
         // With bytes pending, the task waits for the socket and writes
         // them, then these: writing here would only find the socket full.
         if state.pending == 0 && state.last_write.elapsed() >= COALESCE {
             state.flush(&self.stream);
             self.announce_room(state);
         }
-        state.wants_write() || state.closing.is_some()
+        Ok(state.wants_write() || state.closing.is_some())
     }
 
     /// Waits until no more than the limit waits for the socket, or the
@@ -396,11 +419,12 @@ pub(crate) mod tests {
         let waiting = loop {
             match wire.send_message(send_to_b(), message.clone()) {
                 Ok(()) => accepted += 1,
-                Err((waiting, refused)) => {
+                Err(NotSent::Busy(waiting, refused)) => {
                     // The refused message comes back, to send again later.
                     assert_eq!(refused, message);
                     break waiting;
                 }
+                Err(other) => panic!("{other:?}"),
             }
             assert!(accepted < 10_000, "never refused");
         };

@@ -1,4 +1,4 @@
-//! `cnode serve` as a process, against real `erl` nodes of OTP 25 and 28:
+//! `cnode serve` as a process, against real `erl` nodes of OTP 25, 27, 28 and 29:
 //! erl pings it, calls its functions through erpc and rpc, talks to its
 //! `echo` process, links to and monitors it; then the node is SIGKILLed
 //! and erl sees `noconnection` for the link and the monitor, and

@@ -7,7 +7,7 @@
 //! Byte slices and vectors also become binaries; `bool` becomes the atom
 //! `true` or `false`.
 
-use crate::term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+use crate::term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
 use bytes::Bytes;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
@@ -191,6 +191,14 @@ impl Term {
         }
     }
 
+    /// The native record, if this is one.
+    pub fn as_record(&self) -> Option<&Record> {
+        match self {
+            Term::Record(r) => Some(r),
+            _ => None,
+        }
+    }
+
     /// The map, if this is one.
     pub fn as_map(&self) -> Option<&Map> {
         match self {
@@ -337,6 +345,12 @@ from_part!(Atom => Atom, Map => Map, Pid => Pid, Port => Port, Reference => Refe
 impl From<Fun> for Term {
     fn from(f: Fun) -> Term {
         Term::Fun(Box::new(f))
+    }
+}
+
+impl From<Record> for Term {
+    fn from(r: Record) -> Term {
+        Term::Record(Box::new(r))
     }
 }
 

@@ -6,7 +6,8 @@
 //!   `List` and an empty `ByteList`; a `ByteList` and the `List` of the same
 //!   small integers; an `ImproperList` whose tail is a list and the flat list).
 //! - [`Ord`] is Erlang's term order, `number < atom < reference < fun < port
-//!   < pid < tuple < map < [] < list < bitstring`, made total so that it
+//!   < pid < tuple < record < map < [] < list < bitstring` (OTP 29 puts
+//!   native records between tuples and maps), made total so that it
 //!   agrees with `=:=`: terms compare first as Erlang's `<` does (numbers by
 //!   mathematical value), and only terms that Erlang calls equal (`1` and
 //!   `1.0`; `0.0` and `-0.0`, also deep inside) are then told apart: the
@@ -25,7 +26,10 @@
 //! number; references by node, creation, then by their words as one number
 //! (most significant word last, so trailing zero words do not count: OTP
 //! treats `[1,2,3]` and `[1,2,3,0]` as the same reference); local funs come
-//! before external funs (checked on OTP 25 and 28). Local funs compare by
+//! before external funs (checked on OTP 25 and 28). Native records compare
+//! by module, name, exported flag (not exported first), number of fields,
+//! field names in definition order, then values in that order (checked on
+//! OTP 29 with records decoded from crafted bytes). Local funs compare by
 //! module, index, uniq, arity, then environment: as on OTP 28, which
 //! rewrites a fun's old index, old uniq and creator pid when it decodes
 //! one, those fields play no part. [`Term::Local`] terms,
@@ -34,7 +38,7 @@
 //! All these walks recurse once per nesting level; the decoder's depth limit
 //! ([`crate::DecodeOptions::max_depth`]) keeps decoded terms within reach.
 
-use crate::term::{BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+use crate::term::{BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
 use num_bigint::BigInt;
 use num_traits::{FromPrimitive, ToPrimitive};
 use std::cmp::Ordering;
@@ -97,7 +101,7 @@ impl Ord for Term {
 }
 
 /// The rank of `[]` and of every list.
-const LIST_RANK: u8 = 9;
+const LIST_RANK: u8 = 10;
 
 /// The position of a term's type in Erlang's term order.
 fn rank(t: &Term) -> u8 {
@@ -110,10 +114,11 @@ fn rank(t: &Term) -> u8 {
         Term::Port(_) => 5,
         Term::Pid(_) => 6,
         Term::Tuple(_) => 7,
-        Term::Map(_) => 8,
+        Term::Record(_) => 8,
+        Term::Map(_) => 9,
         Term::Nil | Term::List(_) | Term::ByteList(_) | Term::ImproperList(..) => LIST_RANK,
-        Term::Binary(_) | Term::BitBinary(_) => 10,
-        Term::Local(_) => 11,
+        Term::Binary(_) | Term::BitBinary(_) => 11,
+        Term::Local(_) => 12,
     }
 }
 
@@ -134,6 +139,7 @@ fn cmp(a: &Term, b: &Term, mode: Mode) -> Ordering {
         (Term::Reference(x), Term::Reference(y)) => cmp_ref(x, y),
         (Term::Export(x), Term::Export(y)) => cmp_export(x, y),
         (Term::Fun(x), Term::Fun(y)) => cmp_fun(x, y, mode),
+        (Term::Record(x), Term::Record(y)) => cmp_record(x, y, mode),
         (Term::Local(x), Term::Local(y)) => x.cmp(y),
         _ if ra == 0 => cmp_numbers(a, b, mode),
         _ => cmp_lists(a, b, mode),
@@ -177,6 +183,15 @@ fn cmp_fun(x: &Fun, y: &Fun, mode: Mode) -> Ordering {
         .cmp(&(&y.module, y.index, y.uniq, y.arity))
         .then(x.free_vars.len().cmp(&y.free_vars.len()))
         .then_with(|| cmp_seq(&x.free_vars, &y.free_vars, mode))
+}
+
+/// As OTP 29: the definition (module, name, exported, size, field names),
+/// then the values in field order.
+fn cmp_record(x: &Record, y: &Record, mode: Mode) -> Ordering {
+    (&x.module, &x.name, x.exported, x.fields.len())
+        .cmp(&(&y.module, &y.name, y.exported, y.fields.len()))
+        .then_with(|| x.fields.cmp(&y.fields))
+        .then_with(|| cmp_seq(&x.values, &y.values, mode))
 }
 
 // ---------------------------------------------------------------- numbers
@@ -520,6 +535,7 @@ impl Hash for Term {
             Term::Reference(r) => hash_ref(r, state),
             Term::Export(e) => hash_export(e, state),
             Term::Fun(f) => hash_fun(f, state),
+            Term::Record(r) => hash_record(r, state),
             Term::Local(b) => b.hash(state),
         }
     }
@@ -545,6 +561,13 @@ fn hash_fun<H: Hasher>(f: &Fun, state: &mut H) {
     (f.module.as_str(), f.index, f.uniq, f.arity).hash(state);
     state.write_usize(f.free_vars.len());
     f.free_vars.iter().for_each(|t| t.hash(state));
+}
+
+fn hash_record<H: Hasher>(r: &Record, state: &mut H) {
+    (r.module.as_str(), r.name.as_str(), r.exported).hash(state);
+    state.write_usize(r.fields.len());
+    r.fields.iter().for_each(|f| f.as_str().hash(state));
+    r.values.iter().for_each(|t| t.hash(state));
 }
 
 fn hash_bits<H: Hasher>(bits: &Bits<'_>, state: &mut H) {
@@ -582,6 +605,7 @@ via_ord!(
     Reference => hash_ref,
     Export => hash_export,
     Fun => hash_fun,
+    Record => hash_record,
     BitBinary => |b: &BitBinary, state: &mut H| hash_bits(&Bits::of_bit_binary(b), state),
 );
 
@@ -618,5 +642,11 @@ impl Ord for BitBinary {
 impl Ord for Fun {
     fn cmp(&self, other: &Fun) -> Ordering {
         cmp_fun(self, other, Mode::Exact)
+    }
+}
+
+impl Ord for Record {
+    fn cmp(&self, other: &Record) -> Ordering {
+        cmp_record(self, other, Mode::Exact)
     }
 }

@@ -1,4 +1,4 @@
-//! The `cnode` runtime against real `erl` nodes of OTP 25 and OTP 28, on
+//! The `cnode` runtime against real `erl` nodes of OTP 25, 27, 28 and 29, on
 //! loopback: connections both ways, ping both ways, messages of every kind
 //! of term to pids and registered names, hidden-node visibility, wrong
 //! cookies, nodedown on a killed peer and reconnection, rpc, ticks (an

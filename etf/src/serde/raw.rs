@@ -17,7 +17,7 @@
 
 use super::de::Deserializer;
 use super::error::Error;
-use crate::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+use crate::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
 use ::serde::de::value::{BorrowedBytesDeserializer, BorrowedStrDeserializer, SeqDeserializer};
 use ::serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use ::serde::{forward_to_deserialize_any, Deserialize, Serialize};
@@ -65,6 +65,8 @@ enum ReprRef<'a> {
         u32,
         &'a [Term],
     ),
+    /// Module, name, exported, field names, values.
+    Record(&'a str, &'a str, bool, Names<'a>, &'a [Term]),
     Local(ByteSlice<'a>),
 }
 
@@ -101,6 +103,7 @@ enum Repr {
         u32,
         Vec<Term>,
     ),
+    Record(String, String, bool, Vec<String>, Vec<Term>),
     Local(ByteVec),
 }
 
@@ -123,6 +126,7 @@ const KINDS: &[&str] = &[
     "Reference",
     "Export",
     "Fun",
+    "Record",
     "Local",
 ];
 
@@ -146,6 +150,7 @@ fn kind(term: &Term) -> &'static str {
         Term::Reference(_) => "Reference",
         Term::Export(_) => "Export",
         Term::Fun(_) => "Fun",
+        Term::Record(_) => "Record",
         Term::Local(_) => "Local",
     }
 }
@@ -203,6 +208,15 @@ impl<'de> Deserialize<'de> for ByteVec {
     }
 }
 
+/// A record's field names, as a sequence of strings.
+struct Names<'a>(&'a [Atom]);
+
+impl Serialize for Names<'_> {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(Atom::as_str))
+    }
+}
+
 /// A map's entries as a sequence of pairs, so that formats whose map keys
 /// must be strings (JSON) can carry any map.
 struct MapRef<'a>(&'a Map);
@@ -256,6 +270,13 @@ impl ReprRef<'_> {
                 f.pid.serial,
                 f.pid.creation,
                 &f.free_vars,
+            ),
+            Term::Record(r) => ReprRef::Record(
+                r.module.as_str(),
+                r.name.as_str(),
+                r.exported,
+                Names(&r.fields),
+                &r.values,
             ),
             Term::Local(bytes) => ReprRef::Local(ByteSlice(bytes)),
         }
@@ -357,6 +378,25 @@ impl Repr {
                     free_vars,
                 }))
             }
+            Repr::Record(module, name, exported, fields, values) => {
+                if fields.len() != values.len() {
+                    return Err(format!(
+                        "a record with {} field names and {} values",
+                        fields.len(),
+                        values.len()
+                    ));
+                }
+                let fields = fields.into_iter().map(Atom::from).collect();
+                let record = Record::from_columns(
+                    Atom::from(module),
+                    Atom::from(name),
+                    exported,
+                    fields,
+                    values,
+                )
+                .map_err(|dup| dup.to_string())?;
+                Term::from(record)
+            }
             Repr::Local(bytes) => Term::Local(Bytes::from(bytes.0)),
         })
     }
@@ -417,6 +457,26 @@ term_kind_serde!(Reference, Reference, "a reference");
 term_kind_serde!(Export, Export, "an external fun");
 term_kind_serde!(BitBinary, BitBinary, "a bitstring");
 term_kind_serde!(Map, Map, "a map");
+
+/// Serializes as [`Term::Record`]; see [`Term`]'s impl.
+impl Serialize for Record {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Term::Record(Box::new(self.clone())).serialize(serializer)
+    }
+}
+
+/// Deserializes from [`Term::Record`] only.
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Record, D::Error> {
+        match Term::deserialize(deserializer)? {
+            Term::Record(record) => Ok(*record),
+            other => Err(de::Error::custom(format_args!(
+                "expected a native record, found {}",
+                super::describe::describe(&other)
+            ))),
+        }
+    }
+}
 
 /// Serializes as [`Term::Fun`]; see [`Term`]'s impl.
 impl Serialize for Fun {
@@ -494,6 +554,15 @@ pub(crate) fn from_parts(kind: &str, parts: Vec<Term>) -> Result<Term, Error> {
             parts.int()?,
             parts.terms()?,
         ),
+        "Record" => {
+            let (module, name, exported) = (parts.text()?, parts.text()?, parts.boolean()?);
+            let fields = parts
+                .terms()?
+                .into_iter()
+                .map(|name| Parts(vec![name].into_iter()).text())
+                .collect::<Result<_, _>>()?;
+            Repr::Record(module, name, exported, fields, parts.terms()?)
+        }
         "Local" => Repr::Local(parts.bytes()?),
         other => return Err(de::Error::unknown_variant(other, KINDS)),
     };
@@ -638,6 +707,13 @@ impl<'de> de::VariantAccess<'de> for RawEnum<'de> {
                 parts.push(Part::Terms(&f.free_vars, depth));
                 parts
             }
+            Term::Record(r) => vec![
+                Part::Str(&r.module),
+                Part::Str(&r.name),
+                Part::Bool(r.exported),
+                Part::Names(&r.fields),
+                Part::Terms(&r.values, depth),
+            ],
             other => return Err(Error::mismatch("a term with several parts", other)),
         };
         visitor.visit_seq(SeqDeserializer::new(parts.into_iter()))
@@ -670,6 +746,8 @@ enum Part<'de> {
     Bytes(&'de [u8]),
     ByteBuf(Vec<u8>),
     Words(&'de [u32]),
+    /// A record's field names, as strings.
+    Names(&'de [Atom]),
     /// A term: handed over whole (its own `Deserialize` asks for the enum).
     /// Each variant holding terms also holds their nesting allowance.
     Term(&'de Term, usize),
@@ -703,6 +781,9 @@ impl<'de> ::serde::Deserializer<'de> for Part<'de> {
                 words
                     .iter()
                     .map(|w| IntoDeserializer::<Error>::into_deserializer(*w)),
+            )),
+            Part::Names(names) => visitor.visit_seq(SeqDeserializer::new(
+                names.iter().map(|name| Part::Str(name.as_str())),
             )),
             Part::Term(term, depth) => {
                 Deserializer::with_max_depth(term, depth).deserialize_any(visitor)

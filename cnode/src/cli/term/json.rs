@@ -15,6 +15,7 @@
 //! | tuple, proper list (strings included)    | array                                 |
 //! | map whose keys are all atoms or UTF-8 binaries, none rendering alike | object |
 //! | any other map                            | array of `[key, value]` arrays        |
+//! | native record `#nr:point{x = 1,y = 2}` (OTP 29) | `{"#nr:point": {"x": 1, "y": 2}}`: the record's head as in Erlang syntax, over an object of its fields |
 //! | pid, port, reference, fun, bitstring, improper list, LOCAL_EXT | string of its Erlang syntax |
 //!
 //! Terms come from the decoder, whose depth limit bounds the recursion here.
@@ -45,6 +46,14 @@ pub(super) fn to_json(term: &Term) -> Value {
             Value::Array(bytes.iter().map(|byte| Value::from(*byte)).collect())
         }
         Term::Map(map) => map_to_json(map),
+        Term::Record(record) => {
+            let fields = record
+                .fields()
+                .map(|(field, value)| (field.as_str().to_owned(), to_json(value)))
+                .collect();
+            let head = format!("#{}:{}", record.module(), record.name());
+            Value::Object(JsonMap::from_iter([(head, Value::Object(fields))]))
+        }
         _ => Value::String(term.to_string()),
     }
 }
@@ -106,6 +115,20 @@ mod tests {
 
         let integer_keys = map(vec![(Term::Int(1), Term::Nil)]);
         assert_eq!(to_json(&integer_keys), json!([[1, []]]));
+    }
+
+    #[test]
+    fn records_become_their_head_over_their_fields() {
+        let point = etf::Record::new("nr", "point", [("x", 1), ("y", 2)]).unwrap();
+        assert_eq!(
+            to_json(&Term::from(point)),
+            json!({"#nr:point": {"x": 1, "y": 2}})
+        );
+        let odd = etf::Record::new("Mod x", "r", [("a b", atom("true"))]).unwrap();
+        assert_eq!(
+            to_json(&Term::from(odd)),
+            json!({"#'Mod x':r": {"a b": true}})
+        );
     }
 
     #[test]
