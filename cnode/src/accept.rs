@@ -63,7 +63,7 @@ async fn accept(shared: Arc<Shared>, mut stream: TcpStream, permit: OwnedSemapho
     let mut shutdown = shared.shutdown_signal();
     let config = HandshakeConfig {
         setup_time: shared.config.setup_time,
-        ..HandshakeConfig::new(shared.name.full.clone(), shared.creation)
+        ..HandshakeConfig::new(shared.name.as_str().to_owned(), shared.creation)
     };
     let mut acceptor = Acceptor::new(config, rand::random(), Instant::now());
     // The peer and our attempt id, once we accepted its request.
@@ -76,11 +76,11 @@ async fn accept(shared: Arc<Shared>, mut stream: TcpStream, permit: OwnedSemapho
         match event {
             Ok(HandshakeEvent::ConnectRequest(request)) => {
                 let answer = match NodeName::parse(&request.peer) {
-                    None => {
-                        tracing::info!(peer = %request.peer, "refusing a bad node name");
+                    Err(err) => {
+                        tracing::info!(peer = %request.peer, %err, "refusing a bad node name");
                         Answer::NotAllowed
                     }
-                    Some(_) => {
+                    Ok(_) => {
                         let node = Atom::new(&request.peer);
                         let cookie = shared.cookies.for_node(&request.peer);
                         let decision = shared.peers().on_connect_request(&node, cookie);

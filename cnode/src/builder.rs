@@ -192,7 +192,10 @@ impl NodeBuilder {
     /// Starts the node: listens, registers with EPMD (starting one if none
     /// runs) and accepts connections. Must run inside a tokio runtime.
     pub async fn start(self) -> Result<Node, NodeError> {
-        let name = NodeName::for_local(&self.name)?;
+        let name = NodeName::short(&self.name).map_err(|source| NodeError::BadName {
+            name: self.name.clone(),
+            source,
+        })?;
         let cookie = match &self.cookie {
             Some(cookie) => cookie.clone(),
             None => read_cookie_file()?,
@@ -227,15 +230,19 @@ impl NodeBuilder {
             None
         };
         let registration = EpmdClient::new("localhost", epmd_port)
-            .register(NodeInfo::new(name.alive.clone(), port, NodeType::HIDDEN))
+            .register(NodeInfo::new(
+                name.alive().to_owned(),
+                port,
+                NodeType::HIDDEN,
+            ))
             .await
             .map_err(|source| NodeError::EpmdRegister {
-                name: name.alive.clone(),
+                name: name.alive().to_owned(),
                 port: epmd_port,
                 source,
             })?;
         let creation = registration.creation();
-        tracing::info!(node = %name.full, port, creation, "node started");
+        tracing::info!(node = %name, port, creation, "node started");
         let shared = Arc::new(Shared::new(Parts {
             name,
             creation,

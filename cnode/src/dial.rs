@@ -76,13 +76,13 @@ async fn setup(shared: &Shared, node: &Atom) -> Result<(TcpStream, Established),
             reason,
         })
     };
-    let parsed = NodeName::parse(name).ok_or_else(|| {
+    let parsed = NodeName::parse(name).map_err(|_| {
         Failure::Error(ConnectError::BadName {
             node: name.to_owned(),
         })
     })?;
-    let epmd = EpmdClient::new(parsed.host.clone(), shared.config.epmd_port);
-    let info = epmd.lookup(&parsed.alive).await.map_err(|err| {
+    let epmd = EpmdClient::new(parsed.host().to_owned(), shared.config.epmd_port);
+    let info = epmd.lookup(parsed.alive()).await.map_err(|err| {
         let (node, epmd) = (name.to_owned(), format!("{}:{}", epmd.host(), epmd.port()));
         Failure::Error(match err {
             ClientError::UnknownNode { .. } => ConnectError::NotRegistered { node, epmd },
@@ -98,7 +98,7 @@ async fn setup(shared: &Shared, node: &Atom) -> Result<(TcpStream, Established),
         })
     })?;
     let after = shared.config.setup_time;
-    let stream = tokio::time::timeout(after, TcpStream::connect((parsed.host.as_str(), info.port)))
+    let stream = tokio::time::timeout(after, TcpStream::connect((parsed.host(), info.port)))
         .await
         .map_err(|_| {
             Failure::Error(ConnectError::Timeout {
@@ -110,7 +110,7 @@ async fn setup(shared: &Shared, node: &Atom) -> Result<(TcpStream, Established),
     let _ = stream.set_nodelay(true);
     let config = HandshakeConfig {
         setup_time: after,
-        ..HandshakeConfig::new(shared.name.full.clone(), shared.creation)
+        ..HandshakeConfig::new(shared.name.as_str().to_owned(), shared.creation)
     };
     let cookie = shared.cookies.for_node(name);
     let initiator = Initiator::new(config, name, cookie, rand::random(), Instant::now());

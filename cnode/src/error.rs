@@ -12,12 +12,12 @@ use etf::Term;
 #[non_exhaustive]
 pub enum NodeError {
     /// The node name is not `alive@host`.
-    #[error("bad node name {name:?}: {reason}")]
+    #[error("bad node name {name:?}: {source}")]
     BadName {
         /// The name given.
         name: String,
         /// What is wrong with it.
-        reason: &'static str,
+        source: crate::name::NameError,
     },
     /// No cookie was given and `~/.erlang.cookie` cannot be read.
     #[error("no cookie given and cannot read {path}: {source}")]

@@ -142,6 +142,7 @@ pub use error::{
 pub use events::{DownReason, NodeEvent, NodeEvents};
 pub use gen_server::{Call, CallError, Request};
 pub use global::GlobalError;
+pub use name::{NameError, NodeName};
 pub use node::Node;
 pub use process::{Dest, Message, Process};
 pub use registry::{DEFAULT_MAX_PROCESSES, MAX_PROCESSES_LIMIT};

@@ -120,7 +120,7 @@ pub(crate) struct Parts {
 
 impl Shared {
     pub(crate) fn new(parts: Parts) -> Shared {
-        let atom = Atom::new(&parts.name.full);
+        let atom = Atom::new(parts.name.as_str());
         let registry = Arc::new(Registry::new(
             atom.clone(),
             parts.creation,
@@ -129,7 +129,7 @@ impl Shared {
         Shared {
             table: Mutex::new(ProcessTable::new(Arc::clone(&registry))),
             registry,
-            peers: Mutex::new(Peers::new(parts.name.full.clone(), parts.limits)),
+            peers: Mutex::new(Peers::new(parts.name.as_str().to_owned(), parts.limits)),
             events: broadcast::channel(1024).0,
             shutdown: watch::channel(false).0,
             refs: AtomicU64::new(1),
@@ -413,7 +413,7 @@ impl Shared {
             Route::Queued => {}
             Route::Dial(id) => {
                 // Checked only for a new connection, not for every message.
-                if NodeName::parse(node.as_str()).is_none() {
+                if NodeName::parse(node.as_str()).is_err() {
                     let name = node.as_str().to_owned();
                     let err = ConnectError::BadName { node: name.clone() };
                     self.peers().setup_failed(node, Some(id), &err);
@@ -427,7 +427,7 @@ impl Shared {
 
     /// Waits until a connection to `node` is up, setting one up if needed.
     pub(crate) async fn connect(self: &Arc<Self>, node: &str) -> Result<(), ConnectError> {
-        if NodeName::parse(node).is_none() {
+        if NodeName::parse(node).is_err() {
             return Err(ConnectError::BadName {
                 node: node.to_owned(),
             });
@@ -493,15 +493,19 @@ pub struct Node {
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Node")
-            .field("name", &self.shared.name.full)
+            .field("name", &self.shared.name.as_str())
             .field("creation", &self.shared.creation)
             .finish_non_exhaustive()
     }
 }
 
 impl Node {
-    /// A builder for a node named `name` (`alive@host`, or `alive` for this
-    /// machine's short host name).
+    /// A builder for a node named `name`: `alive@host`, or `alive` for this
+    /// machine's short host name ([`NodeName::short`]); pass a
+    /// [`NodeName::long`] for a long name.
+    ///
+    /// [`NodeName::short`]: crate::NodeName::short
+    /// [`NodeName::long`]: crate::NodeName::long
     pub fn builder(name: impl Into<String>) -> NodeBuilder {
         NodeBuilder::new(name.into())
     }
@@ -519,7 +523,7 @@ impl Node {
 
     /// The node's name, `alive@host` (`node()`).
     pub fn name(&self) -> &str {
-        &self.shared.name.full
+        self.shared.name.as_str()
     }
 
     /// The creation EPMD gave this incarnation; every pid carries it.
