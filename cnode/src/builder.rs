@@ -10,12 +10,13 @@ use dist_proto::{Cookie, DEFAULT_TICK_TIME};
 use epmd_client::{EpmdClient, EpmdServer, NodeInfo, NodeType};
 use tokio::net::TcpListener;
 
-use crate::cookie::{read_cookie_file, Cookies};
-use crate::error::NodeError;
-use crate::name::NodeName;
-use crate::node::{Config, Node, Parts, Shared};
-use crate::peers::Limits;
-use crate::registry::{DEFAULT_MAX_PROCESSES, MAX_PROCESSES_LIMIT};
+use crate::data::error::NodeError;
+use crate::data::name::NodeName;
+use crate::node::Node;
+use crate::runtime::core::{Config, Core, Parts};
+use crate::state::cookie::{read_cookie_file, Cookies};
+use crate::state::peers::Limits;
+use crate::state::registry::{DEFAULT_MAX_PROCESSES, MAX_PROCESSES_LIMIT};
 
 /// How many messages may wait for a connection being set up, by default.
 pub const DEFAULT_PENDING_LIMIT: usize = 10_000;
@@ -243,7 +244,7 @@ impl NodeBuilder {
             })?;
         let creation = registration.creation();
         tracing::info!(node = %name, port, creation, "node started");
-        let shared = Arc::new(Shared::new(Parts {
+        let core = Arc::new(Core::new(Parts {
             name,
             creation,
             config: Config {
@@ -261,10 +262,9 @@ impl NodeBuilder {
             registration,
             embedded_epmd,
         }));
-        shared
-            .tasks
-            .spawn(crate::accept::listen(Arc::clone(&shared), listener));
-        Ok(Node::from_shared(shared))
+        core.tasks
+            .spawn(crate::net::accept::listen(Arc::clone(&core), listener));
+        Ok(Node::from_core(core))
     }
 
     async fn listen(&self) -> Result<TcpListener, NodeError> {

@@ -104,48 +104,29 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
-mod accept;
+// The layers, bottom up: a module imports only from its own layer and
+// those below (ARCHITECTURE.md; `tests/layers.rs` checks it).
 mod builder;
-mod cookie;
-mod dial;
-mod dispatch;
-mod driver;
-mod error;
-mod events;
-mod gen_server;
-mod global;
-mod handshake;
-mod link;
-mod mailbox;
-mod monitor;
-mod name;
+mod data;
+mod features;
+mod net;
 mod node;
-mod node_watch;
-mod peers;
-mod process;
-mod registry;
-mod remote_spawn;
-mod rpc;
-mod serve;
-mod signal;
-mod size;
-mod table;
-mod tasks;
-mod wire;
+mod runtime;
+mod state;
 
 pub use builder::{
     NodeBuilder, DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
 };
-pub use error::{
+pub use data::error::{
     ConnectError, NodeError, RecvError, RegisterError, RpcError, SendError, SpawnError,
 };
-pub use events::{DownReason, NodeEvent, NodeEvents};
-pub use gen_server::{Call, CallError, Request};
-pub use global::GlobalError;
-pub use name::{NameError, NodeName};
+pub use data::events::{DownReason, NodeEvent, NodeEvents};
+pub use data::name::{NameError, NodeName};
+pub use features::gen_server::{Call, CallError, Request};
+pub use features::global::GlobalError;
+pub use features::process::{Dest, Message, Process};
+pub use features::remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
+pub use features::rpc::{Multicall, Rpc, RpcHandle};
+pub use features::serve::{Exception, FunctionFuture, FunctionResult};
 pub use node::Node;
-pub use process::{Dest, Message, Process};
-pub use registry::{DEFAULT_MAX_PROCESSES, MAX_PROCESSES_LIMIT};
-pub use remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
-pub use rpc::{Multicall, Rpc, RpcHandle};
-pub use serve::{Exception, FunctionFuture, FunctionResult};
+pub use state::registry::{DEFAULT_MAX_PROCESSES, MAX_PROCESSES_LIMIT};

@@ -7,10 +7,10 @@ use std::time::Duration;
 use dist_proto::{ControlMessage, PidOrName, SPAWN_FLAG_LINK, SPAWN_FLAG_MONITOR};
 use etf::{Atom, Pid, Reference, Term};
 
-use crate::error::{RecvError, SendError};
-use crate::monitor::Outgoing;
-use crate::node::Shared;
-use crate::process::{Message, Process};
+use crate::data::error::{RecvError, SendError};
+use crate::features::process::{Message, Process};
+use crate::runtime::core::Core;
+use crate::state::monitor::Outgoing;
 
 /// Options of a remote spawn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -75,8 +75,8 @@ impl Process {
         options: SpawnOptions,
         timeout: Duration,
     ) -> Result<Spawned, RemoteSpawnError> {
-        let shared = Arc::clone(self.shared());
-        let req_id = shared.make_ref();
+        let core = Arc::clone(self.core());
+        let req_id = core.make_ref();
         let mut opts = Vec::new();
         if options.link {
             opts.push(Term::atom("link"));
@@ -101,7 +101,7 @@ impl Process {
         let atom = Atom::new(node);
         // A lost connection must end the wait: watch the node meanwhile.
         self.monitor_node(node);
-        shared.send_remote(&atom, request, Some(Term::list(args)))?;
+        core.send_remote(&atom, request, Some(Term::list(args)))?;
         let id = Term::Reference(req_id.clone());
         let nodedown = Term::tuple(vec![Term::atom("nodedown"), Term::Atom(atom)]);
         let answer = self
@@ -150,7 +150,7 @@ impl Process {
 /// reports are recorded (or undone if `to` is gone), and `to` gets
 /// `{spawn_reply, ReqId, ok, Pid}` or `{spawn_reply, ReqId, error, Reason}`.
 pub(crate) fn reply(
-    shared: &Arc<Shared>,
+    core: &Arc<Core>,
     peer: &Atom,
     req_id: Reference,
     to: &Pid,
@@ -160,7 +160,7 @@ pub(crate) fn reply(
     let message = match result.as_pid() {
         Some(pid) => {
             let pid = pid.clone();
-            shared.signal(|table, out| {
+            core.signal(|table, out| {
                 let local = table.node.clone();
                 let alive = table.is_alive(to);
                 if flags & SPAWN_FLAG_LINK != 0 {
@@ -211,5 +211,5 @@ pub(crate) fn reply(
         from: None,
         payload: message,
     };
-    shared.registry().deliver(to, message);
+    core.registry().deliver(to, message);
 }

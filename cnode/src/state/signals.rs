@@ -10,9 +10,9 @@ use std::collections::VecDeque;
 use dist_proto::{ControlMessage, PidOrName};
 use etf::{Atom, Pid, Reference, Term};
 
-use crate::monitor::{Incoming, Outgoing};
-use crate::process::Message;
-use crate::table::{AliasOwner, ProcessTable};
+use crate::features::process::Message;
+use crate::state::monitor::{Incoming, Outgoing};
+use crate::state::table::{AliasOwner, ProcessTable};
 
 /// Control messages for other nodes, in order.
 pub(crate) type Outbox = Vec<(Atom, ControlMessage, Option<Term>)>;
@@ -448,7 +448,7 @@ impl ProcessTable {
     }
 
     /// The live local process a monitor names, marked as having signal
-    /// state (see [`Registry::entangle`](crate::registry::Registry::entangle)).
+    /// state (see [`Registry::entangle`](crate::state::registry::Registry::entangle)).
     fn entangle_target(&self, target: &PidOrName) -> Option<Pid> {
         let pid = match target {
             PidOrName::Pid(p) => p.clone(),
@@ -510,8 +510,8 @@ impl ProcessTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mailbox::Mailbox;
-    use crate::registry::Registry;
+    use crate::state::mailbox::Mailbox;
+    use crate::state::registry::Registry;
     use std::sync::Arc;
 
     type Spawned = (Pid, Arc<Mailbox>);

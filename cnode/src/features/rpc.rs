@@ -18,10 +18,10 @@ use std::time::Duration;
 use etf::{Pid, Term};
 use tokio::task::JoinHandle;
 
-use crate::error::RpcError;
-use crate::events::NodeEvent;
+use crate::data::error::RpcError;
+use crate::data::events::NodeEvent;
+use crate::features::process::{Message, Process};
 use crate::node::Node;
-use crate::process::{Message, Process};
 
 /// The rpc client of a node, from [`Node::rpc`]. The called node must run
 /// `rex` (every Erlang node does). This node serves its registered
@@ -127,15 +127,15 @@ impl Rpc {
         function: &str,
         args: Vec<Term>,
     ) -> Result<(), RpcError> {
-        let shared = self.node.shared();
+        let core = self.node.core();
         // The group leader of a cast must live: use the node's anonymous
         // sender; its output requests are dropped (and answered `noproc`
         // when monitored).
         let leader = Pid {
-            node: shared.atom.clone(),
+            node: core.atom.clone(),
             id: 0,
             serial: 0,
-            creation: shared.creation,
+            creation: core.creation,
         };
         let cast = Term::tuple(vec![
             Term::atom("$gen_cast"),

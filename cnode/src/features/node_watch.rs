@@ -5,18 +5,18 @@ use std::sync::Arc;
 
 use etf::{Atom, Pid, Term};
 
-use crate::node::Shared;
-use crate::process::Message;
+use crate::features::process::Message;
+use crate::runtime::core::Core;
 
 /// `monitor_node(Node, true)` by local `pid`.
-pub(crate) fn monitor_node(shared: &Arc<Shared>, pid: &Pid, node: &str) {
+pub(crate) fn monitor_node(core: &Arc<Core>, pid: &Pid, node: &str) {
     let atom = Atom::new(node);
-    if shared.is_local(&atom) {
+    if core.is_local(&atom) {
         // As in Erlang, a node never goes down for itself.
         return;
     }
     {
-        let mut table = shared.table();
+        let mut table = core.table();
         if !table.registry.entangle(pid) {
             return;
         }
@@ -30,30 +30,30 @@ pub(crate) fn monitor_node(shared: &Arc<Shared>, pid: &Pid, node: &str) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
-    let (shared, pid, node) = (Arc::clone(shared), pid.clone(), node.to_owned());
+    let (core, pid, node) = (Arc::clone(core), pid.clone(), node.to_owned());
     runtime.spawn(async move {
-        if let Err(err) = shared.connect(&node).await {
+        if let Err(err) = core.connect(&node).await {
             tracing::debug!(%node, %err, "monitor_node: no connection");
-            if take_one(&shared, &pid, &atom) {
+            if take_one(&core, &pid, &atom) {
                 let message = Term::tuple(vec![Term::atom("nodedown"), Term::Atom(atom)]);
                 let message = Message {
                     from: None,
                     payload: message,
                 };
-                shared.registry().deliver(&pid, message);
+                core.registry().deliver(&pid, message);
             }
         }
     });
 }
 
 /// `monitor_node(Node, false)` by local `pid`.
-pub(crate) fn demonitor_node(shared: &Arc<Shared>, pid: &Pid, node: &str) {
-    take_one(shared, pid, &Atom::new(node));
+pub(crate) fn demonitor_node(core: &Arc<Core>, pid: &Pid, node: &str) {
+    take_one(core, pid, &Atom::new(node));
 }
 
 /// Removes one subscription of `pid` to `node`; `false` if it had none.
-fn take_one(shared: &Arc<Shared>, pid: &Pid, node: &Atom) -> bool {
-    let mut table = shared.table();
+fn take_one(core: &Arc<Core>, pid: &Pid, node: &Atom) -> bool {
+    let mut table = core.table();
     let Some(watchers) = table.node_watchers.get_mut(node) else {
         return false;
     };

@@ -9,54 +9,52 @@ use epmd_client::{ClientError, EpmdClient};
 use etf::Atom;
 use tokio::net::TcpStream;
 
-use crate::error::ConnectError;
-use crate::handshake::next_event;
-use crate::name::NodeName;
-use crate::node::Shared;
+use crate::data::error::ConnectError;
+use crate::data::name::NodeName;
+use crate::net::handshake::next_event;
+use crate::runtime::core::Core;
 
 /// Starts attempt `id` to connect to `node` on a task of its own.
-pub(crate) fn start(shared: &Arc<Shared>, node: Atom, id: u64) {
-    let task = shared
-        .tasks
-        .spawn(run(Arc::clone(shared), node.clone(), id));
-    shared.peers().set_dialer(&node, id, task.abort_handle());
+pub(crate) fn start(core: &Arc<Core>, node: Atom, id: u64) {
+    let task = core.tasks.spawn(run(Arc::clone(core), node.clone(), id));
+    core.peers().set_dialer(&node, id, task.abort_handle());
 }
 
-async fn run(shared: Arc<Shared>, node: Atom, id: u64) {
-    let mut shutdown = shared.shutdown_signal();
+async fn run(core: Arc<Core>, node: Atom, id: u64) {
+    let mut shutdown = core.shutdown_signal();
     let setup = tokio::select! {
-        result = setup(&shared, &node) => result,
-        _ = crate::tasks::until_shutdown(&mut shutdown) => Err(Failure::Error(ConnectError::Shutdown)),
+        result = setup(&core, &node) => result,
+        _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => Err(Failure::Error(ConnectError::Shutdown)),
     };
     match setup {
         Ok((stream, established)) => {
-            crate::driver::run(shared, node, id, stream, established).await;
+            crate::net::driver::run(core, node, id, stream, established).await;
         }
         Err(Failure::Lost) => {
             tracing::debug!(%node, "our connect lost a simultaneous connect; waiting for the peer's");
-            if !shared.peers().dial_lost(&node, id) {
+            if !core.peers().dial_lost(&node, id) {
                 return;
             }
             // If the peer's own attempt never comes, fail the waiters.
-            let after = shared.config.setup_time;
+            let after = core.config.setup_time;
             tokio::select! {
                 _ = tokio::time::sleep(after) => {}
-                _ = crate::tasks::until_shutdown(&mut shutdown) => return,
+                _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return,
             }
             let err = ConnectError::Timeout {
                 node: node.as_str().to_owned(),
                 after,
             };
-            let failed = shared.peers().setup_failed(&node, None, &err);
+            let failed = core.peers().setup_failed(&node, None, &err);
             if failed {
-                shared.unreachable(&node);
+                core.unreachable(&node);
             }
         }
         Err(Failure::Error(err)) => {
             tracing::info!(%node, %err, "connection setup failed");
-            let failed = shared.peers().setup_failed(&node, Some(id), &err);
+            let failed = core.peers().setup_failed(&node, Some(id), &err);
             if failed {
-                shared.unreachable(&node);
+                core.unreachable(&node);
             }
         }
     }
@@ -68,7 +66,7 @@ enum Failure {
     Error(ConnectError),
 }
 
-async fn setup(shared: &Shared, node: &Atom) -> Result<(TcpStream, Established), Failure> {
+async fn setup(core: &Core, node: &Atom) -> Result<(TcpStream, Established), Failure> {
     let name = node.as_str();
     let unreachable = |reason: String| {
         Failure::Error(ConnectError::Unreachable {
@@ -81,7 +79,7 @@ async fn setup(shared: &Shared, node: &Atom) -> Result<(TcpStream, Established),
             node: name.to_owned(),
         })
     })?;
-    let epmd = EpmdClient::new(parsed.host().to_owned(), shared.config.epmd_port);
+    let epmd = EpmdClient::new(parsed.host().to_owned(), core.config.epmd_port);
     let info = epmd.lookup(parsed.alive()).await.map_err(|err| {
         let (node, epmd) = (name.to_owned(), format!("{}:{}", epmd.host(), epmd.port()));
         Failure::Error(match err {
@@ -97,7 +95,7 @@ async fn setup(shared: &Shared, node: &Atom) -> Result<(TcpStream, Established),
             },
         })
     })?;
-    let after = shared.config.setup_time;
+    let after = core.config.setup_time;
     let stream = tokio::time::timeout(after, TcpStream::connect((parsed.host(), info.port)))
         .await
         .map_err(|_| {
@@ -110,9 +108,9 @@ async fn setup(shared: &Shared, node: &Atom) -> Result<(TcpStream, Established),
     let _ = stream.set_nodelay(true);
     let config = HandshakeConfig {
         setup_time: after,
-        ..HandshakeConfig::new(shared.name.as_str().to_owned(), shared.creation)
+        ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
     };
-    let cookie = shared.cookies.for_node(name);
+    let cookie = core.cookies.for_node(name);
     let initiator = Initiator::new(config, name, cookie, rand::random(), Instant::now());
     handshake(stream, initiator).await.map_err(|err| match err {
         HandshakeError::Nok { .. } => Failure::Lost,

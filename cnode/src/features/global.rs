@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use etf::{Pid, Term};
 
-use crate::error::{RpcError, SendError};
+use crate::data::error::{RpcError, SendError};
+use crate::features::process::Process;
 use crate::node::Node;
-use crate::process::Process;
 
 /// A `global` operation failed.
 #[derive(Clone, Debug, thiserror::Error)]

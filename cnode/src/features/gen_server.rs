@@ -29,9 +29,9 @@ use std::time::Duration;
 
 use etf::{Pid, Term};
 
-use crate::dispatch::gen_call;
-use crate::error::{RecvError, SendError};
-use crate::process::{Dest, Message, Process};
+use crate::data::error::{RecvError, SendError};
+use crate::features::process::{Dest, Message, Process};
+use crate::runtime::dispatch::gen_call;
 
 /// A message to a gen_server-style process, classified.
 #[derive(Clone, Debug, PartialEq)]

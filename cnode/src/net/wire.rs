@@ -1,4 +1,4 @@
-//! A connection that is up, shared by the task that drives it (reading,
+//! A connection that is up, core by the task that drives it (reading,
 //! ticking, flushing: `driver.rs`) and the processes that send on it.
 //!
 //! A process encodes its message under the connection's lock and, when no
@@ -31,7 +31,7 @@ const MAX_SLICES: usize = 64;
 /// after a pause (a request, a reply) still goes out at once.
 const COALESCE: Duration = Duration::from_micros(20);
 
-/// The shared half of a connection that is up.
+/// The core half of a connection that is up.
 #[derive(Debug)]
 pub(crate) struct Wire {
     stream: TcpStream,

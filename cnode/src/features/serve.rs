@@ -18,10 +18,10 @@ use std::sync::{Arc, RwLock};
 use dist_proto::{ControlMessage, PidOrName};
 use etf::{Atom, Pid, Reference, Term};
 
-use crate::dispatch::{gen_call, reply};
-use crate::monitor::Incoming;
-use crate::node::Shared;
-use crate::process::Process;
+use crate::features::process::Process;
+use crate::runtime::core::Core;
+use crate::runtime::dispatch::{gen_call, reply};
+use crate::state::monitor::Incoming;
 
 /// How a served function failed, as the Erlang exception the caller sees.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -119,7 +119,7 @@ where
 
 /// Calls `module:function(args)`; an unknown one raises `undef` with the
 /// stack frame Erlang gives (`[{M, F, Args, []}]`).
-async fn apply(shared: &Shared, module: &Atom, function: &Atom, args: Vec<Term>) -> Outcome {
+async fn apply(core: &Core, module: &Atom, function: &Atom, args: Vec<Term>) -> Outcome {
     let frame = |args: Term| {
         Term::list(vec![Term::tuple(vec![
             Term::Atom(module.clone()),
@@ -128,7 +128,7 @@ async fn apply(shared: &Shared, module: &Atom, function: &Atom, args: Vec<Term>)
             Term::Nil,
         ])])
     };
-    let Some(handler) = shared.functions.get(module, function) else {
+    let Some(handler) = core.functions.get(module, function) else {
         return Outcome::Error(Term::atom("undef"), frame(Term::list(args)));
     };
     let arity = Term::Int(args.len() as i64);
@@ -206,7 +206,7 @@ fn job(request: &SpawnRequest) -> Option<Job> {
 
 /// Answers a `SPAWN_REQUEST`: a process that runs the function, linked to
 /// and monitored by the requester as its options say.
-pub(crate) fn spawn_request(shared: &Arc<Shared>, request: SpawnRequest) {
+pub(crate) fn spawn_request(core: &Arc<Core>, request: SpawnRequest) {
     let opts = request.opts.to_list().unwrap_or_default();
     let link = opts.iter().any(|o| o.is_atom("link"));
     let monitor = opts.iter().any(|o| {
@@ -222,13 +222,13 @@ pub(crate) fn spawn_request(shared: &Arc<Shared>, request: SpawnRequest) {
             result: Term::atom(reason),
             token: None,
         };
-        reply(shared, &request.from.node, no, None);
+        reply(core, &request.from.node, no, None);
     };
     let Some(job) = job(&request) else {
         refuse("badarg");
         return;
     };
-    let process = match shared.spawn_process() {
+    let process = match core.spawn_process() {
         Ok(process) => process,
         Err(_) => {
             refuse("system_limit");
@@ -237,7 +237,7 @@ pub(crate) fn spawn_request(shared: &Arc<Shared>, request: SpawnRequest) {
     };
     let pid = process.pid().clone();
     {
-        let mut table = shared.table();
+        let mut table = core.table();
         let local = table.node.clone();
         if link || monitor {
             // Alive: nothing else knows its pid yet.
@@ -266,14 +266,14 @@ pub(crate) fn spawn_request(shared: &Arc<Shared>, request: SpawnRequest) {
         result: Term::Pid(pid),
         token: None,
     };
-    reply(shared, &request.from.node, ok, None);
-    let shared = Arc::clone(shared);
-    tokio::spawn(run_job(shared, process, job));
+    reply(core, &request.from.node, ok, None);
+    let core = Arc::clone(core);
+    tokio::spawn(run_job(core, process, job));
 }
 
 /// Runs the function in `process` unless an exit signal kills it first,
 /// then ends it with the reason its caller reads.
-async fn run_job(shared: Arc<Shared>, mut process: Process, job: Job) {
+async fn run_job(core: Arc<Core>, mut process: Process, job: Job) {
     let (module, function, args) = match &job {
         Job::Erpc {
             module,
@@ -288,7 +288,7 @@ async fn run_job(shared: Arc<Shared>, mut process: Process, job: Job) {
         } => (module.clone(), function.clone(), args.clone()),
     };
     let outcome = tokio::select! {
-        outcome = apply(&shared, &module, &function, args) => outcome,
+        outcome = apply(&core, &module, &function, args) => outcome,
         () = until_killed(&mut process) => return,
     };
     let reason = match (job, outcome) {
@@ -322,7 +322,7 @@ async fn until_killed(process: &mut Process) {
 /// The built-in `rex`: `{From, {call, M, F, A, GL}}` answered
 /// `{rex, Result}`, the `'$gen_call'` form answered `{Tag, Result}`,
 /// `{'$gen_cast', {cast, M, F, A, GL}}` run without answer, as `rpc` does.
-pub(crate) fn rex(shared: &Arc<Shared>, sender: Pid, payload: Option<Term>) {
+pub(crate) fn rex(core: &Arc<Core>, sender: Pid, payload: Option<Term>) {
     let Some(payload) = payload else { return };
     let (reply_to, tag, request) = if let Some((from, tag, request)) = gen_call(&payload) {
         (Some(from.clone()), Some(tag.clone()), request.clone())
@@ -349,38 +349,33 @@ pub(crate) fn rex(shared: &Arc<Shared>, sender: Pid, payload: Option<Term>) {
         tracing::debug!(%request, "rex: request not supported");
         return;
     };
-    let answer = move |shared: &Arc<Shared>, result: Term| {
+    let answer = move |core: &Arc<Core>, result: Term| {
         let Some(to) = reply_to else { return };
         let label = tag.unwrap_or_else(|| Term::atom("rex"));
         let send = ControlMessage::Send {
             to: to.clone(),
             token: None,
         };
-        reply(
-            shared,
-            &to.node,
-            send,
-            Some(Term::tuple(vec![label, result])),
-        );
+        reply(core, &to.node, send, Some(Term::tuple(vec![label, result])));
     };
     // Each call runs as a process of its own, as under the BEAM's rex:
     // the process table bounds how many run at once.
-    let process = match shared.spawn_process() {
+    let process = match core.spawn_process() {
         Ok(process) => process,
         Err(_) => {
             let limit = Term::tuple(vec![Term::atom("badrpc"), Term::atom("system_limit")]);
-            answer(shared, limit);
+            answer(core, limit);
             return;
         }
     };
-    let shared = Arc::clone(shared);
+    let core = Arc::clone(core);
     tokio::spawn(async move {
-        let result = match apply(&shared, &module, &function, args).await {
+        let result = match apply(&core, &module, &function, args).await {
             Outcome::Return(v) | Outcome::Throw(v) => v,
             Outcome::Exit(r) => badrpc_exit(r),
             Outcome::Error(r, stack) => badrpc_exit(Term::tuple(vec![r, stack])),
         };
-        answer(&shared, result);
+        answer(&core, result);
         drop(process);
     });
 }

@@ -16,7 +16,7 @@
 //! Lock order: the signal state's lock ([`ProcessTable`]), then the names,
 //! then one shard; a shard's lock is never held while taking another lock.
 //!
-//! [`ProcessTable`]: crate::table::ProcessTable
+//! [`ProcessTable`]: crate::state::table::ProcessTable
 
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
@@ -25,9 +25,9 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use etf::{Atom, Pid};
 
-use crate::error::{RegisterError, SpawnError};
-use crate::mailbox::Mailbox;
-use crate::process::Message;
+use crate::data::error::{RegisterError, SpawnError};
+use crate::features::process::Message;
+use crate::state::mailbox::Mailbox;
 
 /// The pid number bits that pick a shard.
 pub(crate) const SHARD_BITS: u32 = 6;

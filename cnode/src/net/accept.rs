@@ -9,31 +9,29 @@ use etf::Atom;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::ConnectError;
-use crate::handshake::{flush, next_event};
-use crate::name::NodeName;
-use crate::node::Shared;
+use crate::data::error::ConnectError;
+use crate::data::name::NodeName;
+use crate::net::handshake::{flush, next_event};
+use crate::runtime::core::Core;
 
 /// How many incoming handshakes may run at once; more connections wait in
 /// the listen backlog. Each handshake step is bounded by the setup time.
 const MAX_HANDSHAKES: usize = 64;
 
 /// Accepts connections until the node shuts down.
-pub(crate) async fn listen(shared: Arc<Shared>, listener: TcpListener) {
-    let mut shutdown = shared.shutdown_signal();
+pub(crate) async fn listen(core: Arc<Core>, listener: TcpListener) {
+    let mut shutdown = core.shutdown_signal();
     let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
     loop {
         let accepted = tokio::select! {
             accepted = accept_one(&listener, &handshakes) => accepted,
-            _ = crate::tasks::until_shutdown(&mut shutdown) => return,
+            _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return,
         };
         match accepted {
             Ok((stream, addr, permit)) => {
                 tracing::debug!(%addr, "incoming connection");
                 let _ = stream.set_nodelay(true);
-                shared
-                    .tasks
-                    .spawn(accept(Arc::clone(&shared), stream, permit));
+                core.tasks.spawn(accept(Arc::clone(&core), stream, permit));
             }
             Err(err) => {
                 // E.g. out of file descriptors: back off instead of spinning.
@@ -59,11 +57,11 @@ async fn accept_one(
 
 /// Runs the acceptor's handshake (holding a handshake slot), then the
 /// connection.
-async fn accept(shared: Arc<Shared>, mut stream: TcpStream, permit: OwnedSemaphorePermit) {
-    let mut shutdown = shared.shutdown_signal();
+async fn accept(core: Arc<Core>, mut stream: TcpStream, permit: OwnedSemaphorePermit) {
+    let mut shutdown = core.shutdown_signal();
     let config = HandshakeConfig {
-        setup_time: shared.config.setup_time,
-        ..HandshakeConfig::new(shared.name.as_str().to_owned(), shared.creation)
+        setup_time: core.config.setup_time,
+        ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
     };
     let mut acceptor = Acceptor::new(config, rand::random(), Instant::now());
     // The peer and our attempt id, once we accepted its request.
@@ -71,7 +69,7 @@ async fn accept(shared: Arc<Shared>, mut stream: TcpStream, permit: OwnedSemapho
     let outcome = loop {
         let event = tokio::select! {
             event = next_event(&mut stream, &mut acceptor) => event,
-            _ = crate::tasks::until_shutdown(&mut shutdown) => return,
+            _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return,
         };
         match event {
             Ok(HandshakeEvent::ConnectRequest(request)) => {
@@ -82,8 +80,8 @@ async fn accept(shared: Arc<Shared>, mut stream: TcpStream, permit: OwnedSemapho
                     }
                     Ok(_) => {
                         let node = Atom::new(&request.peer);
-                        let cookie = shared.cookies.for_node(&request.peer);
-                        let decision = shared.peers().on_connect_request(&node, cookie);
+                        let cookie = core.cookies.for_node(&request.peer);
+                        let decision = core.peers().on_connect_request(&node, cookie);
                         if let Some(dial) = decision.abort {
                             dial.abort();
                         }
@@ -109,7 +107,7 @@ async fn accept(shared: Arc<Shared>, mut stream: TcpStream, permit: OwnedSemapho
     drop(permit);
     match (outcome, attempt) {
         (Ok(done), Some((node, id))) => {
-            crate::driver::run(shared, node, id, stream, done).await;
+            crate::net::driver::run(core, node, id, stream, done).await;
         }
         (Ok(done), None) => {
             tracing::warn!(peer = %done.peer, "handshake completed without an accepted request");
@@ -117,11 +115,10 @@ async fn accept(shared: Arc<Shared>, mut stream: TcpStream, permit: OwnedSemapho
         (Err(err), attempt) => {
             tracing::info!(%err, "refused or failed incoming connection");
             if let Some((node, id)) = attempt {
-                let err =
-                    ConnectError::from_handshake(node.as_str(), err, shared.config.setup_time);
-                let failed = shared.peers().setup_failed(&node, Some(id), &err);
+                let err = ConnectError::from_handshake(node.as_str(), err, core.config.setup_time);
+                let failed = core.peers().setup_failed(&node, Some(id), &err);
                 if failed {
-                    shared.unreachable(&node);
+                    core.unreachable(&node);
                 }
             }
         }

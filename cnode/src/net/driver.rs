@@ -14,9 +14,9 @@ use etf::Atom;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
-use crate::events::DownReason;
-use crate::node::Shared;
-use crate::wire::{Closing, Wire};
+use crate::data::events::DownReason;
+use crate::net::wire::{Closing, Wire};
+use crate::runtime::core::Core;
 
 /// Room made in the read buffer when less than a quarter of it is free:
 /// large enough that several 64 KiB fragments come in one system call.
@@ -34,7 +34,7 @@ const SHUTDOWN_FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Runs connection `id` to `node` until it ends, then reports it down.
 pub(crate) async fn run(
-    shared: Arc<Shared>,
+    core: Arc<Core>,
     node: Atom,
     id: u64,
     stream: TcpStream,
@@ -42,23 +42,23 @@ pub(crate) async fn run(
 ) {
     let now = Instant::now();
     let config = ConnectionConfig {
-        tick_time: shared.config.tick_time,
+        tick_time: core.config.tick_time,
         ..ConnectionConfig::default()
     };
     let flags = established.flags;
     let conn = Connection::new(flags, config, now);
-    let wire = Arc::new(Wire::new(stream, conn, shared.config.send_buffer_limit));
-    let Some(events) = shared.peers().established(&node, id, &wire) else {
+    let wire = Arc::new(Wire::new(stream, conn, core.config.send_buffer_limit));
+    let Some(events) = core.peers().established(&node, id, &wire) else {
         tracing::debug!(%node, "connection superseded; closing it");
         return;
     };
     tracing::info!(%node, %flags, "connected");
     for event in events {
-        shared.publish(event);
+        core.publish(event);
     }
     let leftover = wire.lock().conn.handle_input(&established.leftover, now);
     let reason = match leftover {
-        Ok(()) => drive(&shared, &node, &wire).await,
+        Ok(()) => drive(&core, &node, &wire).await,
         Err(err) => down_reason(err),
     };
     {
@@ -68,19 +68,19 @@ pub(crate) async fn run(
         wire.announce_room(&mut state);
     }
     tracing::info!(%node, %reason, "connection down");
-    if let Some(event) = shared.peers().down(&node, id, reason) {
-        shared.publish(event);
+    if let Some(event) = core.peers().down(&node, id, reason) {
+        core.publish(event);
     }
 }
 
-async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
+async fn drive(core: &Arc<Core>, node: &Atom, wire: &Wire) -> DownReason {
     let stream = wire.stream();
-    let mut shutdown_signal = shared.shutdown_signal();
+    let mut shutdown_signal = core.shutdown_signal();
     // The futures the task waits on are made once and polled again on every
     // turn (the wake-up is made anew only after it fires). Made anew on
     // every turn, each would register and deregister itself, a lock or a
     // timer-wheel update apiece, several turns per message.
-    let shutdown = crate::tasks::until_shutdown(&mut shutdown_signal);
+    let shutdown = crate::runtime::tasks::until_shutdown(&mut shutdown_signal);
     let woken = wire.woken();
     let tick = tokio::time::sleep_until(Instant::now().into());
     tokio::pin!(shutdown, woken, tick);
@@ -116,7 +116,7 @@ async fn drive(shared: &Arc<Shared>, node: &Atom, wire: &Wire) -> DownReason {
         // Delivered without the lock: a process may answer on this wire.
         let delivered = !events.is_empty();
         for (control, payload) in events.drain(..) {
-            crate::dispatch::dispatch(shared, node, control, payload);
+            crate::runtime::dispatch::dispatch(core, node, control, payload);
         }
         if delivered && (read_since_yield >= READ_SIZE || last_yield.elapsed() >= YIELD_EVERY) {
             // Let the processes just woken run before reading on: while a

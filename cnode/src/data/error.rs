@@ -17,7 +17,7 @@ pub enum NodeError {
         /// The name given.
         name: String,
         /// What is wrong with it.
-        source: crate::name::NameError,
+        source: crate::data::name::NameError,
     },
     /// No cookie was given and `~/.erlang.cookie` cannot be read.
     #[error("no cookie given and cannot read {path}: {source}")]

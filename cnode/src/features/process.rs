@@ -8,10 +8,10 @@ use std::time::Duration;
 use dist_proto::{ControlMessage, PidOrName};
 use etf::{Atom, Pid, Reference, Term};
 
-use crate::error::{RecvError, RegisterError, SendError};
-use crate::mailbox::{Mailbox, Queue};
-use crate::node::{Refused, Shared};
-use crate::signal::Via;
+use crate::data::error::{RecvError, RegisterError, SendError};
+use crate::runtime::core::{Core, Refused};
+use crate::state::mailbox::{Mailbox, Queue};
+use crate::state::signals::Via;
 
 /// A message as it reached a mailbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,7 +102,7 @@ impl From<(Atom, Atom)> for Dest {
 #[derive(Debug)]
 pub struct Process {
     pid: Pid,
-    /// Shared with the process table, which fills it.
+    /// Core with the process table, which fills it.
     mailbox: Arc<Mailbox>,
     /// Messages passed over by a selective receive, oldest first.
     saved: VecDeque<Message>,
@@ -110,23 +110,23 @@ pub struct Process {
     saved_priority: VecDeque<Message>,
     /// The process made a priority alias: priority messages may come.
     takes_priority: bool,
-    shared: Arc<Shared>,
+    core: Arc<Core>,
 }
 
 impl Process {
-    pub(crate) fn new(pid: Pid, mailbox: Arc<Mailbox>, shared: Arc<Shared>) -> Process {
+    pub(crate) fn new(pid: Pid, mailbox: Arc<Mailbox>, core: Arc<Core>) -> Process {
         Process {
             pid,
             mailbox,
             saved: VecDeque::new(),
             saved_priority: VecDeque::new(),
             takes_priority: false,
-            shared,
+            core,
         }
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        &self.core
     }
 
     /// This process's pid.
@@ -136,7 +136,7 @@ impl Process {
 
     /// Registers this process as `name` on its node (`register/2`).
     pub fn register(&self, name: &str) -> Result<(), RegisterError> {
-        self.shared.registry().register(name, &self.pid)
+        self.core.registry().register(name, &self.pid)
     }
 
     /// Sends `payload` to a pid or to `(name, node)`, with this process as
@@ -148,7 +148,7 @@ impl Process {
     /// [`NodeBuilder::send_buffer_limit`](crate::NodeBuilder::send_buffer_limit)
     /// ([`Process::send_wait`] waits for room instead).
     pub fn send(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
-        Ok(self.shared.send(&self.pid, to.into(), payload)?)
+        Ok(self.core.send(&self.pid, to.into(), payload)?)
     }
 
     /// [`Process::send`] that waits, instead of failing with
@@ -163,7 +163,7 @@ impl Process {
         let to = to.into();
         let mut payload = payload;
         loop {
-            match self.shared.send(&self.pid, to.clone(), payload) {
+            match self.core.send(&self.pid, to.clone(), payload) {
                 Err(Refused::Busy(busy)) => {
                     busy.wire.room().await;
                     payload = busy.payload;
@@ -177,14 +177,14 @@ impl Process {
     /// that does not exist sends this process an exit signal `noproc`; a
     /// remote node answers the same way for its processes.
     pub fn link(&self, other: &Pid) {
-        self.shared
+        self.core
             .signal(|table, out| table.link(&self.pid, other, out));
     }
 
     /// Removes the link to `other` (`unlink/1`); exit signals from it that
     /// are already on their way are ignored.
     pub fn unlink(&self, other: &Pid) {
-        self.shared
+        self.core
             .signal(|table, out| table.unlink(&self.pid, other, out));
     }
 
@@ -192,14 +192,14 @@ impl Process {
     /// `{'EXIT', From, Reason}` messages instead of killing this process.
     /// Returns the previous value.
     pub fn trap_exit(&self, trap: bool) -> bool {
-        self.shared.registry().set_trap_exit(&self.pid, trap)
+        self.core.registry().set_trap_exit(&self.pid, trap)
     }
 
     /// `exit(Pid, Reason)`: sends an exit signal to a process, local or
     /// remote. `kill` kills even a process that traps exits.
     pub fn exit(&self, to: &Pid, reason: Term) -> Result<(), SendError> {
-        if self.shared.is_local(&to.node) {
-            self.shared
+        if self.core.is_local(&to.node) {
+            self.core
                 .signal(|table, out| table.exit_signal(&self.pid, to, reason, Via::Exit2, out));
             return Ok(());
         }
@@ -208,13 +208,13 @@ impl Process {
             to: to.clone(),
             token: None,
         };
-        self.shared.send_remote(&to.node, exit, Some(reason))
+        self.core.send_remote(&to.node, exit, Some(reason))
     }
 
     /// Ends this process with `reason` (`exit(Reason)`): its links get the
     /// reason, its monitors fire with it.
     pub fn exit_with(self, reason: Term) {
-        self.shared
+        self.core
             .signal(|table, out| table.exit_process(&self.pid, reason, out));
     }
 
@@ -224,7 +224,7 @@ impl Process {
     /// node's connection is lost). Returns the monitor reference. A node
     /// that cannot be reached gives a [`SendError`].
     pub fn monitor(&self, target: impl Into<Dest>) -> Result<Reference, SendError> {
-        let reference = self.shared.make_ref();
+        let reference = self.core.make_ref();
         let (target, node) = match target.into() {
             Dest::Pid(pid) => {
                 let node = pid.node.clone();
@@ -238,7 +238,7 @@ impl Process {
             }
         };
         let r = reference.clone();
-        self.shared
+        self.core
             .signal(|table, out| table.monitor(&self.pid, target, &node, r, out));
         Ok(reference)
     }
@@ -247,7 +247,7 @@ impl Process {
     /// held no such monitor. A `'DOWN'` already received stays in the
     /// mailbox.
     pub fn demonitor(&self, reference: &Reference) -> bool {
-        self.shared
+        self.core
             .signal(|table, out| table.demonitor(&self.pid, reference, out))
     }
 
@@ -255,22 +255,20 @@ impl Process {
     /// the connection to `node` is lost, at once if it cannot be set up.
     /// Each call adds one subscription (and one message).
     pub fn monitor_node(&self, node: &str) {
-        crate::node_watch::monitor_node(&self.shared, &self.pid, node);
+        crate::features::node_watch::monitor_node(&self.core, &self.pid, node);
     }
 
     /// `monitor_node(Node, false)`: drops one subscription.
     pub fn demonitor_node(&self, node: &str) {
-        crate::node_watch::demonitor_node(&self.shared, &self.pid, node);
+        crate::features::node_watch::demonitor_node(&self.core, &self.pid, node);
     }
 
     /// `alias()`: a new alias of this process. Messages sent to it
     /// (`ALIAS_SEND` from other nodes, [`Dest::Alias`] here) reach this
     /// process until [`Process::unalias`] or its end.
     pub fn alias(&self) -> Reference {
-        let alias = self.shared.make_ref();
-        self.shared
-            .table()
-            .add_alias(&self.pid, alias.clone(), false);
+        let alias = self.core.make_ref();
+        self.core.table().add_alias(&self.pid, alias.clone(), false);
         alias
     }
 
@@ -304,14 +302,12 @@ impl Process {
     /// # Ok(()) }
     /// ```
     pub fn priority_alias(&mut self) -> Reference {
-        let alias = self.shared.make_ref();
+        let alias = self.core.make_ref();
         if !self.takes_priority {
             self.takes_priority = true;
             self.mailbox.take_priority();
         }
-        self.shared
-            .table()
-            .add_alias(&self.pid, alias.clone(), true);
+        self.core.table().add_alias(&self.pid, alias.clone(), true);
         alias
     }
 
@@ -330,15 +326,13 @@ impl Process {
     /// the destination's node lacks `DFLAG_ALTACT_SIG` (a release before
     /// OTP 28): nothing is sent, the connection stays up.
     pub async fn send_priority(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
-        self.shared
-            .send_priority(&self.pid, to.into(), payload)
-            .await
+        self.core.send_priority(&self.pid, to.into(), payload).await
     }
 
     /// `unalias(Alias)`: deactivates an alias of this process; `false` if
     /// it was not an active one.
     pub fn unalias(&self, alias: &Reference) -> bool {
-        self.shared.table().remove_alias(&self.pid, alias)
+        self.core.table().remove_alias(&self.pid, alias)
     }
 
     /// The next message, waiting as long as it takes. Priority messages
@@ -482,8 +476,8 @@ impl Drop for Process {
         // A process without links, monitors, aliases or a name ends in the
         // registry alone, without the signal state's lock; a killed one
         // has ended already.
-        if self.mailbox.killed().is_none() && !self.shared.registry().end_plain(&self.pid) {
-            self.shared
+        if self.mailbox.killed().is_none() && !self.core.registry().end_plain(&self.pid) {
+            self.core
                 .signal(|table, out| table.exit_process(&self.pid, Term::atom("normal"), out));
         }
     }

@@ -1,7 +1,7 @@
 //! A process's mailbox: its ordinary and priority messages, the waker of
 //! the task that receives, and how the process ended.
 //!
-//! One small allocation per process, shared by the process table (the
+//! One small allocation per process, core by the process table (the
 //! senders' side) and the [`Process`](crate::Process) (the receiver). The
 //! queues allocate only when a message waits, so an idle process costs
 //! the struct alone; a tokio channel would allocate a block of 32 slots
@@ -13,8 +13,8 @@ use std::task::{Context, Poll, Waker};
 
 use etf::Term;
 
-use crate::error::RecvError;
-use crate::process::Message;
+use crate::data::error::RecvError;
+use crate::features::process::Message;
 
 /// Which queue a message came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

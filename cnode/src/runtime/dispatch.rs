@@ -8,13 +8,13 @@ use std::sync::Arc;
 use dist_proto::{AltactDest, AltactKind, ControlMessage, PidOrName};
 use etf::{Atom, Pid, Term};
 
-use crate::node::Shared;
-use crate::process::Message;
-use crate::signal::Via;
+use crate::features::process::Message;
+use crate::runtime::core::Core;
+use crate::state::signals::Via;
 
 /// Handles one control message from `peer`. Never waits.
 pub(crate) fn dispatch(
-    shared: &Arc<Shared>,
+    core: &Arc<Core>,
     peer: &Atom,
     control: ControlMessage,
     payload: Option<Term>,
@@ -27,15 +27,15 @@ pub(crate) fn dispatch(
     };
     match control {
         C::Send { to, .. } => {
-            shared.registry().deliver(&to, message(None, payload));
+            core.registry().deliver(&to, message(None, payload));
         }
         C::SendSender { from, to, .. } => {
-            shared.registry().deliver(&to, message(Some(from), payload));
+            core.registry().deliver(&to, message(Some(from), payload));
         }
-        C::RegSend { from, to, .. } => reg_send(shared, peer, from, &to, payload),
+        C::RegSend { from, to, .. } => reg_send(core, peer, from, &to, payload),
         C::AliasSend { from, alias, .. } => {
             let message = message(Some(from), payload);
-            shared.table().deliver_alias(&alias, message, false);
+            core.table().deliver_alias(&alias, message, false);
         }
         C::AltactSigSend {
             kind: AltactKind::Message,
@@ -46,14 +46,14 @@ pub(crate) fn dispatch(
         } => match to {
             AltactDest::Alias(alias) => {
                 let message = message(Some(from), payload);
-                shared.table().deliver_alias(&alias, message, priority);
+                core.table().deliver_alias(&alias, message, priority);
             }
             // Only an alias can be a priority alias: to a pid or a name,
             // a priority message is an ordinary one, as in OTP.
             AltactDest::Pid(to) => {
-                shared.registry().deliver(&to, message(Some(from), payload));
+                core.registry().deliver(&to, message(Some(from), payload));
             }
-            AltactDest::Name(to) => reg_send(shared, peer, from, &to, payload),
+            AltactDest::Name(to) => reg_send(core, peer, from, &to, payload),
         },
         C::AltactSigSend {
             kind: AltactKind::Exit,
@@ -64,15 +64,16 @@ pub(crate) fn dispatch(
         } => {
             let reason = payload.unwrap_or(Term::Nil);
             match to {
-                AltactDest::Alias(alias) => shared.signal(|table, out| {
+                AltactDest::Alias(alias) => core.signal(|table, out| {
                     table.alias_exit_signal(&from, &alias, reason, priority, out)
                 }),
-                AltactDest::Pid(to) => shared
-                    .signal(|table, out| table.exit_signal(&from, &to, reason, Via::Exit2, out)),
+                AltactDest::Pid(to) => {
+                    core.signal(|table, out| table.exit_signal(&from, &to, reason, Via::Exit2, out))
+                }
                 AltactDest::Name(name) => {
-                    let to = shared.registry().whereis(name.as_str());
+                    let to = core.registry().whereis(name.as_str());
                     if let Some(to) = to {
-                        shared.signal(|table, out| {
+                        core.signal(|table, out| {
                             table.exit_signal(&from, &to, reason, Via::Exit2, out)
                         });
                     }
@@ -85,36 +86,36 @@ pub(crate) fn dispatch(
             reference,
         } => {
             if matches!(&to, PidOrName::Name(n) if n.as_str() == "net_kernel")
-                && shared.registry().whereis("net_kernel").is_none()
+                && core.registry().whereis("net_kernel").is_none()
             {
                 // The built-in net_kernel never ends while the node runs.
                 return;
             }
-            shared.signal(|table, out| table.remote_monitor(&from, to, reference, out));
+            core.signal(|table, out| table.remote_monitor(&from, to, reference, out));
         }
         C::DemonitorP {
             from, reference, ..
         } => {
-            shared.table().monitors.remove_in_held_by(&reference, &from);
+            core.table().monitors.remove_in_held_by(&reference, &from);
         }
         C::MonitorPExit {
             reference, reason, ..
         } => {
-            shared.table().remote_down(peer, &reference, reason);
+            core.table().remote_down(peer, &reference, reason);
         }
         C::PayloadMonitorPExit { reference, .. } => {
             let reason = payload.unwrap_or(Term::Nil);
-            shared.table().remote_down(peer, &reference, reason);
+            core.table().remote_down(peer, &reference, reason);
         }
         C::Link { from, to } => {
-            shared.signal(|table, out| table.remote_link(&from, &to, out));
+            core.signal(|table, out| table.remote_link(&from, &to, out));
         }
         C::UnlinkId { id, from, to } => {
-            shared.signal(|table, out| table.remote_unlink(id, &from, &to, out));
+            core.signal(|table, out| table.remote_unlink(id, &from, &to, out));
         }
         C::Unlink { from, to } => {
-            let node = shared.atom.clone();
-            shared.table().links.remove(&to, &from, &node);
+            let node = core.atom.clone();
+            core.table().links.remove(&to, &from, &node);
         }
         C::UnlinkIdAck { .. } => {
             // The link went when we sent UNLINK_ID.
@@ -122,20 +123,20 @@ pub(crate) fn dispatch(
         C::Exit {
             from, to, reason, ..
         } => {
-            shared.signal(|table, out| table.exit_signal(&from, &to, reason, Via::Link, out));
+            core.signal(|table, out| table.exit_signal(&from, &to, reason, Via::Link, out));
         }
         C::PayloadExit { from, to, .. } => {
             let reason = payload.unwrap_or(Term::Nil);
-            shared.signal(|table, out| table.exit_signal(&from, &to, reason, Via::Link, out));
+            core.signal(|table, out| table.exit_signal(&from, &to, reason, Via::Link, out));
         }
         C::Exit2 {
             from, to, reason, ..
         } => {
-            shared.signal(|table, out| table.exit_signal(&from, &to, reason, Via::Exit2, out));
+            core.signal(|table, out| table.exit_signal(&from, &to, reason, Via::Exit2, out));
         }
         C::PayloadExit2 { from, to, .. } => {
             let reason = payload.unwrap_or(Term::Nil);
-            shared.signal(|table, out| table.exit_signal(&from, &to, reason, Via::Exit2, out));
+            core.signal(|table, out| table.exit_signal(&from, &to, reason, Via::Exit2, out));
         }
         C::SpawnRequest {
             req_id,
@@ -145,7 +146,7 @@ pub(crate) fn dispatch(
             opts,
             ..
         } => {
-            let request = crate::serve::SpawnRequest {
+            let request = crate::features::serve::SpawnRequest {
                 req_id,
                 from,
                 module,
@@ -153,7 +154,7 @@ pub(crate) fn dispatch(
                 opts,
                 args: payload.unwrap_or(Term::Nil),
             };
-            crate::serve::spawn_request(shared, request);
+            crate::features::serve::spawn_request(core, request);
         }
         C::SpawnReply {
             req_id,
@@ -162,7 +163,7 @@ pub(crate) fn dispatch(
             result,
             ..
         } => {
-            crate::remote_spawn::reply(shared, peer, req_id, &to, flags, result);
+            crate::features::remote_spawn::reply(core, peer, req_id, &to, flags, result);
         }
         other => {
             tracing::debug!(%peer, ?other, "control message not handled");
@@ -172,12 +173,12 @@ pub(crate) fn dispatch(
 
 /// A message to a registered name: to the process, else to the built-in
 /// `net_kernel` or `rex` if no process took their names.
-fn reg_send(shared: &Arc<Shared>, peer: &Atom, from: Pid, to: &Atom, payload: Option<Term>) {
-    let registry = shared.registry();
+fn reg_send(core: &Arc<Core>, peer: &Atom, from: Pid, to: &Atom, payload: Option<Term>) {
+    let registry = core.registry();
     if to.as_str() == "net_kernel" && registry.whereis("net_kernel").is_none() {
-        net_kernel(shared, payload);
+        net_kernel(core, payload);
     } else if to.as_str() == "rex" && registry.whereis("rex").is_none() {
-        crate::serve::rex(shared, from, payload);
+        crate::features::serve::rex(core, from, payload);
     } else {
         let message = Message {
             from: Some(from),
@@ -190,13 +191,8 @@ fn reg_send(shared: &Arc<Shared>, peer: &Atom, from: Pid, to: &Atom, payload: Op
 }
 
 /// Sends an answer to the node of the process it is for.
-pub(crate) fn reply(
-    shared: &Arc<Shared>,
-    node: &Atom,
-    control: ControlMessage,
-    payload: Option<Term>,
-) {
-    if let Err(err) = shared.send_remote(node, control, payload) {
+pub(crate) fn reply(core: &Arc<Core>, node: &Atom, control: ControlMessage, payload: Option<Term>) {
+    if let Err(err) = core.send_remote(node, control, payload) {
         tracing::debug!(%node, %err, "cannot answer a signal");
     }
 }
@@ -204,7 +200,7 @@ pub(crate) fn reply(
 /// The built-in `net_kernel`: answers `{'$gen_call', {From, Tag},
 /// {is_auth, Node}}` with `{Tag, yes}`, the tag echoed as it came (a
 /// reference, or `[alias | Ref]` from OTP 24 on).
-fn net_kernel(shared: &Arc<Shared>, payload: Option<Term>) {
+fn net_kernel(core: &Arc<Core>, payload: Option<Term>) {
     let Some((from, tag, request)) = payload.as_ref().and_then(gen_call) else {
         tracing::debug!(?payload, "net_kernel: not a gen_server call");
         return;
@@ -221,7 +217,7 @@ fn net_kernel(shared: &Arc<Shared>, payload: Option<Term>) {
         to: from.clone(),
         token: None,
     };
-    reply(shared, &from.node, send, Some(answer));
+    reply(core, &from.node, send, Some(answer));
 }
 
 /// Splits `{'$gen_call', {From, Tag}, Request}`.

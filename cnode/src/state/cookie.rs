@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use dist_proto::Cookie;
 
-use crate::error::NodeError;
+use crate::data::error::NodeError;
 
 /// The cookie file OTP reads: `$HOME/.erlang.cookie`.
 pub(crate) fn cookie_path() -> PathBuf {

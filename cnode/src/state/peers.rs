@@ -16,10 +16,10 @@ use etf::{Atom, Term};
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
-use crate::error::{ConnectError, SendError};
-use crate::events::{DownReason, NodeEvent};
-use crate::size::approx_size;
-use crate::wire::Wire;
+use crate::data::error::{ConnectError, SendError};
+use crate::data::events::{DownReason, NodeEvent};
+use crate::data::size::approx_size;
+use crate::net::wire::Wire;
 
 type Waiter = oneshot::Sender<Result<(), ConnectError>>;
 
@@ -463,7 +463,7 @@ impl Peers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::tests::{loopback_wire, send_to_b};
+    use crate::net::wire::tests::{loopback_wire, send_to_b};
 
     fn cookie() -> Cookie {
         Cookie::new("c")
@@ -503,7 +503,7 @@ mod tests {
     }
 
     fn disconnecting(wire: &Wire) -> bool {
-        wire.lock().closing() == Some(&crate::wire::Closing::Disconnect)
+        wire.lock().closing() == Some(&crate::net::wire::Closing::Disconnect)
     }
 
     #[tokio::test]

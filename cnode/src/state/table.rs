@@ -12,11 +12,11 @@ use std::sync::Arc;
 
 use etf::{Atom, Pid, Reference};
 
-use crate::link::Links;
-use crate::mailbox::Mailbox;
-use crate::monitor::Monitors;
-use crate::process::Message;
-use crate::registry::Registry;
+use crate::features::process::Message;
+use crate::state::link::Links;
+use crate::state::mailbox::Mailbox;
+use crate::state::monitor::Monitors;
+use crate::state::registry::Registry;
 
 /// The process an alias belongs to, and whether it is a priority alias
 /// (`alias([priority])`).

@@ -1,0 +1,6 @@
+//! Plain data: messages, destinations, signals, names, errors, events.
+
+pub(crate) mod error;
+pub(crate) mod events;
+pub(crate) mod name;
+pub(crate) mod size;
