@@ -121,10 +121,11 @@ pub use data::error::{
     ConnectError, NodeError, RecvError, RegisterError, RpcError, SendError, SpawnError,
 };
 pub use data::events::{DownReason, NodeEvent, NodeEvents};
+pub use data::message::{Dest, Message};
 pub use data::name::{NameError, NodeName};
 pub use features::gen_server::{Call, CallError, Request};
 pub use features::global::GlobalError;
-pub use features::process::{Dest, Message, Process};
+pub use features::process::Process;
 pub use features::remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
 pub use features::rpc::{Multicall, Rpc, RpcHandle};
 pub use features::serve::{Exception, FunctionFuture, FunctionResult};

@@ -9,32 +9,19 @@ use etf::{Atom, Pid, Reference, Term};
 use crate::builder::NodeBuilder;
 use crate::data::error::{ConnectError, NodeError, SendError, SpawnError};
 use crate::data::events::NodeEvents;
-use crate::features::process::{Dest, Message, Process};
+use crate::data::message::{Dest, Message};
+use crate::features::global::GlobalError;
+use crate::features::process::Process;
 use crate::features::rpc::Rpc;
 use crate::features::serve::{async_handler, sync_handler, FunctionResult};
-use crate::runtime::core::Core;
-
-/// Shuts the node down when the last [`Node`] handle goes.
-#[derive(Debug)]
-struct Owner(Arc<Core>);
-
-impl Drop for Owner {
-    fn drop(&mut self) {
-        self.0.begin_shutdown();
-        if let Some(epmd) = self.0.take_embedded_epmd() {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(epmd.shutdown());
-            }
-        }
-    }
-}
+use crate::runtime::core::{Core, Owner};
 
 /// A running node. Cheap to clone; the node shuts down when the last clone
 /// is dropped or on [`Node::shutdown`].
 #[derive(Clone)]
 pub struct Node {
     core: Arc<Core>,
-    _owner: Arc<Owner>,
+    owner: Arc<Owner>,
 }
 
 impl std::fmt::Debug for Node {
@@ -59,13 +46,9 @@ impl Node {
 
     pub(crate) fn from_core(core: Arc<Core>) -> Node {
         Node {
-            _owner: Arc::new(Owner(Arc::clone(&core))),
+            owner: Arc::new(Owner(Arc::clone(&core))),
             core,
         }
-    }
-
-    pub(crate) fn core(&self) -> &Arc<Core> {
-        &self.core
     }
 
     /// The node's name, `alive@host` (`node()`).
@@ -87,7 +70,7 @@ impl Node {
     /// [`SpawnError::TooManyProcesses`] when
     /// [`NodeBuilder::max_processes`] processes live.
     pub fn spawn_process(&self) -> Result<Process, SpawnError> {
-        self.core.spawn_process()
+        Process::spawn(&self.core)
     }
 
     /// How many processes live on this node
@@ -128,13 +111,9 @@ impl Node {
     /// answers to it are dropped. Refused as [`Process::send`] refuses, past
     /// the send buffer limit.
     pub fn send(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
-        let anonymous = Pid {
-            node: self.core.atom.clone(),
-            id: 0,
-            serial: 0,
-            creation: self.core.creation,
-        };
-        Ok(self.core.send(&anonymous, to.into(), payload)?)
+        Ok(self
+            .core
+            .send(&self.core.anonymous_pid(), to.into(), payload)?)
     }
 
     /// Sets up a connection to `node` unless one is up, and waits for it:
@@ -212,7 +191,7 @@ impl Node {
 
     /// The rpc client: calls, casts and multicalls through `rex`.
     pub fn rpc(&self) -> Rpc {
-        Rpc::new(self.clone())
+        Rpc::new(Arc::clone(&self.owner))
     }
 
     /// The nodes with a connection up (`nodes(connected)`), sorted.
@@ -256,5 +235,62 @@ impl Node {
         if let Some(epmd) = self.core.take_embedded_epmd() {
             epmd.shutdown().await;
         }
+    }
+
+    /// `global:whereis_name(Name)`, asked of `via`.
+    pub async fn global_whereis(
+        &self,
+        via: &str,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<Option<Pid>, GlobalError> {
+        self.rpc().global_whereis(via, name, timeout).await
+    }
+
+    /// `global:register_name(Name, Pid)`, done by `via`: `pid` (of this
+    /// node) gets the global name until it ends or the connection to `via`
+    /// is lost.
+    pub async fn global_register(
+        &self,
+        via: &str,
+        name: &str,
+        pid: &Pid,
+        timeout: Duration,
+    ) -> Result<(), GlobalError> {
+        self.rpc().global_register(via, name, pid, timeout).await
+    }
+
+    /// `global:unregister_name(Name)`, done by `via`.
+    pub async fn global_unregister(
+        &self,
+        via: &str,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<(), GlobalError> {
+        self.rpc().global_unregister(via, name, timeout).await
+    }
+
+    /// `global:registered_names()`, asked of `via`.
+    pub async fn global_names(
+        &self,
+        via: &str,
+        timeout: Duration,
+    ) -> Result<Vec<Term>, GlobalError> {
+        self.rpc().global_names(via, timeout).await
+    }
+
+    /// `global:send(Name, Msg)` from `sender`: looks the name up on `via`
+    /// and sends `payload` to its pid, which is returned.
+    pub async fn global_send(
+        &self,
+        sender: &Process,
+        via: &str,
+        name: &str,
+        payload: Term,
+        timeout: Duration,
+    ) -> Result<Pid, GlobalError> {
+        self.rpc()
+            .global_send(sender, via, name, payload, timeout)
+            .await
     }
 }

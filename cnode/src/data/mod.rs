@@ -2,5 +2,6 @@
 
 pub(crate) mod error;
 pub(crate) mod events;
+pub(crate) mod message;
 pub(crate) mod name;
 pub(crate) mod size;

@@ -30,7 +30,8 @@ use std::time::Duration;
 use etf::{Pid, Term};
 
 use crate::data::error::{RecvError, SendError};
-use crate::features::process::{Dest, Message, Process};
+use crate::data::message::{Dest, Message};
+use crate::features::process::Process;
 use crate::runtime::dispatch::gen_call;
 
 /// A message to a gen_server-style process, classified.

@@ -13,7 +13,7 @@ use etf::{Pid, Term};
 
 use crate::data::error::{RpcError, SendError};
 use crate::features::process::Process;
-use crate::node::Node;
+use crate::features::rpc::Rpc;
 
 /// A `global` operation failed.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -52,7 +52,7 @@ pub enum GlobalError {
     Send(#[from] SendError),
 }
 
-impl Node {
+impl Rpc {
     async fn global_call(
         &self,
         via: &str,
@@ -60,8 +60,7 @@ impl Node {
         args: Vec<Term>,
         timeout: Duration,
     ) -> Result<Term, GlobalError> {
-        self.rpc()
-            .call(via, "global", function, args, timeout)
+        self.call(via, "global", function, args, timeout)
             .await
             .map_err(|source| GlobalError::Rpc {
                 via: via.to_owned(),
@@ -69,8 +68,8 @@ impl Node {
             })
     }
 
-    /// `global:whereis_name(Name)`, asked of `via`.
-    pub async fn global_whereis(
+    /// See the `Node` method of this name.
+    pub(crate) async fn global_whereis(
         &self,
         via: &str,
         name: &str,
@@ -89,10 +88,8 @@ impl Node {
         }
     }
 
-    /// `global:register_name(Name, Pid)`, done by `via`: `pid` (of this
-    /// node) gets the global name until it ends or the connection to `via`
-    /// is lost.
-    pub async fn global_register(
+    /// See the `Node` method of this name.
+    pub(crate) async fn global_register(
         &self,
         via: &str,
         name: &str,
@@ -117,8 +114,8 @@ impl Node {
         }
     }
 
-    /// `global:unregister_name(Name)`, done by `via`.
-    pub async fn global_unregister(
+    /// See the `Node` method of this name.
+    pub(crate) async fn global_unregister(
         &self,
         via: &str,
         name: &str,
@@ -129,8 +126,8 @@ impl Node {
             .map(|_| ())
     }
 
-    /// `global:registered_names()`, asked of `via`.
-    pub async fn global_names(
+    /// See the `Node` method of this name.
+    pub(crate) async fn global_names(
         &self,
         via: &str,
         timeout: Duration,
@@ -145,10 +142,9 @@ impl Node {
     }
 }
 
-impl Node {
-    /// `global:send(Name, Msg)` from `sender`: looks the name up on `via`
-    /// and sends `payload` to its pid, which is returned.
-    pub async fn global_send(
+impl Rpc {
+    /// See the `Node` method of this name.
+    pub(crate) async fn global_send(
         &self,
         sender: &Process,
         via: &str,

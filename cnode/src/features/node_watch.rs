@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use etf::{Atom, Pid, Term};
 
-use crate::features::process::Message;
+use crate::data::message::Message;
 use crate::runtime::core::Core;
 
 /// `monitor_node(Node, true)` by local `pid`.

@@ -6,83 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dist_proto::{ControlMessage, PidOrName};
-use etf::{Atom, Pid, Reference, Term};
+use etf::{Pid, Reference, Term};
 
-use crate::data::error::{RecvError, RegisterError, SendError};
+use crate::data::error::{RecvError, RegisterError, SendError, SpawnError};
+use crate::data::message::{Dest, Message};
 use crate::runtime::core::{Core, Refused};
 use crate::state::mailbox::{Mailbox, Queue};
 use crate::state::signals::Via;
-
-/// A message as it reached a mailbox.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Message {
-    /// The sender, where known: local sends and remote `SEND_SENDER` and
-    /// `REG_SEND` carry it; a plain remote `SEND` does not.
-    pub from: Option<Pid>,
-    /// The message term.
-    pub payload: Term,
-}
-
-/// Where a message goes: a pid (local or remote) or a name registered on a
-/// node (`{Name, Node} ! Msg`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Dest {
-    /// A process by pid.
-    Pid(Pid),
-    /// A registered name on a node (which may be this node).
-    Name {
-        /// The registered name.
-        name: Atom,
-        /// The node.
-        node: Atom,
-    },
-    /// A process alias (OTP 24+): a reference made by `alias()`, on the
-    /// reference's node. Messages to an inactive alias are dropped.
-    Alias(Reference),
-}
-
-impl From<Pid> for Dest {
-    fn from(pid: Pid) -> Dest {
-        Dest::Pid(pid)
-    }
-}
-
-impl From<&Pid> for Dest {
-    fn from(pid: &Pid) -> Dest {
-        Dest::Pid(pid.clone())
-    }
-}
-
-impl From<Reference> for Dest {
-    /// An alias.
-    fn from(alias: Reference) -> Dest {
-        Dest::Alias(alias)
-    }
-}
-
-impl From<&Reference> for Dest {
-    /// An alias.
-    fn from(alias: &Reference) -> Dest {
-        Dest::Alias(alias.clone())
-    }
-}
-
-impl From<(&str, &str)> for Dest {
-    /// `(name, node)`.
-    fn from((name, node): (&str, &str)) -> Dest {
-        Dest::Name {
-            name: Atom::new(name),
-            node: Atom::new(node),
-        }
-    }
-}
-
-impl From<(Atom, Atom)> for Dest {
-    /// `(name, node)`.
-    fn from((name, node): (Atom, Atom)) -> Dest {
-        Dest::Name { name, node }
-    }
-}
 
 /// A process of this node: a pid and its mailbox.
 ///
@@ -114,6 +44,12 @@ pub struct Process {
 }
 
 impl Process {
+    /// A new process of the node `core` runs.
+    pub(crate) fn spawn(core: &Arc<Core>) -> Result<Process, SpawnError> {
+        let (pid, mailbox) = core.registry().spawn()?;
+        Ok(Process::new(pid, mailbox, Arc::clone(core)))
+    }
+
     pub(crate) fn new(pid: Pid, mailbox: Arc<Mailbox>, core: Arc<Core>) -> Process {
         Process {
             pid,

@@ -8,7 +8,8 @@ use dist_proto::{ControlMessage, PidOrName, SPAWN_FLAG_LINK, SPAWN_FLAG_MONITOR}
 use etf::{Atom, Pid, Reference, Term};
 
 use crate::data::error::{RecvError, SendError};
-use crate::features::process::{Message, Process};
+use crate::data::message::Message;
+use crate::features::process::Process;
 use crate::runtime::core::Core;
 use crate::state::monitor::Outgoing;
 

@@ -15,20 +15,23 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use etf::{Pid, Term};
+use etf::Term;
 use tokio::task::JoinHandle;
 
-use crate::data::error::RpcError;
+use crate::data::error::{RpcError, SendError};
 use crate::data::events::NodeEvent;
-use crate::features::process::{Message, Process};
-use crate::node::Node;
+use crate::data::events::NodeEvents;
+use crate::data::message::{Dest, Message};
+use crate::features::process::Process;
+use crate::runtime::core::{Core, Owner};
 
-/// The rpc client of a node, from [`Node::rpc`]. The called node must run
+/// The rpc client of a node, from [`Node::rpc`](crate::Node::rpc). The called node must run
 /// `rex` (every Erlang node does). This node serves its registered
 /// functions to other nodes only: a call to itself times out.
 #[derive(Clone, Debug)]
 pub struct Rpc {
-    node: Node,
+    /// Keeps the node running while the client lives.
+    node: Arc<Owner>,
     output: Option<Output>,
 }
 
@@ -57,7 +60,7 @@ pub struct Multicall {
 }
 
 impl Rpc {
-    pub(crate) fn new(node: Node) -> Rpc {
+    pub(crate) fn new(node: Arc<Owner>) -> Rpc {
         Rpc { node, output: None }
     }
 
@@ -131,12 +134,7 @@ impl Rpc {
         // The group leader of a cast must live: use the node's anonymous
         // sender; its output requests are dropped (and answered `noproc`
         // when monitored).
-        let leader = Pid {
-            node: core.atom.clone(),
-            id: 0,
-            serial: 0,
-            creation: core.creation,
-        };
+        let leader = core.anonymous_pid();
         let cast = Term::tuple(vec![
             Term::atom("$gen_cast"),
             Term::tuple(vec![
@@ -144,10 +142,11 @@ impl Rpc {
                 Term::atom(module),
                 Term::atom(function),
                 Term::list(args),
-                Term::Pid(leader),
+                Term::Pid(leader.clone()),
             ]),
         ]);
-        self.node.send(("rex", node), cast)?;
+        core.send(&leader, Dest::from(("rex", node)), cast)
+            .map_err(SendError::from)?;
         Ok(())
     }
 
@@ -257,7 +256,7 @@ impl Future for RpcHandle {
 
 /// One call; `timeout` `None` waits for ever (or until nodedown).
 async fn call(
-    client: &Node,
+    client: &Arc<Owner>,
     target: &str,
     module: &str,
     function: &str,
@@ -266,17 +265,20 @@ async fn call(
     output: Option<Output>,
 ) -> Result<Term, RpcError> {
     let work = async {
-        client.connect(target).await?;
+        let core: &Arc<Core> = client.core();
+        core.connect(target).await?;
         // Subscribed before checking, so a nodedown in between is seen.
-        let mut events = client.events();
-        if target != client.name() && !client.nodes().iter().any(|n| n == target) {
+        let mut events = NodeEvents::new(core.subscribe());
+        if target != core.name.as_str()
+            && !core.peers().up_nodes().iter().any(|n| n.as_str() == target)
+        {
             return Err(RpcError::NodeDown {
                 node: target.to_owned(),
             });
         }
-        let mut process = client.spawn_process()?;
+        let mut process = Process::spawn(core)?;
         let me = Term::Pid(process.pid().clone());
-        let tag = Term::Reference(client.make_ref());
+        let tag = Term::Reference(core.make_ref());
         let request = Term::tuple(vec![
             Term::atom("$gen_call"),
             Term::tuple(vec![me.clone(), tag.clone()]),
@@ -344,7 +346,7 @@ fn answer(node: &str, value: Term) -> Result<Term, RpcError> {
 /// Request}`: output goes to `output` (or to the log) and is acknowledged,
 /// input is refused.
 async fn answer_io_request(
-    client: &Node,
+    client: &Arc<Owner>,
     process: &Process,
     message: &Message,
     output: Option<&Output>,
@@ -383,7 +385,7 @@ fn error(reason: &str) -> Term {
 /// Carries out an output request of the io protocol for `node`, handing
 /// its text to `output`; the io reply's result.
 fn write_request<'a>(
-    client: &'a Node,
+    client: &'a Arc<Owner>,
     node: &'a str,
     request: &'a Term,
     output: &'a Output,

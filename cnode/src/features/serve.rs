@@ -228,7 +228,7 @@ pub(crate) fn spawn_request(core: &Arc<Core>, request: SpawnRequest) {
         refuse("badarg");
         return;
     };
-    let process = match core.spawn_process() {
+    let process = match Process::spawn(core) {
         Ok(process) => process,
         Err(_) => {
             refuse("system_limit");
@@ -360,7 +360,7 @@ pub(crate) fn rex(core: &Arc<Core>, sender: Pid, payload: Option<Term>) {
     };
     // Each call runs as a process of its own, as under the BEAM's rex:
     // the process table bounds how many run at once.
-    let process = match core.spawn_process() {
+    let process = match Process::spawn(core) {
         Ok(process) => process,
         Err(_) => {
             let limit = Term::tuple(vec![Term::atom("badrpc"), Term::atom("system_limit")]);

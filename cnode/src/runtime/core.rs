@@ -11,10 +11,10 @@ use epmd_client::{Registration, ServerHandle};
 use etf::{Atom, Pid, Reference, Term};
 use tokio::sync::{broadcast, watch};
 
-use crate::data::error::{ConnectError, SendError, SpawnError};
+use crate::data::error::{ConnectError, SendError};
 use crate::data::events::NodeEvent;
+use crate::data::message::{Dest, Message};
 use crate::data::name::NodeName;
-use crate::features::process::{Dest, Message, Process};
 use crate::features::serve::Functions;
 use crate::net::wire::{NotSent, Wire};
 use crate::runtime::tasks::Tasks;
@@ -195,11 +195,6 @@ impl Core {
         }
     }
 
-    pub(crate) fn spawn_process(self: &Arc<Self>) -> Result<Process, SpawnError> {
-        let (pid, mailbox) = self.registry.spawn()?;
-        Ok(Process::new(pid, mailbox, Arc::clone(self)))
-    }
-
     /// Runs a signal operation on the process table, then sends what it
     /// produced for other nodes (after the lock is released).
     pub(crate) fn signal<R>(
@@ -228,6 +223,17 @@ impl Core {
             if let Err(err) = self.send_remote(&node, control, payload) {
                 tracing::debug!(%node, %err, "cannot send a signal");
             }
+        }
+    }
+
+    /// The node's pid number 0, which has no mailbox: the sender of
+    /// messages sent without a process.
+    pub(crate) fn anonymous_pid(&self) -> Pid {
+        Pid {
+            node: self.atom.clone(),
+            id: 0,
+            serial: 0,
+            creation: self.creation,
         }
     }
 
@@ -464,5 +470,28 @@ impl Core {
 
     pub(crate) fn take_embedded_epmd(&self) -> Option<ServerHandle> {
         lock(&self.embedded_epmd).take()
+    }
+}
+
+/// Shuts the node down when the last handle on it goes: the facade's
+/// `Node`s and the clients made from them (an `Rpc`) hold one.
+#[derive(Debug)]
+pub(crate) struct Owner(pub(crate) Arc<Core>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.0.begin_shutdown();
+        if let Some(epmd) = self.0.take_embedded_epmd() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(epmd.shutdown());
+            }
+        }
+    }
+}
+
+impl Owner {
+    /// The core of the node owned.
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        &self.0
     }
 }

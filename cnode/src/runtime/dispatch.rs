@@ -8,7 +8,7 @@ use std::sync::Arc;
 use dist_proto::{AltactDest, AltactKind, ControlMessage, PidOrName};
 use etf::{Atom, Pid, Term};
 
-use crate::features::process::Message;
+use crate::data::message::Message;
 use crate::runtime::core::Core;
 use crate::state::signals::Via;
 

@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 use etf::Term;
 
 use crate::data::error::RecvError;
-use crate::features::process::Message;
+use crate::data::message::Message;
 
 /// Which queue a message came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

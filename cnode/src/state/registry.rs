@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use etf::{Atom, Pid};
 
 use crate::data::error::{RegisterError, SpawnError};
-use crate::features::process::Message;
+use crate::data::message::Message;
 use crate::state::mailbox::Mailbox;
 
 /// The pid number bits that pick a shard.

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use dist_proto::{ControlMessage, PidOrName};
 use etf::{Atom, Pid, Reference, Term};
 
-use crate::features::process::Message;
+use crate::data::message::Message;
 use crate::state::monitor::{Incoming, Outgoing};
 use crate::state::table::{AliasOwner, ProcessTable};
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use etf::{Atom, Pid, Reference};
 
-use crate::features::process::Message;
+use crate::data::message::Message;
 use crate::state::link::Links;
 use crate::state::mailbox::Mailbox;
 use crate::state::monitor::Monitors;
