@@ -12,7 +12,9 @@ use tokio::net::TcpListener;
 
 use crate::data::error::NodeError;
 use crate::data::name::NodeName;
+use crate::features::serve::Functions;
 use crate::node::Node;
+use crate::runtime::core::Hooks;
 use crate::runtime::core::{Config, Core, Parts};
 use crate::state::cookie::{read_cookie_file, Cookies};
 use crate::state::peers::Limits;
@@ -27,6 +29,18 @@ pub const DEFAULT_PENDING_BYTES: usize = 64 << 20;
 /// How many bytes may wait for a connection's socket before sends to its
 /// node are refused, by default.
 pub const DEFAULT_SEND_BUFFER_LIMIT: usize = 64 << 20;
+
+impl Node {
+    /// A builder for a node named `name`: `alive@host`, or `alive` for this
+    /// machine's short host name ([`NodeName::short`]); pass a
+    /// [`NodeName::long`] for a long name.
+    ///
+    /// [`NodeName::short`]: crate::NodeName::short
+    /// [`NodeName::long`]: crate::NodeName::long
+    pub fn builder(name: impl Into<String>) -> NodeBuilder {
+        NodeBuilder::new(name.into())
+    }
+}
 
 /// Settings for a [`Node`]; defaults follow OTP: the cookie from
 /// `~/.erlang.cookie`, any free port, `net_ticktime` 60 s, `net_setuptime`
@@ -244,6 +258,7 @@ impl NodeBuilder {
             })?;
         let creation = registration.creation();
         tracing::info!(node = %name, port, creation, "node started");
+        let functions = Arc::new(Functions::default());
         let core = Arc::new(Core::new(Parts {
             name,
             creation,
@@ -261,10 +276,11 @@ impl NodeBuilder {
             },
             registration,
             embedded_epmd,
+            hooks: hooks(&functions),
         }));
         core.tasks
             .spawn(crate::net::accept::listen(Arc::clone(&core), listener));
-        Ok(Node::from_core(core))
+        Ok(Node::from_core(core, functions))
     }
 
     async fn listen(&self) -> Result<TcpListener, NodeError> {
@@ -280,5 +296,23 @@ impl NodeBuilder {
             max: self.port_max,
             source: last.unwrap_or_else(|| std::io::Error::other("empty port range")),
         })
+    }
+}
+
+/// What the core calls up into: dialing out, and the features that answer
+/// other nodes' requests (the `net_kernel` and `rex` built in, spawn
+/// requests running `functions`, answers to our spawn requests).
+fn hooks(functions: &Arc<Functions>) -> Hooks {
+    let (rex, spawn) = (Arc::clone(functions), Arc::clone(functions));
+    Hooks {
+        dial: Box::new(crate::net::dial::start),
+        net_kernel: Box::new(crate::features::net_kernel::net_kernel),
+        rex: Box::new(move |core, from, payload| {
+            crate::features::serve::rex(core, &rex, from, payload);
+        }),
+        spawn_request: Box::new(move |core, request| {
+            crate::features::serve::spawn_request(core, &spawn, request);
+        }),
+        spawn_reply: Box::new(crate::features::remote_spawn::reply),
     }
 }

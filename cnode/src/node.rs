@@ -6,14 +6,13 @@ use std::time::Duration;
 use dist_proto::Cookie;
 use etf::{Atom, Pid, Reference, Term};
 
-use crate::builder::NodeBuilder;
 use crate::data::error::{ConnectError, NodeError, SendError, SpawnError};
 use crate::data::events::NodeEvents;
 use crate::data::message::{Dest, Message};
 use crate::features::global::GlobalError;
 use crate::features::process::Process;
 use crate::features::rpc::Rpc;
-use crate::features::serve::{async_handler, sync_handler, FunctionResult};
+use crate::features::serve::{async_handler, sync_handler, FunctionResult, Functions};
 use crate::runtime::core::{Core, Owner};
 
 /// A running node. Cheap to clone; the node shuts down when the last clone
@@ -22,6 +21,8 @@ use crate::runtime::core::{Core, Owner};
 pub struct Node {
     core: Arc<Core>,
     owner: Arc<Owner>,
+    /// The Rust functions served to Erlang callers.
+    functions: Arc<Functions>,
 }
 
 impl std::fmt::Debug for Node {
@@ -34,18 +35,9 @@ impl std::fmt::Debug for Node {
 }
 
 impl Node {
-    /// A builder for a node named `name`: `alive@host`, or `alive` for this
-    /// machine's short host name ([`NodeName::short`]); pass a
-    /// [`NodeName::long`] for a long name.
-    ///
-    /// [`NodeName::short`]: crate::NodeName::short
-    /// [`NodeName::long`]: crate::NodeName::long
-    pub fn builder(name: impl Into<String>) -> NodeBuilder {
-        NodeBuilder::new(name.into())
-    }
-
-    pub(crate) fn from_core(core: Arc<Core>) -> Node {
+    pub(crate) fn from_core(core: Arc<Core>, functions: Arc<Functions>) -> Node {
         Node {
+            functions,
             owner: Arc::new(Owner(Arc::clone(&core))),
             core,
         }
@@ -68,7 +60,8 @@ impl Node {
 
     /// A new process (mailbox and pid). Fails with
     /// [`SpawnError::TooManyProcesses`] when
-    /// [`NodeBuilder::max_processes`] processes live.
+    /// [`NodeBuilder::max_processes`](crate::NodeBuilder::max_processes)
+    /// processes live.
     pub fn spawn_process(&self) -> Result<Process, SpawnError> {
         Process::spawn(&self.core)
     }
@@ -81,7 +74,7 @@ impl Node {
 
     /// How many processes may live on this node at once
     /// (`erlang:system_info(process_limit)`), as set by
-    /// [`NodeBuilder::max_processes`].
+    /// [`NodeBuilder::max_processes`](crate::NodeBuilder::max_processes).
     pub fn process_limit(&self) -> usize {
         self.core.registry().max()
     }
@@ -166,9 +159,7 @@ impl Node {
     where
         F: Fn(Vec<Term>) -> FunctionResult + Send + Sync + 'static,
     {
-        self.core
-            .functions
-            .insert(module, function, sync_handler(f));
+        self.functions.insert(module, function, sync_handler(f));
     }
 
     /// [`Node::register_function`] for an async function, which runs as a
@@ -179,14 +170,12 @@ impl Node {
         F: Fn(Vec<Term>) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = FunctionResult> + Send + 'static,
     {
-        self.core
-            .functions
-            .insert(module, function, async_handler(f));
+        self.functions.insert(module, function, async_handler(f));
     }
 
     /// Stops serving `module:function`; `false` if it was not served.
     pub fn unregister_function(&self, module: &str, function: &str) -> bool {
-        self.core.functions.remove(module, function)
+        self.functions.remove(module, function)
     }
 
     /// The rpc client: calls, casts and multicalls through `rex`.

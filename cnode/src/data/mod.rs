@@ -5,3 +5,4 @@ pub(crate) mod events;
 pub(crate) mod message;
 pub(crate) mod name;
 pub(crate) mod size;
+pub(crate) mod spawn;

@@ -3,6 +3,7 @@
 
 pub(crate) mod gen_server;
 pub(crate) mod global;
+pub(crate) mod net_kernel;
 pub(crate) mod node_watch;
 pub(crate) mod process;
 pub(crate) mod remote_spawn;

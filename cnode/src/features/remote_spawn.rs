@@ -9,6 +9,7 @@ use etf::{Atom, Pid, Reference, Term};
 
 use crate::data::error::{RecvError, SendError};
 use crate::data::message::Message;
+use crate::data::spawn::SpawnReply;
 use crate::features::process::Process;
 use crate::runtime::core::Core;
 use crate::state::monitor::Outgoing;
@@ -150,14 +151,14 @@ impl Process {
 /// A `SPAWN_REPLY` from `peer` for local `to`: the link and monitor it
 /// reports are recorded (or undone if `to` is gone), and `to` gets
 /// `{spawn_reply, ReqId, ok, Pid}` or `{spawn_reply, ReqId, error, Reason}`.
-pub(crate) fn reply(
-    core: &Arc<Core>,
-    peer: &Atom,
-    req_id: Reference,
-    to: &Pid,
-    flags: u8,
-    result: Term,
-) {
+pub(crate) fn reply(core: &Arc<Core>, peer: &Atom, reply: SpawnReply) {
+    let SpawnReply {
+        req_id,
+        to,
+        flags,
+        result,
+    } = reply;
+    let to = &to;
     let message = match result.as_pid() {
         Some(pid) => {
             let pid = pid.clone();

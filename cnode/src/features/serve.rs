@@ -16,8 +16,9 @@ use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
 use dist_proto::{ControlMessage, PidOrName};
-use etf::{Atom, Pid, Reference, Term};
+use etf::{Atom, Pid, Term};
 
+use crate::data::spawn::SpawnRequest;
 use crate::features::process::Process;
 use crate::runtime::core::Core;
 use crate::runtime::dispatch::{gen_call, reply};
@@ -119,7 +120,7 @@ where
 
 /// Calls `module:function(args)`; an unknown one raises `undef` with the
 /// stack frame Erlang gives (`[{M, F, Args, []}]`).
-async fn apply(core: &Core, module: &Atom, function: &Atom, args: Vec<Term>) -> Outcome {
+async fn apply(functions: &Functions, module: &Atom, function: &Atom, args: Vec<Term>) -> Outcome {
     let frame = |args: Term| {
         Term::list(vec![Term::tuple(vec![
             Term::Atom(module.clone()),
@@ -128,7 +129,7 @@ async fn apply(core: &Core, module: &Atom, function: &Atom, args: Vec<Term>) -> 
             Term::Nil,
         ])])
     };
-    let Some(handler) = core.functions.get(module, function) else {
+    let Some(handler) = functions.get(module, function) else {
         return Outcome::Error(Term::atom("undef"), frame(Term::list(args)));
     };
     let arity = Term::Int(args.len() as i64);
@@ -146,16 +147,6 @@ enum Outcome {
     Throw(Term),
     Exit(Term),
     Error(Term, Term),
-}
-
-/// A `SPAWN_REQUEST` as received.
-pub(crate) struct SpawnRequest {
-    pub(crate) req_id: Reference,
-    pub(crate) from: Pid,
-    pub(crate) module: Atom,
-    pub(crate) function: Atom,
-    pub(crate) opts: Term,
-    pub(crate) args: Term,
 }
 
 /// What the spawned process runs.
@@ -206,7 +197,7 @@ fn job(request: &SpawnRequest) -> Option<Job> {
 
 /// Answers a `SPAWN_REQUEST`: a process that runs the function, linked to
 /// and monitored by the requester as its options say.
-pub(crate) fn spawn_request(core: &Arc<Core>, request: SpawnRequest) {
+pub(crate) fn spawn_request(core: &Arc<Core>, functions: &Arc<Functions>, request: SpawnRequest) {
     let opts = request.opts.to_list().unwrap_or_default();
     let link = opts.iter().any(|o| o.is_atom("link"));
     let monitor = opts.iter().any(|o| {
@@ -267,13 +258,12 @@ pub(crate) fn spawn_request(core: &Arc<Core>, request: SpawnRequest) {
         token: None,
     };
     reply(core, &request.from.node, ok, None);
-    let core = Arc::clone(core);
-    tokio::spawn(run_job(core, process, job));
+    tokio::spawn(run_job(Arc::clone(functions), process, job));
 }
 
 /// Runs the function in `process` unless an exit signal kills it first,
 /// then ends it with the reason its caller reads.
-async fn run_job(core: Arc<Core>, mut process: Process, job: Job) {
+async fn run_job(functions: Arc<Functions>, mut process: Process, job: Job) {
     let (module, function, args) = match &job {
         Job::Erpc {
             module,
@@ -288,7 +278,7 @@ async fn run_job(core: Arc<Core>, mut process: Process, job: Job) {
         } => (module.clone(), function.clone(), args.clone()),
     };
     let outcome = tokio::select! {
-        outcome = apply(&core, &module, &function, args) => outcome,
+        outcome = apply(&functions, &module, &function, args) => outcome,
         () = until_killed(&mut process) => return,
     };
     let reason = match (job, outcome) {
@@ -322,7 +312,12 @@ async fn until_killed(process: &mut Process) {
 /// The built-in `rex`: `{From, {call, M, F, A, GL}}` answered
 /// `{rex, Result}`, the `'$gen_call'` form answered `{Tag, Result}`,
 /// `{'$gen_cast', {cast, M, F, A, GL}}` run without answer, as `rpc` does.
-pub(crate) fn rex(core: &Arc<Core>, sender: Pid, payload: Option<Term>) {
+pub(crate) fn rex(
+    core: &Arc<Core>,
+    functions: &Arc<Functions>,
+    sender: Pid,
+    payload: Option<Term>,
+) {
     let Some(payload) = payload else { return };
     let (reply_to, tag, request) = if let Some((from, tag, request)) = gen_call(&payload) {
         (Some(from.clone()), Some(tag.clone()), request.clone())
@@ -368,9 +363,9 @@ pub(crate) fn rex(core: &Arc<Core>, sender: Pid, payload: Option<Term>) {
             return;
         }
     };
-    let core = Arc::clone(core);
+    let (core, functions) = (Arc::clone(core), Arc::clone(functions));
     tokio::spawn(async move {
-        let result = match apply(&core, &module, &function, args).await {
+        let result = match apply(&functions, &module, &function, args).await {
             Outcome::Return(v) | Outcome::Throw(v) => v,
             Outcome::Exit(r) => badrpc_exit(r),
             Outcome::Error(r, stack) => badrpc_exit(Term::tuple(vec![r, stack])),

@@ -48,7 +48,7 @@ pub(crate) async fn run(
     let flags = established.flags;
     let conn = Connection::new(flags, config, now);
     let wire = Arc::new(Wire::new(stream, conn, core.config.send_buffer_limit));
-    let Some(events) = core.peers().established(&node, id, &wire) else {
+    let Some(events) = core.peers().established(&node, id, Arc::clone(&wire) as _) else {
         tracing::debug!(%node, "connection superseded; closing it");
         return;
     };

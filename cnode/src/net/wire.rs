@@ -9,7 +9,9 @@
 //! writable again.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::IoSlice;
+use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,6 +20,8 @@ use dist_proto::{AltactDest, AltactKind, Connection, ConnectionError, ControlMes
 use etf::Term;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
+
+use crate::state::channel::{Channel, NotSent};
 
 /// Take more frames from the connection only while less than this waits for
 /// the socket: a large message leaves one fragment at a time, so ticks and
@@ -66,22 +70,6 @@ pub(crate) struct WireState {
     /// Whether a sender waits for room (or was refused) since the last
     /// time room was announced.
     wanted_room: bool,
-}
-
-/// Why the connection did not take a message.
-#[derive(Debug)]
-pub(crate) enum NotSent {
-    /// More than the limit waits for the socket: the bytes waiting, and
-    /// the payload back, to send again once there is room.
-    Busy(usize, Term),
-    /// The payload needs flags the peer did not negotiate (a native record
-    /// for a node before OTP 29). The connection is unharmed.
-    PeerLacks {
-        /// The flags the payload needs.
-        missing: DistFlags,
-        /// What in the payload needs them.
-        what: String,
-    },
 }
 
 /// Why a connection is closing, as its senders found it.
@@ -254,6 +242,28 @@ impl Wire {
         // Fails only if the socket is already closed, which is as good.
         let _ = socket2::SockRef::from(&self.stream).shutdown(std::net::Shutdown::Both);
         self.wake.notify_one();
+    }
+}
+
+impl Channel for Wire {
+    fn flags(&self) -> DistFlags {
+        Wire::flags(self)
+    }
+
+    fn send(&self, control: ControlMessage, payload: Option<Term>) {
+        Wire::send(self, control, payload);
+    }
+
+    fn send_message(&self, control: ControlMessage, payload: Term) -> Result<(), NotSent> {
+        Wire::send_message(self, control, payload)
+    }
+
+    fn room(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(Wire::room(self))
+    }
+
+    fn disconnect(&self) {
+        Wire::disconnect(self);
     }
 }
 

@@ -15,9 +15,9 @@ use crate::data::error::{ConnectError, SendError};
 use crate::data::events::NodeEvent;
 use crate::data::message::{Dest, Message};
 use crate::data::name::NodeName;
-use crate::features::serve::Functions;
-use crate::net::wire::{NotSent, Wire};
+use crate::data::spawn::{SpawnReply, SpawnRequest};
 use crate::runtime::tasks::Tasks;
+use crate::state::channel::{Channel, NotSent};
 use crate::state::cookie::Cookies;
 use crate::state::peers::{Limits, Peers, Route, Wait};
 use crate::state::registry::Registry;
@@ -50,7 +50,7 @@ pub(crate) enum Refused {
 /// again once [`Wire::room`] says there is room.
 #[derive(Debug)]
 pub(crate) struct Busy {
-    pub(crate) wire: Arc<Wire>,
+    pub(crate) wire: Arc<dyn Channel>,
     pub(crate) node: Atom,
     pub(crate) queued_bytes: usize,
     pub(crate) payload: Term,
@@ -76,7 +76,7 @@ impl From<Refused> for SendError {
 
 /// A connection that is up, and the control message and payload to send
 /// on it.
-type UpRoute = (Arc<Wire>, ControlMessage, Option<Term>);
+type UpRoute = (Arc<dyn Channel>, ControlMessage, Option<Term>);
 
 /// What the node's handles, processes and tasks share.
 #[derive(Debug)]
@@ -97,8 +97,8 @@ pub(crate) struct Core {
     pub(crate) tasks: Tasks,
     registration: Mutex<Option<Registration>>,
     embedded_epmd: Mutex<Option<ServerHandle>>,
-    /// The Rust functions served to Erlang callers.
-    pub(crate) functions: Functions,
+    /// What the core calls up into: dialing, built-in inbound handlers.
+    pub(crate) hooks: Hooks,
 }
 
 /// Locks a mutex, ignoring poisoning: no code holding these locks panics
@@ -116,6 +116,7 @@ pub(crate) struct Parts {
     pub(crate) limits: Limits,
     pub(crate) registration: Registration,
     pub(crate) embedded_epmd: Option<ServerHandle>,
+    pub(crate) hooks: Hooks,
 }
 
 impl Core {
@@ -136,7 +137,7 @@ impl Core {
             tasks: Tasks::default(),
             registration: Mutex::new(Some(parts.registration)),
             embedded_epmd: Mutex::new(parts.embedded_epmd),
-            functions: Functions::default(),
+            hooks: parts.hooks,
             name: parts.name,
             atom,
             creation: parts.creation,
@@ -425,10 +426,22 @@ impl Core {
                     self.peers().setup_failed(node, Some(id), &err);
                     return Err(SendError::BadNode { node: name });
                 }
-                crate::net::dial::start(self, node.clone(), id);
+                (self.hooks.dial)(self, node.clone(), id);
             }
         }
         Ok(None)
+    }
+
+    /// Fails attempt `id` to connect to `node` at once: what a core without
+    /// a dial hook does.
+    pub(crate) fn dial_failed(self: &Arc<Self>, node: &Atom, id: u64) {
+        let err = ConnectError::Unreachable {
+            node: node.as_str().to_owned(),
+            reason: "this node does not dial out".to_owned(),
+        };
+        if self.peers().setup_failed(node, Some(id), &err) {
+            self.unreachable(node);
+        }
     }
 
     /// Waits until a connection to `node` is up, setting one up if needed.
@@ -447,7 +460,7 @@ impl Core {
             Wait::Up => return Ok(()),
             Wait::Pending(rx) => rx,
             Wait::Dial(id, rx) => {
-                crate::net::dial::start(self, atom, id);
+                (self.hooks.dial)(self, atom, id);
                 rx
             }
         };
@@ -493,5 +506,55 @@ impl Owner {
     /// The core of the node owned.
     pub(crate) fn core(&self) -> &Arc<Core> {
         &self.0
+    }
+}
+
+/// Starts setting up the connection to a node: the attempt `id` of the
+/// peers table.
+pub(crate) type Dial = Box<dyn Fn(&Arc<Core>, Atom, u64) + Send + Sync>;
+/// A message to a built-in registered name (`net_kernel`, `rex`) that no
+/// process took: the sender and the payload.
+pub(crate) type Inbound = Box<dyn Fn(&Arc<Core>, Pid, Option<Term>) + Send + Sync>;
+/// A `SPAWN_REQUEST` from a peer.
+pub(crate) type OnSpawnRequest = Box<dyn Fn(&Arc<Core>, SpawnRequest) + Send + Sync>;
+/// A `SPAWN_REPLY` from the peer named.
+pub(crate) type OnSpawnReply = Box<dyn Fn(&Arc<Core>, &Atom, SpawnReply) + Send + Sync>;
+
+/// What the core calls up into. Each defaults to refusing or dropping, as
+/// a node without the feature would.
+pub(crate) struct Hooks {
+    /// Sets up connections.
+    pub(crate) dial: Dial,
+    /// The built-in `net_kernel`.
+    pub(crate) net_kernel: Inbound,
+    /// The built-in `rex`.
+    pub(crate) rex: Inbound,
+    /// Spawn requests from other nodes.
+    pub(crate) spawn_request: OnSpawnRequest,
+    /// Answers to our spawn requests.
+    pub(crate) spawn_reply: OnSpawnReply,
+}
+
+impl Default for Hooks {
+    fn default() -> Hooks {
+        Hooks {
+            dial: Box::new(|core, node, id| core.dial_failed(&node, id)),
+            net_kernel: Box::new(|_, from, _| {
+                tracing::debug!(%from, "no net_kernel: message dropped");
+            }),
+            rex: Box::new(|_, from, _| tracing::debug!(%from, "no rex: message dropped")),
+            spawn_request: Box::new(|_, request| {
+                tracing::debug!(?request, "spawn requests not served: dropped");
+            }),
+            spawn_reply: Box::new(|_, peer, reply| {
+                tracing::debug!(%peer, ?reply, "spawn reply dropped");
+            }),
+        }
+    }
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks").finish_non_exhaustive()
     }
 }

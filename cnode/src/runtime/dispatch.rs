@@ -1,7 +1,7 @@
 //! What an incoming control message does: messages go to mailboxes, exit
-//! and monitor signals to the process table, spawn requests and `rex`
-//! calls to the registered Rust functions, and the node answers
-//! `net_kernel`'s `is_auth`.
+//! and monitor signals to the process table; spawn requests, spawn
+//! replies and messages to the built-in `net_kernel` and `rex` go to the
+//! hooks the builder installed.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use dist_proto::{AltactDest, AltactKind, ControlMessage, PidOrName};
 use etf::{Atom, Pid, Term};
 
 use crate::data::message::Message;
+use crate::data::spawn::{SpawnReply, SpawnRequest};
 use crate::runtime::core::Core;
 use crate::state::signals::Via;
 
@@ -146,7 +147,7 @@ pub(crate) fn dispatch(
             opts,
             ..
         } => {
-            let request = crate::features::serve::SpawnRequest {
+            let request = SpawnRequest {
                 req_id,
                 from,
                 module,
@@ -154,7 +155,7 @@ pub(crate) fn dispatch(
                 opts,
                 args: payload.unwrap_or(Term::Nil),
             };
-            crate::features::serve::spawn_request(core, request);
+            (core.hooks.spawn_request)(core, request);
         }
         C::SpawnReply {
             req_id,
@@ -163,7 +164,13 @@ pub(crate) fn dispatch(
             result,
             ..
         } => {
-            crate::features::remote_spawn::reply(core, peer, req_id, &to, flags, result);
+            let reply = SpawnReply {
+                req_id,
+                to,
+                flags,
+                result,
+            };
+            (core.hooks.spawn_reply)(core, peer, reply);
         }
         other => {
             tracing::debug!(%peer, ?other, "control message not handled");
@@ -176,9 +183,9 @@ pub(crate) fn dispatch(
 fn reg_send(core: &Arc<Core>, peer: &Atom, from: Pid, to: &Atom, payload: Option<Term>) {
     let registry = core.registry();
     if to.as_str() == "net_kernel" && registry.whereis("net_kernel").is_none() {
-        net_kernel(core, payload);
+        (core.hooks.net_kernel)(core, from, payload);
     } else if to.as_str() == "rex" && registry.whereis("rex").is_none() {
-        crate::features::serve::rex(core, from, payload);
+        (core.hooks.rex)(core, from, payload);
     } else {
         let message = Message {
             from: Some(from),
@@ -195,29 +202,6 @@ pub(crate) fn reply(core: &Arc<Core>, node: &Atom, control: ControlMessage, payl
     if let Err(err) = core.send_remote(node, control, payload) {
         tracing::debug!(%node, %err, "cannot answer a signal");
     }
-}
-
-/// The built-in `net_kernel`: answers `{'$gen_call', {From, Tag},
-/// {is_auth, Node}}` with `{Tag, yes}`, the tag echoed as it came (a
-/// reference, or `[alias | Ref]` from OTP 24 on).
-fn net_kernel(core: &Arc<Core>, payload: Option<Term>) {
-    let Some((from, tag, request)) = payload.as_ref().and_then(gen_call) else {
-        tracing::debug!(?payload, "net_kernel: not a gen_server call");
-        return;
-    };
-    let is_auth = request
-        .as_tuple()
-        .is_some_and(|t| t.len() == 2 && t[0].is_atom("is_auth"));
-    if !is_auth {
-        tracing::debug!(%request, "net_kernel: request not supported");
-        return;
-    }
-    let answer = Term::tuple(vec![tag.clone(), Term::atom("yes")]);
-    let send = ControlMessage::Send {
-        to: from.clone(),
-        token: None,
-    };
-    reply(core, &from.node, send, Some(answer));
 }
 
 /// Splits `{'$gen_call', {From, Tag}, Request}`.

@@ -2,6 +2,7 @@
 //! watchers), the registry of pids, mailboxes and names, the peers table
 //! and cookies.
 
+pub(crate) mod channel;
 pub(crate) mod cookie;
 pub(crate) mod link;
 pub(crate) mod mailbox;

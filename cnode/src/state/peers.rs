@@ -19,7 +19,7 @@ use tokio::task::AbortHandle;
 use crate::data::error::{ConnectError, SendError};
 use crate::data::events::{DownReason, NodeEvent};
 use crate::data::size::approx_size;
-use crate::net::wire::Wire;
+use crate::state::channel::Channel;
 
 type Waiter = oneshot::Sender<Result<(), ConnectError>>;
 
@@ -75,7 +75,7 @@ pub(crate) struct Limits {
 #[derive(Debug)]
 struct Up {
     id: u64,
-    wire: Arc<Wire>,
+    wire: Arc<dyn Channel>,
     /// The accepted attempt we answered `alive`: if it completes, it
     /// replaces this connection.
     replacement: Option<u64>,
@@ -93,7 +93,7 @@ enum Peer {
 #[derive(Debug)]
 pub(crate) enum Route {
     /// The connection is up: send it there (after letting the table go).
-    Up(Arc<Wire>, ControlMessage, Option<Term>),
+    Up(Arc<dyn Channel>, ControlMessage, Option<Term>),
     /// It was queued; nothing else to do.
     Queued,
     /// It was queued on a new entry: start dialling with this attempt id.
@@ -326,14 +326,14 @@ impl Peers {
         &mut self,
         node: &Atom,
         id: u64,
-        wire: &Arc<Wire>,
+        wire: Arc<dyn Channel>,
     ) -> Option<Vec<NodeEvent>> {
         if self.closed {
             return None;
         }
         let up = Peer::Up(Up {
             id,
-            wire: Arc::clone(wire),
+            wire: Arc::clone(&wire),
             replacement: None,
         });
         match self.peers.get_mut(node) {
@@ -464,6 +464,7 @@ impl Peers {
 mod tests {
     use super::*;
     use crate::net::wire::tests::{loopback_wire, send_to_b};
+    use crate::net::wire::Wire;
 
     fn cookie() -> Cookie {
         Cookie::new("c")
@@ -522,7 +523,7 @@ mod tests {
         assert!(d.abort.is_some());
         let (wire, peer) = wire().await;
         let id = d.id.expect("accepted");
-        assert!(peers.established(&node, id, &wire).is_some());
+        assert!(peers.established(&node, id, wire.clone()).is_some());
         assert!(received(&peer).await, "the queued message went out");
         assert_eq!(peers.up_nodes(), vec![node]);
     }
@@ -535,7 +536,9 @@ mod tests {
         let d = peers.on_connect_request(&node, cookie());
         assert_eq!(d.answer, Answer::Ok { cookie: cookie() });
         let (wire, peer) = wire().await;
-        assert!(peers.established(&node, d.id.expect("id"), &wire).is_some());
+        assert!(peers
+            .established(&node, d.id.expect("id"), wire.clone())
+            .is_some());
         assert!(received(&peer).await, "the queued message went out");
         // The old dial id no longer owns anything.
         assert!(!peers.dial_lost(&node, id));
@@ -548,12 +551,12 @@ mod tests {
         let d = peers.on_connect_request(&node, cookie());
         let (old_wire, _old_peer) = wire().await;
         let old = d.id.expect("id");
-        peers.established(&node, old, &old_wire).expect("up");
+        peers.established(&node, old, old_wire.clone()).expect("up");
         let d = peers.on_connect_request(&node, cookie());
         assert_eq!(d.answer, Answer::Alive { cookie: cookie() });
         let (new_wire, _new_peer) = wire().await;
         let events = peers
-            .established(&node, d.id.expect("id"), &new_wire)
+            .established(&node, d.id.expect("id"), new_wire.clone())
             .expect("up");
         assert_eq!(events.len(), 2);
         assert!(disconnecting(&old_wire));
@@ -570,10 +573,10 @@ mod tests {
         let d = peers.on_connect_request(&node, cookie());
         let (up, peer) = wire().await;
         peers
-            .established(&node, d.id.expect("id"), &up)
+            .established(&node, d.id.expect("id"), up.clone())
             .expect("up");
         let (late, _late_peer) = wire().await;
-        assert!(peers.established(&node, dial, &late).is_none());
+        assert!(peers.established(&node, dial, late.clone()).is_none());
         assert!(received(&peer).await, "the queued message went out");
         assert!(
             !disconnecting(&up),
