@@ -15,17 +15,8 @@ pub(crate) fn monitor_node(core: &Arc<Core>, pid: &Pid, node: &str) {
         // As in Erlang, a node never goes down for itself.
         return;
     }
-    {
-        let mut table = core.table();
-        if !table.registry.entangle(pid) {
-            return;
-        }
-        *table
-            .node_watchers
-            .entry(atom.clone())
-            .or_default()
-            .entry(pid.clone())
-            .or_default() += 1;
+    if !core.table().watch_node(pid, &atom) {
+        return;
     }
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
@@ -53,19 +44,5 @@ pub(crate) fn demonitor_node(core: &Arc<Core>, pid: &Pid, node: &str) {
 
 /// Removes one subscription of `pid` to `node`; `false` if it had none.
 fn take_one(core: &Arc<Core>, pid: &Pid, node: &Atom) -> bool {
-    let mut table = core.table();
-    let Some(watchers) = table.node_watchers.get_mut(node) else {
-        return false;
-    };
-    let Some(count) = watchers.get_mut(pid) else {
-        return false;
-    };
-    *count -= 1;
-    if *count == 0 {
-        watchers.remove(pid);
-    }
-    if watchers.is_empty() {
-        table.node_watchers.remove(node);
-    }
-    true
+    core.table().unwatch_node(pid, node)
 }

@@ -163,11 +163,10 @@ pub(crate) fn reply(core: &Arc<Core>, peer: &Atom, reply: SpawnReply) {
         Some(pid) => {
             let pid = pid.clone();
             core.signal(|table, out| {
-                let local = table.node.clone();
                 let alive = table.is_alive(to);
                 if flags & SPAWN_FLAG_LINK != 0 {
                     if alive {
-                        table.links.add(to, &pid, &local);
+                        table.add_link(to, &pid);
                     } else {
                         let exit = ControlMessage::PayloadExit {
                             from: to.clone(),
@@ -184,7 +183,7 @@ pub(crate) fn reply(core: &Arc<Core>, peer: &Atom, reply: SpawnReply) {
                             target: PidOrName::Pid(pid.clone()),
                             node: peer.clone(),
                         };
-                        table.monitors.add_out(req_id.clone(), outgoing, &local);
+                        table.add_monitor_out(req_id.clone(), outgoing);
                     } else {
                         let demonitor = ControlMessage::DemonitorP {
                             from: to.clone(),

@@ -229,13 +229,12 @@ pub(crate) fn spawn_request(core: &Arc<Core>, functions: &Arc<Functions>, reques
     let pid = process.pid().clone();
     {
         let mut table = core.table();
-        let local = table.node.clone();
         if link || monitor {
             // Alive: nothing else knows its pid yet.
-            table.registry.entangle(&pid);
+            table.entangle(&pid);
         }
         if link {
-            table.links.add(&pid, &request.from, &local);
+            table.add_link(&pid, &request.from);
         }
         if monitor {
             let incoming = Incoming {
@@ -243,9 +242,7 @@ pub(crate) fn spawn_request(core: &Arc<Core>, functions: &Arc<Functions>, reques
                 target: pid.clone(),
                 named: PidOrName::Pid(pid.clone()),
             };
-            table
-                .monitors
-                .add_in(request.req_id.clone(), incoming, &local);
+            table.add_monitor_in(request.req_id.clone(), incoming);
         }
     }
     let flags = u8::from(link) * dist_proto::SPAWN_FLAG_LINK

@@ -97,7 +97,7 @@ pub(crate) fn dispatch(
         C::DemonitorP {
             from, reference, ..
         } => {
-            core.table().monitors.remove_in_held_by(&reference, &from);
+            core.table().remove_monitor_in(&reference, &from);
         }
         C::MonitorPExit {
             reference, reason, ..
@@ -115,8 +115,7 @@ pub(crate) fn dispatch(
             core.signal(|table, out| table.remote_unlink(id, &from, &to, out));
         }
         C::Unlink { from, to } => {
-            let node = core.atom.clone();
-            core.table().links.remove(&to, &from, &node);
+            core.table().remove_link(&to, &from);
         }
         C::UnlinkIdAck { .. } => {
             // The link went when we sent UNLINK_ID.

@@ -15,7 +15,7 @@ use etf::{Atom, Pid, Reference};
 use crate::data::message::Message;
 use crate::state::link::Links;
 use crate::state::mailbox::Mailbox;
-use crate::state::monitor::Monitors;
+use crate::state::monitor::{Incoming, Monitors, Outgoing};
 use crate::state::registry::Registry;
 
 /// The process an alias belongs to, and whether it is a priority alias
@@ -29,18 +29,18 @@ pub(crate) struct AliasOwner {
 /// Links, monitors, aliases and node monitors of the node's processes.
 #[derive(Debug)]
 pub(crate) struct ProcessTable {
-    pub(crate) node: Atom,
-    pub(crate) registry: Arc<Registry>,
-    pub(crate) links: Links,
-    pub(crate) monitors: Monitors,
+    pub(super) node: Atom,
+    pub(super) registry: Arc<Registry>,
+    pub(super) links: Links,
+    pub(super) monitors: Monitors,
     /// Live aliases and the process each belongs to.
-    pub(crate) aliases: HashMap<Reference, AliasOwner>,
+    pub(super) aliases: HashMap<Reference, AliasOwner>,
     /// The aliases each process created.
-    pub(crate) aliases_of: HashMap<Pid, HashSet<Reference>>,
+    pub(super) aliases_of: HashMap<Pid, HashSet<Reference>>,
     /// `monitor_node` subscriptions: node -> local pid -> count.
-    pub(crate) node_watchers: HashMap<Atom, HashMap<Pid, usize>>,
+    pub(super) node_watchers: HashMap<Atom, HashMap<Pid, usize>>,
     /// The id of the next UNLINK_ID we send.
-    pub(crate) unlink_id: u64,
+    pub(super) unlink_id: u64,
 }
 
 impl ProcessTable {
@@ -86,6 +86,76 @@ impl ProcessTable {
     /// [`Registry::deliver_priority`]).
     pub(crate) fn deliver_priority(&self, pid: &Pid, message: Message) -> bool {
         self.registry.deliver_priority(pid, message)
+    }
+
+    /// Keeps `pid` alive in the registry's eyes until it ends through the
+    /// table (it has links or monitors now); `false` if it is not alive.
+    pub(crate) fn entangle(&self, pid: &Pid) -> bool {
+        self.registry.entangle(pid)
+    }
+
+    /// Adds a link between local `pid` and `other`; `false` if it was
+    /// there.
+    pub(crate) fn add_link(&mut self, pid: &Pid, other: &Pid) -> bool {
+        self.links.add(pid, other, &self.node)
+    }
+
+    /// Removes the link between local `pid` and `other`; `false` if there
+    /// was none.
+    pub(crate) fn remove_link(&mut self, pid: &Pid, other: &Pid) -> bool {
+        self.links.remove(pid, other, &self.node)
+    }
+
+    /// Records a monitor a local process holds (on a remote target).
+    pub(crate) fn add_monitor_out(&mut self, reference: Reference, monitor: Outgoing) {
+        self.monitors.add_out(reference, monitor, &self.node);
+    }
+
+    /// Records a monitor on a local process.
+    pub(crate) fn add_monitor_in(&mut self, reference: Reference, monitor: Incoming) {
+        self.monitors.add_in(reference, monitor, &self.node);
+    }
+
+    /// Removes the monitor `reference` on a local process if `watcher`
+    /// holds it (`DEMONITOR_P`); `false` if it does not.
+    pub(crate) fn remove_monitor_in(&mut self, reference: &Reference, watcher: &Pid) -> bool {
+        self.monitors
+            .remove_in_held_by(reference, watcher)
+            .is_some()
+    }
+
+    /// `monitor_node(Node, true)` by local `pid`: one more subscription;
+    /// `false` if `pid` is not alive.
+    pub(crate) fn watch_node(&mut self, pid: &Pid, node: &Atom) -> bool {
+        if !self.registry.entangle(pid) {
+            return false;
+        }
+        *self
+            .node_watchers
+            .entry(node.clone())
+            .or_default()
+            .entry(pid.clone())
+            .or_default() += 1;
+        true
+    }
+
+    /// `monitor_node(Node, false)` by local `pid`: one subscription less;
+    /// `false` if it had none.
+    pub(crate) fn unwatch_node(&mut self, pid: &Pid, node: &Atom) -> bool {
+        let Some(watchers) = self.node_watchers.get_mut(node) else {
+            return false;
+        };
+        let Some(count) = watchers.get_mut(pid) else {
+            return false;
+        };
+        *count -= 1;
+        if *count == 0 {
+            watchers.remove(pid);
+        }
+        if watchers.is_empty() {
+            self.node_watchers.remove(node);
+        }
+        true
     }
 
     /// Ends every mailbox and forgets every signal.
