@@ -26,8 +26,9 @@
 //! ```
 //!
 //! What works:
-//! - Names `alive@host` (short, long or IP host; a bare `alive` gets this
-//!   machine's short host name), cookies from the builder,
+//! - Names `alive@host` ([`NodeName`]: short, long or IP host; a bare
+//!   `alive` gets this machine's short host name, or with
+//!   [`NodeName::long`] its whole one), cookies from the builder,
 //!   `~/.erlang.cookie` or per node ([`Node::set_cookie`]); a listen port or
 //!   range; `net_ticktime`; registration with EPMD (an in-process EPMD is
 //!   started when none answers).
@@ -119,6 +120,7 @@ pub use builder::{
 };
 pub use data::error::{
     ConnectError, NodeError, RecvError, RegisterError, RpcError, SendError, SpawnError,
+    UnreachableReason,
 };
 pub use data::events::{DownReason, NodeEvent, NodeEvents};
 pub use data::message::{Dest, Message};

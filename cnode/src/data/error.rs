@@ -2,6 +2,7 @@
 //! calling.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use dist_proto::{DistFlags, HandshakeError};
@@ -80,6 +81,26 @@ pub enum NodeError {
     },
 }
 
+/// Why a node could not be reached ([`ConnectError::Unreachable`]).
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnreachableReason {
+    /// EPMD on the node's host answered, but the lookup failed.
+    #[error("EPMD lookup: {0}")]
+    Epmd(Arc<epmd_client::ClientError>),
+    /// The TCP connection to the node's port failed.
+    #[error("connect to port {port}: {source}")]
+    Connect {
+        /// The port EPMD gave.
+        port: u16,
+        /// Why the connection failed.
+        source: Arc<std::io::Error>,
+    },
+    /// This node does not set up connections itself.
+    #[error("this node does not dial out")]
+    NoDialer,
+}
+
 /// Setting up a connection to a node failed. Every waiter of the attempt
 /// gets a copy.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -114,22 +135,22 @@ pub enum ConnectError {
         epmd: String,
     },
     /// No EPMD answers on the peer's host.
-    #[error("cannot reach EPMD at {epmd} to find {node}: {reason}")]
+    #[error("cannot reach EPMD at {epmd} to find {node}: {source}")]
     EpmdUnreachable {
         /// The peer.
         node: String,
         /// EPMD's `host:port`.
         epmd: String,
-        /// The error.
-        reason: String,
+        /// Why the connection to EPMD failed.
+        source: Arc<std::io::Error>,
     },
     /// The peer's port does not answer, or EPMD failed in another way.
-    #[error("{node} is unreachable: {reason}")]
+    #[error("{node} is unreachable: {source}")]
     Unreachable {
         /// The peer.
         node: String,
         /// What failed.
-        reason: String,
+        source: UnreachableReason,
     },
     /// The handshake failed in another way.
     #[error("handshake with {node} failed: {source}")]

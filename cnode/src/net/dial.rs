@@ -9,7 +9,7 @@ use epmd_client::{ClientError, EpmdClient};
 use etf::Atom;
 use tokio::net::TcpStream;
 
-use crate::data::error::ConnectError;
+use crate::data::error::{ConnectError, UnreachableReason};
 use crate::data::name::NodeName;
 use crate::net::handshake::next_event;
 use crate::runtime::core::Core;
@@ -68,12 +68,6 @@ enum Failure {
 
 async fn setup(core: &Core, node: &Atom) -> Result<(TcpStream, Established), Failure> {
     let name = node.as_str();
-    let unreachable = |reason: String| {
-        Failure::Error(ConnectError::Unreachable {
-            node: name.to_owned(),
-            reason,
-        })
-    };
     let parsed = NodeName::parse(name).map_err(|_| {
         Failure::Error(ConnectError::BadName {
             node: name.to_owned(),
@@ -87,11 +81,11 @@ async fn setup(core: &Core, node: &Atom) -> Result<(TcpStream, Established), Fai
             ClientError::Unreachable { source, .. } => ConnectError::EpmdUnreachable {
                 node,
                 epmd,
-                reason: source.to_string(),
+                source: Arc::new(source),
             },
             other => ConnectError::Unreachable {
                 node,
-                reason: format!("EPMD lookup: {other}"),
+                source: UnreachableReason::Epmd(Arc::new(other)),
             },
         })
     })?;
@@ -104,7 +98,15 @@ async fn setup(core: &Core, node: &Atom) -> Result<(TcpStream, Established), Fai
                 after,
             })
         })?
-        .map_err(|e| unreachable(format!("connect to port {}: {e}", info.port)))?;
+        .map_err(|source| {
+            Failure::Error(ConnectError::Unreachable {
+                node: name.to_owned(),
+                source: UnreachableReason::Connect {
+                    port: info.port,
+                    source: Arc::new(source),
+                },
+            })
+        })?;
     let _ = stream.set_nodelay(true);
     let config = HandshakeConfig {
         setup_time: after,

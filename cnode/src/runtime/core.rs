@@ -11,7 +11,7 @@ use epmd_client::{Registration, ServerHandle};
 use etf::{Atom, Pid, Reference, Term};
 use tokio::sync::{broadcast, watch};
 
-use crate::data::error::{ConnectError, SendError};
+use crate::data::error::{ConnectError, SendError, UnreachableReason};
 use crate::data::events::NodeEvent;
 use crate::data::message::{Dest, Message};
 use crate::data::name::NodeName;
@@ -437,7 +437,7 @@ impl Core {
     pub(crate) fn dial_failed(self: &Arc<Self>, node: &Atom, id: u64) {
         let err = ConnectError::Unreachable {
             node: node.as_str().to_owned(),
-            reason: "this node does not dial out".to_owned(),
+            source: UnreachableReason::NoDialer,
         };
         if self.peers().setup_failed(node, Some(id), &err) {
             self.unreachable(node);
