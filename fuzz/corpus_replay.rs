@@ -34,7 +34,7 @@ pub(crate) fn replay(target: &str, property: impl Fn(&[u8])) {
     }
 }
 
-/// The seeds of `target` captured from real OTP (named `otp25_*`, `otp28_*`).
+/// The seeds of `target` captured from real OTP (named `otp25_*`, `otp28_*`, `otp29_*`).
 pub(crate) fn real_seeds(target: &str) -> Vec<(String, Vec<u8>)> {
     let seeds: Vec<_> = corpus(target)
         .into_iter()

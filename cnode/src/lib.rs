@@ -26,8 +26,9 @@
 //! ```
 //!
 //! What works:
-//! - Names `alive@host` (short, long or IP host; a bare `alive` gets this
-//!   machine's short host name), cookies from the builder,
+//! - Names `alive@host` ([`NodeName`]: short, long or IP host; a bare
+//!   `alive` gets this machine's short host name, or with
+//!   [`NodeName::long`] its whole one), cookies from the builder,
 //!   `~/.erlang.cookie` or per node ([`Node::set_cookie`]); a listen port or
 //!   range; `net_ticktime`; registration with EPMD (an in-process EPMD is
 //!   started when none answers).
@@ -57,7 +58,12 @@
 //! - Processes: pids with the EPMD creation, registered names, send to a
 //!   pid or `(name, node)`, receive with or without timeout, selective
 //!   receive that keeps the other messages in order. Messages to dead pids
-//!   or unknown names are dropped.
+//!   or unknown names are dropped. Up to [`DEFAULT_MAX_PROCESSES`]
+//!   (262,144, the BEAM's default) processes live at once, or what
+//!   [`NodeBuilder::max_processes`] sets (up to [`MAX_PROCESSES_LIMIT`]);
+//!   pid numbers are reused with a new serial, so a stale pid reaches
+//!   nobody. An idle process costs a few hundred bytes: its mailbox
+//!   allocates only while messages wait.
 //! - `net_kernel`'s `is_auth` answered, echoing the `[alias | Ref]` tag;
 //!   [`Node::ping`].
 //! - rpc through `rex` ([`Rpc`]): call with timeout, async call, cast,
@@ -99,44 +105,31 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
-mod accept;
+// The layers, bottom up: a module imports only from its own layer and
+// those below (ARCHITECTURE.md; `tests/layers.rs` checks it).
 mod builder;
-mod cookie;
-mod dial;
-mod dispatch;
-mod driver;
-mod error;
-mod events;
-mod gen_server;
-mod global;
-mod handshake;
-mod link;
-mod monitor;
-mod name;
+mod data;
+mod features;
+mod net;
 mod node;
-mod node_watch;
-mod peers;
-mod process;
-mod remote_spawn;
-mod rpc;
-mod serve;
-mod signal;
-mod size;
-mod table;
-mod tasks;
-mod wire;
+mod runtime;
+mod state;
 
 pub use builder::{
     NodeBuilder, DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
 };
-pub use error::{
+pub use data::error::{
     ConnectError, NodeError, RecvError, RegisterError, RpcError, SendError, SpawnError,
+    UnreachableReason,
 };
-pub use events::{DownReason, NodeEvent, NodeEvents};
-pub use gen_server::{Call, CallError, Request};
-pub use global::GlobalError;
+pub use data::events::{DownReason, NodeEvent, NodeEvents};
+pub use data::message::{Dest, Message};
+pub use data::name::{NameError, NodeName};
+pub use features::gen_server::{Call, CallError, Request};
+pub use features::global::GlobalError;
+pub use features::process::Process;
+pub use features::remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
+pub use features::rpc::{Multicall, Rpc, RpcHandle};
+pub use features::serve::{Exception, FunctionFuture, FunctionResult};
 pub use node::Node;
-pub use process::{Dest, Message, Process};
-pub use remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
-pub use rpc::{Multicall, Rpc, RpcHandle};
-pub use serve::{Exception, FunctionFuture, FunctionResult};
+pub use state::registry::{DEFAULT_MAX_PROCESSES, MAX_PROCESSES_LIMIT};

@@ -1,5 +1,5 @@
 //! `cnode ping`, `call`, `eval` and `send` as processes, against real `erl`
-//! nodes of OTP 25 and OTP 28 on loopback.
+//! nodes of OTP 25, 27, 28 and 29 on loopback.
 //!
 //! Each test starts its own `epmd` on a free port (given to `erl` and to
 //! `cnode` through `ERL_EPMD_PORT`) and an `erl -sname` with unique names,

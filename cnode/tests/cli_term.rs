@@ -162,6 +162,38 @@ fn decode_json_follows_the_documented_mapping() {
     );
 }
 
+/// OTP 29 native records: a dump OTP 29 writes now (the record of issue 13,
+/// made by `binary_to_term/1` from the bytes OTP 29 sends for
+/// `#nr:point{x = 1, y = 2}`), and `testdata/etf/native_records.bin`
+/// (written by OTP 29 with module `nr` loaded, see `etf/tests/native_records.rs`).
+#[test]
+fn decode_prints_otp29_native_records_as_erl_does() {
+    let mut oracle = Oracle::start(&Otp::v29()).expect("OTP 29 oracle starts");
+    let issue13 = "binary_to_term(<<131,67,0,0,0,2,0,119,2,\"nr\",119,5,\"point\",\
+                   119,1,\"x\",119,1,\"y\",97,1,97,2>>)";
+    let dump = oracle
+        .term_to_binary(issue13, "[]")
+        .expect("OTP 29 writes the record");
+    assert_eq!(dump[..2], [131, 67], "{}", hex(&dump));
+    let text = stdout_text(&cnode(&["term", "decode"], &dump));
+    assert_eq!(text, "#nr:point{x = 1,y = 2}\n");
+    let json = stdout_text(&cnode(&["term", "decode", "--json"], &dump));
+    assert_eq!(json, "{\"#nr:point\":{\"x\":1,\"y\":2}}\n");
+    // And back: encoding the printed text gives OTP 29's bytes.
+    let encoded = cnode(&["term", "encode"], text.as_bytes());
+    assert!(encoded.status.success(), "{encoded:?}");
+    assert_eq!(encoded.stdout, dump);
+
+    let all = stdout_text(&cnode(
+        &["term", "decode"],
+        &sample_bytes("native_records.bin"),
+    ));
+    assert!(
+        all.starts_with("[#nr:point{x = 1,y = 2},#nr:zeta{z = 1,a = 2,m = 3},#nr:empty{},"),
+        "{all}"
+    );
+}
+
 #[test]
 fn decode_errors_are_one_line_with_the_byte_offset() {
     // A tuple whose second element has an unknown tag.
@@ -260,7 +292,7 @@ fn encode_errors_name_line_and_column() {
 }
 
 /// The interop check: what `cnode term encode` writes, erl's
-/// `binary_to_term/1` reads as the term the text denotes, on OTP 25 and 28.
+/// `binary_to_term/1` reads as the term the text denotes, on OTP 25, 27, 28 and 29.
 #[test]
 fn erl_decodes_what_encode_writes() {
     // (our text, the same term as an Erlang expression)

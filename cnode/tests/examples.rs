@@ -1,5 +1,5 @@
 //! The programs in `cnode/examples/` run as their doc comments say, against
-//! real `erl` nodes of OTP 25 and OTP 28 on loopback: `ping`, `rpc`,
+//! real `erl` nodes of OTP 25, 27, 28 and 29 on loopback: `ping`, `rpc`,
 //! `send_receive`, `kv_server` and `node_events`. (`demo` is run by
 //! `scripts/demo.sh`.)
 //!

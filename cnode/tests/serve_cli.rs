@@ -1,4 +1,4 @@
-//! `cnode serve` as a process, against real `erl` nodes of OTP 25 and 28:
+//! `cnode serve` as a process, against real `erl` nodes of OTP 25, 27, 28 and 29:
 //! erl pings it, calls its functions through erpc and rpc, talks to its
 //! `echo` process, links to and monitors it; then the node is SIGKILLed
 //! and erl sees `noconnection` for the link and the monitor, and
@@ -91,4 +91,55 @@ fn erl_uses_a_served_node_and_sees_it_die(otp: Otp) {
     erl.wait_for_line("exit noconnection").expect("erl output");
     erl.wait_for_line("down noconnection").expect("erl output");
     erl.wait_for_line("nodedown").expect("erl output");
+}
+
+/// `cnode serve --name` and `cnode ping --name` complete a bare name the
+/// same way (this machine's whole host name, as `erl -name`), so that a
+/// node served by a bare long name is found by pinging that bare name;
+/// `--sname` likewise with the short host name. No erl: `cnode serve`
+/// starts its own EPMD on a free port.
+#[test]
+fn serve_and_ping_complete_bare_names_alike() {
+    for (flag, host) in [
+        ("--name", long_host()),
+        ("--sname", short_host().expect("host name")),
+    ] {
+        let port = interop_tests::local::free_port().expect("free port");
+        let port_text = port.to_string();
+        let alive = format!("named_{}{}", &flag[2..3], std::process::id());
+        let serve_args = [
+            "serve",
+            flag,
+            &alive,
+            "--cookie",
+            COOKIE,
+            "--epmd-port",
+            &port_text,
+        ];
+        let mut serve = Command::new(CNODE);
+        serve.args(serve_args);
+        let mut served = ChildGuard::spawn(serve, "cnode serve").expect("cnode serve starts");
+        let line = served.next_line_within(WAIT).expect("cnode serve prints");
+        assert_eq!(line, format!("serving {alive}@{host}"), "{flag}");
+        let me = format!("pinger_{alive}");
+        let out = Command::new(CNODE)
+            .args(["ping", &alive, flag, &me, "--cookie", COOKIE])
+            .args(["--epmd-port", &port_text])
+            .output()
+            .expect("cnode ping runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{flag}: {stdout} {stderr}");
+        assert_eq!(stdout.trim(), "pong", "{flag}: {stderr}");
+        served.kill();
+    }
+}
+
+/// This machine's whole host name, as `erl -name` completes a bare name.
+fn long_host() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("host name");
+    match name.trim() {
+        "" => "localhost".to_owned(),
+        name => name.to_owned(),
+    }
 }

@@ -56,7 +56,8 @@ pub struct ConnectionConfig {
     pub fragment_size: usize,
     /// Limits for decoding terms.
     pub decode: DecodeOptions,
-    /// Choices for encoding terms.
+    /// Choices for encoding terms. Whether native records may be sent
+    /// ([`EncodeOptions::native_records`]) follows the negotiated flags.
     pub encode: EncodeOptions,
 }
 
@@ -153,6 +154,17 @@ pub enum ConnectionError {
     /// A term to send cannot be encoded.
     #[error(transparent)]
     Encode(#[from] EncodeError),
+    /// A term to send needs a capability the peer did not negotiate: a
+    /// native record for a peer without [`DistFlags::NATIVE_RECORDS`]
+    /// (OTP 28 and older cannot decode one). Nothing was sent; the
+    /// connection stays up.
+    #[error("the peer lacks {missing}, which {what} needs")]
+    PeerLacks {
+        /// The flags the term needs that the connection does not have.
+        missing: DistFlags,
+        /// What in the term needs them (`native record #nr:point{}`).
+        what: String,
+    },
     /// `send` got a payload for an operation without one, or none for one
     /// that needs it.
     #[error("control operation {op} {}", if *has_payload { "needs a payload" } else { "takes no payload" })]
@@ -195,8 +207,11 @@ pub struct Connection {
 impl Connection {
     /// A connection with the negotiated `flags`, starting at `now`. Feed it
     /// the handshake's leftover bytes first.
-    pub fn new(flags: DistFlags, config: ConnectionConfig, now: Instant) -> Connection {
+    pub fn new(flags: DistFlags, mut config: ConnectionConfig, now: Instant) -> Connection {
         let interval = tick_interval(config.tick_time);
+        // Records only to a peer that can decode them; received ones are
+        // always decoded (OTP 29 sends them whatever we negotiated).
+        config.encode.native_records = flags.contains(DistFlags::NATIVE_RECORDS);
         Connection {
             frames: FrameDecoder::new(LengthPrefix::U32, config.max_frame),
             fragments: Reassembler::new(config.fragments),
@@ -341,7 +356,28 @@ impl Connection {
     /// larger than a fragment waits in its sender's queue and leaves one
     /// fragment per [`Connection::poll_transmit`]; later messages of the
     /// same sender wait behind it, others do not.
+    ///
+    /// A payload holding a native record fails with
+    /// [`ConnectionError::PeerLacks`] when the peer did not negotiate
+    /// [`DistFlags::NATIVE_RECORDS`]; the connection carries on.
     pub fn send(
+        &mut self,
+        control: &ControlMessage,
+        payload: Option<&Term>,
+    ) -> Result<(), ConnectionError> {
+        self.send_encoded(control, payload)
+            .map_err(|err| match err {
+                ConnectionError::Encode(EncodeError::NativeRecordsOff { module, name }) => {
+                    ConnectionError::PeerLacks {
+                        missing: DistFlags::NATIVE_RECORDS,
+                        what: format!("native record #{module}:{name}{{}}"),
+                    }
+                }
+                other => other,
+            })
+    }
+
+    fn send_encoded(
         &mut self,
         control: &ControlMessage,
         payload: Option<&Term>,

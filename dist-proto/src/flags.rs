@@ -88,6 +88,11 @@ flags! {
     LOCAL_EXT = 36;
     /// ALTACT_SIG_SEND (OTP 28).
     ALTACT_SIG = 37;
+    /// Native records (RECORD_EXT, tag 67) in terms (OTP 29,
+    /// `DFLAG_NATIVE_RECORDS` in `kernel/include/dist.hrl`: `16#40 bsl 32`).
+    /// OTP 29 sends records whether or not the peer set it; we decode them
+    /// always and send them only to a peer that set it.
+    NATIVE_RECORDS = 38;
 }
 
 impl DistFlags {
@@ -126,7 +131,8 @@ impl DistFlags {
     /// payloads, SPAWN, aliases, priority messages (ALTACT_SIG: with it,
     /// OTP 28 and later send messages and exit signals to aliases as
     /// ALTACT_SIG_SEND, which a user of this set must then take), big
-    /// sequential trace labels, and
+    /// sequential trace labels, native records (OTP 29 then sends and
+    /// accepts them), and
     /// [`DistFlags::HEADER_FRAMES`]: fragments both ways (large messages do
     /// not block ticks or other traffic) and atom-cache headers received.
     /// With them the connection sends `131,68` frames instead of `112`.
@@ -145,6 +151,7 @@ impl DistFlags {
                 | DistFlags::SPAWN.0
                 | DistFlags::ALIAS.0
                 | DistFlags::ALTACT_SIG.0
+                | DistFlags::NATIVE_RECORDS.0
                 | DistFlags::HEADER_FRAMES.0,
         )
     }
@@ -325,6 +332,16 @@ mod tests {
             err.to_string(),
             "missing distribution flags: UNLINK_ID | V4_NC"
         );
+    }
+
+    #[test]
+    fn otp29_flags_name_native_records() {
+        // What OTP 29 (hidden) sends in send_name [seen].
+        let otp29 = DistFlags::from_bits(0x6d_07df_7fbc);
+        assert!(otp29.contains(DistFlags::NATIVE_RECORDS | DistFlags::ALTACT_SIG));
+        assert!(otp29.unknown().is_empty(), "{otp29}");
+        assert_eq!(DistFlags::NATIVE_RECORDS.bits(), 0x40 << 32);
+        assert!(DistFlags::default_hidden().contains(DistFlags::NATIVE_RECORDS));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! Byte slices and vectors also become binaries; `bool` becomes the atom
 //! `true` or `false`.
 
-use crate::term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+use crate::term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
 use bytes::Bytes;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
@@ -297,6 +297,23 @@ impl Term {
         }
     }
 
+    /// The native record, if this is one; otherwise the term itself, back.
+    pub fn into_record(mut self) -> Result<Box<Record>, Term> {
+        match &mut self {
+            Term::Record(record) => Ok(std::mem::replace(
+                record,
+                Box::new(Record {
+                    module: Atom::new(""),
+                    name: Atom::new(""),
+                    exported: false,
+                    fields: Vec::new(),
+                    values: Vec::new(),
+                }),
+            )),
+            _ => Err(self),
+        }
+    }
+
     /// True for a proper list in any representation, including an
     /// improper list whose chain of tails ends in a proper list.
     fn is_proper_list(&self) -> bool {
@@ -330,6 +347,14 @@ impl Term {
             Term::List(v) => v.is_empty(),
             Term::ByteList(v) => v.is_empty(),
             _ => false,
+        }
+    }
+
+    /// The native record, if this is one.
+    pub fn as_record(&self) -> Option<&Record> {
+        match self {
+            Term::Record(r) => Some(r),
+            _ => None,
         }
     }
 
@@ -479,6 +504,12 @@ from_part!(Atom => Atom, Map => Map, Pid => Pid, Port => Port, Reference => Refe
 impl From<Fun> for Term {
     fn from(f: Fun) -> Term {
         Term::Fun(Box::new(f))
+    }
+}
+
+impl From<Record> for Term {
+    fn from(r: Record) -> Term {
+        Term::Record(Box::new(r))
     }
 }
 

@@ -224,12 +224,6 @@ fn write_term<'a>(
         Term::Reference(reference) => leaf(out, "Reference", reference, pretty),
         Term::Export(export) => leaf(out, "Export", export, pretty),
         Term::Fun(fun) => {
-            open(out, stack, "Fun(", ")", pretty)?;
-            if pretty {
-                stack.push(Work::Text(",\n"));
-            }
-            struct_start(out, stack, "Fun", pretty)?;
-            let sep = if pretty { ",\n" } else { ", " };
             let fields: [(&str, &dyn Debug); 7] = [
                 ("arity", &fun.arity),
                 ("uniq", &fun.uniq),
@@ -239,28 +233,69 @@ fn write_term<'a>(
                 ("old_uniq", &fun.old_uniq),
                 ("pid", &fun.pid),
             ];
-            for (name, value) in fields {
-                if pretty {
-                    write!(out, "{name}: {value:#?}{sep}")?;
-                } else {
-                    write!(out, "{name}: {value:?}{sep}")?;
-                }
-            }
-            out.write_str("free_vars: ")?;
-            if pretty {
-                stack.push(Work::Text(",\n"));
-            }
-            let free = &fun.free_vars;
-            sequence(
+            boxed_struct(
                 out,
                 stack,
-                Items::Terms(free.iter()),
-                free.is_empty(),
+                "Fun",
+                &fields,
+                ("free_vars", &fun.free_vars),
+                pretty,
+            )
+        }
+        Term::Record(record) => {
+            let fields: [(&str, &dyn Debug); 4] = [
+                ("module", &record.module),
+                ("name", &record.name),
+                ("exported", &record.exported),
+                ("fields", &record.fields),
+            ];
+            boxed_struct(
+                out,
+                stack,
+                "Record",
+                &fields,
+                ("values", &record.values),
                 pretty,
             )
         }
         Term::Local(bytes) => leaf(out, "Local", bytes, pretty),
     }
+}
+
+/// Writes `Name(Name { field: leaf, …, last: [terms…] })`, the variant
+/// around a boxed struct whose last field holds terms.
+fn boxed_struct<'a>(
+    out: &mut Out<'_, '_>,
+    stack: &mut Vec<Work<'a>>,
+    name: &str,
+    fields: &[(&str, &dyn Debug)],
+    (last, terms): (&str, &'a [Term]),
+    pretty: bool,
+) -> fmt::Result {
+    open(out, stack, &format!("{name}("), ")", pretty)?;
+    if pretty {
+        stack.push(Work::Text(",\n"));
+    }
+    struct_start(out, stack, name, pretty)?;
+    let sep = if pretty { ",\n" } else { ", " };
+    for (field, value) in fields {
+        if pretty {
+            write!(out, "{field}: {value:#?}{sep}")?;
+        } else {
+            write!(out, "{field}: {value:?}{sep}")?;
+        }
+    }
+    write!(out, "{last}: ")?;
+    if pretty {
+        stack.push(Work::Text(",\n"));
+    }
+    sequence(
+        out,
+        stack,
+        Items::Terms(terms.iter()),
+        terms.is_empty(),
+        pretty,
+    )
 }
 
 /// The single field of `Tuple(…)` or `List(…)`: the sequence of elements.
@@ -321,6 +356,7 @@ mod tests {
         Map(named::Map),
         Binary(Bytes),
         Fun(named::Fun),
+        Record(named::Record),
     }
 
     /// Structs named as ours, so that derived `Debug` writes the same names.
@@ -334,6 +370,15 @@ mod tests {
         #[derive(Debug)]
         pub(super) struct Map {
             pub(super) entries: Vec<(Mirror, Mirror)>,
+        }
+
+        #[derive(Debug)]
+        pub(super) struct Record {
+            pub(super) module: Atom,
+            pub(super) name: Atom,
+            pub(super) exported: bool,
+            pub(super) fields: Vec<Atom>,
+            pub(super) values: Vec<Mirror>,
         }
 
         #[derive(Debug)]
@@ -373,6 +418,13 @@ mod tests {
                 old_uniq: f.old_uniq,
                 pid: f.pid.clone(),
                 free_vars: f.free_vars.iter().map(mirror).collect(),
+            }),
+            Term::Record(r) => Mirror::Record(named::Record {
+                module: r.module.clone(),
+                name: r.name.clone(),
+                exported: r.exported,
+                fields: r.fields.clone(),
+                values: r.values.iter().map(mirror).collect(),
             }),
             _ => Mirror::Nil,
         }
@@ -414,6 +466,10 @@ mod tests {
             Term::ImproperList(vec![], Box::new(Term::Tuple(vec![Term::Nil]))),
             Term::Map(map),
             Term::Fun(Box::new(fun)),
+            Term::from(
+                crate::Record::new("nr", "point", [("x", Term::Int(1)), ("y", Term::Nil)])
+                    .expect("unique fields"),
+            ),
         ];
         for t in &samples {
             let m = mirror(t);

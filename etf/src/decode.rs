@@ -12,7 +12,8 @@ pub(crate) mod tag;
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::map::first_duplicate;
 use crate::options::DecodeOptions;
-use crate::term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+use crate::record;
+use crate::term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
 
 use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
@@ -207,6 +208,11 @@ enum Frame {
         left: usize,
         size_at: usize,
         size: u32,
+    },
+    /// A native record whose values are being read.
+    Record {
+        record: Box<Record>,
+        left: usize,
     },
     /// A LOCAL_EXT: its inner term is parsed only to find where it ends.
     Local {
@@ -417,6 +423,14 @@ impl<'d> Parser<'d> {
                     }
                     check_fun_size(*size, *size_at, self.pos)?;
                 }
+                Frame::Record { record, left } => {
+                    record.values.push(value);
+                    *left -= 1;
+                    self.fill(&mut record.values, left)?;
+                    if *left > 0 {
+                        return Ok(None);
+                    }
+                }
                 Frame::Local { .. } => {}
             }
             value = match (stack.pop(), list) {
@@ -424,6 +438,7 @@ impl<'d> Parser<'d> {
                 (Some(Frame::Tuple { items, .. }), None) => Term::Tuple(items),
                 (Some(Frame::Map { entries, .. }), None) => Term::Map(Map::from_unique(entries)),
                 (Some(Frame::Fun { fun, .. }), None) => Term::Fun(fun),
+                (Some(Frame::Record { record, .. }), None) => Term::Record(record),
                 (Some(Frame::Local { start }), None) => {
                     self.local -= 1;
                     Term::Local(self.binary(start, self.pos))
@@ -536,6 +551,7 @@ impl<'d> Parser<'d> {
                 }
             }
             tag::NEW_FUN => return self.fun(stack, at),
+            tag::RECORD => return self.record(stack, at),
             tag::LOCAL => {
                 self.take(4, "LOCAL_EXT hash")?;
                 self.push(stack, Frame::Local { start: at }, at)?;
@@ -899,6 +915,49 @@ impl<'d> Parser<'d> {
                 at,
             )),
         }
+    }
+
+    /// A native record (RECORD_EXT, see [`tag::RECORD`]): its definition
+    /// now, its values as a tuple's elements.
+    fn record(&mut self, stack: &mut Vec<Frame>, at: usize) -> Result<Option<Term>, DecodeError> {
+        let n = self.u32("RECORD")?;
+        // A field takes a name (2 bytes at least, as a cache reference) and
+        // a value (1 byte at least).
+        let n = self.count(n, 3, "RECORD fields")?;
+        let flags_at = self.pos;
+        let exported = match self.u8("RECORD flags")? {
+            0 => false,
+            1 => true,
+            other => return Err(DecodeError::new(K::InvalidRecordFlags(other), flags_at)),
+        };
+        let module = self.atom()?;
+        let name = self.atom()?;
+        let mut fields = Vec::with_capacity(n);
+        for _ in 0..n {
+            fields.push(self.atom()?);
+        }
+        if let Some(i) = record::first_duplicate(&fields) {
+            let field = fields.swap_remove(i);
+            return Err(DecodeError::new(K::DuplicateRecordField(field), at));
+        }
+        let mut left = n;
+        if left > 0 {
+            self.check_depth(stack, at)?;
+        }
+        let mut values = Vec::with_capacity(n);
+        self.fill(&mut values, &mut left)?;
+        let record = Box::new(Record {
+            module,
+            name,
+            exported,
+            fields,
+            values,
+        });
+        if left == 0 {
+            return Ok(Some(Term::Record(record)));
+        }
+        self.push(stack, Frame::Record { record, left }, at)?;
+        Ok(None)
     }
 
     fn fun(&mut self, stack: &mut Vec<Frame>, at: usize) -> Result<Option<Term>, DecodeError> {

@@ -11,7 +11,7 @@
 //! terms of everyday messages are dropped and cloned without allocating for
 //! the walk.
 
-use crate::term::{Fun, Map, Term};
+use crate::term::{Fun, Map, Record, Term};
 
 /// True for a term that holds other terms (a non-empty tuple, list, map or
 /// fun environment, or an improper list, unless emptied by a drop).
@@ -22,6 +22,7 @@ pub(crate) fn has_children(t: &Term) -> bool {
         Term::ImproperList(items, tail) => !items.is_empty() || !matches!(**tail, Term::Nil),
         Term::Map(map) => !map.entries.is_empty(),
         Term::Fun(fun) => !fun.free_vars.is_empty(),
+        Term::Record(record) => !record.values.is_empty(),
         _ => false,
     }
 }
@@ -38,6 +39,7 @@ fn has_grandchildren(t: &Term) -> bool {
             .iter()
             .any(|(k, v)| has_children(k) || has_children(v)),
         Term::Fun(fun) => fun.free_vars.iter().any(has_children),
+        Term::Record(record) => record.values.iter().any(has_children),
         _ => false,
     }
 }
@@ -65,6 +67,11 @@ fn detach(t: &mut Term, stack: &mut Vec<Detached>) {
         Term::Map(map) if !map.entries.is_empty() => {
             stack.push(Detached::Entries(
                 std::mem::take(&mut map.entries).into_iter(),
+            ));
+        }
+        Term::Record(record) if !record.values.is_empty() => {
+            stack.push(Detached::Terms(
+                std::mem::take(&mut record.values).into_iter(),
             ));
         }
         Term::Fun(fun) if !fun.free_vars.is_empty() => {
@@ -123,6 +130,7 @@ fn drop_children(t: &mut Term) {
         }
         Term::Map(map) => map.entries.clear(),
         Term::Fun(fun) => fun.free_vars.clear(),
+        Term::Record(record) => record.values.clear(),
         _ => {}
     }
     DROPPING.with(|d| d.set(depth));
@@ -182,9 +190,12 @@ impl Clone for Term {
 #[inline]
 fn clone_within(t: &Term, budget: usize) -> Term {
     match t {
-        Term::Tuple(_) | Term::List(_) | Term::ImproperList(..) | Term::Map(_) | Term::Fun(_) => {
-            clone_container(t, budget)
-        }
+        Term::Tuple(_)
+        | Term::List(_)
+        | Term::ImproperList(..)
+        | Term::Map(_)
+        | Term::Fun(_)
+        | Term::Record(_) => clone_container(t, budget),
         leaf => clone_shallow(leaf),
     }
 }
@@ -210,6 +221,7 @@ fn clone_container(t: &Term, budget: usize) -> Term {
                 .collect(),
         }),
         Term::Fun(fun) => Term::Fun(Box::new(fun_with(fun, all(&fun.free_vars)))),
+        Term::Record(record) => Term::Record(Box::new(record_with(record, all(&record.values)))),
         leaf => clone_shallow(leaf),
     }
 }
@@ -239,6 +251,7 @@ fn clone_shallow(t: &Term) -> Term {
         Term::Reference(reference) => Term::Reference(reference.clone()),
         Term::Export(export) => Term::Export(export.clone()),
         Term::Fun(fun) => Term::Fun(Box::new(fun_with(fun, fun.free_vars.clone()))),
+        Term::Record(record) => Term::Record(Box::new(record_with(record, record.values.clone()))),
         Term::Local(bytes) => Term::Local(bytes.clone()),
     }
 }
@@ -254,6 +267,17 @@ fn fun_with(fun: &Fun, free_vars: Vec<Term>) -> Fun {
         old_uniq: fun.old_uniq,
         pid: fun.pid.clone(),
         free_vars,
+    }
+}
+
+/// A copy of `record` with these values.
+fn record_with(record: &Record, values: Vec<Term>) -> Record {
+    Record {
+        module: record.module.clone(),
+        name: record.name.clone(),
+        exported: record.exported,
+        fields: record.fields.clone(),
+        values,
     }
 }
 
@@ -285,6 +309,7 @@ enum SeqKind<'a> {
         copied_tail: Option<Term>,
     },
     Fun(&'a Fun),
+    Record(&'a Record),
 }
 
 impl<'a> Copy<'a> {
@@ -310,6 +335,7 @@ impl<'a> Copy<'a> {
                 key: None,
             },
             Term::Fun(fun) => seq(&fun.free_vars, SeqKind::Fun(fun)),
+            Term::Record(record) => seq(&record.values, SeqKind::Record(record)),
             // Lists, and (never reached) anything else: the caller opens
             // only containers.
             Term::List(items) => seq(items, SeqKind::List),
@@ -360,6 +386,7 @@ impl<'a> Copy<'a> {
                     Term::ImproperList(items, Box::new(copied_tail.unwrap_or_default()))
                 }
                 SeqKind::Fun(fun) => Term::Fun(Box::new(fun_with(fun, items))),
+                SeqKind::Record(record) => Term::Record(Box::new(record_with(record, items))),
             },
             Copy::Map { entries, .. } => Term::Map(Map { entries }),
         }

@@ -17,7 +17,7 @@ pub use chunked::Chunked;
 use crate::decode::tag;
 use crate::error::EncodeError;
 use crate::options::EncodeOptions;
-use crate::term::{Atom, BitBinary, Fun, Map, Pid, Term};
+use crate::term::{Atom, BitBinary, Fun, Map, Pid, Record, Term};
 use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
 use num_traits::ToPrimitive;
@@ -378,6 +378,7 @@ impl<'o> Encoder<'o> {
                 self.out.extend_from_slice(&[tag::SMALL_INTEGER, e.arity]);
             }
             Term::Fun(f) => self.fun(f, jobs)?,
+            Term::Record(r) => self.record(r, jobs)?,
             Term::Local(bytes) => {
                 if bytes.first() != Some(&tag::LOCAL) {
                     return Err(EncodeError::InvalidLocal);
@@ -554,6 +555,27 @@ impl<'o> Encoder<'o> {
         Ok(())
     }
 
+    /// RECORD_EXT as OTP 29 writes it, with or without `deterministic`:
+    /// the field names in definition order, then the values in that order.
+    fn record<'t>(&mut self, r: &'t Record, jobs: &mut Vec<Job<'t>>) -> Result<(), EncodeError> {
+        if !self.opts.native_records {
+            return Err(EncodeError::NativeRecordsOff {
+                module: r.module.clone(),
+                name: r.name.clone(),
+            });
+        }
+        self.out.push(tag::RECORD);
+        self.len32(r.fields.len(), "record")?;
+        self.out.push(u8::from(r.exported));
+        self.atom(&r.module)?;
+        self.atom(&r.name)?;
+        for field in &r.fields {
+            self.atom(field)?;
+        }
+        jobs.push(Job::Seq(r.values.iter()));
+        Ok(())
+    }
+
     fn fun<'t>(&mut self, f: &'t Fun, jobs: &mut Vec<Job<'t>>) -> Result<(), EncodeError> {
         self.out.push(tag::NEW_FUN);
         let size_at = self.out.len();
@@ -646,7 +668,12 @@ impl Encoder<'_> {
 fn is_container(t: &Term) -> bool {
     matches!(
         t,
-        Term::Tuple(_) | Term::List(_) | Term::ImproperList(..) | Term::Map(_) | Term::Fun(_)
+        Term::Tuple(_)
+            | Term::List(_)
+            | Term::ImproperList(..)
+            | Term::Map(_)
+            | Term::Fun(_)
+            | Term::Record(_)
     )
 }
 

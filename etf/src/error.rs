@@ -75,6 +75,11 @@ pub enum DecodeErrorKind {
     InvalidFloatText,
     /// A map holding the same key twice.
     DuplicateMapKey,
+    /// A native record (RECORD_EXT) whose flags byte has a bit other than
+    /// bit 0 (exported) set, as OTP 29 refuses.
+    InvalidRecordFlags(u8),
+    /// A native record naming the same field twice.
+    DuplicateRecordField(crate::term::Atom),
     /// A BIT_BINARY whose bit count is outside `1..=8`, or that has no bytes.
     InvalidBitCount(u8),
     /// A reference with no words or more than 5.
@@ -166,6 +171,8 @@ impl fmt::Display for DecodeErrorKind {
             K::NonFiniteFloat => f.write_str("float is NaN or infinite"),
             K::InvalidFloatText => f.write_str("FLOAT text is not a number"),
             K::DuplicateMapKey => f.write_str("map has a duplicate key"),
+            K::InvalidRecordFlags(b) => write!(f, "RECORD flags byte {b} (0 or 1)"),
+            K::DuplicateRecordField(field) => write!(f, "record has field {field} twice"),
             K::InvalidBitCount(b) => write!(f, "BIT_BINARY with {b} bits in its last byte"),
             K::InvalidReferenceLength(n) => write!(f, "reference with {n} words (1..=5)"),
             K::FunSizeMismatch { declared, actual } => {
@@ -251,6 +258,15 @@ pub enum EncodeError {
     /// A compression level above 9.
     #[error("compression level {0} (0..=9)")]
     InvalidCompressionLevel(u32),
+    /// A native record, with [`crate::EncodeOptions::native_records`] off
+    /// (the receiver cannot decode native records).
+    #[error("native record #{module}:{name}{{}} where native records are off")]
+    NativeRecordsOff {
+        /// The record's module.
+        module: crate::term::Atom,
+        /// The record's name.
+        name: crate::term::Atom,
+    },
 }
 
 /// A map was given the same key twice.
@@ -259,4 +275,16 @@ pub enum EncodeError {
 pub struct DuplicateKey {
     /// The repeated key.
     pub key: Term,
+}
+
+/// A native record was given the same field name twice.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("record #{module}:{name}{{}} has field {field} twice")]
+pub struct DuplicateField {
+    /// The record's module.
+    pub module: crate::term::Atom,
+    /// The record's name.
+    pub name: crate::term::Atom,
+    /// The repeated field name.
+    pub field: crate::term::Atom,
 }

@@ -4,7 +4,7 @@
 //! the codec fails, so a fuzz target is one call and `tests/fuzz_corpus.rs`
 //! replays the checked-in corpus through the same code on stable Rust.
 
-use crate::{DecodeErrorKind, DecodeOptions, Decoder, EncodeOptions, Term};
+use crate::{DecodeErrorKind, DecodeOptions, Decoder, EncodeError, EncodeOptions, Term};
 use bytes::Bytes;
 use std::io::Write;
 
@@ -123,6 +123,14 @@ fn round_trip(term: &Term) {
             Ok(again) => assert_eq!(&again, term, "changed by a round trip with {opts:?}"),
             Err(err) => panic!("our encoding {bytes:?} of {term:?} ({opts:?}) fails: {err}"),
         }
+    }
+    // With native records off, a term encodes as before or is refused for
+    // a record, never for anything else.
+    let plain = term.encode(&EncodeOptions::new());
+    match term.encode(&EncodeOptions::new().native_records(false)) {
+        Ok(bytes) => assert_eq!(Ok(bytes), plain, "native_records(false) changed the bytes"),
+        Err(EncodeError::NativeRecordsOff { .. }) => {}
+        Err(err) => panic!("{term:?} fails without native records: {err}"),
     }
 }
 

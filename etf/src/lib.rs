@@ -3,7 +3,8 @@
 //! [`Term`] models every term the BEAM can put on the wire. [`from_slice`] and
 //! [`to_vec`] (with [`DecodeOptions`] and [`EncodeOptions`] for limits and
 //! encoding choices) convert between terms and the bytes of
-//! `term_to_binary/1,2`; the encoder writes exactly what OTP 28 writes.
+//! `term_to_binary/1,2`; the encoder writes exactly what OTP 28 writes, and
+//! what OTP 29 writes for its native records ([`Record`], RECORD_EXT).
 //! [`Decoder`] reads terms one after another from a buffer, with an atom
 //! cache for distribution frames, and [`encode_body`] writes a term without
 //! the version byte.
@@ -26,6 +27,7 @@ pub mod fuzzing;
 mod map;
 mod options;
 mod order;
+mod record;
 #[cfg(feature = "serde")]
 pub mod serde;
 #[cfg(feature = "proptest")]
@@ -37,9 +39,11 @@ pub use decode::Decoder;
 pub use encode::{
     encode_body, encode_body_chunked, encode_body_chunked_with_refs, AtomRefs, Chunked,
 };
-pub use error::{Category, DecodeError, DecodeErrorKind, DuplicateKey, EncodeError};
+pub use error::{
+    Category, DecodeError, DecodeErrorKind, DuplicateField, DuplicateKey, EncodeError,
+};
 pub use options::{DecodeOptions, EncodeOptions};
-pub use term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+pub use term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
 pub use text::{parse_term, ParseError, ParseErrorKind, ParseOptions, Pretty};
 
 use bytes::Bytes;

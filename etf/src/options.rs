@@ -11,8 +11,8 @@
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DecodeOptions {
-    /// The deepest nesting of tuples, lists, maps and funs accepted;
-    /// `None` (the default): no limit, as in the BEAM.
+    /// The deepest nesting of tuples, lists, maps, funs and native records
+    /// accepted; `None` (the default): no limit, as in the BEAM.
     pub max_depth: Option<usize>,
     /// The largest uncompressed size a compressed term (tag 80) may declare.
     /// Default [`DecodeOptions::DEFAULT_MAX_DECOMPRESSED_SIZE`].
@@ -76,6 +76,13 @@ pub struct EncodeOptions {
     /// `deterministic`: write map entries sorted by Erlang's map key order
     /// instead of in the map's own order.
     pub deterministic: bool,
+    /// Whether native records (OTP 29's RECORD_EXT) may be written. On by
+    /// default; off, a record makes encoding fail with
+    /// [`EncodeError::NativeRecordsOff`](crate::EncodeError::NativeRecordsOff),
+    /// as a distribution connection needs for a peer that did not negotiate
+    /// native records (OTP 28 and older cannot decode them). The check
+    /// costs nothing for terms without records.
+    pub native_records: bool,
 }
 
 impl EncodeOptions {
@@ -85,6 +92,7 @@ impl EncodeOptions {
             minor_version: 2,
             compression: None,
             deterministic: false,
+            native_records: true,
         }
     }
 
@@ -103,6 +111,13 @@ impl EncodeOptions {
     /// Sets whether map entries are written in key order.
     pub fn deterministic(mut self, deterministic: bool) -> EncodeOptions {
         self.deterministic = deterministic;
+        self
+    }
+
+    /// Sets whether native records may be written (see
+    /// [`EncodeOptions::native_records`](#structfield.native_records)).
+    pub fn native_records(mut self, allowed: bool) -> EncodeOptions {
+        self.native_records = allowed;
         self
     }
 }

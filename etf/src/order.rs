@@ -6,7 +6,8 @@
 //!   `List` and an empty `ByteList`; a `ByteList` and the `List` of the same
 //!   small integers; an `ImproperList` whose tail is a list and the flat list).
 //! - [`Ord`] is Erlang's term order, `number < atom < reference < fun < port
-//!   < pid < tuple < map < [] < list < bitstring`, made total so that it
+//!   < pid < tuple < record < map < [] < list < bitstring` (OTP 29 puts
+//!   native records between tuples and maps), made total so that it
 //!   agrees with `=:=`: terms compare first as Erlang's `<` does (numbers by
 //!   mathematical value), and only terms that Erlang calls equal (`1` and
 //!   `1.0`; `0.0` and `-0.0`, also deep inside) are then told apart: the
@@ -25,7 +26,10 @@
 //! number; references by node, creation, then by their words as one number
 //! (most significant word last, so trailing zero words do not count: OTP
 //! treats `[1,2,3]` and `[1,2,3,0]` as the same reference); local funs come
-//! before external funs (checked on OTP 25 and 28). Local funs compare by
+//! before external funs (checked on OTP 25 and 28). Native records compare
+//! by module, name, exported flag (not exported first), number of fields,
+//! field names in definition order, then values in that order (checked on
+//! OTP 29 with records decoded from crafted bytes). Local funs compare by
 //! module, index, uniq, arity, then environment: as on OTP 28, which
 //! rewrites a fun's old index, old uniq and creator pid when it decodes
 //! one, those fields play no part. [`Term::Local`] terms,
@@ -37,7 +41,7 @@
 //! compare and hash with a bounded amount of Rust stack, and everyday terms
 //! without allocating for the walk.
 
-use crate::term::{BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+use crate::term::{BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
 use num_bigint::BigInt;
 use num_traits::{FromPrimitive, ToPrimitive};
 use std::cmp::Ordering;
@@ -100,7 +104,7 @@ impl Ord for Term {
 }
 
 /// The rank of `[]` and of every list.
-const LIST_RANK: u8 = 9;
+const LIST_RANK: u8 = 10;
 
 /// The position of a term's type in Erlang's term order.
 fn rank(t: &Term) -> u8 {
@@ -113,10 +117,11 @@ fn rank(t: &Term) -> u8 {
         Term::Port(_) => 5,
         Term::Pid(_) => 6,
         Term::Tuple(_) => 7,
-        Term::Map(_) => 8,
+        Term::Record(_) => 8,
+        Term::Map(_) => 9,
         Term::Nil | Term::List(_) | Term::ByteList(_) | Term::ImproperList(..) => LIST_RANK,
-        Term::Binary(_) | Term::BitBinary(_) => 10,
-        Term::Local(_) => 11,
+        Term::Binary(_) | Term::BitBinary(_) => 11,
+        Term::Local(_) => 12,
     }
 }
 
@@ -278,6 +283,7 @@ fn shallow<'a>(a: &'a Term, b: &'a Term, mode: Mode) -> Shallow<'a> {
         (Term::Reference(x), Term::Reference(y)) => done(cmp_ref(x, y)),
         (Term::Export(x), Term::Export(y)) => done(cmp_export(x, y)),
         (Term::Fun(x), Term::Fun(y)) => shallow_funs(x, y, mode),
+        (Term::Record(x), Term::Record(y)) => shallow_records(x, y, mode),
         (Term::Local(x), Term::Local(y)) => done(x.cmp(y)),
         _ if ra == 0 => done(cmp_numbers(a, b, mode)),
         (Term::ByteList(x), Term::ByteList(y)) => done(x.cmp(y)),
@@ -334,6 +340,18 @@ fn shallow_funs<'a>(x: &'a Fun, y: &'a Fun, mode: Mode) -> Shallow<'a> {
         Ordering::Equal => {
             Shallow::Open(Pending::Seq(x.free_vars.iter(), y.free_vars.iter(), mode))
         }
+        o => Shallow::Done(o),
+    }
+}
+
+/// As OTP 29: the definition (module, name, exported, size, field names),
+/// then the values in field order.
+fn shallow_records<'a>(x: &'a Record, y: &'a Record, mode: Mode) -> Shallow<'a> {
+    let header = (&x.module, &x.name, x.exported, x.fields.len())
+        .cmp(&(&y.module, &y.name, y.exported, y.fields.len()))
+        .then_with(|| x.fields.cmp(&y.fields));
+    match header {
+        Ordering::Equal => Shallow::Open(Pending::Seq(x.values.iter(), y.values.iter(), mode)),
         o => Shallow::Done(o),
     }
 }
@@ -714,6 +732,10 @@ fn hash_shallow<'a, H: Hasher>(t: &'a Term, state: &mut H) -> Option<Hashing<'a>
             hash_fun_header(f, state);
             return Some(Hashing::Seq(f.free_vars.iter()));
         }
+        Term::Record(r) => {
+            hash_record_header(r, state);
+            return Some(Hashing::Seq(r.values.iter()));
+        }
         Term::Local(b) => b.hash(state),
     }
     None
@@ -751,6 +773,17 @@ fn hash_fun<H: Hasher>(f: &Fun, state: &mut H) {
     hash_walk(Hashing::Seq(f.free_vars.iter()), state, RECURSION_BUDGET);
 }
 
+fn hash_record_header<H: Hasher>(r: &Record, state: &mut H) {
+    (r.module.as_str(), r.name.as_str(), r.exported).hash(state);
+    state.write_usize(r.fields.len());
+    r.fields.iter().for_each(|f| f.as_str().hash(state));
+}
+
+fn hash_record<H: Hasher>(r: &Record, state: &mut H) {
+    hash_record_header(r, state);
+    hash_walk(Hashing::Seq(r.values.iter()), state, RECURSION_BUDGET);
+}
+
 fn hash_bits<H: Hasher>(bits: &Bits<'_>, state: &mut H) {
     state.write(bits.whole);
     state.write_u8(bits.last);
@@ -786,6 +819,7 @@ via_ord!(
     Reference => hash_ref,
     Export => hash_export,
     Fun => hash_fun,
+    Record => hash_record,
     BitBinary => |b: &BitBinary, state: &mut H| hash_bits(&Bits::of_bit_binary(b), state),
 );
 
@@ -822,5 +856,11 @@ impl Ord for BitBinary {
 impl Ord for Fun {
     fn cmp(&self, other: &Fun) -> Ordering {
         run(shallow_funs(self, other, Mode::Exact), RECURSION_BUDGET)
+    }
+}
+
+impl Ord for Record {
+    fn cmp(&self, other: &Record) -> Ordering {
+        run(shallow_records(self, other, Mode::Exact), RECURSION_BUDGET)
     }
 }

@@ -33,13 +33,46 @@
 //! | newtype struct `S(T)` | the value of `T` | |
 //! | `Vec<T>`, sequences, sets | proper list | |
 //! | tuples, tuple structs, arrays | tuple | |
-//! | structs | map with atom keys `#{field => Value}` | binary keys; extra keys ignored |
+//! | structs | map with atom keys `#{field => Value}` | binary keys; extra keys ignored; a native record |
+//! | struct named `#Module:Name` | native record `#Module:Name{field = Value}` | a map |
 //! | `HashMap`, `BTreeMap` | map | |
 //! | unit variant | atom `variant` | |
 //! | newtype variant | `{variant, Value}` | |
 //! | tuple variant | `{variant, A, B, ...}` | |
 //! | struct variant | `{variant, #{field => Value}}` | |
 //! | [`Term`], [`Pid`], [`Port`], ... | the term itself, unchanged | |
+//!
+//! # Native records
+//!
+//! A struct whose serde name is `#Module:Name` becomes an OTP 29 native
+//! record of that module and name, its fields in declaration order, which
+//! must be the order of the Erlang definition (OTP 29 compares records field
+//! by field in definition order, so `#nr:point{y = 2,x = 1}` is not its
+//! `#nr:point{x = 1,y = 2}`). For a record its module exports
+//! (`-export_record`), add `/exported` to the name: the flag is part of the
+//! record, and OTP 29 tells the two apart. Skipped fields would leave the
+//! record without them, so do not skip any.
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//!
+//! // -record #point{x = 0, y = 0}. in module nr
+//! #[derive(Serialize, Deserialize, PartialEq, Debug)]
+//! #[serde(rename = "#nr:point")]
+//! struct Point {
+//!     x: i64,
+//!     y: i64,
+//! }
+//!
+//! let term = etf::serde::to_term(&Point { x: 1, y: 2 })?;
+//! assert_eq!(term.to_string(), "#nr:point{x = 1,y = 2}");
+//! assert_eq!(etf::serde::from_term::<Point>(&term)?, Point { x: 1, y: 2 });
+//! # Ok::<(), etf::serde::Error>(())
+//! ```
+//!
+//! Reading, a record fills any struct as a map with the same keys would
+//! (and any map type, field names as keys); a struct named `#Module:Name`
+//! refuses a record of another module or name, and also reads a map.
 //!
 //! Names are used as Rust spells them: `#[serde(rename_all = "snake_case")]`
 //! on an enum gives Erlang-style atoms (`Ok` becomes `ok`).
@@ -55,7 +88,7 @@
 //!
 //! A field of type [`Term`] holds any term as it is, and one of type
 //! [`Pid`], [`Port`], [`Reference`], [`Export`], [`Fun`], [`Atom`],
-//! [`BitBinary`] or [`Map`] holds a term of that kind: through this module
+//! [`BitBinary`], [`Map`] or [`Record`] holds a term of that kind: through this module
 //! they come back unchanged, representation included. They do so by travelling through serde as a
 //! private enum that [`Serializer`] and [`Deserializer`] recognise (as
 //! `serde_json::value::RawValue` does with a private struct); any other
@@ -65,7 +98,8 @@
 //! Self-describing consumers (`#[serde(untagged)]`, `#[serde(flatten)]`,
 //! `serde_json::Value`) see integers, floats, booleans, `undefined`/`nil` as
 //! none, atoms and UTF-8 binaries as strings, other binaries as bytes, lists
-//! and tuples as sequences and maps as maps; pids and the other kinds
+//! and tuples as sequences, maps as maps and native records as maps of
+//! their fields; pids and the other kinds
 //! without a serde equivalent are an error there.
 //!
 //! [`Pid`]: crate::Pid
@@ -76,6 +110,7 @@
 //! [`BitBinary`]: crate::BitBinary
 //! [`Fun`]: crate::Fun
 //! [`Map`]: crate::Map
+//! [`Record`]: crate::Record
 
 mod de;
 mod describe;

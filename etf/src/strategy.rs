@@ -10,7 +10,8 @@
 //! `binary_to_term/1` on OTP 25 and 28 accepts the bytes, as the property
 //! test in `interop-tests` checks. Map keys are unique even under OTP 25's
 //! equality, where `0.0 =:= -0.0`. LOCAL_EXT terms, off by default, are the
-//! exception: only the node that made one can decode it.
+//! exception: only the node that made one can decode it. Native records,
+//! also off by default, decode on OTP 29 only.
 //! Values cluster at the boundaries where the encoding changes (integers
 //! at 8, 32 and 64 bits and at the 255-byte bignum limit, atoms at 255
 //! characters and at the Latin-1 limit, floats at zero, subnormals and the
@@ -30,7 +31,7 @@
 //! }
 //! ```
 
-use crate::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+use crate::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
 use bytes::Bytes;
 use num_bigint::{BigInt, BigUint};
 use proptest::collection::vec;
@@ -40,7 +41,8 @@ use std::collections::HashSet;
 /// Bounds and kinds for [`term_with`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TermConfig {
-    /// The deepest nesting of tuples, lists, maps and funs (0: leaves only).
+    /// The deepest nesting of tuples, lists, maps, funs and records (0:
+    /// leaves only).
     pub max_depth: u32,
     /// The most elements of one tuple, list, map, byte list or binary.
     pub max_len: usize,
@@ -58,10 +60,14 @@ pub struct TermConfig {
     /// Generate LOCAL_EXT terms, which only the node that made them can
     /// decode. Off by default.
     pub local: bool,
+    /// Generate OTP 29 native records (RECORD_EXT), exported or not, with
+    /// unique field names. Off by default: OTP 28 and older cannot decode
+    /// them.
+    pub records: bool,
 }
 
 impl Default for TermConfig {
-    /// Every kind except LOCAL_EXT; depth 4, up to 8 elements per
+    /// Every kind except LOCAL_EXT and native records; depth 4, up to 8 elements per
     /// collection, about 64 nodes.
     fn default() -> TermConfig {
         TermConfig {
@@ -73,6 +79,7 @@ impl Default for TermConfig {
             bit_binaries: true,
             identifiers: true,
             local: false,
+            records: false,
         }
     }
 }
@@ -112,6 +119,7 @@ pub fn term_with(config: TermConfig) -> BoxedStrategy<Term> {
     let leaf = leaf(&config);
     let max_len = config.max_len;
     let funs = config.funs;
+    let records = config.records;
     leaf.prop_recursive(
         config.max_depth,
         config.max_size,
@@ -149,6 +157,14 @@ pub fn term_with(config: TermConfig) -> BoxedStrategy<Term> {
                         .boxed(),
                 ),
             ];
+            if records {
+                kinds.push((
+                    1,
+                    (record_header(), vec((atom(), inner.clone()), 0..=max_len))
+                        .prop_map(|(record, fields)| Term::from(with_fields(record, fields)))
+                        .boxed(),
+                ));
+            }
             if funs {
                 kinds.push((
                     1,
@@ -164,6 +180,29 @@ pub fn term_with(config: TermConfig) -> BoxedStrategy<Term> {
         },
     )
     .boxed()
+}
+
+/// A native record without fields: its module, name and exported flag.
+pub fn record_header() -> impl Strategy<Value = Record> {
+    (atom(), atom(), any::<bool>()).prop_map(|(module, name, exported)| Record {
+        module,
+        name,
+        exported,
+        fields: Vec::new(),
+        values: Vec::new(),
+    })
+}
+
+/// `record` with `fields`, leaving out a field name seen before.
+fn with_fields(mut record: Record, fields: Vec<(Atom, Term)>) -> Record {
+    let mut seen = HashSet::new();
+    for (field, value) in fields {
+        if seen.insert(field.clone()) {
+            record.fields.push(field);
+            record.values.push(value);
+        }
+    }
+    record
 }
 
 /// A map of `entries`, leaving out a key that equals an earlier one, or
@@ -199,6 +238,11 @@ fn unsigned_zeros(term: &Term) -> Term {
             let mut fun = fun.clone();
             fun.free_vars = all(&fun.free_vars);
             Term::Fun(fun)
+        }
+        Term::Record(record) => {
+            let mut record = record.clone();
+            record.values = all(&record.values);
+            Term::Record(record)
         }
         other => other.clone(),
     }
@@ -239,6 +283,9 @@ fn leaf(config: &TermConfig) -> BoxedStrategy<Term> {
     }
     if config.local {
         kinds.push((1, local().prop_map(Term::Local).boxed()));
+    }
+    if config.records {
+        kinds.push((1, record_header().prop_map(Term::from).boxed()));
     }
     if config.funs && config.max_depth == 0 {
         // Without nesting, funs come without free variables.

@@ -65,6 +65,10 @@ pub enum Term {
     Export(Export),
     /// A local fun with its environment (NEW_FUN).
     Fun(Box<Fun>),
+    /// An OTP 29 native record, `#Module:Name{Field = Value, ...}`
+    /// (RECORD_EXT). Boxed: records are rarer than the other terms, and a
+    /// record's module, name and flag would otherwise make every term larger.
+    Record(Box<Record>),
     /// A LOCAL_EXT term: meaningful only to the node that made it. Holds the
     /// raw bytes from the LOCAL_EXT tag (included) to the end of the term.
     Local(Bytes),
@@ -125,6 +129,38 @@ impl std::ops::Deref for Atom {
 #[derive(Clone, Debug, Default)]
 pub struct Map {
     pub(crate) entries: Vec<(Term, Term)>,
+}
+
+/// An OTP 29 native record: a value of a record type declared with
+/// `-record #Name{...}` in `Module`, which, unlike a classic record (a tagged
+/// tuple), is a type of its own on the wire (RECORD_EXT, tag 67), in term
+/// order (after tuples, before maps) and in print (`#nr:point{x = 1,y = 2}`).
+///
+/// It carries its definition with it: the module and name, whether the
+/// module exports the record (`-export_record`), and the field names in
+/// definition order, each with its value. All of it takes part in equality:
+/// OTP 29 does not consider `#nr:point{y = 2,x = 1}` (fields in another
+/// order) or an exported `#nr:point{}` equal to its own `#nr:point{x = 1,y = 2}`.
+/// Field names are unique; [`Record::new`] checks it.
+///
+/// ```
+/// use etf::{Record, Term};
+///
+/// let point = Record::new("nr", "point", [("x", Term::Int(1)), ("y", Term::Int(2))])?;
+/// assert_eq!(point.get("y"), Some(&Term::Int(2)));
+/// let term = Term::from(point);
+/// assert_eq!(term.to_string(), "#nr:point{x = 1,y = 2}");
+/// # Ok::<(), etf::DuplicateField>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub(crate) module: Atom,
+    pub(crate) name: Atom,
+    pub(crate) exported: bool,
+    /// The field names, in definition order; unique.
+    pub(crate) fields: Vec<Atom>,
+    /// The values, one per field, in the same order.
+    pub(crate) values: Vec<Term>,
 }
 
 /// A bitstring that is not a whole number of bytes.

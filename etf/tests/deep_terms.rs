@@ -1,13 +1,13 @@
 //! Terms of any depth: a million levels of tuples, of lists, and 300,000 of
-//! a mix of maps (keys and values), improper lists, fun environments and
-//! tuples go through every walk over a term (decode, both printers, the
+//! a mix of maps (keys and values), improper lists, fun environments, native
+//! records and tuples go through every walk over a term (decode, both printers, the
 //! parser, encode, clone, equality, order, hash, `Debug`, serde, drop) on a
 //! thread with a 2 MiB stack, the smallest a Rust thread gets by default.
 //!
 //! Assertions compare with `==` and `assert!`, not `assert_eq!`: a failing
 //! `assert_eq!` would print megabytes of `Debug` output.
 
-use etf::{Atom, DecodeOptions, Fun, Map, Pid, Term};
+use etf::{Atom, DecodeOptions, Fun, Map, Pid, Record, Term};
 use std::cmp::Ordering;
 use std::hash::{BuildHasher, RandomState};
 
@@ -70,15 +70,17 @@ fn fun_around(inner: Term) -> Term {
 }
 
 /// `depth` levels cycling through a map value, an improper list's head, a
-/// fun's free variable, a map key and a tuple beside a sibling, around `leaf`.
+/// fun's free variable, a map key, a native record's field and a tuple
+/// beside a sibling, around `leaf`.
 fn mixed(depth: usize, leaf: Term) -> Term {
     let mut t = leaf;
     for level in 0..depth {
-        t = match level % 5 {
+        t = match level % 6 {
             0 => Term::Map(Map::from_entries(vec![(Term::atom("k"), t)]).expect("one key")),
             1 => Term::improper_list(vec![t], Term::atom("tail")),
             2 => fun_around(t),
             3 => Term::Map(Map::from_entries(vec![(t, Term::Nil)]).expect("one key")),
+            4 => Term::from(Record::new("m", "r", [("a", Term::Nil), ("b", t)]).expect("fields")),
             _ => Term::tuple(vec![Term::Int(level as i64), t]),
         };
     }

@@ -2,9 +2,17 @@
 //! decodes back to an equal term, and encoding is canonical.
 #![cfg(feature = "proptest")]
 
-use etf::strategy::{term, term_with, TermConfig};
+use etf::strategy::{term_with, TermConfig};
 use etf::{EncodeOptions, Map, Term};
 use proptest::prelude::*;
+
+/// Every kind of term, native records included.
+fn term() -> impl Strategy<Value = Term> {
+    term_with(TermConfig {
+        records: true,
+        ..TermConfig::default()
+    })
+}
 
 /// Every combination of `term_to_binary/2` options the encoder offers.
 fn all_options() -> Vec<EncodeOptions> {
@@ -73,7 +81,7 @@ proptest! {
     }
 
     #[test]
-    fn local_ext_terms_survive(t in term_with(TermConfig { local: true, ..TermConfig::default() })) {
+    fn local_ext_terms_survive(t in term_with(TermConfig { local: true, records: true, ..TermConfig::default() })) {
         let bytes = etf::to_vec(&t).unwrap();
         prop_assert_eq!(etf::from_slice(&bytes).unwrap(), t);
     }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 fn any_term() -> impl Strategy<Value = Term> {
     term_with(TermConfig {
         local: true,
+        records: true,
         ..TermConfig::default()
     })
 }

@@ -182,6 +182,12 @@ fn every_kind_of_raw_term_comes_back_with_its_representation() {
         term("<<5:3>>"),
         term("fun lists:map/2"),
         Term::Fun(Box::new(fun.clone())),
+        term("#nr:point{x = 1,y = #nr:empty{}}"),
+        Term::from(
+            etf::Record::new("m", "r", [("a", 1)])
+                .unwrap()
+                .with_exported(true),
+        ),
         Term::Local(Bytes::from_static(&[121, 1, 2, 3])),
     ];
     let value = Envelope {
@@ -238,7 +244,7 @@ fn every_kind_of_raw_term_comes_back_with_its_representation() {
 
 #[test]
 fn raw_terms_round_trip_exactly_through_json_too() {
-    let original = term("{ok, [1, 2.5, <<\"x\">>, \"ab\", [x | y]], #{k => -1}}");
+    let original = term("{ok, [1, 2.5, <<\"x\">>, \"ab\", [x | y]], #{k => -1}, #m:r{a = 1}}");
     let json = serde_json::to_string(&original).unwrap();
     let back: Term = serde_json::from_str(&json).unwrap();
     assert_eq!(back, original);
@@ -348,4 +354,71 @@ fn wide_integers_use_bignums_only_beyond_64_bits() {
         from_term::<i128>(&term("-170141183460469231731687303715884105728")).unwrap(),
         i128::MIN
     );
+}
+
+/// `-record #point{x = 0, y = 0}.` in module `nr`.
+#[derive(Serialize, Deserialize, PartialEq, Debug)]
+#[serde(rename = "#nr:point")]
+struct NrPoint {
+    x: i64,
+    y: i64,
+}
+
+/// `-export_record([pub]). -record #pub{a = 1}.` in module `nr`.
+#[derive(Serialize, Deserialize, PartialEq, Debug)]
+#[serde(rename = "#nr:pub/exported")]
+struct Pub {
+    a: Term,
+}
+
+#[test]
+fn structs_named_as_records_become_native_records() {
+    let t = to_term(&NrPoint { x: 1, y: 2 }).unwrap();
+    // The bytes of OTP 29's term_to_binary(#nr:point{x = 1, y = 2}).
+    let otp29: &[u8] = &[
+        131, 67, 0, 0, 0, 2, 0, 119, 2, 110, 114, 119, 5, 112, 111, 105, 110, 116, 119, 1, 120,
+        119, 1, 121, 97, 1, 97, 2,
+    ];
+    assert_eq!(etf::to_vec(&t).unwrap(), otp29);
+    assert_eq!(
+        etf::serde::from_slice::<NrPoint>(otp29).unwrap(),
+        NrPoint { x: 1, y: 2 }
+    );
+    // The exported flag of `#nr:pub{a = 1}` as OTP 29 writes it.
+    let p = to_term(&Pub { a: Term::Int(1) }).unwrap();
+    let otp29_pub: &[u8] = &[
+        131, 67, 0, 0, 0, 1, 1, 119, 2, 110, 114, 119, 3, 112, 117, 98, 119, 1, 97, 97, 1,
+    ];
+    assert_eq!(etf::to_vec(&p).unwrap(), otp29_pub);
+    assert_eq!(from_term::<Pub>(&p).unwrap(), Pub { a: Term::Int(1) });
+}
+
+#[test]
+fn records_read_as_maps_and_structs_and_are_checked_by_name() {
+    #[derive(Deserialize, PartialEq, Debug)]
+    struct AnyXY {
+        x: i64,
+        y: i64,
+    }
+    let t = term("#nr:point{x = 1,y = 2}");
+    assert_eq!(from_term::<AnyXY>(&t).unwrap(), AnyXY { x: 1, y: 2 });
+    let as_map: std::collections::BTreeMap<String, i64> = from_term(&t).unwrap();
+    assert_eq!(as_map.len(), 2);
+    // A map still fills a record struct.
+    assert_eq!(
+        from_term::<NrPoint>(&term("#{x => 1, y => 2}")).unwrap(),
+        NrPoint { x: 1, y: 2 }
+    );
+    // Another record does not.
+    let err = from_term::<NrPoint>(&term("#nr:other{x = 1,y = 2}")).unwrap_err();
+    assert!(err.to_string().contains("#nr:point"), "{err}");
+    let err = from_term::<NrPoint>(&term("#nr:point{x = a,y = 2}")).unwrap_err();
+    assert_eq!(err.path(), ".x", "{err}");
+    // The natural view of a record: the map of its fields.
+    let json = serde_json::to_value(from_term::<serde_json::Value>(&t).unwrap()).unwrap();
+    assert_eq!(json, serde_json::json!({"x": 1, "y": 2}));
+    // A raw Record field holds one.
+    let r: etf::Record = from_term(&t).unwrap();
+    assert_eq!(r.get("y"), Some(&Term::Int(2)));
+    assert!(from_term::<etf::Record>(&term("{}")).is_err());
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the seed corpora in fuzz/corpus/ from real OTP 25 and OTP 28:
+# Regenerates the seed corpora in fuzz/corpus/ from real OTP 25, 28 and 29:
 # term_to_binary dumps and term text (etf.script), EPMD and distribution
 # traffic between two real nodes (capture.py), and a few hand-made
 # fragment sequences. Loopback only. Needs the machine set up by
@@ -19,6 +19,14 @@ for pair in "otp25:$otp25" "otp28:$otp28"; do
         end."
     python3 seeds/capture.py "$erl" "$corpus" "$tag"
 done
+
+# Native records (RECORD_EXT) from OTP 29, which alone makes them.
+otp29="${CNODE_OTP29:-${XDG_CACHE_HOME:-$HOME/.cache}/cnode-otp/29/bin/erl}"
+"$otp29" -noshell -eval "
+    case file:script(\"seeds/records.script\", [{'Out', \"$corpus\"}]) of
+        {ok, ok} -> halt(0);
+        Error -> io:format(standard_error, \"~p~n\", [Error]), halt(1)
+    end."
 
 # dist_fragments: [op, arg, part...] (see dist_proto::fuzzing::fragments).
 mkdir -p corpus/dist_fragments

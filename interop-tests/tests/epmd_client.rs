@@ -1,4 +1,4 @@
-//! Our EPMD client against the real `epmd` of OTP 25 and OTP 28: register,
+//! Our EPMD client against the real `epmd` of OTP 25, 27, 28 and 29: register,
 //! look up, list, dump, name clash, refused commands, EPMD down, and the
 //! check for a running EPMD that leaves nothing in its log.
 

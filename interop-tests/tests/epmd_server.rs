@@ -1,5 +1,5 @@
 //! Our embedded EPMD server against real nodes and the real `epmd` client:
-//! OTP 25 and OTP 28 nodes register with it, find each other, ping; the real
+//! OTP 25, 27, 28 and 29 nodes register with it, find each other, ping; the real
 //! `epmd -names` lists them; a node killed with SIGKILL disappears.
 
 use std::net::{IpAddr, Ipv4Addr};

@@ -1,5 +1,5 @@
 //! Differential tests of the `etf` codec on the corpus of terms made by real
-//! `erl` (OTP 25 and OTP 28): for every term and every option set of
+//! `erl` (OTP 25, 27, 28 and 29): for every term and every option set of
 //! `term_to_binary/2`, erl's bytes must decode, re-encode with the same
 //! options to bytes that erl decodes to the very same term (`=:=`), and,
 //! without compression, to the very same bytes. The encoder writes what

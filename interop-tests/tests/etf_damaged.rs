@@ -1,5 +1,5 @@
 //! Differential tests of the `etf` decoder on damaged input, against real
-//! `erl` (OTP 25 and OTP 28).
+//! `erl` (OTP 25, 27, 28 and 29).
 //!
 //! - Truncation: every proper prefix of an uncompressed corpus term must be
 //!   rejected as incomplete (`DecodeError::is_incomplete`), at an offset

@@ -1,4 +1,4 @@
-//! Property test of the `etf` codec against real `erl` (OTP 25 and OTP 28):
+//! Property test of the `etf` codec against real `erl` (OTP 25, 27, 28 and 29):
 //! random terms are encoded by us, decoded by erl and encoded again by erl
 //! with several option sets of `term_to_binary/2`; erl's bytes must decode
 //! to the original term, and must equal ours byte for byte where the codec
@@ -6,7 +6,7 @@
 //! no map has two or more entries (the BEAM's own map order is internal);
 //! not for local funs on OTP 26+ (which rewrite a decoded fun's creator pid
 //! and old index) nor for ports on OTP 25 (which writes NEW_PORT where
-//! OTP 26+ write V4_PORT).
+//! OTP 26+ write V4_PORT). On OTP 29 the terms include native records.
 //! One VM per release serves every case.
 
 use etf::{EncodeOptions, Term};
@@ -59,7 +59,12 @@ fn round_trip_random_terms(otp: Otp) {
         ..Config::default()
     };
     let mut runner = TestRunner::new(config);
-    let result = runner.run(&etf::strategy::term(), |term| {
+    // Native records (RECORD_EXT) decode on OTP 29 only.
+    let strategy = etf::strategy::term_with(etf::strategy::TermConfig {
+        records: otp.release >= 29,
+        ..etf::strategy::TermConfig::default()
+    });
+    let result = runner.run(&strategy, |term| {
         check(&mut oracle.borrow_mut(), &term).map_err(TestCaseError::fail)
     });
     match result {
@@ -174,6 +179,7 @@ impl Shape {
                     shape.local_fun = true;
                     stack.extend(&fun.free_vars);
                 }
+                Term::Record(record) => stack.extend(record.values()),
                 _ => {}
             }
         }

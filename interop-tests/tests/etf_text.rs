@@ -1,5 +1,5 @@
 //! Differential tests of the Erlang term syntax of `etf` on the corpus made
-//! by real `erl` (OTP 25 and OTP 28):
+//! by real `erl` (OTP 25, 27, 28 and 29):
 //! - a decoded term printed with `Display` or `Term::pretty` must parse back
 //!   with `etf::parse_term` to the same term, whose encoding erl decodes to
 //!   the original; for plain data erl's own parser (and evaluator) must read

@@ -1,4 +1,4 @@
-//! A 256 MiB binary between our node and a real `erl` (OTP 25 and OTP 28),
+//! A 256 MiB binary between our node and a real `erl` (OTP 25, 27, 28 and 29),
 //! both ways, with `net_ticktime` at 2 s on both sides, while another
 //! process keeps a ping loop going over the same connection.
 //!

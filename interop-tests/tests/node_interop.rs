@@ -1,4 +1,4 @@
-//! The `cnode` runtime against real `erl` nodes of OTP 25 and OTP 28, on
+//! The `cnode` runtime against real `erl` nodes of OTP 25, 27, 28 and 29, on
 //! loopback: connections both ways, ping both ways, messages of every kind
 //! of term to pids and registered names, hidden-node visibility, wrong
 //! cookies, nodedown on a killed peer and reconnection, rpc, ticks (an
@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use cnode::{ConnectError, DownReason, Node, NodeEvent, NodeEvents, RpcError, SendError};
-use etf::{Atom, Port, Term};
+use etf::{Atom, Pid, Port, Term};
 use interop_tests::local::{loopback_node, short_host, unique_name, Epmd, ErlNode, ErlProcess};
 use interop_tests::Otp;
 use tokio::time::timeout;
@@ -35,6 +35,7 @@ interop_tests::per_release!(
     long_names_with_ip_hosts_ping_both_ways,
     ticks_keep_an_idle_link_up_and_a_frozen_peer_is_dropped,
     a_peer_that_stops_reading_gets_messages_refused_until_it_reads_again,
+    erl_messages_rust_processes_numbered_past_fifteen_bits_and_gets_answers,
 );
 
 /// `erl -sname name` with our EPMD, a cookie, the short tick time and `-eval`.
@@ -830,4 +831,105 @@ async fn long_names_with_ip_hosts_ping_both_ways(otp: Otp) {
         .expect("pong from the long-named erl");
     let answer = node.rpc().call(&name, "erlang", "node", vec![], WAIT).await;
     assert_eq!(answer.expect("node()"), Term::atom(&name));
+}
+
+async fn erl_messages_rust_processes_numbered_past_fifteen_bits_and_gets_answers(otp: Otp) {
+    let epmd = Epmd::start(&otp).await.expect("epmd starts");
+    let epmd_port = epmd.port();
+    let node = rust_node(&otp, epmd_port, COOKIE).await;
+    // 40,000 processes: numbers past 32,767 (the old 15-bit limit).
+    let mut processes: Vec<cnode::Process> = (0..40_000)
+        .map(|_| node.spawn_process().expect("spawn"))
+        .collect();
+    // End a few and spawn again: their numbers come back with serial 1.
+    let ended: Vec<Pid> = processes.drain(..64).map(|p| p.pid().clone()).collect();
+    processes.extend((0..64).map(|_| node.spawn_process().expect("spawn")));
+    let high = processes
+        .iter()
+        .position(|p| p.pid().id > 0x7fff)
+        .expect("a number past 15 bits");
+    let reused = processes
+        .iter()
+        .position(|p| {
+            ended
+                .iter()
+                .any(|e| e.id == p.pid().id && e.serial != p.pid().serial)
+        })
+        .expect("a reused number");
+    let stale = ended
+        .iter()
+        .find(|e| e.id == processes[reused].pid().id)
+        .expect("its old pid")
+        .clone();
+    assert_ne!(high, reused);
+    // The two answer every `{ping, From}` with `{pong, Self}`.
+    let mut answerers = Vec::new();
+    for index in [high.max(reused), high.min(reused)] {
+        let mut p = processes.swap_remove(index);
+        answerers.push(p.pid().clone());
+        tokio::spawn(async move {
+            let mut pings = 0;
+            while let Ok(message) = p.recv().await {
+                let Some([ping, Term::Pid(from)]) = message.payload.as_tuple() else {
+                    continue;
+                };
+                if ping.is_atom("ping") {
+                    pings += 1;
+                    let pong = Term::tuple(vec![Term::atom("pong"), Term::Pid(p.pid().clone())]);
+                    let _ = p.send(from, pong);
+                } else if ping.is_atom("count") {
+                    let _ = p.send(
+                        from,
+                        Term::tuple(vec![Term::atom("count"), Term::Int(pings)]),
+                    );
+                }
+            }
+        });
+    }
+    let mut bridge = node.spawn_process().expect("spawn");
+    // erl pings each pid (and the stale pid of the reused number first),
+    // waits for both pongs, then asks each how many pings it got.
+    let eval = "
+        register(bridge, self()), io:format(\"ready~n\"),
+        receive {pids, Stale, Pids, Rust} ->
+            Stale ! {ping, self()},
+            [P ! {ping, self()} || P <- Pids],
+            Pongs = [receive {pong, P} -> P after 10000 -> none end || P <- Pids],
+            [P ! {count, self()} || P <- Pids],
+            Counts = [receive {count, N} -> N after 10000 -> none end || _ <- Pids],
+            Rust ! {result, Pongs =:= Pids, Counts}
+        end,
+        receive stop -> halt() end.";
+    let erl_name = unique_name("many", &otp);
+    let mut erl_node = erl(&otp, epmd_port, &erl_name, COOKIE, eval);
+    erl_node.wait_for_line("ready").await.expect("erl output");
+    let erl_full = format!("{erl_name}@{}", short_host().expect("host name"));
+    let pids = Term::list(answerers.iter().cloned().map(Term::Pid).collect());
+    let request = Term::tuple(vec![
+        Term::atom("pids"),
+        Term::Pid(stale),
+        pids,
+        Term::Pid(bridge.pid().clone()),
+    ]);
+    bridge
+        .send(("bridge", erl_full.as_str()), request)
+        .expect("send");
+    let result = bridge
+        .recv_timeout(WAIT)
+        .await
+        .expect("erl's result")
+        .payload;
+    assert_eq!(
+        result,
+        Term::tuple(vec![
+            Term::atom("result"),
+            Term::atom("true"),
+            Term::list(vec![Term::Int(1), Term::Int(1)]),
+        ]),
+        "each answered its one ping; the stale pid reached nobody"
+    );
+    assert!(answerers.iter().any(|p| p.id > 0x7fff));
+    assert!(answerers.iter().any(|p| p.serial > 0));
+    let _ = bridge.send(("bridge", erl_full.as_str()), Term::atom("stop"));
+    drop(processes);
 }

@@ -1,5 +1,5 @@
 //! Rust functions and a gen_server-style Rust process served to real `erl`
-//! nodes (OTP 25 and OTP 28): `erpc:call` and `rpc:call` with results,
+//! nodes (OTP 25, 27, 28 and 29): `erpc:call` and `rpc:call` with results,
 //! errors, throws, exits, timeouts and `undef` (compared with what the
 //! same calls give against a BEAM node), the old `rex` message route,
 //! `gen_server:call`/`cast` with a reply, a crash and `noproc`, and

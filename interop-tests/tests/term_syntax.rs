@@ -1,4 +1,4 @@
-//! Erlang term syntax against real `erl` (OTP 25 and OTP 28), both ways:
+//! Erlang term syntax against real `erl` (OTP 25, 27, 28 and 29), both ways:
 //!
 //! - erl reads our printed terms with `file:consult/1` and must get exactly
 //!   (`=:=`) the terms that `binary_to_term/1` makes of our encoding;

@@ -12,12 +12,12 @@ use etf::{ParseError, Term};
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum NodeCliError {
     /// A node name that is neither `alive` nor `alive@host`.
-    #[error(
-        "bad node name {name:?}: expected NAME or NAME@HOST, NAME made of letters, digits, _ and -"
-    )]
+    #[error("bad node name {name:?}: {source}; expected NAME or NAME@HOST")]
     BadNodeName {
         /// The name given.
         name: String,
+        /// What is wrong with it.
+        source: cnode::NameError,
     },
     /// EPMD on the target's host answers but does not know the node.
     #[error("no node named {alive} registered in EPMD on {host} (port {port})")]

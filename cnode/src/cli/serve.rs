@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use clap::Args;
-use cnode::{Exception, Node, NodeError, Process, RegisterError};
+use cnode::{Exception, Node, NodeError, NodeName, Process, RegisterError};
 use etf::Term;
 
 /// `cnode serve` failed.
@@ -40,7 +40,8 @@ pub(crate) struct ServeArgs {
     /// The node's short name, NAME or NAME@HOST [default: cnode].
     #[arg(long, value_name = "NAME", conflicts_with = "name")]
     sname: Option<String>,
-    /// The node's long name, NAME@HOST (HOST a full host name or address).
+    /// The node's long name, NAME or NAME@HOST (HOST defaults to this
+    /// machine's full host name, as with erl -name).
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
     /// The magic cookie [default: the content of ~/.erlang.cookie].
@@ -79,11 +80,14 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), ServeError> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), ServeError> {
-    let name = args
-        .name
-        .clone()
-        .or(args.sname.clone())
-        .unwrap_or_else(|| "cnode".to_owned());
+    let name = match (&args.name, &args.sname) {
+        (Some(long), _) => NodeName::long(long),
+        (None, short) => NodeName::short(short.as_deref().unwrap_or("cnode")),
+    };
+    let name = name.map_err(|source| NodeError::BadName {
+        name: args.name.clone().or(args.sname.clone()).unwrap_or_default(),
+        source,
+    })?;
     let mut builder = Node::builder(name).listen_address(args.listen);
     if let Some(cookie) = &args.cookie {
         builder = builder.cookie(cookie);

@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use clap::Args;
-use cnode::Node;
+use cnode::{Node, NodeName};
 use epmd_client::{ClientError, EpmdClient};
 
 use super::node_error::NodeCliError;
@@ -83,7 +83,7 @@ where
             .await
             .unwrap_or_else(|_| {
                 Err(NodeCliError::Timeout {
-                    node: target.clone(),
+                    node: target.to_string(),
                     after: timeout,
                 })
             });
@@ -100,37 +100,34 @@ impl NodeOptions {
         self.name.is_some()
     }
 
+    /// A name completed as `erl -name` (with `--name`) or `erl -sname`
+    /// completes it: a bare name gets this machine's host name, long or
+    /// short.
+    fn complete(&self, name: &str) -> Result<NodeName, NodeCliError> {
+        let parsed = if self.long_names() {
+            NodeName::long(name)
+        } else {
+            NodeName::short(name)
+        };
+        parsed.map_err(|source| NodeCliError::BadNodeName {
+            name: name.to_owned(),
+            source,
+        })
+    }
+
     /// The target as `alive@host`: a bare name gets this machine's host
     /// name, short or long as our own name is.
-    fn target_name(&self, target: &str) -> Result<String, NodeCliError> {
-        let full = if target.contains('@') {
-            target.to_owned()
-        } else {
-            format!("{target}@{}", host_name(self.long_names()))
-        };
-        match split_name(&full) {
-            Some(_) => Ok(full),
-            None => Err(NodeCliError::BadNodeName {
-                name: target.to_owned(),
-            }),
-        }
+    fn target_name(&self, target: &str) -> Result<NodeName, NodeCliError> {
+        self.complete(target)
     }
 
     /// Our own name: `--sname`, `--name` or `cnode-<pid>`, completed with
     /// this machine's host name.
-    fn own_name(&self) -> Result<String, NodeCliError> {
+    fn own_name(&self) -> Result<NodeName, NodeCliError> {
         let given = self.name.as_deref().or(self.sname.as_deref());
-        let alive = given.map_or_else(|| format!("cnode-{}", std::process::id()), str::to_owned);
-        let full = if alive.contains('@') {
-            alive
-        } else {
-            format!("{alive}@{}", host_name(self.long_names()))
-        };
-        match split_name(&full) {
-            Some(_) => Ok(full),
-            None => Err(NodeCliError::BadNodeName {
-                name: given.unwrap_or_default().to_owned(),
-            }),
+        match given {
+            Some(name) => self.complete(name),
+            None => self.complete(&format!("cnode-{}", std::process::id())),
         }
     }
 
@@ -138,16 +135,12 @@ impl NodeOptions {
     /// caller shuts it down even if this times out) and connects.
     async fn connect(
         &self,
-        target: &str,
+        target: &NodeName,
         timeout: Duration,
         slot: &mut Option<Node>,
     ) -> Result<Session, NodeCliError> {
         let epmd_port = self.epmd_port.unwrap_or_else(epmd_client::port_from_env);
-        let Some((alive, host)) = split_name(target) else {
-            return Err(NodeCliError::BadNodeName {
-                name: target.to_owned(),
-            });
-        };
+        let (alive, host) = (target.alive(), target.host());
         let epmd = EpmdClient::new(host, epmd_port).with_timeout(timeout);
         if let Err(err) = epmd.lookup(alive).await {
             let (alive, host) = (alive.to_owned(), host.to_owned());
@@ -182,12 +175,12 @@ impl NodeOptions {
             .await
             .map_err(|err| NodeCliError::Start(Box::new(err)))?;
         let node = slot.insert(node).clone();
-        node.connect(target)
+        node.connect(target.as_str())
             .await
             .map_err(NodeCliError::from_connect)?;
         Ok(Session {
             node,
-            target: target.to_owned(),
+            target: target.to_string(),
             timeout,
         })
     }
@@ -217,37 +210,6 @@ pub(crate) fn print_line(text: impl std::fmt::Display) -> Result<(), NodeCliErro
         .map_err(NodeCliError::Output)
 }
 
-/// `(alive, host)` of `alive@host`, if both parts are well formed.
-fn split_name(name: &str) -> Option<(&str, &str)> {
-    let (alive, host) = name.split_once('@')?;
-    let alive_ok = !alive.is_empty()
-        && alive
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    let host_ok = !host.is_empty() && !host.contains('@') && !host.contains(char::is_whitespace);
-    (alive_ok && host_ok && name.chars().count() <= 255).then_some((alive, host))
-}
-
-/// This machine's host name, up to the first dot unless `long` (as
-/// `erl -sname` and `erl -name` take it).
-fn host_name(long: bool) -> String {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_default();
-    let name = name.trim();
-    let name = if long {
-        name
-    } else {
-        name.split('.').next().unwrap_or_default()
-    };
-    if name.is_empty() {
-        "localhost".to_owned()
-    } else {
-        name.to_owned()
-    }
-}
-
 /// Logs of the runtime (and the output of called functions, which our rpc
 /// processes receive as group leader) go to stderr when `RUST_LOG` asks
 /// for them.
@@ -257,22 +219,5 @@ fn init_logging() {
             .with_writer(std::io::stderr)
             .with_env_filter(filter)
             .try_init();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_name;
-
-    #[test]
-    fn node_names_split_only_when_well_formed() {
-        assert_eq!(split_name("erl@host"), Some(("erl", "host")));
-        assert_eq!(
-            split_name("a_b-1@h.example.com"),
-            Some(("a_b-1", "h.example.com"))
-        );
-        for bad in ["erl", "@host", "erl@", "a b@host", "a@b@c", "é@host"] {
-            assert_eq!(split_name(bad), None, "{bad:?}");
-        }
     }
 }

@@ -477,3 +477,96 @@ mod prop {
         }
     }
 }
+
+/// `#nr:point{x = 1, y = 2}`, as OTP 29 builds it.
+fn point() -> Term {
+    let record = etf::Record::new("nr", "point", [("x", 1), ("y", 2)]).unwrap();
+    Term::from(record)
+}
+
+#[test]
+fn records_go_as_cache_references_and_come_back() {
+    let now = Instant::now();
+    // Header frames with the atom cache: the record's atoms are references.
+    let flags = DistFlags::default_hidden() | DistFlags::FRAGMENTS;
+    assert!(flags.contains(DistFlags::NATIVE_RECORDS));
+    let mut ours = connection(flags, now);
+    let mut peer = connection(flags, now);
+    for round in 0..2 {
+        let payload = Term::tuple(vec![Term::atom("echo"), point()]);
+        ours.send(&reg_send(), Some(&payload)).unwrap();
+        let mut out = Vec::new();
+        ours.poll_transmit(&mut out);
+        // RECORD_EXT, two fields, not exported, then module and name as
+        // cache references.
+        let at = out
+            .windows(6)
+            .position(|w| w == [67, 0, 0, 0, 2, 0])
+            .unwrap();
+        assert_eq!([out[at + 6], out[at + 8]], [82, 82], "{out:?}");
+        // The first header carries the atoms' text, the second refers to
+        // the cache only.
+        assert_eq!(out.windows(5).any(|w| w == b"point"), round == 0, "{out:?}");
+        peer.handle_input(&out, now).unwrap();
+        assert_eq!(
+            peer.poll_event(),
+            Some(ConnectionEvent::Message {
+                control: reg_send(),
+                payload: Some(payload),
+            })
+        );
+    }
+}
+
+#[test]
+fn records_are_received_from_a_peer_that_did_not_negotiate_them() {
+    // OTP 29 sends RECORD_EXT even to a peer without NATIVE_RECORDS.
+    let now = Instant::now();
+    let mut c = connection(plain() & !DistFlags::NATIVE_RECORDS, now);
+    let mut data = vec![112, 131];
+    data.extend(reg_send_body());
+    data.extend_from_slice(&[
+        131, 67, 0, 0, 0, 2, 0, 119, 2, b'n', b'r', 119, 5, b'p', b'o', b'i', b'n', b't', 119, 1,
+        b'x', 119, 1, b'y', 97, 1, 97, 2,
+    ]);
+    c.handle_input(&framed(&data), now).unwrap();
+    assert_eq!(
+        c.poll_event(),
+        Some(ConnectionEvent::Message {
+            control: reg_send(),
+            payload: Some(point()),
+        })
+    );
+}
+
+#[test]
+fn records_are_refused_to_a_peer_without_native_records_and_the_connection_stays() {
+    let now = Instant::now();
+    for flags in [plain(), DistFlags::default_hidden() | DistFlags::FRAGMENTS] {
+        let flags = flags & !DistFlags::NATIVE_RECORDS;
+        let mut ours = connection(flags, now);
+        let mut peer = connection(flags, now);
+        let payload = Term::list(vec![Term::atom("before"), point()]);
+        let err = ours.send(&reg_send(), Some(&payload)).unwrap_err();
+        match &err {
+            ConnectionError::PeerLacks { missing, what } => {
+                assert_eq!(*missing, DistFlags::NATIVE_RECORDS);
+                assert_eq!(what, "native record #nr:point{}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(ours.poll_transmit(&mut Vec::new()), 0, "nothing was queued");
+        // The next message goes, and its atom references are sound.
+        ours.send(&reg_send(), Some(&Term::atom("after"))).unwrap();
+        let mut out = Vec::new();
+        ours.poll_transmit(&mut out);
+        peer.handle_input(&out, now).unwrap();
+        assert_eq!(
+            peer.poll_event(),
+            Some(ConnectionEvent::Message {
+                control: reg_send(),
+                payload: Some(Term::atom("after")),
+            })
+        );
+    }
+}

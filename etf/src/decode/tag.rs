@@ -1,5 +1,10 @@
 //! The tag bytes of the External Term Format.
 
+/// RECORD_EXT (OTP 29): `u32 field count | u8 flags | module | name |
+/// field names | values`, all names atoms. Flag bit 0 is `is_exported`; OTP 29
+/// refuses any other bit. Field names come in definition order, values in the
+/// same order; OTP 29 refuses a repeated field name.
+pub(crate) const RECORD: u8 = 67;
 pub(crate) const NEW_FLOAT: u8 = 70;
 pub(crate) const BIT_BINARY: u8 = 77;
 pub(crate) const COMPRESSED: u8 = 80;

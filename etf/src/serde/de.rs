@@ -3,7 +3,7 @@
 
 use super::error::{Error, ErrorKind};
 use super::raw::{handover, WHOLE_TERM};
-use crate::Term;
+use crate::{Record, Term};
 use ::serde::de::value::{BorrowedStrDeserializer, U8Deserializer};
 use ::serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
@@ -137,7 +137,8 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
     /// dynamic values such as `serde_json::Value`: integers, floats,
     /// `true`/`false` as booleans, `undefined`/`nil` as none, other atoms and
     /// UTF-8 binaries as strings, other binaries as bytes, lists and tuples
-    /// as sequences, maps as maps. Other kinds have no serde equivalent and
+    /// as sequences, maps and native records (field names as keys) as maps.
+    /// Other kinds have no serde equivalent and
     /// are an error here; a field of type [`Term`] or [`crate::Pid`] reads
     /// them.
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -162,6 +163,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
                 None => Err(self.mismatch("a list")),
             },
             Term::Map(map) => visitor.visit_map(MapAccess::new(&map.entries, self.enter()?)),
+            Term::Record(record) => visitor.visit_map(RecordAccess::new(record, self.enter()?)),
             _ => Err(self.mismatch("a term with a serde equivalent")),
         }
     }
@@ -360,9 +362,11 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         self.deserialize_tuple(len, visitor)
     }
 
+    /// A map, or a native record as the map of its fields.
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.term {
             Term::Map(map) => visitor.visit_map(MapAccess::new(&map.entries, self.enter()?)),
+            Term::Record(record) => visitor.visit_map(RecordAccess::new(record, self.enter()?)),
             _ => Err(self.mismatch("a map")),
         }
     }
@@ -370,12 +374,25 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
     /// A map whose keys are the field names as atoms (or as binaries, as
     /// Elixir code decoding JSON makes). Other keys, such as Elixir's
     /// `__struct__`, are ignored unless the type denies unknown fields.
+    ///
+    /// A native record's fields are read the same way. A struct whose serde
+    /// name is `#Module:Name` refuses a record of another module or name.
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
+        if let (Term::Record(record), Some((module, name, _))) =
+            (self.term, super::ser::record_name(name))
+        {
+            if *record.module() != module || *record.name() != name {
+                return Err(de::Error::custom(format_args!(
+                    "expected the record #{module}:{name}{{}}, found {}",
+                    super::describe::describe(self.term)
+                )));
+            }
+        }
         self.deserialize_map(visitor)
     }
 
@@ -551,6 +568,56 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.len())
+    }
+}
+
+/// A native record's fields as map entries, the names as string keys.
+struct RecordAccess<'de> {
+    fields: std::iter::Zip<std::slice::Iter<'de, crate::Atom>, std::slice::Iter<'de, Term>>,
+    /// The nesting allowance of the values.
+    depth: usize,
+}
+
+impl<'de> RecordAccess<'de> {
+    fn new(record: &'de Record, depth: usize) -> RecordAccess<'de> {
+        RecordAccess {
+            fields: record.field_names().iter().zip(record.values()),
+            depth,
+        }
+    }
+}
+
+impl<'de> de::MapAccess<'de> for RecordAccess<'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        match self.fields.clone().next() {
+            Some((field, _)) => {
+                let key: BorrowedStrDeserializer<'de, Error> =
+                    BorrowedStrDeserializer::new(field.as_str());
+                seed.deserialize(key).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        match self.fields.next() {
+            Some((field, value)) => {
+                super::grow(|| seed.deserialize(Deserializer::with_max_depth(value, self.depth)))
+                    .map_err(|e| e.at_field(field))
+            }
+            None => Err(de::Error::custom(
+                "next_value_seed called after the last field",
+            )),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.fields.len())
     }
 }
 

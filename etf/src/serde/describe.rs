@@ -32,6 +32,12 @@ pub(crate) fn describe(term: &Term) -> String {
         Term::Reference(_) => "a reference".to_owned(),
         Term::Export(_) => "an external fun".to_owned(),
         Term::Fun(_) => "a local fun".to_owned(),
+        Term::Record(r) => format!(
+            "the record #{}:{}{{}} of {} fields",
+            clip(r.module()),
+            clip(r.name()),
+            r.len()
+        ),
         Term::Local(_) => "a LOCAL_EXT term".to_owned(),
     }
 }

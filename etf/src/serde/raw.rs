@@ -19,7 +19,7 @@
 //! [`to_term`]: super::to_term
 //! [`from_term`]: super::from_term
 
-use crate::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+use crate::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
 use ::serde::de::{self, Visitor};
 use ::serde::{Deserialize, Serialize};
 use bytes::Bytes;
@@ -63,6 +63,8 @@ enum ReprRef<'a> {
         u32,
         &'a [Term],
     ),
+    /// Module, name, exported, field names, values.
+    Record(&'a str, &'a str, bool, Names<'a>, &'a [Term]),
     Local(ByteSlice<'a>),
 }
 
@@ -99,6 +101,7 @@ enum Repr {
         u32,
         Vec<Term>,
     ),
+    Record(String, String, bool, Vec<String>, Vec<Term>),
     Local(ByteVec),
 }
 
@@ -155,6 +158,15 @@ impl<'de> Deserialize<'de> for ByteVec {
     }
 }
 
+/// A record's field names, as a sequence of strings.
+struct Names<'a>(&'a [Atom]);
+
+impl Serialize for Names<'_> {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(Atom::as_str))
+    }
+}
+
 /// A map's entries as a sequence of pairs, so that formats whose map keys
 /// must be strings (JSON) can carry any map.
 struct MapRef<'a>(&'a Map);
@@ -208,6 +220,13 @@ impl ReprRef<'_> {
                 f.pid.serial,
                 f.pid.creation,
                 &f.free_vars,
+            ),
+            Term::Record(r) => ReprRef::Record(
+                r.module.as_str(),
+                r.name.as_str(),
+                r.exported,
+                Names(&r.fields),
+                &r.values,
             ),
             Term::Local(bytes) => ReprRef::Local(ByteSlice(bytes)),
         }
@@ -308,6 +327,25 @@ impl Repr {
                     },
                     free_vars,
                 }))
+            }
+            Repr::Record(module, name, exported, fields, values) => {
+                if fields.len() != values.len() {
+                    return Err(format!(
+                        "a record with {} field names and {} values",
+                        fields.len(),
+                        values.len()
+                    ));
+                }
+                let fields = fields.into_iter().map(Atom::from).collect();
+                let record = Record::from_columns(
+                    Atom::from(module),
+                    Atom::from(name),
+                    exported,
+                    fields,
+                    values,
+                )
+                .map_err(|dup| dup.to_string())?;
+                Term::from(record)
             }
             Repr::Local(bytes) => Term::Local(Bytes::from(bytes.0)),
         })
@@ -481,6 +519,26 @@ impl<'de> Deserialize<'de> for Map {
                     super::describe::describe(&other)
                 ))
             })
+    }
+}
+
+/// Serializes as [`Term::Record`]; see [`Term`]'s impl.
+impl Serialize for Record {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Term::Record(Box::new(self.clone())).serialize(serializer)
+    }
+}
+
+/// Deserializes from [`Term::Record`] only.
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Record, D::Error> {
+        match Term::deserialize(deserializer)?.into_record() {
+            Ok(record) => Ok(*record),
+            Err(other) => Err(de::Error::custom(format_args!(
+                "expected a native record, found {}",
+                super::describe::describe(&other)
+            ))),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::error::{Error, ErrorKind};
 use super::raw;
-use crate::{Atom, Map, Term};
+use crate::{Atom, Map, Record, Term};
 use ::serde::ser::{self, Serialize};
 use bytes::Bytes;
 use num_bigint::BigInt;
@@ -258,10 +258,13 @@ impl ser::Serializer for Serializer {
         })
     }
 
-    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<SerializeStruct, Error> {
+    /// A map with atom keys, or a native record when the struct's serde
+    /// name is `#Module:Name` (see the [module documentation](super)).
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<SerializeStruct, Error> {
         Ok(SerializeStruct {
             inner: self.enter()?,
             entries: Vec::with_capacity(capacity(Some(len))),
+            record: record_name(name),
         })
     }
 
@@ -277,6 +280,7 @@ impl ser::Serializer for Serializer {
             fields: SerializeStruct {
                 inner: self.enter()?,
                 entries: Vec::with_capacity(capacity(Some(len))),
+                record: None,
             },
         })
     }
@@ -405,12 +409,27 @@ impl ser::SerializeMap for SerializeMap {
     }
 }
 
-/// Builds a map with atom keys from a struct's fields.
+/// The native record a struct's serde name asks for: `#Module:Name`, or
+/// `#Module:Name/exported` for a record its module exports.
+pub(crate) fn record_name(name: &str) -> Option<(Atom, Atom, bool)> {
+    let rest = name.strip_prefix('#')?;
+    let (rest, exported) = match rest.strip_suffix("/exported") {
+        Some(rest) => (rest, true),
+        None => (rest, false),
+    };
+    let (module, name) = rest.split_once(':')?;
+    Some((Atom::new(module), Atom::new(name), exported))
+}
+
+/// Builds a map with atom keys from a struct's fields, or a native record.
 #[derive(Debug)]
 pub struct SerializeStruct {
     /// The serializer of the elements, one level deeper.
     inner: Serializer,
-    entries: Vec<(Term, Term)>,
+    /// The fields, named by atoms.
+    entries: Vec<(Atom, Term)>,
+    /// The module, name and exported flag, for a native record.
+    record: Option<(Atom, Atom, bool)>,
 }
 
 impl ser::SerializeStruct for SerializeStruct {
@@ -423,14 +442,21 @@ impl ser::SerializeStruct for SerializeStruct {
         value: &T,
     ) -> Result<(), Error> {
         let value = super::grow(|| value.serialize(self.inner)).map_err(|e| e.at_field(key))?;
-        self.entries.push((atom(key), value));
+        self.entries.push((Atom::new(key), value));
         Ok(())
     }
 
     fn end(self) -> Result<Term, Error> {
         // Field names are unique in Rust, but `#[serde(rename)]` can make
-        // two equal: `map` refuses that.
-        map(self.entries)
+        // two equal: `map` and `Record` refuse that.
+        let Some((module, name, exported)) = self.record else {
+            let entries = self.entries.into_iter();
+            return map(entries.map(|(k, v)| (Term::Atom(k), v)).collect());
+        };
+        let (fields, values) = self.entries.into_iter().unzip();
+        Record::from_columns(module, name, exported, fields, values)
+            .map(Term::from)
+            .map_err(|dup| ErrorKind::DuplicateKey(format!("the field `{}`", dup.field)).into())
     }
 }
 

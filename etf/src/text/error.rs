@@ -106,6 +106,9 @@ pub enum ParseErrorKind {
     /// does not fit the value's type, a value out of range.
     #[error("invalid binary segment: {0}")]
     InvalidSegment(&'static str),
+    /// A native record naming the same field twice.
+    #[error("record field {0} given twice")]
+    DuplicateRecordField(String),
     /// A binary literal larger than the parser builds (it would let a short
     /// text allocate without bound).
     #[error("binary literal larger than {0} bytes")]

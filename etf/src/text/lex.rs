@@ -78,6 +78,8 @@ pub(crate) enum Punct {
     Bar,
     /// `=>`
     Arrow,
+    /// `=`, between a record field's name and its value.
+    Equals,
     /// `#`
     Hash,
     /// `<<`
@@ -109,6 +111,7 @@ impl Punct {
             Punct::Comma => ",",
             Punct::Bar => "|",
             Punct::Arrow => "=>",
+            Punct::Equals => "=",
             Punct::Hash => "#",
             Punct::BinOpen => "<<",
             Punct::BinClose => ">>",
@@ -226,6 +229,7 @@ fn punct(input: &str) -> LexResult<'_, Token> {
         [b'<', b'<', ..] => (Punct::BinOpen, 2),
         [b'>', b'>', ..] => (Punct::BinClose, 2),
         [b'=', b'>', ..] => (Punct::Arrow, 2),
+        [b'=', ..] => (Punct::Equals, 1),
         [b'[', ..] => (Punct::LBracket, 1),
         [b']', ..] => (Punct::RBracket, 1),
         [b'{', ..] => (Punct::LBrace, 1),

@@ -19,7 +19,11 @@
 //!   Latin-1 character, and as `<<1,2,3>>` otherwise; a bitstring as
 //!   `<<1,2:3>>` (the last segment holds the used bits of the last byte);
 //! - maps print as `#{k => v,…}` in their entry order; exports as
-//!   `fun m:f/2`.
+//!   `fun m:f/2`;
+//! - OTP 29's native records print as OTP 29 prints them,
+//!   `#nr:point{x = 1,y = 2}`, fields in definition order. The text does not
+//!   show whether the record is exported (`-export_record`); the parser reads
+//!   a record as not exported, the one thing a print and parse loses.
 //!
 //! Terms with no Erlang literal print in forms of this crate's own that
 //! [`parse_term`] reads (the node is always a quoted atom, the numbers

@@ -7,7 +7,7 @@
 use super::bits::{BitWriter, SegmentType, SegmentValue, Spec};
 use super::error::{ParseError, ParseErrorKind};
 use super::lex::{skip_blank, token, Integer, Punct, Token};
-use crate::term::{Atom, BitBinary, Fun, Map, Term};
+use crate::term::{Atom, BitBinary, Fun, Map, Record, Term};
 use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
 use num_traits::ToPrimitive;
@@ -105,6 +105,18 @@ enum Frame {
     Map(Vec<(Term, Term)>, Option<Term>),
     /// `#Fun<` fields so far, and where the form started.
     Fun(Vec<Term>, usize),
+    /// `#Module:Name{` fields so far; the last name waits for its value.
+    Record(Box<OpenRecord>),
+}
+
+/// A native record being read.
+struct OpenRecord {
+    module: Atom,
+    name: Atom,
+    fields: Vec<Atom>,
+    values: Vec<Term>,
+    /// Where the record starts, for errors about it as a whole.
+    start: usize,
 }
 
 struct Parser<'a> {
@@ -250,8 +262,15 @@ impl<'a> Parser<'a> {
             }
             Token::Punct(Punct::Hash) => {
                 let (brace_at, brace) = self.next()?;
+                if let Token::Atom(module) = brace {
+                    return self.record_start(stack, module, offset);
+                }
                 if !matches!(brace, Token::Punct(Punct::LBrace)) {
-                    return Err(self.expected(brace_at, "`{` after `#`", &brace));
+                    return Err(self.expected(
+                        brace_at,
+                        "`{` or a record's module after `#`",
+                        &brace,
+                    ));
                 }
                 if self.eat(Punct::RBrace)? {
                     Term::Map(Map::new())
@@ -363,6 +382,27 @@ impl<'a> Parser<'a> {
                         }
                     }
                 },
+                Frame::Record(record) => {
+                    record.values.push(value);
+                    let (offset, token) = self.next()?;
+                    match token {
+                        Token::Punct(Punct::Comma) => {
+                            let field = self.field_name()?;
+                            record.fields.push(field);
+                            return Ok(None);
+                        }
+                        Token::Punct(Punct::RBrace) => match stack.pop() {
+                            Some(Frame::Record(record)) => value = self.record_term(*record)?,
+                            // Not reached: the frame matched above is the top.
+                            _ => {
+                                return Err(
+                                    self.error(offset, ParseErrorKind::Unterminated("record"))
+                                )
+                            }
+                        },
+                        other => return Err(self.expected(offset, "`,` or `}`", &other)),
+                    }
+                }
                 Frame::Fun(fields, start) => {
                     fields.push(value);
                     let start = *start;
@@ -391,6 +431,64 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(())
+    }
+
+    /// After `#Module`: `:Name{`, then `}` (a record without fields) or
+    /// the first field's name and `=`, its value coming next.
+    fn record_start(
+        &mut self,
+        stack: &mut Vec<Frame>,
+        module: Atom,
+        start: usize,
+    ) -> Result<Option<Term>, ParseError> {
+        self.punct(Punct::Colon, "`:` after a record's module")?;
+        let (offset, token) = self.next()?;
+        let Token::Atom(name) = token else {
+            return Err(self.expected(offset, "a record's name", &token));
+        };
+        self.punct(Punct::LBrace, "`{` after a record's name")?;
+        let mut record = OpenRecord {
+            module,
+            name,
+            fields: Vec::new(),
+            values: Vec::new(),
+            start,
+        };
+        if self.eat(Punct::RBrace)? {
+            return self.record_term(record).map(Some);
+        }
+        record.fields.push(self.field_name()?);
+        self.push_frame(stack, Frame::Record(Box::new(record)), start)?;
+        Ok(None)
+    }
+
+    /// A record field's name and the `=` after it.
+    fn field_name(&mut self) -> Result<Atom, ParseError> {
+        let (offset, token) = self.next()?;
+        let Token::Atom(field) = token else {
+            return Err(self.expected(offset, "a record field's name", &token));
+        };
+        self.punct(Punct::Equals, "`=` after a record field's name")?;
+        Ok(field)
+    }
+
+    /// The record read. Not exported: the text does not show the flag.
+    fn record_term(&self, record: OpenRecord) -> Result<Term, ParseError> {
+        let OpenRecord {
+            module,
+            name,
+            fields,
+            values,
+            start,
+        } = record;
+        Record::from_columns(module, name, false, fields, values)
+            .map(Term::from)
+            .map_err(|dup| {
+                self.error(
+                    start,
+                    ParseErrorKind::DuplicateRecordField(dup.field.as_str().to_owned()),
+                )
+            })
     }
 
     /// Appends any string literals that follow `text` directly.

@@ -7,8 +7,9 @@
 //! Each term is measured once, and nothing is indented past the line width,
 //! so the output and the time are linear in the size of the term.
 
-use super::print::{is_string, write_term};
-use crate::term::{Map, Term};
+use super::chars::write_atom;
+use super::print::{is_string, write_record_open, write_term};
+use crate::term::{Map, Record, Term};
 use std::collections::HashMap;
 use std::fmt::{self, Display, Formatter, Write};
 
@@ -83,6 +84,7 @@ fn children(term: &Term) -> Option<Vec<&Term>> {
             Some(items.iter().chain(std::iter::once(&**tail)).collect())
         }
         Term::Map(map) if !map.is_empty() => Some(map_children(map)),
+        Term::Record(record) if !record.is_empty() => Some(record.values.iter().collect()),
         _ => None,
     }
 }
@@ -111,12 +113,35 @@ fn measure(root: &Term) -> HashMap<*const Term, usize> {
         let punctuation = match term {
             // `{` `}` and a comma between elements.
             Term::Tuple(_) | Term::List(_) | Term::ImproperList(..) => 2 + kids.len() - 1,
+            // `#m:n{` `}`, `name = ` per field, and a comma between fields.
+            Term::Record(record) => record_punctuation(record),
             // `#{` `}`, ` => ` per entry, and a comma between entries.
             _ => 3 + 4 * (kids.len() / 2) + (kids.len() / 2).saturating_sub(1),
         };
         widths.insert(term, inner.saturating_add(punctuation));
     }
     widths
+}
+
+/// The width of a native record's text other than its values.
+fn record_punctuation(record: &Record) -> usize {
+    let mut counter = Counter(0);
+    // Counting cannot fail.
+    let _ = write_record_open(&mut counter, record);
+    for field in &record.fields {
+        let _ = write_atom(&mut counter, field);
+    }
+    let fields = record.fields.len();
+    counter
+        .0
+        .saturating_add(1 + 3 * fields + fields.saturating_sub(1))
+}
+
+/// The width of a field name.
+fn atom_width(atom: &crate::Atom) -> usize {
+    let mut counter = Counter(0);
+    let _ = write_atom(&mut counter, atom);
+    counter.0
 }
 
 fn width_of(term: &Term, widths: &HashMap<*const Term, usize>) -> usize {
@@ -137,6 +162,8 @@ enum Work<'a> {
     Text(&'static str),
     /// A line break, then indentation to this column.
     Break(usize),
+    /// A record's field name.
+    Atom(&'a crate::Atom),
 }
 
 fn layout(
@@ -150,6 +177,10 @@ fn layout(
         let term = match work {
             Work::Text(text) => {
                 out.write_str(text)?;
+                continue;
+            }
+            Work::Atom(atom) => {
+                write_atom(out, atom)?;
                 continue;
             }
             Work::Break(indent) => {
@@ -178,13 +209,40 @@ fn layout(
         let (open, close) = match term {
             Term::Tuple(_) => ("{", "}"),
             Term::Map(_) => ("#{", "}"),
+            Term::Record(_) => ("", "}"),
             _ => ("[", "]"),
         };
+        if let Term::Record(record) = term {
+            write_record_open(out, record)?;
+        }
         out.write_str(open)?;
         let indent = out.column;
         // Push in reverse: the stack pops the first element first.
         let mut pending = vec![Work::Text(close)];
         match term {
+            // As a map's entries: `name = value` on one line where it fits,
+            // else the value on the next line, indented further.
+            Term::Record(record) => {
+                for (i, (field, value)) in record.fields().enumerate().rev() {
+                    pending.push(Work::Term(value));
+                    let field_fits = indent
+                        .saturating_add(atom_width(field))
+                        .saturating_add(3)
+                        .saturating_add(width_of(value, widths))
+                        <= line;
+                    if field_fits {
+                        pending.push(Work::Text(" = "));
+                    } else {
+                        pending.push(Work::Break(indent + 4));
+                        pending.push(Work::Text(" ="));
+                    }
+                    pending.push(Work::Atom(field));
+                    if i > 0 {
+                        pending.push(Work::Break(indent));
+                        pending.push(Work::Text(","));
+                    }
+                }
+            }
             Term::Map(_) => {
                 for (i, pair) in kids.chunks(2).enumerate().rev() {
                     if let [key, value] = pair {

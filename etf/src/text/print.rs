@@ -7,7 +7,7 @@
 
 use super::chars::{is_printable, write_atom, write_quoted_atom, write_quoted_char};
 use super::float::write_float;
-use crate::term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Reference, Term};
+use crate::term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
 use std::fmt::{self, Display, Formatter, Write};
 
 /// A piece of output still to write.
@@ -27,6 +27,9 @@ enum Work<'a> {
     Map(&'a Map),
     /// A local fun.
     Fun(&'a Fun),
+    /// The fields of a native record from `next` on, `name = value`
+    /// separated by `,`.
+    Fields { record: &'a Record, next: usize },
 }
 
 /// Writes `root` to `out`.
@@ -84,6 +87,22 @@ fn run(out: &mut impl Write, root: Work<'_>) -> fmt::Result {
                 stack.push(Work::Text(">"));
                 push_list(&mut stack, out, &fun.free_vars)?;
             }
+            Work::Fields { record, next } => {
+                if let (Some(field), Some(value)) =
+                    (record.fields.get(next), record.values.get(next))
+                {
+                    if next > 0 {
+                        out.write_char(',')?;
+                    }
+                    write_atom(out, field)?;
+                    out.write_str(" = ")?;
+                    stack.push(Work::Fields {
+                        record,
+                        next: next + 1,
+                    });
+                    stack.push(Work::Term(value));
+                }
+            }
             Work::Term(term) => write_one(out, &mut stack, term)?,
         }
     }
@@ -129,8 +148,23 @@ fn write_one<'a>(out: &mut impl Write, stack: &mut Vec<Work<'a>>, term: &'a Term
             stack.push(Work::Fun(fun));
             Ok(())
         }
+        Term::Record(record) => {
+            write_record_open(out, record)?;
+            stack.push(Work::Text("}"));
+            stack.push(Work::Fields { record, next: 0 });
+            Ok(())
+        }
         Term::Local(bytes) => write_local(out, bytes),
     }
+}
+
+/// Writes `#Module:Name{`, the start of a native record as OTP 29 prints it.
+pub(crate) fn write_record_open(out: &mut impl Write, record: &Record) -> fmt::Result {
+    out.write_char('#')?;
+    write_atom(out, &record.module)?;
+    out.write_char(':')?;
+    write_atom(out, &record.name)?;
+    out.write_char('{')
 }
 
 /// Whether a proper list prints as a string: it is not empty and every
@@ -347,6 +381,22 @@ impl Display for Fun {
     /// Writes `#Fun<Module,Arity,Index,16#Uniq,OldIndex,OldUniq,Pid,FreeVars>`.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         run(f, Work::Fun(self))
+    }
+}
+
+impl Display for Record {
+    /// Writes `#Module:Name{Field = Value,…}` as OTP 29 does, fields in
+    /// definition order. The exported flag does not show.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_record_open(f, self)?;
+        run(
+            f,
+            Work::Fields {
+                record: self,
+                next: 0,
+            },
+        )?;
+        f.write_char('}')
     }
 }
 

@@ -15,6 +15,7 @@
 //! | tuple, proper list (strings included)    | array                                 |
 //! | map whose keys are all atoms or UTF-8 binaries, none rendering alike | object |
 //! | any other map                            | array of `[key, value]` arrays        |
+//! | native record `#nr:point{x = 1,y = 2}` (OTP 29) | `{"#nr:point": {"x": 1, "y": 2}}`: the record's head as in Erlang syntax, over an object of its fields |
 //! | pid, port, reference, fun, bitstring, improper list, LOCAL_EXT | string of its Erlang syntax |
 //!
 //! Objects list their keys in sorted order, as `serde_json` does. The
@@ -55,6 +56,18 @@ pub(super) fn to_json(term: &Term, pretty: bool) -> String {
                         w.value(t);
                     }
                     Item::Pair(k, v) => w.open('[', Items::Pair(Some(k), Some(v))),
+                    Item::Record(head, record) => {
+                        w.string(&head);
+                        w.out.push_str(if w.pretty { ": " } else { ":" });
+                        let mut fields: Vec<(&str, &Term)> =
+                            record.fields().map(|(f, v)| (f.as_str(), v)).collect();
+                        fields.sort_by(|a, b| a.0.cmp(b.0));
+                        if fields.is_empty() {
+                            w.out.push_str("{}");
+                        } else {
+                            w.open('{', Items::Members(fields.into_iter()));
+                        }
+                    }
                 }
             }
             None => {
@@ -79,6 +92,9 @@ enum Item<'a> {
     Keyed(&'a str, &'a Term),
     /// A map entry written as the array `[key, value]`.
     Pair(&'a Term, &'a Term),
+    /// A native record: its head (`#Module:Name`) as the key of the object
+    /// of its fields.
+    Record(String, &'a etf::Record),
 }
 
 /// The elements of an open array or object.
@@ -88,6 +104,7 @@ enum Items<'a> {
     Pairs(std::slice::Iter<'a, (Term, Term)>),
     Pair(Option<&'a Term>, Option<&'a Term>),
     Members(std::vec::IntoIter<(&'a str, &'a Term)>),
+    Record(Option<(String, &'a etf::Record)>),
 }
 
 impl<'a> Items<'a> {
@@ -98,6 +115,7 @@ impl<'a> Items<'a> {
             Items::Pairs(pairs) => pairs.next().map(|(k, v)| Item::Pair(k, v)),
             Items::Pair(k, v) => k.take().or_else(|| v.take()).map(Item::Term),
             Items::Members(members) => members.next().map(|(k, v)| Item::Keyed(k, v)),
+            Items::Record(record) => record.take().map(|(head, r)| Item::Record(head, r)),
         }
     }
 }
@@ -138,6 +156,10 @@ impl<'a> JsonWriter<'a> {
             Term::Tuple(items) | Term::List(items) => self.open('[', Items::Terms(items.iter())),
             Term::Nil => self.out.push_str("[]"),
             Term::ByteList(bytes) => self.open('[', Items::Bytes(bytes.iter())),
+            Term::Record(record) => {
+                let head = format!("#{}:{}", record.module(), record.name());
+                self.open('{', Items::Record(Some((head, record))));
+            }
             Term::Map(map) => match members(map) {
                 Some(members) => self.open('{', Items::Members(members.into_iter())),
                 None => self.open('[', Items::Pairs(map.iter())),
@@ -257,6 +279,20 @@ mod tests {
 
         let integer_keys = map(vec![(Term::Int(1), Term::Nil)]);
         assert_eq!(render(&integer_keys), json!([[1, []]]));
+    }
+
+    #[test]
+    fn records_become_their_head_over_their_fields() {
+        let point = etf::Record::new("nr", "point", [("x", 1), ("y", 2)]).unwrap();
+        assert_eq!(
+            render(&Term::from(point)),
+            json!({"#nr:point": {"x": 1, "y": 2}})
+        );
+        let odd = etf::Record::new("Mod x", "r", [("a b", atom("true"))]).unwrap();
+        assert_eq!(
+            render(&Term::from(odd)),
+            json!({"#'Mod x':r": {"a b": true}})
+        );
     }
 
     #[test]

@@ -1,0 +1,171 @@
+//! A gen_server-style protocol for a Rust process: it answers
+//! `gen_server:call({Name, Node}, Request)` and takes `gen_server:cast`,
+//! and calls Erlang gen_servers.
+//!
+//! The caller of `gen_server:call` monitors the server, so a server that
+//! ends with [`Process::exit_with`] (or is dropped, reason `normal`) makes
+//! the call exit with that reason, and a name nobody has gives `noproc`,
+//! as with an Erlang gen_server. `sys` messages are not handled.
+//!
+//! ```no_run
+//! # async fn demo(node: cnode::Node) -> Result<(), Box<dyn std::error::Error>> {
+//! use cnode::Request;
+//! use etf::Term;
+//!
+//! let mut server = node.spawn_process()?;
+//! server.register("counter")?;
+//! let mut count = 0;
+//! loop {
+//!     match server.next_request().await? {
+//!         Request::Call(call) => call.reply(&server, Term::from(count))?,
+//!         Request::Cast(_) => count += 1,
+//!         Request::Info(_) => {}
+//!     }
+//! }
+//! # }
+//! ```
+
+use std::time::Duration;
+
+use etf::{Pid, Term};
+
+use crate::data::error::{RecvError, SendError};
+use crate::data::message::{Dest, Message};
+use crate::features::process::Process;
+use crate::runtime::dispatch::gen_call;
+
+/// A message to a gen_server-style process, classified.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    /// `gen_server:call`: answer it with [`Call::reply`].
+    Call(Call),
+    /// `gen_server:cast(Server, Request)`: the request.
+    Cast(Term),
+    /// Anything else (`handle_info`).
+    Info(Message),
+}
+
+/// A `gen_server:call` waiting for its reply.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// The calling process.
+    pub from: Pid,
+    /// The call's tag: a reference, or `[alias | Ref]` from OTP 24 on.
+    pub tag: Term,
+    /// The request.
+    pub request: Term,
+}
+
+impl Call {
+    /// Sends `{Tag, Reply}`: to the alias of an `[alias | Ref]` tag, as
+    /// `gen:reply` does, else to the caller's pid.
+    pub fn reply(&self, server: &Process, reply: Term) -> Result<(), SendError> {
+        let to = match alias_of(&self.tag) {
+            Some(alias) => Dest::Alias(alias.clone()),
+            None => Dest::Pid(self.from.clone()),
+        };
+        server.send(to, Term::tuple(vec![self.tag.clone(), reply]))
+    }
+}
+
+/// The reference of an `[alias | Ref]` tag.
+fn alias_of(tag: &Term) -> Option<&etf::Reference> {
+    match tag {
+        Term::ImproperList(head, tail) if head.len() == 1 && head[0].is_atom("alias") => {
+            tail.as_reference()
+        }
+        _ => None,
+    }
+}
+
+impl Request {
+    /// Classifies a message.
+    pub fn from_message(message: Message) -> Request {
+        if let Some((from, tag, request)) = gen_call(&message.payload) {
+            return Request::Call(Call {
+                from: from.clone(),
+                tag: tag.clone(),
+                request: request.clone(),
+            });
+        }
+        match message.payload.as_tuple() {
+            Some([label, request]) if label.is_atom("$gen_cast") => Request::Cast(request.clone()),
+            _ => Request::Info(message),
+        }
+    }
+}
+
+/// A `gen_server:call` from Rust failed.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// The request could not be sent.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// The server ended, did not exist (`noproc`) or its node was lost
+    /// (`noconnection`) before replying.
+    #[error("the server exited: {reason}")]
+    Exit {
+        /// The reason from the monitor.
+        reason: Term,
+    },
+    /// No reply within the timeout.
+    #[error("no reply within {0:?}")]
+    Timeout(Duration),
+    /// The calling process ended.
+    #[error("the calling process ended: {0}")]
+    Recv(RecvError),
+}
+
+impl Process {
+    /// The next message, classified for a gen_server-style loop.
+    pub async fn next_request(&mut self) -> Result<Request, RecvError> {
+        self.recv().await.map(Request::from_message)
+    }
+
+    /// `gen_server:call(Server, Request, Timeout)` to a pid or `(name,
+    /// node)`: monitors the server, sends `{'$gen_call', {Self, Ref},
+    /// Request}`, and waits for `{Ref, Reply}` or the monitor's `'DOWN'`.
+    pub async fn gen_call(
+        &mut self,
+        server: impl Into<Dest>,
+        request: Term,
+        timeout: Duration,
+    ) -> Result<Term, CallError> {
+        let server = server.into();
+        let monitor = self.monitor(server.clone())?;
+        let tag = Term::Reference(monitor.clone());
+        let message = Term::tuple(vec![
+            Term::atom("$gen_call"),
+            Term::tuple(vec![Term::Pid(self.pid().clone()), tag.clone()]),
+            request,
+        ]);
+        self.send(server, message)?;
+        let answer = self
+            .recv_matching_timeout(timeout, |m| match m.payload.as_tuple() {
+                Some([t, _]) => *t == tag,
+                Some([down, r, _, _, _]) => down.is_atom("DOWN") && *r == tag,
+                _ => false,
+            })
+            .await;
+        self.demonitor(&monitor);
+        match answer {
+            Ok(message) => match message.payload.as_tuple() {
+                Some([_, reply]) => Ok(reply.clone()),
+                Some([_, _, _, _, reason]) => Err(CallError::Exit {
+                    reason: reason.clone(),
+                }),
+                _ => Err(CallError::Exit {
+                    reason: Term::atom("badreply"),
+                }),
+            },
+            Err(RecvError::Timeout(after)) => Err(CallError::Timeout(after)),
+            Err(err) => Err(CallError::Recv(err)),
+        }
+    }
+
+    /// `gen_server:cast(Server, Request)`: sends `{'$gen_cast', Request}`.
+    pub fn gen_cast(&self, server: impl Into<Dest>, request: Term) -> Result<(), SendError> {
+        self.send(server, Term::tuple(vec![Term::atom("$gen_cast"), request]))
+    }
+}

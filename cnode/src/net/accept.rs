@@ -1,0 +1,126 @@
+//! Accepting connections: the listener loop and the acceptor's handshake.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use dist_proto::handshake::Answer;
+use dist_proto::{Acceptor, HandshakeConfig, HandshakeEvent};
+use etf::Atom;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::data::error::ConnectError;
+use crate::data::name::NodeName;
+use crate::net::handshake::{flush, next_event};
+use crate::runtime::core::Core;
+
+/// How many incoming handshakes may run at once; more connections wait in
+/// the listen backlog. Each handshake step is bounded by the setup time.
+const MAX_HANDSHAKES: usize = 64;
+
+/// Accepts connections until the node shuts down.
+pub(crate) async fn listen(core: Arc<Core>, listener: TcpListener) {
+    let mut shutdown = core.shutdown_signal();
+    let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
+    loop {
+        let accepted = tokio::select! {
+            accepted = accept_one(&listener, &handshakes) => accepted,
+            _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return,
+        };
+        match accepted {
+            Ok((stream, addr, permit)) => {
+                tracing::debug!(%addr, "incoming connection");
+                let _ = stream.set_nodelay(true);
+                core.tasks.spawn(accept(Arc::clone(&core), stream, permit));
+            }
+            Err(err) => {
+                // E.g. out of file descriptors: back off instead of spinning.
+                tracing::warn!(%err, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Waits for a handshake slot, then for a connection.
+async fn accept_one(
+    listener: &TcpListener,
+    handshakes: &Arc<Semaphore>,
+) -> std::io::Result<(TcpStream, std::net::SocketAddr, OwnedSemaphorePermit)> {
+    let permit = Arc::clone(handshakes)
+        .acquire_owned()
+        .await
+        .map_err(std::io::Error::other)?;
+    let (stream, addr) = listener.accept().await?;
+    Ok((stream, addr, permit))
+}
+
+/// Runs the acceptor's handshake (holding a handshake slot), then the
+/// connection.
+async fn accept(core: Arc<Core>, mut stream: TcpStream, permit: OwnedSemaphorePermit) {
+    let mut shutdown = core.shutdown_signal();
+    let config = HandshakeConfig {
+        setup_time: core.config.setup_time,
+        ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
+    };
+    let mut acceptor = Acceptor::new(config, rand::random(), Instant::now());
+    // The peer and our attempt id, once we accepted its request.
+    let mut attempt: Option<(Atom, u64)> = None;
+    let outcome = loop {
+        let event = tokio::select! {
+            event = next_event(&mut stream, &mut acceptor) => event,
+            _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return,
+        };
+        match event {
+            Ok(HandshakeEvent::ConnectRequest(request)) => {
+                let answer = match NodeName::parse(&request.peer) {
+                    Err(err) => {
+                        tracing::info!(peer = %request.peer, %err, "refusing a bad node name");
+                        Answer::NotAllowed
+                    }
+                    Ok(_) => {
+                        let node = Atom::new(&request.peer);
+                        let cookie = core.cookies.for_node(&request.peer);
+                        let decision = core.peers().on_connect_request(&node, cookie);
+                        if let Some(dial) = decision.abort {
+                            dial.abort();
+                        }
+                        if let Some(id) = decision.id {
+                            attempt = Some((node, id));
+                        }
+                        decision.answer
+                    }
+                };
+                if let Err(err) = acceptor.answer(answer, Instant::now()) {
+                    let _ = flush(&mut stream, &mut acceptor).await;
+                    break Err(err);
+                }
+            }
+            Ok(HandshakeEvent::Established(done)) => break Ok(done),
+            Ok(HandshakeEvent::AliveQuery) => {
+                // Only an initiator asks this.
+                break Err(dist_proto::HandshakeError::Finished);
+            }
+            Err(err) => break Err(err),
+        }
+    };
+    drop(permit);
+    match (outcome, attempt) {
+        (Ok(done), Some((node, id))) => {
+            crate::net::driver::run(core, node, id, stream, done).await;
+        }
+        (Ok(done), None) => {
+            tracing::warn!(peer = %done.peer, "handshake completed without an accepted request");
+        }
+        (Err(err), attempt) => {
+            tracing::info!(%err, "refused or failed incoming connection");
+            if let Some((node, id)) = attempt {
+                let err = ConnectError::from_handshake(node.as_str(), err, core.config.setup_time);
+                let failed = core.peers().setup_failed(&node, Some(id), &err);
+                if failed {
+                    core.unreachable(&node);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The task of one connection: it reads from the socket and drives the
+//! [`Connection`] state machine (bytes in, the tick timer), hands the
+//! messages it decodes to the node without ever waiting on a process, and
+//! flushes the output that senders left queued (see [`Wire`]).
+
+use std::future::poll_fn;
+use std::io;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use dist_proto::{Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Established};
+use etf::Atom;
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+
+use crate::data::events::DownReason;
+use crate::net::wire::{Closing, Wire};
+use crate::runtime::core::Core;
+
+/// Room made in the read buffer when less than a quarter of it is free:
+/// large enough that several 64 KiB fragments come in one system call.
+const READ_SIZE: usize = 256 * 1024;
+
+/// How long the task may go on reading and waking processes before it
+/// yields to them (it yields sooner once it has read [`READ_SIZE`] bytes).
+/// Yielding after every read costs small messages dearly: the woken process
+/// moves to another worker thread, and the two threads wake each other in
+/// turn (measured: twice the context switches, 1.5x the CPU per message).
+const YIELD_EVERY: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// How long a shutdown waits for queued output to leave.
+const SHUTDOWN_FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Runs connection `id` to `node` until it ends, then reports it down.
+pub(crate) async fn run(
+    core: Arc<Core>,
+    node: Atom,
+    id: u64,
+    stream: TcpStream,
+    established: Established,
+) {
+    let now = Instant::now();
+    let config = ConnectionConfig {
+        tick_time: core.config.tick_time,
+        ..ConnectionConfig::default()
+    };
+    let flags = established.flags;
+    let conn = Connection::new(flags, config, now);
+    let wire = Arc::new(Wire::new(stream, conn, core.config.send_buffer_limit));
+    let Some(events) = core.peers().established(&node, id, Arc::clone(&wire) as _) else {
+        tracing::debug!(%node, "connection superseded; closing it");
+        return;
+    };
+    tracing::info!(%node, %flags, "connected");
+    for event in events {
+        core.publish(event);
+    }
+    let leftover = wire.lock().conn.handle_input(&established.leftover, now);
+    let reason = match leftover {
+        Ok(()) => drive(&core, &node, &wire).await,
+        Err(err) => down_reason(err),
+    };
+    {
+        // Senders waiting for room give up on a connection that is gone.
+        let mut state = wire.lock();
+        state.close(Closing::Ended);
+        wire.announce_room(&mut state);
+    }
+    tracing::info!(%node, %reason, "connection down");
+    if let Some(event) = core.peers().down(&node, id, reason) {
+        core.publish(event);
+    }
+}
+
+async fn drive(core: &Arc<Core>, node: &Atom, wire: &Wire) -> DownReason {
+    let stream = wire.stream();
+    let mut shutdown_signal = core.shutdown_signal();
+    // The futures the task waits on are made once and polled again on every
+    // turn (the wake-up is made anew only after it fires). Made anew on
+    // every turn, each would register and deregister itself, a lock or a
+    // timer-wheel update apiece, several turns per message.
+    let shutdown = crate::runtime::tasks::until_shutdown(&mut shutdown_signal);
+    let woken = wire.woken();
+    let tick = tokio::time::sleep_until(Instant::now().into());
+    tokio::pin!(shutdown, woken, tick);
+    let mut buf = BytesMut::new();
+    let mut events = Vec::new();
+    let mut last_yield = Instant::now();
+    let mut read_since_yield = 0;
+    loop {
+        let (deadline, wants_write) = {
+            let mut state = wire.lock();
+            match state.closing() {
+                None => {}
+                Some(Closing::Disconnect) => return DownReason::Disconnected,
+                Some(Closing::Closed) => return DownReason::Closed,
+                Some(Closing::WriteFailed(err)) => return DownReason::Io(err.clone()),
+                Some(Closing::Ended) => return DownReason::Shutdown,
+            }
+            // After output left (any branch below may have flushed).
+            wire.announce_room(&mut state);
+            while let Some(event) = state.conn.poll_event() {
+                if let ConnectionEvent::Message { control, payload } = event {
+                    events.push((control, payload));
+                }
+            }
+            let Some(deadline) = state.conn.poll_timeout() else {
+                return DownReason::Protocol("connection failed".into());
+            };
+            (deadline.into(), state.wants_write())
+        };
+        if tick.deadline() != deadline {
+            tick.as_mut().reset(deadline);
+        }
+        // Delivered without the lock: a process may answer on this wire.
+        let delivered = !events.is_empty();
+        for (control, payload) in events.drain(..) {
+            crate::runtime::dispatch::dispatch(core, node, control, payload);
+        }
+        if delivered && (read_since_yield >= READ_SIZE || last_yield.elapsed() >= YIELD_EVERY) {
+            // Let the processes just woken run before reading on: while a
+            // large message streams in, this task is always ready, and a
+            // process woken from it would otherwise wait behind it (and keep
+            // the read buffers its message shares alive).
+            tokio::task::yield_now().await;
+            last_yield = Instant::now();
+            read_since_yield = 0;
+        }
+        tokio::select! {
+            _ = &mut shutdown => {
+                // What was already sent goes out, unless the peer does not read.
+                let flush = async {
+                    loop {
+                        {
+                            let mut state = wire.lock();
+                            state.flush(stream);
+                            if !state.wants_write() || state.closing().is_some() {
+                                return;
+                            }
+                        }
+                        if stream.writable().await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(SHUTDOWN_FLUSH, flush).await;
+                return DownReason::Shutdown;
+            }
+            ready = poll_fn(|cx| stream.poll_read_ready(cx)) => {
+                if let Err(err) = ready {
+                    return DownReason::Io(err.to_string());
+                }
+                // Room is made when data waits, so that an idle connection
+                // holds no read buffer (see the timer below).
+                if buf.capacity() - buf.len() < READ_SIZE / 4 {
+                    buf.reserve(READ_SIZE);
+                }
+                match read_some(stream, &mut buf) {
+                    Ok(0) => return DownReason::Closed,
+                    Ok(n) => {
+                        read_since_yield += n;
+                        // Read in place behind the start of the frame they
+                        // continue: the decoder takes the buffer over without
+                        // a copy and hands back what is left of it.
+                        let read = std::mem::take(&mut buf);
+                        let mut state = wire.lock();
+                        if let Err(err) = state.conn.handle_input_buf(read, Instant::now()) {
+                            return down_reason(err);
+                        }
+                        buf = state.conn.take_input_buffer();
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(err) => return DownReason::Io(err.to_string()),
+                }
+            }
+            ready = poll_fn(|cx| stream.poll_write_ready(cx)), if wants_write => {
+                if let Err(err) = ready {
+                    return DownReason::Io(err.to_string());
+                }
+                wire.lock().flush(stream);
+            }
+            () = &mut woken => woken.set(wire.woken()),
+            () = &mut tick => {
+                let mut state = wire.lock();
+                if let Err(err) = state.conn.handle_timeout(Instant::now()) {
+                    return down_reason(err);
+                }
+                // A tick goes out now, not when a message happens to follow.
+                state.flush(stream);
+                // Once per tick check, an empty read buffer is let go: idle
+                // connections do not keep 256 KiB each.
+                if buf.is_empty() {
+                    buf = BytesMut::new();
+                }
+            }
+        }
+    }
+}
+
+/// Reads what waits on the socket into the room `buf` has. A read that
+/// leaves room unfilled has drained the socket, and the socket is marked
+/// not ready there and then, as tokio's own `AsyncRead` does: otherwise the
+/// next turn would spend a system call to learn it. (`try_io` clears the
+/// readiness it saw before the read when its closure reports `WouldBlock`,
+/// so data that arrives after the read still wakes the task.)
+fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
+    let room = buf.capacity() - buf.len();
+    let mut read = None;
+    let full = stream.try_io(Interest::READABLE, || {
+        let n = stream.try_read_buf(buf)?;
+        read = Some(n);
+        if 0 < n && n < room {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(n)
+    });
+    match (full, read) {
+        (Ok(n), _) => Ok(n),
+        (Err(err), Some(n)) if err.kind() == io::ErrorKind::WouldBlock => Ok(n),
+        (Err(err), _) => Err(err),
+    }
+}
+
+fn down_reason(err: ConnectionError) -> DownReason {
+    match err {
+        ConnectionError::TickTimeout { silent, .. } => DownReason::TickTimeout { silent },
+        other => DownReason::Protocol(other.to_string()),
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Instructions per codec operation (callgrind), this tree against an older
+# revision, on the workloads of etf/benches/codec.rs: a comparison that does
+# not depend on how busy the machine is. Prints a Markdown table.
+#   scripts/bench-codec-instructions.sh [BASE_REVISION (default: HEAD~1)] [N (default: 200)] [OPERATIONS]
+# OPERATIONS (default "decode decode_bytes encode") may add clone, eq and hash.
+# Each (operation, workload) is run under callgrind with N iterations and
+# with 0, and the difference divided by N, so set-up does not count.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+base="${1:-HEAD~1}"
+iterations="${2:-200}"
+operations="${3:-decode decode_bytes encode}"
+command -v valgrind >/dev/null || {
+    echo "bench-codec-instructions: valgrind is needed (apt-get install valgrind)" >&2
+    exit 1
+}
+target="${CARGO_TARGET_DIR:-$root/target}"
+work="$(mktemp -d)"
+trap 'git -C "$root" worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+# The workloads, as the benchmark writes them.
+ETF_BENCH_DUMP_DIR="$work/workloads" cargo bench -q -p etf --bench codec -- --test >/dev/null 2>&1
+
+# The driver, built in this tree and in the base revision (the same source).
+cargo build -q --release -p etf --example codec_loop
+cp "$target/release/examples/codec_loop" "$work/codec_loop.new"
+git -C "$root" worktree add -q --detach "$work/base" "$base"
+cp etf/examples/codec_loop.rs "$work/base/etf/examples/codec_loop.rs"
+(cd "$work/base" && CARGO_TARGET_DIR="$work/base-target" cargo build -q --release -p etf --example codec_loop)
+cp "$work/base-target/release/examples/codec_loop" "$work/codec_loop.base"
+
+# Instructions of one run, as callgrind totals them.
+instructions() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 |
+        sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+
+per_op() {
+    local driver="$1" op="$2" file="$3"
+    local with without
+    with="$(instructions "$driver" "$op" "$file" "$iterations")"
+    without="$(instructions "$driver" "$op" "$file" 0)"
+    echo $(((with - without) / iterations))
+}
+
+echo "Instructions per operation, $(git rev-parse --short "$base") (before) and $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes') (after), $iterations iterations each:"
+echo
+echo "| workload | operation | before | after | after/before |"
+echo "|---|---|---|---|---|"
+for file in "$work"/workloads/*.bin; do
+    name="$(basename "$file" .bin)"
+    for op in $operations; do
+        before="$(per_op "$work/codec_loop.base" "$op" "$file")"
+        after="$(per_op "$work/codec_loop.new" "$op" "$file")"
+        ratio="$(python3 -c "print(f'{$after / max($before, 1):.3f}')")"
+        echo "| $name | $op | $before | $after | $ratio |"
+    done
+done
