@@ -214,3 +214,24 @@ fn depth_limits_are_opt_in() {
     assert!(Term::decode(&bytes, &limited).is_err());
     assert!(Term::decode(&bytes, &DecodeOptions::default()).is_ok());
 }
+
+#[test]
+fn deep_terms_serialize_through_other_serde_formats_on_a_grown_stack() {
+    // serde_json recurses once per level through `Serialize for Term`,
+    // which moves onto heap-allocated stack segments as the thread's runs low.
+    let depth = 20_000;
+    let mut term = Term::Int(7);
+    for _ in 0..depth {
+        term = Term::tuple(vec![term]);
+    }
+    let json = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn_scoped(scope, || serde_json::to_string(&term).expect("serializes"))
+            .expect("thread starts")
+            .join()
+            .expect("no stack overflow")
+    });
+    assert_eq!(json.matches("{\"Tuple\":[").count(), depth);
+    assert!(json.contains("{\"Int\":7}"));
+}
