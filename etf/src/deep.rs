@@ -99,9 +99,8 @@ thread_local! {
 /// Drops a term of any depth with a bounded amount of Rust stack.
 ///
 /// A leaf costs one comparison. A container drops its children itself, by
-/// plain recursion (as derived drop glue would) while fewer than
-/// [`RECURSION_BUDGET`] drops are in progress on the thread, and with a
-/// heap stack beyond (see [`empty_iteratively`]).
+/// plain recursion (as derived drop glue would) while fewer than 16 drops
+/// are in progress on the thread, and with a heap stack beyond.
 impl Drop for Term {
     #[inline]
     fn drop(&mut self) {
