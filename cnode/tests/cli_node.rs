@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use interop_tests::local::{
     free_port, short_host, start_epmd_blocking, unique_name, ChildGuard, ErlNode, ErlNodeBuilder,
+    TempDir,
 };
 use interop_tests::Otp;
 
@@ -129,8 +130,8 @@ fn ping_call_eval_and_send_reach_erl_as_a_hidden_node(otp: Otp) {
 
     // The cookie defaults to ~/.erlang.cookie.
     let home = TempDir::new(&unique_name("home", &otp));
-    std::fs::write(home.0.join(".erlang.cookie"), format!("{COOKIE}\n")).expect("cookie file");
-    let out = erl.cnode_env(&["ping", &node], &[("HOME", home.0.as_os_str())]);
+    std::fs::write(home.path().join(".erlang.cookie"), format!("{COOKIE}\n")).expect("cookie file");
+    let out = erl.cnode_env(&["ping", &node], &[("HOME", home.path().as_os_str())]);
     assert_success(&out, "pong\n");
 }
 
@@ -360,22 +361,5 @@ impl Erl {
             cmd.env(key, value);
         }
         cmd.output().expect("cnode runs")
-    }
-}
-
-/// A directory removed on drop.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path).expect("temp dir");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

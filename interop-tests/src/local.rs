@@ -781,6 +781,35 @@ fn start_server_probed(
     })
 }
 
+/// A directory under the system temp dir (so that every release of the
+/// matrix sees it), named after a label, this process and the clock, and
+/// removed with everything in it when dropped.
+#[derive(Debug)]
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// Makes a fresh directory labelled `label`.
+    pub fn new(label: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = std::env::temp_dir().join(format!("{label}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("create the temporary directory");
+        TempDir(path)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Declares one test per OTP release of the matrix for each function named,
 /// in modules `otp25`, `otp27`, `otp28` and `otp29`, so that the releases
 /// run in parallel. Each function takes the [`Otp`] to test. With a leading

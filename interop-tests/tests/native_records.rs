@@ -10,14 +10,16 @@
 //! connection keeps carrying messages; OTP 29 takes it. Last, OTP 29
 //! compares random terms holding records (`<`, `==`, `=:=`) as we do.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use cnode::{Node, SendError};
 use dist_proto::DistFlags;
 use etf::{Record, Term};
-use interop_tests::local::{loopback_node, short_host, unique_name, Epmd, ErlNode, ErlProcess};
+use interop_tests::local::{
+    loopback_node, short_host, unique_name, Epmd, ErlNode, ErlProcess, TempDir,
+};
 use interop_tests::Otp;
 use tokio::time::timeout;
 
@@ -147,30 +149,6 @@ fn point(x: i64, y: i64) -> Term {
 fn exported(a: Term) -> Term {
     let record = Record::new("nr", "pub", [("a", a)]).expect("unique fields");
     Term::from(record.with_exported(true))
-}
-
-/// A directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path = std::env::temp_dir().join(format!("{label}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path).expect("create the temporary directory");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Compiles `nr` with OTP 29's `erlc` into a fresh directory.
