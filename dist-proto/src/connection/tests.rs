@@ -49,6 +49,23 @@ fn connection(flags: DistFlags, now: Instant) -> Connection {
     Connection::new(flags, ConnectionConfig::default(), now)
 }
 
+/// Sends `payload` to `net_kernel` from `ours`, hands what it wrote to
+/// `peer`, checks that the peer got that message, and returns the bytes.
+fn deliver(ours: &mut Connection, peer: &mut Connection, payload: Term, now: Instant) -> Vec<u8> {
+    ours.send(&reg_send(), Some(&payload)).unwrap();
+    let mut out = Vec::new();
+    ours.poll_transmit(&mut out);
+    peer.handle_input(&out, now).unwrap();
+    assert_eq!(
+        peer.poll_event(),
+        Some(ConnectionEvent::Message {
+            control: reg_send(),
+            payload: Some(payload),
+        })
+    );
+    out
+}
+
 #[test]
 fn pass_through_frame_with_payload() {
     let now = Instant::now();
@@ -177,18 +194,7 @@ fn atoms_go_as_cache_references_when_the_atom_cache_was_negotiated() {
     let mut peer = connection(flags, now);
     let mut frames = Vec::new();
     for _ in 0..2 {
-        ours.send(&reg_send(), Some(&Term::atom("hi"))).unwrap();
-        let mut out = Vec::new();
-        ours.poll_transmit(&mut out);
-        peer.handle_input(&out, now).unwrap();
-        assert_eq!(
-            peer.poll_event(),
-            Some(ConnectionEvent::Message {
-                control: reg_send(),
-                payload: Some(Term::atom("hi")),
-            })
-        );
-        frames.push(out);
+        frames.push(deliver(&mut ours, &mut peer, Term::atom("hi"), now));
     }
     // The first frame carries the four atoms' text in its header: '', the
     // pid's node, net_kernel and hi. The second only refers to them.
@@ -557,16 +563,6 @@ fn records_are_refused_to_a_peer_without_native_records_and_the_connection_stays
         }
         assert_eq!(ours.poll_transmit(&mut Vec::new()), 0, "nothing was queued");
         // The next message goes, and its atom references are sound.
-        ours.send(&reg_send(), Some(&Term::atom("after"))).unwrap();
-        let mut out = Vec::new();
-        ours.poll_transmit(&mut out);
-        peer.handle_input(&out, now).unwrap();
-        assert_eq!(
-            peer.poll_event(),
-            Some(ConnectionEvent::Message {
-                control: reg_send(),
-                payload: Some(Term::atom("after")),
-            })
-        );
+        deliver(&mut ours, &mut peer, Term::atom("after"), now);
     }
 }
