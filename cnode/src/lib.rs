@@ -114,6 +114,8 @@ mod net;
 mod node;
 mod runtime;
 mod state;
+#[cfg(test)]
+mod tests;
 
 pub use builder::{
     NodeBuilder, DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
