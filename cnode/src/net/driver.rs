@@ -95,7 +95,7 @@ async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> D
                 None => {}
                 Some(Closing::Disconnect) => return DownReason::Disconnected,
                 Some(Closing::Closed) => return DownReason::Closed,
-                Some(Closing::WriteFailed(err)) => return DownReason::Io(err.clone()),
+                Some(Closing::WriteFailed(err)) => return DownReason::write_failed(err.clone()),
                 Some(Closing::Ended) => return DownReason::Shutdown,
             }
             // After output left (any branch below may have flushed).
@@ -106,7 +106,9 @@ async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> D
                 }
             }
             let Some(deadline) = state.conn.poll_timeout() else {
-                return DownReason::Protocol("connection failed".into());
+                // Only a failed connection has no deadline.
+                let failed = state.conn.failure().cloned();
+                return failed.map_or(DownReason::Closed, down_reason);
             };
             (deadline.into(), state.wants_write())
         };
@@ -149,7 +151,7 @@ async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> D
             }
             ready = poll_fn(|cx| stream.poll_read_ready(cx)) => {
                 if let Err(err) = ready {
-                    return DownReason::Io(err.to_string());
+                    return DownReason::read_failed(err);
                 }
                 // Room is made when data waits, so that an idle connection
                 // holds no read buffer (see the timer below).
@@ -171,12 +173,12 @@ async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> D
                         buf = state.conn.take_input_buffer();
                     }
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(err) => return DownReason::Io(err.to_string()),
+                    Err(err) => return DownReason::read_failed(err),
                 }
             }
             ready = poll_fn(|cx| stream.poll_write_ready(cx)), if wants_write => {
                 if let Err(err) = ready {
-                    return DownReason::Io(err.to_string());
+                    return DownReason::write_failed(err);
                 }
                 wire.lock().flush(stream);
             }
@@ -201,6 +203,6 @@ async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> D
 fn down_reason(err: ConnectionError) -> DownReason {
     match err {
         ConnectionError::TickTimeout { silent, .. } => DownReason::TickTimeout { silent },
-        other => DownReason::Protocol(other.to_string()),
+        other => DownReason::Protocol(Arc::new(other)),
     }
 }

@@ -73,12 +73,12 @@ pub(crate) struct WireState {
 }
 
 /// Why a connection is closing, as its senders found it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub(crate) enum Closing {
     /// `disconnect_node` or a replacement: close now.
     Disconnect,
-    /// A write failed (the error's text).
-    WriteFailed(String),
+    /// A write failed.
+    WriteFailed(std::sync::Arc<std::io::Error>),
     /// The peer closed its end.
     Closed,
     /// The task ended.
@@ -317,7 +317,7 @@ impl WireState {
                     self.last_write = Instant::now();
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
-                Err(err) => return Err(Closing::WriteFailed(err.to_string())),
+                Err(err) => return Err(Closing::WriteFailed(err.into())),
             }
         }
     }

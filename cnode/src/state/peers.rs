@@ -504,7 +504,10 @@ mod tests {
     }
 
     fn disconnecting(wire: &Wire<tokio::net::TcpStream>) -> bool {
-        wire.lock().closing() == Some(&crate::net::wire::Closing::Disconnect)
+        matches!(
+            wire.lock().closing(),
+            Some(crate::net::wire::Closing::Disconnect)
+        )
     }
 
     #[tokio::test]
