@@ -34,6 +34,18 @@ pub(crate) trait Transport: std::fmt::Debug + Send + Sync + 'static {
     /// Writes what the stream takes now, from the slices in order.
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
 
+    /// Whether bytes the stream took still wait inside it for the socket
+    /// (records a TLS layer made when the socket was full): the task then
+    /// waits for the socket to be writable and calls [`Transport::try_flush`].
+    fn has_buffered_output(&self) -> bool {
+        false
+    }
+
+    /// Writes what waits inside the stream, without waiting.
+    fn try_flush(&self) -> io::Result<()> {
+        Ok(())
+    }
+
     /// Closes both directions now: the peer sees the end of the stream
     /// before any later connection from us.
     fn shutdown(&self);

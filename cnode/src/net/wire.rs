@@ -202,7 +202,7 @@ impl<T: Transport> Wire<T> {
             state.flush(&self.stream);
             self.announce_room(state);
         }
-        Ok(state.wants_write() || state.closing.is_some())
+        Ok(state.wants_write(&self.stream) || state.closing.is_some())
     }
 
     /// Waits until no more than the limit waits for the socket, or the
@@ -274,8 +274,8 @@ impl WireState {
     }
 
     /// Whether output waits for the socket.
-    pub(crate) fn wants_write(&self) -> bool {
-        self.pending > 0 || self.conn.wants_transmit()
+    pub(crate) fn wants_write<T: Transport>(&self, stream: &T) -> bool {
+        self.pending > 0 || self.conn.wants_transmit() || stream.has_buffered_output()
     }
 
     pub(crate) fn closing(&self) -> Option<&Closing> {
@@ -300,7 +300,12 @@ impl WireState {
                 self.pending += self.conn.poll_transmit_chunks(&mut self.out);
             }
             if self.pending == 0 {
-                return Ok(());
+                return match stream.try_flush() {
+                    Err(err) if err.kind() != std::io::ErrorKind::WouldBlock => {
+                        Err(Closing::WriteFailed(err.into()))
+                    }
+                    _ => Ok(()),
+                };
             }
             let slices: Vec<IoSlice<'_>> = self
                 .out
