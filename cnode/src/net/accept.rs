@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use dist_proto::handshake::Answer;
-use dist_proto::{Acceptor, HandshakeConfig, HandshakeEvent};
+use dist_proto::{Acceptor, AcceptorEvent, HandshakeConfig};
 use etf::Atom;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -72,7 +72,7 @@ async fn accept(core: Arc<Core>, mut stream: TcpStream, permit: OwnedSemaphorePe
             _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return,
         };
         match event {
-            Ok(HandshakeEvent::ConnectRequest(request)) => {
+            Ok(AcceptorEvent::ConnectRequest(request)) => {
                 let answer = match NodeName::parse(&request.peer) {
                     Err(err) => {
                         tracing::info!(peer = %request.peer, %err, "refusing a bad node name");
@@ -96,11 +96,7 @@ async fn accept(core: Arc<Core>, mut stream: TcpStream, permit: OwnedSemaphorePe
                     break Err(err);
                 }
             }
-            Ok(HandshakeEvent::Established(done)) => break Ok(done),
-            Ok(HandshakeEvent::AliveQuery) => {
-                // Only an initiator asks this.
-                break Err(dist_proto::HandshakeError::Finished);
-            }
+            Ok(AcceptorEvent::Established(done)) => break Ok(done),
             Err(err) => break Err(err),
         }
     };

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use dist_proto::{Established, HandshakeConfig, HandshakeError, HandshakeEvent, Initiator};
+use dist_proto::{Established, HandshakeConfig, HandshakeError, Initiator, InitiatorEvent};
 use epmd_client::{ClientError, EpmdClient};
 use etf::Atom;
 use tokio::net::TcpStream;
@@ -126,16 +126,10 @@ async fn handshake(
 ) -> Result<(TcpStream, Established), HandshakeError> {
     loop {
         match next_event(&mut stream, &mut initiator).await? {
-            HandshakeEvent::Established(done) => return Ok((stream, done)),
+            InitiatorEvent::Established(done) => return Ok((stream, done)),
             // The peer has a connection to our name that we do not know of
             // (we are a new incarnation): replace it.
-            HandshakeEvent::AliveQuery => initiator.answer_alive(true, Instant::now())?,
-            HandshakeEvent::ConnectRequest(_) => {
-                return Err(HandshakeError::OutOfOrder {
-                    call: "connect request",
-                    step: dist_proto::handshake::Step::Status,
-                })
-            }
+            InitiatorEvent::AliveQuery => initiator.answer_alive(true, Instant::now())?,
         }
     }
 }

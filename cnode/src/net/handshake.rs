@@ -4,23 +4,26 @@
 
 use std::time::Instant;
 
-use dist_proto::{Acceptor, HandshakeError, HandshakeEvent, Initiator};
+use dist_proto::{Acceptor, AcceptorEvent, HandshakeError, Initiator, InitiatorEvent};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// What both handshake roles offer the driver.
 pub(crate) trait Role {
+    /// What this role reports.
+    type Event;
     fn handle_input(&mut self, bytes: &[u8], now: Instant) -> Result<(), HandshakeError>;
     fn handle_timeout(&mut self, now: Instant) -> Result<(), HandshakeError>;
     fn handle_peer_closed(&mut self) -> HandshakeError;
     fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize;
-    fn poll_event(&mut self) -> Option<HandshakeEvent>;
+    fn poll_event(&mut self) -> Option<Self::Event>;
     fn poll_timeout(&self) -> Option<Instant>;
 }
 
 macro_rules! role {
-    ($t:ty) => {
+    ($t:ty, $event:ty) => {
         impl Role for $t {
+            type Event = $event;
             fn handle_input(&mut self, bytes: &[u8], now: Instant) -> Result<(), HandshakeError> {
                 <$t>::handle_input(self, bytes, now)
             }
@@ -33,7 +36,7 @@ macro_rules! role {
             fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
                 <$t>::poll_transmit(self, out)
             }
-            fn poll_event(&mut self) -> Option<HandshakeEvent> {
+            fn poll_event(&mut self) -> Option<$event> {
                 <$t>::poll_event(self)
             }
             fn poll_timeout(&self) -> Option<Instant> {
@@ -43,8 +46,8 @@ macro_rules! role {
     };
 }
 
-role!(Initiator);
-role!(Acceptor);
+role!(Initiator, InitiatorEvent);
+role!(Acceptor, AcceptorEvent);
 
 /// Handshake messages are small; a read never needs more.
 const READ_SIZE: usize = 4096;
@@ -54,7 +57,7 @@ const READ_SIZE: usize = 4096;
 pub(crate) async fn next_event<R: Role>(
     stream: &mut TcpStream,
     role: &mut R,
-) -> Result<HandshakeEvent, HandshakeError> {
+) -> Result<R::Event, HandshakeError> {
     let mut buf = [0u8; READ_SIZE];
     loop {
         flush(stream, role).await?;
