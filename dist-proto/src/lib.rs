@@ -76,7 +76,8 @@ pub mod fuzzing;
 
 pub use atom_cache::{AtomCache, AtomCacheError, HeaderAtoms, SEGMENTS, SEGMENT_SIZE};
 pub use connection::{
-    Connection, ConnectionConfig, ConnectionError, ConnectionEvent, FramePart, DEFAULT_TICK_TIME,
+    Connection, ConnectionConfig, ConnectionError, ConnectionEvent, FramePart, Sent,
+    DEFAULT_TICK_TIME,
 };
 pub use control::{
     altact, op, AltactDest, AltactKind, ControlError, ControlMessage, PidOrName, SPAWN_FLAG_LINK,
