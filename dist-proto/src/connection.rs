@@ -286,6 +286,13 @@ impl Connection {
         self.out.streamed_messages()
     }
 
+    /// The error the connection failed with, if it did: every later
+    /// `handle_*` call returns it again, and
+    /// [`Connection::poll_timeout`] is `None`.
+    pub fn failure(&self) -> Option<&ConnectionError> {
+        self.failed.as_ref()
+    }
+
     /// Feeds bytes received from the peer.
     pub fn handle_input(&mut self, bytes: &[u8], now: Instant) -> Result<(), ConnectionError> {
         self.check()?;

@@ -79,6 +79,13 @@ pub enum NodeError {
         /// How long we waited.
         after: Duration,
     },
+    /// The connection to a node went down before its `net_kernel`
+    /// answered a ping (`pang`, as from `net_adm:ping/1`).
+    #[error("the connection to {node} went down before it answered the ping")]
+    PingLost {
+        /// The node pinged.
+        node: String,
+    },
 }
 
 /// Why a node could not be reached ([`ConnectError::Unreachable`]).

@@ -1,12 +1,14 @@
-//! The socket side of a handshake: moves bytes between a TCP stream and an
-//! [`Initiator`] or [`Acceptor`] until the state machine has something to
-//! report.
+//! The stream side of a handshake: moves bytes between a [`Transport`] and
+//! an [`Initiator`] or [`Acceptor`] until the state machine has something
+//! to report.
 
 use std::time::Instant;
 
+use bytes::BytesMut;
 use dist_proto::{Acceptor, AcceptorEvent, HandshakeError, Initiator, InitiatorEvent};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+use crate::net::clock::now;
+use crate::net::transport::{read, write_all, Transport};
 
 /// What both handshake roles offer the driver.
 pub(crate) trait Role {
@@ -54,11 +56,11 @@ const READ_SIZE: usize = 4096;
 
 /// Runs the handshake until its next event. On failure, what the state
 /// machine queued (a refusing status) is still sent.
-pub(crate) async fn next_event<R: Role>(
-    stream: &mut TcpStream,
+pub(crate) async fn next_event<T: Transport, R: Role>(
+    stream: &T,
     role: &mut R,
 ) -> Result<R::Event, HandshakeError> {
-    let mut buf = [0u8; READ_SIZE];
+    let mut buf = BytesMut::with_capacity(READ_SIZE);
     loop {
         flush(stream, role).await?;
         if let Some(event) = role.poll_event() {
@@ -68,15 +70,16 @@ pub(crate) async fn next_event<R: Role>(
             // Neither an event nor a timer: the machine has ended; asking it
             // again yields its error.
             return Err(role
-                .handle_timeout(Instant::now())
+                .handle_timeout(now())
                 .err()
                 .unwrap_or(HandshakeError::Finished));
         };
-        let read = tokio::time::timeout_at(deadline.into(), stream.read(&mut buf)).await;
-        let result = match read {
-            Err(_elapsed) => role.handle_timeout(Instant::now()),
+        buf.clear();
+        let got = tokio::time::timeout_at(deadline.into(), read(stream, &mut buf)).await;
+        let result = match got {
+            Err(_elapsed) => role.handle_timeout(now()),
             Ok(Ok(0)) | Ok(Err(_)) => Err(role.handle_peer_closed()),
-            Ok(Ok(n)) => role.handle_input(&buf[..n], Instant::now()),
+            Ok(Ok(_)) => role.handle_input(&buf, now()),
         };
         if let Err(err) = result {
             let _ = flush(stream, role).await;
@@ -86,13 +89,13 @@ pub(crate) async fn next_event<R: Role>(
 }
 
 /// Sends what the state machine queued.
-pub(crate) async fn flush<R: Role>(
-    stream: &mut TcpStream,
+pub(crate) async fn flush<T: Transport, R: Role>(
+    stream: &T,
     role: &mut R,
 ) -> Result<(), HandshakeError> {
     let mut out = Vec::new();
     role.poll_transmit(&mut out);
-    if !out.is_empty() && stream.write_all(&out).await.is_err() {
+    if !out.is_empty() && write_all(stream, &out).await.is_err() {
         return Err(role.handle_peer_closed());
     }
     Ok(())

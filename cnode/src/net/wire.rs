@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 use bytes::{Buf, Bytes};
 use dist_proto::{Connection, ConnectionError, ControlMessage, DistFlags, Sent};
 use etf::Term;
-use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
+use crate::net::transport::Transport;
 use crate::state::channel::{Channel, NotSent};
 
 /// Take more frames from the connection only while less than this waits for
@@ -37,8 +37,8 @@ const COALESCE: Duration = Duration::from_micros(20);
 
 /// The core half of a connection that is up.
 #[derive(Debug)]
-pub(crate) struct Wire {
-    stream: TcpStream,
+pub(crate) struct Wire<T> {
+    stream: T,
     /// The negotiated flags.
     flags: DistFlags,
     state: Mutex<WireState>,
@@ -69,22 +69,22 @@ pub(crate) struct WireState {
 }
 
 /// Why a connection is closing, as its senders found it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub(crate) enum Closing {
     /// `disconnect_node` or a replacement: close now.
     Disconnect,
-    /// A write failed (the error's text).
-    WriteFailed(String),
+    /// A write failed.
+    WriteFailed(std::sync::Arc<std::io::Error>),
     /// The peer closed its end.
     Closed,
     /// The task ended.
     Ended,
 }
 
-impl Wire {
+impl<T: Transport> Wire<T> {
     /// A wire that refuses messages while more than `limit` bytes wait for
-    /// the socket.
-    pub(crate) fn new(stream: TcpStream, conn: Connection, limit: usize) -> Wire {
+    /// the stream.
+    pub(crate) fn new(stream: T, conn: Connection, limit: usize) -> Wire<T> {
         let flags = conn.flags();
         Wire {
             stream,
@@ -111,8 +111,8 @@ impl Wire {
         self.flags
     }
 
-    /// The socket, for the task to wait on.
-    pub(crate) fn stream(&self) -> &TcpStream {
+    /// The stream, for the task to wait on.
+    pub(crate) fn stream(&self) -> &T {
         &self.stream
     }
 
@@ -230,13 +230,12 @@ impl Wire {
     /// close before any new connection from us), and the task is told to end.
     pub(crate) fn disconnect(&self) {
         self.lock().closing.get_or_insert(Closing::Disconnect);
-        // Fails only if the socket is already closed, which is as good.
-        let _ = socket2::SockRef::from(&self.stream).shutdown(std::net::Shutdown::Both);
+        self.stream.shutdown();
         self.wake.notify_one();
     }
 }
 
-impl Channel for Wire {
+impl<T: Transport> Channel for Wire<T> {
     fn flags(&self) -> DistFlags {
         Wire::flags(self)
     }
@@ -280,13 +279,13 @@ impl WireState {
 
     /// Writes what the socket takes without waiting; a failed write marks
     /// the connection closing.
-    pub(crate) fn flush(&mut self, stream: &TcpStream) {
+    pub(crate) fn flush<T: Transport>(&mut self, stream: &T) {
         if let Err(why) = self.write_some(stream) {
             self.close(why);
         }
     }
 
-    fn write_some(&mut self, stream: &TcpStream) -> Result<(), Closing> {
+    fn write_some<T: Transport>(&mut self, stream: &T) -> Result<(), Closing> {
         loop {
             while self.pending < WRITE_AHEAD && self.conn.wants_transmit() {
                 self.pending += self.conn.poll_transmit_chunks(&mut self.out);
@@ -309,7 +308,7 @@ impl WireState {
                     self.last_write = Instant::now();
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
-                Err(err) => return Err(Closing::WriteFailed(err.to_string())),
+                Err(err) => return Err(Closing::WriteFailed(err.into())),
             }
         }
     }
@@ -335,12 +334,13 @@ pub(crate) mod tests {
     use std::sync::Arc;
 
     use etf::{Atom, Pid};
+    use tokio::net::TcpStream;
 
     use super::*;
 
     /// A wire over a loopback socket that refuses messages past `limit`,
     /// and the socket's other end.
-    pub(crate) async fn loopback_wire(limit: usize) -> (Arc<Wire>, TcpStream) {
+    pub(crate) async fn loopback_wire(limit: usize) -> (Arc<Wire<TcpStream>>, TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

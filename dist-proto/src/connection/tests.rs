@@ -384,6 +384,7 @@ fn ticks_are_sent_when_idle_and_silence_kills() {
         c.poll_transmit(&mut out);
         assert_eq!(out, vec![0, 0, 0, 0], "tick at interval {k}");
     }
+    assert!(c.failure().is_none());
     // Interval 5: the fourth silent interval in a row: dead.
     let err = c.handle_timeout(start + interval * 5).unwrap_err();
     assert!(matches!(err, ConnectionError::TickTimeout { .. }), "{err}");
@@ -392,6 +393,10 @@ fn ticks_are_sent_when_idle_and_silence_kills() {
         Err(ConnectionError::TickTimeout { .. })
     ));
     assert_eq!(c.poll_timeout(), None);
+    assert!(matches!(
+        c.failure(),
+        Some(ConnectionError::TickTimeout { .. })
+    ));
 }
 
 #[test]
