@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::data::error::NodeError;
 use crate::data::name::NodeName;
 use crate::features::serve::Functions;
+use crate::net::gate::GateLimits;
 use crate::net::transport::Listener;
 use crate::node::Node;
 use crate::runtime::core::{Config, Core, Parts};
@@ -30,6 +31,16 @@ pub const DEFAULT_PENDING_BYTES: usize = 64 << 20;
 /// How many bytes may wait for a connection's socket before sends to its
 /// node are refused, by default.
 pub const DEFAULT_SEND_BUFFER_LIMIT: usize = 64 << 20;
+
+/// How many accepted connections may be unauthenticated at once, by
+/// default: 4,096, or half the process's soft limit on open files
+/// (`RLIMIT_NOFILE`) when that is lower. See
+/// [`NodeBuilder::max_unauthenticated`].
+pub const DEFAULT_MAX_UNAUTHENTICATED: usize = 4096;
+
+/// How many accepted connections from one address may be unauthenticated
+/// at once, by default. See [`NodeBuilder::max_unauthenticated_per_source`].
+pub const DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE: usize = 256;
 
 impl Node {
     /// A builder for a node named `name`: `alive@host`, or `alive` for this
@@ -63,6 +74,9 @@ pub struct NodeBuilder {
     pending_bytes: usize,
     send_buffer_limit: usize,
     max_processes: usize,
+    /// `None`: derived from the open files limit when the node starts.
+    max_unauthenticated: Option<usize>,
+    max_unauthenticated_per_source: usize,
 }
 
 impl NodeBuilder {
@@ -82,6 +96,8 @@ impl NodeBuilder {
             pending_bytes: DEFAULT_PENDING_BYTES,
             send_buffer_limit: DEFAULT_SEND_BUFFER_LIMIT,
             max_processes: DEFAULT_MAX_PROCESSES,
+            max_unauthenticated: None,
+            max_unauthenticated_per_source: DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE,
         }
     }
 
@@ -131,7 +147,10 @@ impl NodeBuilder {
         self
     }
 
-    /// `net_setuptime`: the limit for each step of a connection setup.
+    /// `net_setuptime`: the limit for each step of a connection setup, as
+    /// in OTP. An incoming connection that has not authenticated after five
+    /// times this (its TLS handshake and the handshake steps together) is
+    /// closed, however it spreads its bytes.
     pub fn setup_time(mut self, setup_time: Duration) -> NodeBuilder {
         self.setup_time = setup_time;
         self
@@ -202,6 +221,31 @@ impl NodeBuilder {
     /// ```
     pub fn max_processes(mut self, max: usize) -> NodeBuilder {
         self.max_processes = max.clamp(1, MAX_PROCESSES_LIMIT);
+        self
+    }
+
+    /// How many accepted connections may be unauthenticated at once (they
+    /// have not yet proved they know the cookie: the TLS handshake, when
+    /// there is one, and the distribution handshake). The node accepts
+    /// every connection at once, each in a task of its own bounded by the
+    /// setup time; when one more comes with this many unauthenticated, the
+    /// oldest of them is closed, so connections that never speak (or
+    /// speak slowly) cannot keep a node out, and their memory and file
+    /// descriptors stay bounded. A warning is logged when it happens (at
+    /// most every 10 s). Default: [`DEFAULT_MAX_UNAUTHENTICATED`], or half
+    /// the soft limit on open files when that is lower; at least 1.
+    pub fn max_unauthenticated(mut self, max: usize) -> NodeBuilder {
+        self.max_unauthenticated = Some(max.max(1));
+        self
+    }
+
+    /// How many accepted connections from one IP address may be
+    /// unauthenticated at once: when one more comes from there, the oldest
+    /// from that address is closed, with a warning naming it (at most
+    /// every 10 s). Nodes behind one address (one host, a NAT) share it.
+    /// Default: [`DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE`]; at least 1.
+    pub fn max_unauthenticated_per_source(mut self, max: usize) -> NodeBuilder {
+        self.max_unauthenticated_per_source = max.max(1);
         self
     }
 
@@ -321,6 +365,12 @@ impl NodeBuilder {
     ) -> Node {
         let functions = Arc::new(Functions::default());
         let epmd_port = self.epmd_port_or_env();
+        let gate = GateLimits {
+            total: self
+                .max_unauthenticated
+                .unwrap_or_else(default_max_unauthenticated),
+            per_source: self.max_unauthenticated_per_source,
+        };
         let core = Arc::new(Core::new(Parts {
             name,
             creation,
@@ -340,8 +390,11 @@ impl NodeBuilder {
             embedded_epmd: reach.embedded_epmd,
             hooks: hooks(&functions, reach.dial),
         }));
-        core.tasks
-            .spawn(crate::net::accept::listen(Arc::clone(&core), listener));
+        core.tasks.spawn(crate::net::accept::listen(
+            Arc::clone(&core),
+            listener,
+            gate,
+        ));
         Node::from_core(core, functions)
     }
 
@@ -359,6 +412,27 @@ impl NodeBuilder {
             source: last.unwrap_or_else(|| std::io::Error::other("empty port range")),
         })
     }
+}
+
+/// [`DEFAULT_MAX_UNAUTHENTICATED`], or half the soft limit on open files
+/// when that is lower (at least 16): the strangers may take at most half
+/// the descriptors, leaving the rest to the node and its application.
+fn default_max_unauthenticated() -> usize {
+    let half = open_files_limit().map_or(usize::MAX, |limit| {
+        usize::try_from(limit / 2).unwrap_or(usize::MAX)
+    });
+    half.clamp(16, DEFAULT_MAX_UNAUTHENTICATED)
+}
+
+/// The process's soft limit on open files, if it has one.
+#[cfg(unix)]
+fn open_files_limit() -> Option<u64> {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+}
+
+#[cfg(not(unix))]
+fn open_files_limit() -> Option<u64> {
+    None
 }
 
 /// How the node reaches others: its EPMD registration (none in memory),

@@ -118,7 +118,8 @@ mod state;
 mod tests;
 
 pub use builder::{
-    NodeBuilder, DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
+    NodeBuilder, DEFAULT_MAX_UNAUTHENTICATED, DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE,
+    DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
 };
 pub use data::error::{
     ConnectError, NodeError, RecvError, RegisterError, RpcError, SendError, SpawnError,

@@ -181,6 +181,18 @@ pub enum ConnectError {
         /// The peer.
         node: String,
     },
+    /// The peer's connection to us was closed before it authenticated, to
+    /// make room for newer ones: too many connections were unauthenticated
+    /// at once ([`NodeBuilder::max_unauthenticated`] and
+    /// [`NodeBuilder::max_unauthenticated_per_source`]).
+    ///
+    /// [`NodeBuilder::max_unauthenticated`]: crate::NodeBuilder::max_unauthenticated
+    /// [`NodeBuilder::max_unauthenticated_per_source`]: crate::NodeBuilder::max_unauthenticated_per_source
+    #[error("the connection from {node} was closed before it authenticated, to make room for newer ones")]
+    Crowded {
+        /// The peer.
+        node: String,
+    },
     /// The local node is shutting down.
     #[error("the local node is shut down")]
     Shutdown,

@@ -7,6 +7,7 @@ pub(crate) mod accept;
 pub(crate) mod clock;
 pub(crate) mod dial;
 pub(crate) mod driver;
+pub(crate) mod gate;
 pub(crate) mod handshake;
 #[cfg(test)]
 pub(crate) mod memory;

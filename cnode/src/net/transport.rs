@@ -82,8 +82,9 @@ pub(crate) trait Listener: Send + 'static {
     /// The streams accepted.
     type Stream: Transport;
 
-    /// The next connection, and where it comes from (for the logs).
-    fn accept(&mut self) -> impl Future<Output = io::Result<(Self::Stream, String)>> + Send;
+    /// The next connection, and the address it comes from (for the logs and
+    /// the limits on unauthenticated connections from one address).
+    fn accept(&mut self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>> + Send;
 }
 
 impl Transport for TcpStream {
@@ -132,9 +133,9 @@ impl Transport for TcpStream {
 impl Listener for TcpListener {
     type Stream = TcpStream;
 
-    async fn accept(&mut self) -> io::Result<(TcpStream, String)> {
-        let (stream, addr): (TcpStream, SocketAddr) = TcpListener::accept(self).await?;
+    async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, addr) = TcpListener::accept(self).await?;
         let _ = stream.set_nodelay(true);
-        Ok((stream, addr.to_string()))
+        Ok((stream, addr))
     }
 }
