@@ -10,5 +10,6 @@ pub(crate) mod driver;
 pub(crate) mod handshake;
 #[cfg(test)]
 pub(crate) mod memory;
+pub(crate) mod tls;
 pub(crate) mod transport;
 pub(crate) mod wire;

@@ -1,0 +1,16 @@
+//! Distribution over TLS, as OTP's `-proto_dist inet_tls`: the
+//! configuration ([`TlsConfig`], from an OTP `-ssl_dist_optfile`, PEM files
+//! or rustls configurations), the verifiers OTP's options need beyond
+//! webpki's.
+
+mod config;
+mod error;
+mod optfile;
+mod options;
+mod pem;
+mod verify;
+#[cfg(test)]
+mod tests;
+
+pub use config::TlsConfig;
+pub use error::TlsConfigError;
