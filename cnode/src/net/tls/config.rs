@@ -143,7 +143,10 @@ impl TlsConfig {
     /// host name is checked; with `{server_name_indication, disable}` any
     /// host will do.
     #[allow(dead_code)] // The TLS dialer, next, calls it.
-    pub(crate) fn server_name(&self, host: &str) -> Result<ServerName<'static>, InvalidDnsNameError> {
+    pub(crate) fn server_name(
+        &self,
+        host: &str,
+    ) -> Result<ServerName<'static>, InvalidDnsNameError> {
         match &self.peer_name {
             PeerName::NodeHost => ServerName::try_from(host).map(|name| name.to_owned()),
             PeerName::Fixed(name) => Ok(name.clone()),
@@ -171,7 +174,7 @@ impl TlsConfig {
 
 /// The cryptography: *ring*'s. rustls 0.23.48 deprecates it for lacking
 /// post-quantum key exchange; the alternative, aws-lc-rs, is a long C
-/// build, and OTP's `ssl` offers no post-quantum group to a node either.
+/// build.
 #[allow(deprecated)]
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

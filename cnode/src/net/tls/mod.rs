@@ -8,9 +8,9 @@ mod error;
 mod optfile;
 mod options;
 mod pem;
-mod verify;
 #[cfg(test)]
 mod tests;
+mod verify;
 
 pub use config::TlsConfig;
 pub use error::TlsConfigError;

@@ -113,9 +113,10 @@ fn replace_match_fun(text: &str) -> Cow<'_, str> {
         let bounded = !text[..start].ends_with(|c: char| c.is_alphanumeric() || c == '_');
         if matched && bounded {
             let span = &text[start..end];
-            let padding = span[HTTPS_MATCH_FUN.len()..]
-                .chars()
-                .map(|c| if c == '\n' { '\n' } else { ' ' });
+            let padding =
+                span[HTTPS_MATCH_FUN.len()..]
+                    .chars()
+                    .map(|c| if c == '\n' { '\n' } else { ' ' });
             let replacement: String = HTTPS_MATCH_FUN.chars().chain(padding).collect();
             out.to_mut().replace_range(start..end, &replacement);
             from = end;
@@ -158,7 +159,12 @@ impl Section<'_> {
     }
 
     /// Sets option `name` to `value` in `side`, or says why not.
-    fn apply(&self, side: &mut SideOptions, name: &str, value: &Term) -> Result<(), TlsConfigError> {
+    fn apply(
+        &self,
+        side: &mut SideOptions,
+        name: &str,
+        value: &Term,
+    ) -> Result<(), TlsConfigError> {
         let server = self.section == "server";
         match name {
             "certfile" => side.certfile = Some(self.file(name, value)?),
@@ -176,7 +182,9 @@ impl Section<'_> {
             "fail_if_no_peer_cert" if server => {
                 side.fail_if_no_peer_cert = self.boolean(name, value)?
             }
-            "honor_cipher_order" if server => side.honor_cipher_order = self.boolean(name, value)?,
+            "honor_cipher_order" if server => {
+                side.honor_cipher_order = self.boolean(name, value)?
+            }
             "server_name_indication" if !server => side.peer_name = self.peer_name(name, value)?,
             "customize_hostname_check" if !server => self.hostname_check(name, value)?,
             "fail_if_no_peer_cert" | "honor_cipher_order" | "dhfile" => {
@@ -188,13 +196,19 @@ impl Section<'_> {
             // Accepted, with nothing to do here.
             "secure_renegotiate" => {
                 self.boolean(name, value)?;
-                tracing::debug!(option = name, "TLS option without effect: rustls never renegotiates");
+                tracing::debug!(
+                    option = name,
+                    "TLS option without effect: rustls never renegotiates"
+                );
             }
             "depth" => {
                 value
                     .as_u64()
                     .ok_or_else(|| self.bad(name, "a non-negative integer", value))?;
-                tracing::debug!(option = name, "TLS option without effect: webpki bounds chain length itself");
+                tracing::debug!(
+                    option = name,
+                    "TLS option without effect: webpki bounds chain length itself"
+                );
             }
             "hibernate_after" => {
                 if value.as_u64().is_none() && !value.is_atom("infinity") {
@@ -203,13 +217,24 @@ impl Section<'_> {
             }
             "log_level" => {
                 const LEVELS: [&str; 10] = [
-                    "none", "all", "emergency", "alert", "critical", "error", "warning",
-                    "notice", "info", "debug",
+                    "none",
+                    "all",
+                    "emergency",
+                    "alert",
+                    "critical",
+                    "error",
+                    "warning",
+                    "notice",
+                    "info",
+                    "debug",
                 ];
                 if !LEVELS.iter().any(|level| value.is_atom(level)) {
                     return Err(self.bad(name, "a logger level, e.g. notice", value));
                 }
-                tracing::debug!(option = name, "TLS option without effect: rustls logs through tracing's levels");
+                tracing::debug!(
+                    option = name,
+                    "TLS option without effect: rustls logs through tracing's levels"
+                );
             }
             "password" => match self.string(value) {
                 Some(password) if password.is_empty() => {}
@@ -263,12 +288,18 @@ impl Section<'_> {
         value
             .to_list()?
             .iter()
-            .map(|c| c.as_u64().and_then(|c| u32::try_from(c).ok()).and_then(char::from_u32))
+            .map(|c| {
+                c.as_u64()
+                    .and_then(|c| u32::try_from(c).ok())
+                    .and_then(char::from_u32)
+            })
             .collect()
     }
 
     fn boolean(&self, name: &str, value: &Term) -> Result<bool, TlsConfigError> {
-        value.as_bool().ok_or_else(|| self.bad(name, "true or false", value))
+        value
+            .as_bool()
+            .ok_or_else(|| self.bad(name, "true or false", value))
     }
 
     fn versions(
@@ -277,7 +308,9 @@ impl Section<'_> {
         value: &Term,
     ) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, TlsConfigError> {
         const EXPECTED: &str = "a non-empty list of 'tlsv1.2' and 'tlsv1.3'";
-        let list = value.to_list().ok_or_else(|| self.bad(name, EXPECTED, value))?;
+        let list = value
+            .to_list()
+            .ok_or_else(|| self.bad(name, EXPECTED, value))?;
         let mut versions = Vec::new();
         for version in &list {
             let version = match version {
@@ -300,7 +333,9 @@ impl Section<'_> {
         if value.is_atom("disable") {
             return Ok(PeerName::Unchecked);
         }
-        let host = self.string(value).ok_or_else(|| self.bad(name, EXPECTED, value))?;
+        let host = self
+            .string(value)
+            .ok_or_else(|| self.bad(name, EXPECTED, value))?;
         ServerName::try_from(host)
             .map(PeerName::Fixed)
             .map_err(|_| self.bad(name, EXPECTED, value))
@@ -314,7 +349,9 @@ impl Section<'_> {
             .ok_or_else(|| self.bad(name, "a list", value))?;
         for item in &list {
             match item.as_tuple() {
-                Some([key, fun]) if key.is_atom("match_fun") && fun.is_atom(HTTPS_MATCH_FUN.trim_matches('\'')) => {}
+                Some([key, fun])
+                    if key.is_atom("match_fun")
+                        && fun.is_atom(HTTPS_MATCH_FUN.trim_matches('\'')) => {}
                 _ => {
                     return Err(self.unsupported(
                         name,

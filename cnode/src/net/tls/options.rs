@@ -102,7 +102,8 @@ impl SideOptions {
                     incomplete("`{verify, verify_peer}` needs `cacertfile`, the CAs to trust")
                 })?;
                 let roots = Arc::new(pem::roots(cacertfile)?);
-                let mut verifier = WebPkiClientVerifier::builder_with_provider(roots, provider.clone());
+                let mut verifier =
+                    WebPkiClientVerifier::builder_with_provider(roots, provider.clone());
                 if !self.fail_if_no_peer_cert {
                     verifier = verifier.allow_unauthenticated();
                 }
@@ -189,10 +190,20 @@ impl SideOptions {
     fn identity<'a>(
         &'a self,
         certfile: &'a Path,
-    ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>, &'a Path), TlsConfigError>
-    {
+    ) -> Result<
+        (
+            Vec<CertificateDer<'static>>,
+            PrivateKeyDer<'static>,
+            &'a Path,
+        ),
+        TlsConfigError,
+    > {
         let keyfile = self.keyfile.as_deref().unwrap_or(certfile);
-        Ok((pem::certificates(certfile)?, pem::private_key(keyfile)?, keyfile))
+        Ok((
+            pem::certificates(certfile)?,
+            pem::private_key(keyfile)?,
+            keyfile,
+        ))
     }
 }
 

@@ -1,0 +1,1 @@
+//! Option files: every option read, every refusal naming its option.
