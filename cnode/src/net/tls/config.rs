@@ -44,9 +44,10 @@ impl TlsConfig {
     /// matched anyway), `reuse_sessions`, `honor_cipher_order`; accepted
     /// without effect: `depth` (webpki bounds chains itself),
     /// `secure_renegotiate` (rustls never renegotiates), `log_level`,
-    /// `hibernate_after`. Refused: `password` (give the key decrypted),
-    /// `verify_fun` and other functions, `ciphers`, `cacerts`/`cert`/`key`
-    /// (DER in the file), CRL options, `dhfile`, `ktls`, SNI callbacks.
+    /// `hibernate_after`, an empty `password`. Refused: any other
+    /// `password` (give the key decrypted), `verify_fun` and other
+    /// functions, `ciphers`, `cacerts`/`cert`/`key` (DER in the file), CRL
+    /// options, `dhfile`, `ktls`, SNI callbacks.
     ///
     /// ```no_run
     /// # fn demo() -> Result<(), cnode::TlsConfigError> {
