@@ -60,6 +60,7 @@ async fn accept<T: Transport>(core: Arc<Core>, stream: T, permit: OwnedSemaphore
     let mut shutdown = core.shutdown_signal();
     let config = HandshakeConfig {
         setup_time: core.config.setup_time,
+        length_prefix: T::HANDSHAKE_PREFIX,
         ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
     };
     let mut acceptor = Acceptor::new(config, rand::random(), now());
