@@ -543,7 +543,9 @@ fn over_tls_every_message_carries_a_four_byte_length() {
     let len = u32::from_be_bytes([first[0], first[1], first[2], first[3]]) as usize;
     assert_eq!(len + 4, first.len());
     assert_eq!(first[4], b'N');
-    pair.b.handle_input(&first, pair.now).expect("the acceptor reads it");
+    pair.b
+        .handle_input(&first, pair.now)
+        .expect("the acceptor reads it");
     pair.run(ok, true);
     assert!(matches!(pair.a_result, Some(Ok(_))), "{:?}", pair.a_result);
     assert!(matches!(pair.b_result, Some(Ok(_))), "{:?}", pair.b_result);
