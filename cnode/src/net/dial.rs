@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use dist_proto::{Established, HandshakeConfig, HandshakeError, HandshakeEvent, Initiator};
+use dist_proto::{Established, HandshakeConfig, HandshakeError, Initiator, InitiatorEvent};
 use epmd_client::{ClientError, EpmdClient};
 use etf::Atom;
 use tokio::net::TcpStream;
@@ -96,6 +96,7 @@ async fn setup<T: Transport>(
     let stream = connect.await.map_err(Failure::Error)?;
     let config = HandshakeConfig {
         setup_time: after,
+        length_prefix: T::HANDSHAKE_PREFIX,
         ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
     };
     let cookie = core.cookies.for_node(name);
@@ -152,16 +153,10 @@ async fn handshake<T: Transport>(
 ) -> Result<(T, Established), HandshakeError> {
     loop {
         match next_event(&stream, &mut initiator).await? {
-            HandshakeEvent::Established(done) => return Ok((stream, done)),
+            InitiatorEvent::Established(done) => return Ok((stream, done)),
             // The peer has a connection to our name that we do not know of
             // (we are a new incarnation): replace it.
-            HandshakeEvent::AliveQuery => initiator.answer_alive(true, now())?,
-            HandshakeEvent::ConnectRequest(_) => {
-                return Err(HandshakeError::OutOfOrder {
-                    call: "connect request",
-                    step: dist_proto::handshake::Step::Status,
-                })
-            }
+            InitiatorEvent::AliveQuery => initiator.answer_alive(true, now())?,
         }
     }
 }
