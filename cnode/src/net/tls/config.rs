@@ -47,7 +47,11 @@ impl TlsConfig {
     /// `hibernate_after`, an empty `password`. Refused: any other
     /// `password` (give the key decrypted), `verify_fun` and other
     /// functions, `ciphers`, `cacerts`/`cert`/`key` (DER in the file), CRL
-    /// options, `dhfile`, `ktls`, SNI callbacks.
+    /// options, `dhfile`, `ktls`, SNI callbacks. As OTP 25's `ssl` does, a
+    /// server ignores the client's host name options and a client refuses
+    /// `honor_cipher_order` and `{fail_if_no_peer_cert, true}`. Sections may
+    /// not be left out, nor an option given twice; options outside the two
+    /// sections, which OTP silently ignores, are an error.
     ///
     /// ```no_run
     /// # fn demo() -> Result<(), cnode::TlsConfigError> {

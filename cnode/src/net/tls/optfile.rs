@@ -187,12 +187,17 @@ impl Section<'_> {
             }
             "server_name_indication" if !server => side.peer_name = self.peer_name(name, value)?,
             "customize_hostname_check" if !server => self.hostname_check(name, value)?,
+            // OTP 25's `ssl` lets a client say `false` and refuses `true`.
+            "fail_if_no_peer_cert" if !self.boolean(name, value)? => {}
             "fail_if_no_peer_cert" | "honor_cipher_order" | "dhfile" => {
                 return Err(self.unsupported(name, "a server option; OTP refuses it for a client"))
             }
-            "server_name_indication" | "customize_hostname_check" => {
-                return Err(self.unsupported(name, "a client option; OTP refuses it for a server"))
+            // OTP's `ssl` ignores these on a server; they are checked all
+            // the same, for a file whose sections share their options.
+            "server_name_indication" => {
+                self.peer_name(name, value)?;
             }
+            "customize_hostname_check" => self.hostname_check(name, value)?,
             // Accepted, with nothing to do here.
             "secure_renegotiate" => {
                 self.boolean(name, value)?;

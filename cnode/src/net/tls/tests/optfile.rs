@@ -65,6 +65,20 @@ fn every_supported_option_is_read() {
 }
 
 #[test]
+fn options_otp_ignores_in_the_other_section_are_accepted() {
+    let shared = "{server_name_indication, disable}, {customize_hostname_check, []}, \
+                  {fail_if_no_peer_cert, false}, {reuse_sessions, true}";
+    let file = parse(
+        Path::new(FILE),
+        &format!("[{{server, [{shared}]}}, {{client, [{shared}]}}]."),
+    )
+    .unwrap();
+    assert_eq!(file.server.peer_name, PeerName::NodeHost);
+    assert_eq!(file.client.peer_name, PeerName::Unchecked);
+    assert!(!file.client.fail_if_no_peer_cert);
+}
+
+#[test]
 fn the_match_fun_call_keeps_the_positions_of_later_errors() {
     let text = "[{client, [{customize_hostname_check, [{match_fun,\n  public_key : pkix_verify_hostname_match_fun( https )}]}]},\n {server, [}]}].";
     match parse(Path::new(FILE), text) {
@@ -140,13 +154,13 @@ fn refusals_name_their_option() {
         ),
         (
             "server",
-            "{server_name_indication, disable}",
-            ("unsupported", "server_name_indication"),
+            "{customize_hostname_check, [{match_fun, {m, f}}]}",
+            ("unsupported", "customize_hostname_check"),
         ),
         (
-            "server",
-            "{customize_hostname_check, []}",
-            ("unsupported", "customize_hostname_check"),
+            "client",
+            "{fail_if_no_peer_cert, nope}",
+            ("bad value", "fail_if_no_peer_cert"),
         ),
         (
             "client",
