@@ -208,6 +208,7 @@ async fn handshake<T: Transport>(
 ) -> Result<Established, HandshakeError> {
     let config = HandshakeConfig {
         setup_time: core.config.setup_time,
+        length_prefix: T::HANDSHAKE_PREFIX,
         ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
     };
     let mut acceptor = Acceptor::new(config, rand::random(), now());

@@ -96,6 +96,7 @@ async fn setup<T: Transport>(
     let stream = connect.await.map_err(Failure::Error)?;
     let config = HandshakeConfig {
         setup_time: after,
+        length_prefix: T::HANDSHAKE_PREFIX,
         ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
     };
     let cookie = core.cookies.for_node(name);

@@ -104,14 +104,14 @@ struct Accept {
 impl Acceptor {
     /// Waits for a connecting node; `challenge` is our random challenge.
     pub fn new(config: HandshakeConfig, challenge: u32, now: Instant) -> Acceptor {
-        let setup_time = config.setup_time;
+        let (setup_time, prefix) = (config.setup_time, config.length_prefix);
         let accept = Accept {
             config,
             challenge,
             state: State::AwaitName,
         };
         Acceptor {
-            session: Session::new(accept, setup_time, now),
+            session: Session::new(accept, setup_time, prefix, now),
         }
     }
 

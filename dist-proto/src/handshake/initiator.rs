@@ -79,7 +79,7 @@ impl Initiator {
             creation: config.creation,
             name: config.name.clone(),
         };
-        let setup_time = config.setup_time;
+        let (setup_time, prefix) = (config.setup_time, config.length_prefix);
         let connect = Connect {
             config,
             peer: peer.into(),
@@ -87,7 +87,7 @@ impl Initiator {
             challenge,
             state: State::AwaitStatus,
         };
-        let mut session = Session::new(connect, setup_time, now);
+        let mut session = Session::new(connect, setup_time, prefix, now);
         session.open(&send_name);
         Initiator { session }
     }

@@ -25,7 +25,7 @@ pub use message::{
 };
 
 use crate::flags::DistFlags;
-use crate::framing::FrameError;
+use crate::framing::{FrameError, LengthPrefix};
 use crate::reader::Malformed;
 use std::fmt;
 use std::time::Duration;
@@ -70,6 +70,10 @@ pub struct HandshakeConfig {
     pub required: DistFlags,
     /// The limit for each step.
     pub setup_time: Duration,
+    /// The length prefix of handshake messages: 2 bytes over TCP, 4 over
+    /// TLS (OTP's `inet_tls_dist` runs its socket with `{packet, 4}` from
+    /// the start).
+    pub length_prefix: LengthPrefix,
 }
 
 impl HandshakeConfig {
@@ -82,6 +86,7 @@ impl HandshakeConfig {
             flags: DistFlags::default_hidden(),
             required: DistFlags::MANDATORY_OTP25,
             setup_time: DEFAULT_SETUP_TIME,
+            length_prefix: LengthPrefix::U16,
         }
     }
 

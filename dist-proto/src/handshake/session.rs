@@ -1,5 +1,5 @@
 //! What both roles of the handshake share: messages framed with a 2-byte
-//! length, output queued for `poll_transmit`, the timer for each step,
+//! length (4 over TLS), output queued for `poll_transmit`, the timer for each step,
 //! events for the caller, and the latch that makes a failure final.
 //!
 //! A role is a [`Side`]: its own states and messages. A [`Session`] runs it.
@@ -41,6 +41,7 @@ pub(super) trait Side {
 #[derive(Debug)]
 pub(super) struct Io<E> {
     frames: FrameDecoder,
+    prefix: LengthPrefix,
     out: Vec<u8>,
     setup_time: Duration,
     deadline: Instant,
@@ -52,7 +53,7 @@ impl<E> Io<E> {
     pub(super) fn send<M: HandshakeMessage>(&mut self, message: &M) -> Result<(), HandshakeError> {
         let mut body = Vec::new();
         message.encode(&mut body);
-        write_frame(LengthPrefix::U16, &body, &mut self.out)?;
+        write_frame(self.prefix, &body, &mut self.out)?;
         Ok(())
     }
 
@@ -94,11 +95,19 @@ pub(super) struct Session<S: Side> {
 }
 
 impl<S: Side> Session<S> {
-    pub(super) fn new(side: S, setup_time: Duration, now: Instant) -> Session<S> {
+    /// A session whose messages carry `prefix` lengths; either way no
+    /// message may be longer than a 2-byte length allows.
+    pub(super) fn new(
+        side: S,
+        setup_time: Duration,
+        prefix: LengthPrefix,
+        now: Instant,
+    ) -> Session<S> {
         Session {
             side,
             io: Io {
-                frames: FrameDecoder::new(LengthPrefix::U16, LengthPrefix::U16.max_len()),
+                frames: FrameDecoder::new(prefix, LengthPrefix::U16.max_len()),
+                prefix,
                 out: Vec::new(),
                 setup_time,
                 deadline: now + setup_time,

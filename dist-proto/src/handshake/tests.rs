@@ -20,10 +20,14 @@ struct Pair {
 
 impl Pair {
     fn new(a_config: HandshakeConfig, a_cookie: &str) -> Pair {
+        let b_config = HandshakeConfig {
+            length_prefix: a_config.length_prefix,
+            ..HandshakeConfig::new(B, 2)
+        };
         let now = Instant::now();
         Pair {
             a: Initiator::new(a_config, B, cookie(a_cookie), 0x1111_2222, now),
-            b: Acceptor::new(HandshakeConfig::new(B, 2), 0x3333_4444, now),
+            b: Acceptor::new(b_config, 0x3333_4444, now),
             now,
             a_result: None,
             b_result: None,
@@ -524,4 +528,25 @@ fn answers_out_of_turn_are_refused_without_breaking_the_handshake() {
         })
     );
     assert_eq!(a.step(), Some(Step::Status));
+}
+
+#[test]
+fn over_tls_every_message_carries_a_four_byte_length() {
+    let config = HandshakeConfig {
+        length_prefix: LengthPrefix::U32,
+        ..HandshakeConfig::new(A, 1)
+    };
+    let mut pair = Pair::new(config, "cookie");
+    let mut first = Vec::new();
+    pair.a.poll_transmit(&mut first);
+    // send_name: 4-byte length, then 'N'.
+    let len = u32::from_be_bytes([first[0], first[1], first[2], first[3]]) as usize;
+    assert_eq!(len + 4, first.len());
+    assert_eq!(first[4], b'N');
+    pair.b
+        .handle_input(&first, pair.now)
+        .expect("the acceptor reads it");
+    pair.run(ok, true);
+    assert!(matches!(pair.a_result, Some(Ok(_))), "{:?}", pair.a_result);
+    assert!(matches!(pair.b_result, Some(Ok(_))), "{:?}", pair.b_result);
 }

@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
+use dist_proto::LengthPrefix;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ServerConfig};
 use tokio::net::TcpStream;
@@ -147,6 +148,8 @@ impl State {
 }
 
 impl Transport for TlsStream {
+    const HANDSHAKE_PREFIX: LengthPrefix = LengthPrefix::U32;
+
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         {
             let state = self.lock();
