@@ -135,6 +135,27 @@ fn rss_of(pid: u32) -> usize {
         .map_or(0, |kib| kib * 1024)
 }
 
+/// CPU time OS process `pid` has used so far, all its threads, from
+/// `/proc/<pid>/stat` (user + system, at the usual 100 ticks per second).
+fn cpu_of(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // utime and stime are the 14th and 15th fields, the 12th and 13th
+    // after the parenthesised command name.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
+/// The CPU time of a set of OS processes.
+fn cpu_of_all(pids: &[u32]) -> Duration {
+    pids.iter().map(|&pid| cpu_of(pid)).sum()
+}
+
 /// Waits for a message whose payload is `tag` or a tuple tagged `tag`.
 async fn reply(me: &mut Process, tag: &str) -> Result<Term, Error> {
     let tagged = |m: &Message| match &m.payload {
@@ -164,11 +185,22 @@ struct Side {
     rss_connected: usize,
     rss_after: usize,
     fanouts: Vec<Duration>,
+    /// CPU time of the sending node and of all the sinks, during the
+    /// fastest fan-out.
+    cpu: (Duration, Duration),
 }
 
 impl Side {
     fn best(&self) -> Duration {
         self.fanouts.iter().copied().min().unwrap_or_default()
+    }
+
+    /// Records a fan-out, and its CPU times if it is the fastest yet.
+    fn fanned(&mut self, time: Duration, cpu: (Duration, Duration)) {
+        if self.fanouts.iter().all(|&t| time < t) {
+            self.cpu = cpu;
+        }
+        self.fanouts.push(time);
     }
 }
 
@@ -285,19 +317,29 @@ async fn run(otp: Otp, sizes: Sizes) -> Result<(), Error> {
         "fanout",
         vec![node_list, Term::Int(messages as i64), msg.clone()],
     );
+    let sink_pids: Vec<u32> = sinks.iter().map(ChildGuard::id).collect();
+    let ours_pid = std::process::id();
     for run in 0..runs {
+        let cpu0 = (cpu_of(ours_pid), cpu_of_all(&sink_pids));
         let rust = fan_out(&mut me, &dests, messages, &msg).await?;
+        ours.fanned(
+            rust,
+            (cpu_of(ours_pid) - cpu0.0, cpu_of_all(&sink_pids) - cpu0.1),
+        );
+        let cpu0 = (cpu_of(a_os_pid), cpu_of_all(&sink_pids));
         me.send(("fanout", a_node.as_str()), fanout_request.clone())?;
         let fanned = reply(&mut me, "fanned").await?;
         let beam_time = Duration::from_micros(field(&fanned, 1)?);
+        beam.fanned(
+            beam_time,
+            (cpu_of(a_os_pid) - cpu0.0, cpu_of_all(&sink_pids) - cpu0.1),
+        );
         eprintln!(
             "run {}: ours {:.3} s, BEAM {:.3} s",
             run + 1,
             rust.as_secs_f64(),
             beam_time.as_secs_f64()
         );
-        ours.fanouts.push(rust);
-        beam.fanouts.push(beam_time);
     }
     ours.rss_after = rss_of(std::process::id()).saturating_sub(rust_rss0) / nodes;
     beam.rss_after = rss_of(a_os_pid).saturating_sub(beam_rss0) / nodes;
@@ -396,6 +438,14 @@ fn print_table(otp: &Otp, sizes: Sizes, beam: &Side, ours: &Side) {
         fan(beam.best()),
         fan(ours.best()),
         ratio(secs(beam.best()), secs(ours.best()))
+    );
+    let per_msg = |cpu: Duration| format!("{:.1}", cpu.as_secs_f64() * 1e6 / sends as f64);
+    println!(
+        "| CPU us per message in the best fan-out, sender / all sinks | {} / {} | {} / {} | |",
+        per_msg(beam.cpu.0),
+        per_msg(beam.cpu.1),
+        per_msg(ours.cpu.0),
+        per_msg(ours.cpu.1)
     );
     println!(
         "| fan-out, every run (s) | {} | {} | |",
