@@ -8,6 +8,7 @@
 //! once stays queued, in order, for the task to flush when the socket is
 //! writable again.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io::IoSlice;
@@ -29,11 +30,20 @@ use crate::state::channel::{Channel, NotSent};
 const WRITE_AHEAD: usize = 256 * 1024;
 /// Chunks handed to one vectored write (below every system's `IOV_MAX`).
 const MAX_SLICES: usize = 64;
-/// A sender that finds the socket written less than this long ago leaves
-/// its message to the task instead of writing it: a burst of messages then
-/// leaves in a few large writes, not one system call each, while a message
-/// after a pause (a request, a reply) still goes out at once.
+/// A sender that finds the socket written less than this long ago, or its
+/// thread's previous message (to any peer) sent less than this long ago,
+/// leaves its message to the task instead of writing it: a burst of
+/// messages, to one peer or round-robin to many, then leaves in a few large
+/// writes per connection, not one system call each, while a message after
+/// a pause (a request, a reply) still goes out at once.
 const COALESCE: Duration = Duration::from_micros(20);
+
+thread_local! {
+    /// When a process on this thread last sent a message to a peer, on any
+    /// connection: a process sending to many peers in turn finds each
+    /// connection's own last write old, but is in a burst all the same.
+    static LAST_SEND: Cell<Option<Instant>> = const { Cell::new(None) };
+}
 
 /// The core half of a connection that is up.
 #[derive(Debug)]
@@ -198,7 +208,11 @@ impl Wire {
         state.conn.send(&control, payload.as_ref())?;
         // With bytes pending, the task waits for the socket and writes
         // them, then these: writing here would only find the socket full.
-        if state.pending == 0 && state.last_write.elapsed() >= COALESCE {
+        let now = Instant::now();
+        let after_pause = LAST_SEND
+            .replace(Some(now))
+            .is_none_or(|last| now.duration_since(last) >= COALESCE);
+        if state.pending == 0 && now.duration_since(state.last_write) >= COALESCE && after_pause {
             state.flush(&self.stream);
             self.announce_room(state);
         }
