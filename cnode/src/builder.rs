@@ -7,15 +7,16 @@ use std::time::Duration;
 
 use dist_proto::handshake::DEFAULT_SETUP_TIME;
 use dist_proto::{Cookie, DEFAULT_TICK_TIME};
-use epmd_client::{EpmdClient, EpmdServer, NodeInfo, NodeType};
+use epmd_client::{EpmdClient, EpmdServer, NodeInfo, NodeType, Registration, ServerHandle};
 use tokio::net::TcpListener;
 
 use crate::data::error::NodeError;
 use crate::data::name::NodeName;
 use crate::features::serve::Functions;
+use crate::net::transport::Listener;
 use crate::node::Node;
-use crate::runtime::core::Hooks;
 use crate::runtime::core::{Config, Core, Parts};
+use crate::runtime::core::{Dial, Hooks};
 use crate::state::cookie::{read_cookie_file, Cookies};
 use crate::state::peers::Limits;
 use crate::state::registry::{DEFAULT_MAX_PROCESSES, MAX_PROCESSES_LIMIT};
@@ -207,14 +208,7 @@ impl NodeBuilder {
     /// Starts the node: listens, registers with EPMD (starting one if none
     /// runs) and accepts connections. Must run inside a tokio runtime.
     pub async fn start(self) -> Result<Node, NodeError> {
-        let name = NodeName::short(&self.name).map_err(|source| NodeError::BadName {
-            name: self.name.clone(),
-            source,
-        })?;
-        let cookie = match &self.cookie {
-            Some(cookie) => cookie.clone(),
-            None => read_cookie_file()?,
-        };
+        let (name, cookie) = self.identity()?;
         let listener = self.listen().await?;
         let port = listener
             .local_addr()
@@ -224,7 +218,7 @@ impl NodeBuilder {
                 source,
             })?
             .port();
-        let epmd_port = self.epmd_port.unwrap_or_else(epmd_client::port_from_env);
+        let epmd_port = self.epmd_port_or_env();
         let embedded_epmd = if self.start_epmd {
             let started = EpmdServer::builder()
                 .port(epmd_port)
@@ -258,7 +252,75 @@ impl NodeBuilder {
             })?;
         let creation = registration.creation();
         tracing::info!(node = %name, port, creation, "node started");
+        let reach = Reach {
+            registration: Some(registration),
+            embedded_epmd,
+            dial: Box::new(crate::net::dial::start),
+        };
+        Ok(self.assemble(name, cookie, creation, reach, listener))
+    }
+
+    /// Starts the node on an in-memory network: it listens under its name
+    /// there and dials other names there; no socket, no EPMD.
+    #[cfg(test)]
+    pub(crate) fn start_in_memory(
+        self,
+        network: &crate::net::memory::MemoryNetwork,
+        creation: u32,
+    ) -> Result<Node, NodeError> {
+        use crate::data::error::{ConnectError, UnreachableReason};
+        let (name, cookie) = self.identity()?;
+        let listener = network.listen(name.as_str());
+        let network = network.clone();
+        let dial: Dial = Box::new(move |core, node, id| {
+            let stream =
+                network
+                    .connect(node.as_str())
+                    .map_err(|source| ConnectError::Unreachable {
+                        node: node.as_str().to_owned(),
+                        source: UnreachableReason::Connect {
+                            port: 0,
+                            source: Arc::new(source),
+                        },
+                    });
+            crate::net::dial::start_with(core, node, id, std::future::ready(stream));
+        });
+        let reach = Reach {
+            registration: None,
+            embedded_epmd: None,
+            dial,
+        };
+        Ok(self.assemble(name, cookie, creation, reach, listener))
+    }
+
+    /// The node's full name and default cookie, checked.
+    fn identity(&self) -> Result<(NodeName, Cookie), NodeError> {
+        let name = NodeName::short(&self.name).map_err(|source| NodeError::BadName {
+            name: self.name.clone(),
+            source,
+        })?;
+        let cookie = match &self.cookie {
+            Some(cookie) => cookie.clone(),
+            None => read_cookie_file()?,
+        };
+        Ok((name, cookie))
+    }
+
+    fn epmd_port_or_env(&self) -> u16 {
+        self.epmd_port.unwrap_or_else(epmd_client::port_from_env)
+    }
+
+    /// The core and its features, accepting from `listener`.
+    fn assemble<L: Listener>(
+        self,
+        name: NodeName,
+        cookie: Cookie,
+        creation: u32,
+        reach: Reach,
+        listener: L,
+    ) -> Node {
         let functions = Arc::new(Functions::default());
+        let epmd_port = self.epmd_port_or_env();
         let core = Arc::new(Core::new(Parts {
             name,
             creation,
@@ -274,13 +336,13 @@ impl NodeBuilder {
                 messages: self.pending_limit,
                 bytes: self.pending_bytes,
             },
-            registration,
-            embedded_epmd,
-            hooks: hooks(&functions),
+            registration: reach.registration,
+            embedded_epmd: reach.embedded_epmd,
+            hooks: hooks(&functions, reach.dial),
         }));
         core.tasks
             .spawn(crate::net::accept::listen(Arc::clone(&core), listener));
-        Ok(Node::from_core(core, functions))
+        Node::from_core(core, functions)
     }
 
     async fn listen(&self) -> Result<TcpListener, NodeError> {
@@ -299,13 +361,21 @@ impl NodeBuilder {
     }
 }
 
+/// How the node reaches others: its EPMD registration (none in memory),
+/// the EPMD it started, and how it dials.
+struct Reach {
+    registration: Option<Registration>,
+    embedded_epmd: Option<ServerHandle>,
+    dial: Dial,
+}
+
 /// What the core calls up into: dialing out, and the features that answer
 /// other nodes' requests (the `net_kernel` and `rex` built in, spawn
 /// requests running `functions`, answers to our spawn requests).
-fn hooks(functions: &Arc<Functions>) -> Hooks {
+fn hooks(functions: &Arc<Functions>, dial: Dial) -> Hooks {
     let (rex, spawn) = (Arc::clone(functions), Arc::clone(functions));
     Hooks {
-        dial: Box::new(crate::net::dial::start),
+        dial,
         net_kernel: Box::new(crate::features::net_kernel::net_kernel),
         rex: Box::new(move |core, from, payload| {
             crate::features::serve::rex(core, &rex, from, payload);

@@ -114,6 +114,8 @@ mod net;
 mod node;
 mod runtime;
 mod state;
+#[cfg(test)]
+mod tests;
 
 pub use builder::{
     NodeBuilder, DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
@@ -122,7 +124,7 @@ pub use data::error::{
     ConnectError, NodeError, RecvError, RegisterError, RpcError, SendError, SpawnError,
     UnreachableReason,
 };
-pub use data::events::{DownReason, NodeEvent, NodeEvents};
+pub use data::events::{DownReason, IoOp, NodeEvent, NodeEvents};
 pub use data::message::{Dest, Message};
 pub use data::name::{NameError, NodeName};
 pub use features::gen_server::{Call, CallError, Request};

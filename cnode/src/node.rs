@@ -117,13 +117,16 @@ impl Node {
     }
 
     /// `net_adm:ping/1`: connects and asks the peer's `net_kernel`
-    /// `is_auth`. `Ok` is `pong`.
+    /// `is_auth`. `Ok` is `pong`. The peer's `net_kernel` is monitored
+    /// meanwhile, as `gen:call` does: a connection lost before the answer
+    /// fails the ping at once ([`NodeError::PingLost`]).
     pub async fn ping(&self, node: &str) -> Result<(), NodeError> {
         if node == self.name() {
             return Ok(());
         }
         self.connect(node).await?;
         let mut process = self.spawn_process()?;
+        let monitor = Term::Reference(process.monitor(("net_kernel", node))?);
         let tag = Term::Reference(self.make_ref());
         let request = Term::tuple(vec![
             Term::atom("$gen_call"),
@@ -135,10 +138,17 @@ impl Node {
         let is_reply = |m: &Message| {
             m.payload
                 .as_tuple()
-                .is_some_and(|t| t.len() == 2 && t[0] == tag)
+                .is_some_and(|t| (t.len() == 2 && t[0] == tag) || (t.len() == 5 && t[1] == monitor))
         };
-        match process.recv_matching_timeout(after, is_reply).await {
-            Ok(_) => Ok(()),
+        let answer = process.recv_matching_timeout(after, is_reply).await;
+        match answer
+            .as_ref()
+            .map(|m| m.payload.as_tuple().map(<[Term]>::len))
+        {
+            Ok(Some(2)) => Ok(()),
+            Ok(_) => Err(NodeError::PingLost {
+                node: node.to_owned(),
+            }),
             Err(_) => Err(NodeError::PingTimeout {
                 node: node.to_owned(),
                 after,

@@ -458,6 +458,7 @@ impl ErlNode {
             epmd_port: None,
             tick_time: None,
             eval: None,
+            extra: Vec::new(),
         }
     }
 }
@@ -472,6 +473,7 @@ pub struct ErlNodeBuilder {
     epmd_port: Option<u16>,
     tick_time: Option<Duration>,
     eval: Option<String>,
+    extra: Vec<String>,
 }
 
 impl ErlNodeBuilder {
@@ -499,6 +501,13 @@ impl ErlNodeBuilder {
         self
     }
 
+    /// More arguments for `erl` (e.g. `-proto_dist inet_tls`), after the
+    /// others and before `-eval`.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.extra.extend(args.iter().map(|arg| (*arg).to_owned()));
+        self
+    }
+
     /// `-eval expression`, run once the node is up.
     pub fn eval(mut self, expression: &str) -> Self {
         self.eval = Some(expression.to_owned());
@@ -523,6 +532,7 @@ impl ErlNodeBuilder {
                 tick.as_secs().to_string(),
             ]);
         }
+        args.extend(self.extra.iter().cloned());
         if let Some(eval) = &self.eval {
             args.extend(["-eval".to_owned(), eval.clone()]);
         }

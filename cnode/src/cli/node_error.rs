@@ -84,6 +84,12 @@ pub(crate) enum NodeCliError {
         /// The exception's reason, without the stack.
         reason: Term,
     },
+    /// The connection went down before the node answered.
+    #[error("the connection to {node} went down before it answered")]
+    Lost {
+        /// The target.
+        node: String,
+    },
     /// An rpc failed without a `badrpc` answer (node down, ...).
     #[error(transparent)]
     Rpc(Box<RpcError>),
@@ -166,6 +172,7 @@ impl NodeCliError {
         match err {
             NodeError::Connect(err) => NodeCliError::from_connect(err),
             NodeError::PingTimeout { node, after } => NodeCliError::Timeout { node, after },
+            NodeError::PingLost { node } => NodeCliError::Lost { node },
             NodeError::Send(err) => NodeCliError::Send(err),
             NodeError::Spawn(err) => NodeCliError::Spawn(err),
             err => NodeCliError::Start(Box::new(err)),

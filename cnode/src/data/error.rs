@@ -79,6 +79,13 @@ pub enum NodeError {
         /// How long we waited.
         after: Duration,
     },
+    /// The connection to a node went down before its `net_kernel`
+    /// answered a ping (`pang`, as from `net_adm:ping/1`).
+    #[error("the connection to {node} went down before it answered the ping")]
+    PingLost {
+        /// The node pinged.
+        node: String,
+    },
 }
 
 /// Why a node could not be reached ([`ConnectError::Unreachable`]).
@@ -159,6 +166,15 @@ pub enum ConnectError {
         node: String,
         /// The state machine's error.
         source: HandshakeError,
+    },
+    /// The TLS handshake failed: a certificate was refused (by us or the
+    /// peer), or the peer does not speak TLS.
+    #[error("TLS handshake with {node} failed: {source}")]
+    Tls {
+        /// The peer.
+        node: String,
+        /// What failed, as rustls says it.
+        source: Arc<std::io::Error>,
     },
     /// The setup did not complete within the setup time.
     #[error("connection setup with {node} timed out after {after:?}")]

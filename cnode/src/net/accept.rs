@@ -1,17 +1,17 @@
 //! Accepting connections: the listener loop and the acceptor's handshake.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use dist_proto::handshake::Answer;
-use dist_proto::{Acceptor, HandshakeConfig, HandshakeEvent};
+use dist_proto::{Acceptor, AcceptorEvent, HandshakeConfig};
 use etf::Atom;
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::data::error::ConnectError;
 use crate::data::name::NodeName;
+use crate::net::clock::now;
 use crate::net::handshake::{flush, next_event};
+use crate::net::transport::{Listener, Transport};
 use crate::runtime::core::Core;
 
 /// How many incoming handshakes may run at once; more connections wait in
@@ -19,18 +19,17 @@ use crate::runtime::core::Core;
 const MAX_HANDSHAKES: usize = 64;
 
 /// Accepts connections until the node shuts down.
-pub(crate) async fn listen(core: Arc<Core>, listener: TcpListener) {
+pub(crate) async fn listen<L: Listener>(core: Arc<Core>, mut listener: L) {
     let mut shutdown = core.shutdown_signal();
     let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
     loop {
         let accepted = tokio::select! {
-            accepted = accept_one(&listener, &handshakes) => accepted,
+            accepted = accept_one(&mut listener, &handshakes) => accepted,
             _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return,
         };
         match accepted {
-            Ok((stream, addr, permit)) => {
-                tracing::debug!(%addr, "incoming connection");
-                let _ = stream.set_nodelay(true);
+            Ok((stream, from, permit)) => {
+                tracing::debug!(%from, "incoming connection");
                 core.tasks.spawn(accept(Arc::clone(&core), stream, permit));
             }
             Err(err) => {
@@ -43,36 +42,37 @@ pub(crate) async fn listen(core: Arc<Core>, listener: TcpListener) {
 }
 
 /// Waits for a handshake slot, then for a connection.
-async fn accept_one(
-    listener: &TcpListener,
+async fn accept_one<L: Listener>(
+    listener: &mut L,
     handshakes: &Arc<Semaphore>,
-) -> std::io::Result<(TcpStream, std::net::SocketAddr, OwnedSemaphorePermit)> {
+) -> std::io::Result<(L::Stream, String, OwnedSemaphorePermit)> {
     let permit = Arc::clone(handshakes)
         .acquire_owned()
         .await
         .map_err(std::io::Error::other)?;
-    let (stream, addr) = listener.accept().await?;
-    Ok((stream, addr, permit))
+    let (stream, from) = listener.accept().await?;
+    Ok((stream, from, permit))
 }
 
 /// Runs the acceptor's handshake (holding a handshake slot), then the
 /// connection.
-async fn accept(core: Arc<Core>, mut stream: TcpStream, permit: OwnedSemaphorePermit) {
+async fn accept<T: Transport>(core: Arc<Core>, stream: T, permit: OwnedSemaphorePermit) {
     let mut shutdown = core.shutdown_signal();
     let config = HandshakeConfig {
         setup_time: core.config.setup_time,
+        length_prefix: T::HANDSHAKE_PREFIX,
         ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
     };
-    let mut acceptor = Acceptor::new(config, rand::random(), Instant::now());
+    let mut acceptor = Acceptor::new(config, rand::random(), now());
     // The peer and our attempt id, once we accepted its request.
     let mut attempt: Option<(Atom, u64)> = None;
     let outcome = loop {
         let event = tokio::select! {
-            event = next_event(&mut stream, &mut acceptor) => event,
+            event = next_event(&stream, &mut acceptor) => event,
             _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return,
         };
         match event {
-            Ok(HandshakeEvent::ConnectRequest(request)) => {
+            Ok(AcceptorEvent::ConnectRequest(request)) => {
                 let answer = match NodeName::parse(&request.peer) {
                     Err(err) => {
                         tracing::info!(peer = %request.peer, %err, "refusing a bad node name");
@@ -91,16 +91,12 @@ async fn accept(core: Arc<Core>, mut stream: TcpStream, permit: OwnedSemaphorePe
                         decision.answer
                     }
                 };
-                if let Err(err) = acceptor.answer(answer, Instant::now()) {
-                    let _ = flush(&mut stream, &mut acceptor).await;
+                if let Err(err) = acceptor.answer(answer, now()) {
+                    let _ = flush(&stream, &mut acceptor).await;
                     break Err(err);
                 }
             }
-            Ok(HandshakeEvent::Established(done)) => break Ok(done),
-            Ok(HandshakeEvent::AliveQuery) => {
-                // Only an initiator asks this.
-                break Err(dist_proto::HandshakeError::Finished);
-            }
+            Ok(AcceptorEvent::Established(done)) => break Ok(done),
             Err(err) => break Err(err),
         }
     };

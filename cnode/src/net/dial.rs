@@ -1,29 +1,48 @@
-//! Connecting to a node: EPMD lookup, TCP connect, the initiator's
-//! handshake, then the connection task.
+//! Connecting to a node: a stream to it (over TCP: an EPMD lookup, then a
+//! TCP connect), the initiator's handshake, then the connection task.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
 
-use dist_proto::{Established, HandshakeConfig, HandshakeError, HandshakeEvent, Initiator};
+use dist_proto::{Established, HandshakeConfig, HandshakeError, Initiator, InitiatorEvent};
 use epmd_client::{ClientError, EpmdClient};
 use etf::Atom;
 use tokio::net::TcpStream;
 
 use crate::data::error::{ConnectError, UnreachableReason};
 use crate::data::name::NodeName;
+use crate::net::clock::now;
 use crate::net::handshake::next_event;
+use crate::net::transport::Transport;
 use crate::runtime::core::Core;
 
-/// Starts attempt `id` to connect to `node` on a task of its own.
+/// Starts attempt `id` to connect to `node` over TCP, on a task of its own.
 pub(crate) fn start(core: &Arc<Core>, node: Atom, id: u64) {
-    let task = core.tasks.spawn(run(Arc::clone(core), node.clone(), id));
+    let connect = tcp_connect(Arc::clone(core), node.clone());
+    start_with(core, node, id, connect);
+}
+
+/// Starts attempt `id` to connect to `node` over the stream `connect`
+/// yields, on a task of its own.
+pub(crate) fn start_with<T, C>(core: &Arc<Core>, node: Atom, id: u64, connect: C)
+where
+    T: Transport,
+    C: Future<Output = Result<T, ConnectError>> + Send + 'static,
+{
+    let task = core
+        .tasks
+        .spawn(run(Arc::clone(core), node.clone(), id, connect));
     core.peers().set_dialer(&node, id, task.abort_handle());
 }
 
-async fn run(core: Arc<Core>, node: Atom, id: u64) {
+async fn run<T, C>(core: Arc<Core>, node: Atom, id: u64, connect: C)
+where
+    T: Transport,
+    C: Future<Output = Result<T, ConnectError>>,
+{
     let mut shutdown = core.shutdown_signal();
     let setup = tokio::select! {
-        result = setup(&core, &node) => result,
+        result = setup(&core, &node, connect) => result,
         _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => Err(Failure::Error(ConnectError::Shutdown)),
     };
     match setup {
@@ -66,17 +85,38 @@ enum Failure {
     Error(ConnectError),
 }
 
-async fn setup(core: &Core, node: &Atom) -> Result<(TcpStream, Established), Failure> {
+/// A stream to `node` and the initiator's handshake on it.
+async fn setup<T: Transport>(
+    core: &Core,
+    node: &Atom,
+    connect: impl Future<Output = Result<T, ConnectError>>,
+) -> Result<(T, Established), Failure> {
     let name = node.as_str();
-    let parsed = NodeName::parse(name).map_err(|_| {
-        Failure::Error(ConnectError::BadName {
-            node: name.to_owned(),
-        })
+    let after = core.config.setup_time;
+    let stream = connect.await.map_err(Failure::Error)?;
+    let config = HandshakeConfig {
+        setup_time: after,
+        length_prefix: T::HANDSHAKE_PREFIX,
+        ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
+    };
+    let cookie = core.cookies.for_node(name);
+    let initiator = Initiator::new(config, name, cookie, rand::random(), now());
+    handshake(stream, initiator).await.map_err(|err| match err {
+        HandshakeError::Nok { .. } => Failure::Lost,
+        err => Failure::Error(ConnectError::from_handshake(name, err, after)),
+    })
+}
+
+/// A TCP connection to `node`, at the port its host's EPMD gives.
+async fn tcp_connect(core: Arc<Core>, node: Atom) -> Result<TcpStream, ConnectError> {
+    let name = node.as_str();
+    let parsed = NodeName::parse(name).map_err(|_| ConnectError::BadName {
+        node: name.to_owned(),
     })?;
     let epmd = EpmdClient::new(parsed.host().to_owned(), core.config.epmd_port);
     let info = epmd.lookup(parsed.alive()).await.map_err(|err| {
         let (node, epmd) = (name.to_owned(), format!("{}:{}", epmd.host(), epmd.port()));
-        Failure::Error(match err {
+        match err {
             ClientError::UnknownNode { .. } => ConnectError::NotRegistered { node, epmd },
             ClientError::Unreachable { source, .. } => ConnectError::EpmdUnreachable {
                 node,
@@ -87,55 +127,36 @@ async fn setup(core: &Core, node: &Atom) -> Result<(TcpStream, Established), Fai
                 node,
                 source: UnreachableReason::Epmd(Arc::new(other)),
             },
-        })
+        }
     })?;
     let after = core.config.setup_time;
     let stream = tokio::time::timeout(after, TcpStream::connect((parsed.host(), info.port)))
         .await
-        .map_err(|_| {
-            Failure::Error(ConnectError::Timeout {
-                node: name.to_owned(),
-                after,
-            })
+        .map_err(|_| ConnectError::Timeout {
+            node: name.to_owned(),
+            after,
         })?
-        .map_err(|source| {
-            Failure::Error(ConnectError::Unreachable {
-                node: name.to_owned(),
-                source: UnreachableReason::Connect {
-                    port: info.port,
-                    source: Arc::new(source),
-                },
-            })
+        .map_err(|source| ConnectError::Unreachable {
+            node: name.to_owned(),
+            source: UnreachableReason::Connect {
+                port: info.port,
+                source: Arc::new(source),
+            },
         })?;
     let _ = stream.set_nodelay(true);
-    let config = HandshakeConfig {
-        setup_time: after,
-        ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
-    };
-    let cookie = core.cookies.for_node(name);
-    let initiator = Initiator::new(config, name, cookie, rand::random(), Instant::now());
-    handshake(stream, initiator).await.map_err(|err| match err {
-        HandshakeError::Nok { .. } => Failure::Lost,
-        err => Failure::Error(ConnectError::from_handshake(name, err, after)),
-    })
+    Ok(stream)
 }
 
-async fn handshake(
-    mut stream: TcpStream,
+async fn handshake<T: Transport>(
+    stream: T,
     mut initiator: Initiator,
-) -> Result<(TcpStream, Established), HandshakeError> {
+) -> Result<(T, Established), HandshakeError> {
     loop {
-        match next_event(&mut stream, &mut initiator).await? {
-            HandshakeEvent::Established(done) => return Ok((stream, done)),
+        match next_event(&stream, &mut initiator).await? {
+            InitiatorEvent::Established(done) => return Ok((stream, done)),
             // The peer has a connection to our name that we do not know of
             // (we are a new incarnation): replace it.
-            HandshakeEvent::AliveQuery => initiator.answer_alive(true, Instant::now())?,
-            HandshakeEvent::ConnectRequest(_) => {
-                return Err(HandshakeError::OutOfOrder {
-                    call: "connect request",
-                    step: dist_proto::handshake::Step::Status,
-                })
-            }
+            InitiatorEvent::AliveQuery => initiator.answer_alive(true, now())?,
         }
     }
 }

@@ -11,10 +11,10 @@ use std::time::Instant;
 use bytes::BytesMut;
 use dist_proto::{Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Established};
 use etf::Atom;
-use tokio::io::Interest;
-use tokio::net::TcpStream;
 
 use crate::data::events::DownReason;
+use crate::net::clock::now;
+use crate::net::transport::Transport;
 use crate::net::wire::{Closing, Wire};
 use crate::runtime::core::Core;
 
@@ -33,14 +33,14 @@ const YIELD_EVERY: std::time::Duration = std::time::Duration::from_millis(1);
 const SHUTDOWN_FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Runs connection `id` to `node` until it ends, then reports it down.
-pub(crate) async fn run(
+pub(crate) async fn run<T: Transport>(
     core: Arc<Core>,
     node: Atom,
     id: u64,
-    stream: TcpStream,
+    stream: T,
     established: Established,
 ) {
-    let now = Instant::now();
+    let now = now();
     let config = ConnectionConfig {
         tick_time: core.config.tick_time,
         ..ConnectionConfig::default()
@@ -73,7 +73,7 @@ pub(crate) async fn run(
     }
 }
 
-async fn drive(core: &Arc<Core>, node: &Atom, wire: &Wire) -> DownReason {
+async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> DownReason {
     let stream = wire.stream();
     let mut shutdown_signal = core.shutdown_signal();
     // The futures the task waits on are made once and polled again on every
@@ -82,7 +82,7 @@ async fn drive(core: &Arc<Core>, node: &Atom, wire: &Wire) -> DownReason {
     // timer-wheel update apiece, several turns per message.
     let shutdown = crate::runtime::tasks::until_shutdown(&mut shutdown_signal);
     let woken = wire.woken();
-    let tick = tokio::time::sleep_until(Instant::now().into());
+    let tick = tokio::time::sleep_until(now().into());
     tokio::pin!(shutdown, woken, tick);
     let mut buf = BytesMut::new();
     let mut events = Vec::new();
@@ -95,7 +95,7 @@ async fn drive(core: &Arc<Core>, node: &Atom, wire: &Wire) -> DownReason {
                 None => {}
                 Some(Closing::Disconnect) => return DownReason::Disconnected,
                 Some(Closing::Closed) => return DownReason::Closed,
-                Some(Closing::WriteFailed(err)) => return DownReason::Io(err.clone()),
+                Some(Closing::WriteFailed(err)) => return DownReason::write_failed(err.clone()),
                 Some(Closing::Ended) => return DownReason::Shutdown,
             }
             // After output left (any branch below may have flushed).
@@ -106,9 +106,11 @@ async fn drive(core: &Arc<Core>, node: &Atom, wire: &Wire) -> DownReason {
                 }
             }
             let Some(deadline) = state.conn.poll_timeout() else {
-                return DownReason::Protocol("connection failed".into());
+                // Only a failed connection has no deadline.
+                let failed = state.conn.failure().cloned();
+                return failed.map_or(DownReason::Closed, down_reason);
             };
-            (deadline.into(), state.wants_write())
+            (deadline.into(), state.wants_write(stream))
         };
         if tick.deadline() != deadline {
             tick.as_mut().reset(deadline);
@@ -135,11 +137,11 @@ async fn drive(core: &Arc<Core>, node: &Atom, wire: &Wire) -> DownReason {
                         {
                             let mut state = wire.lock();
                             state.flush(stream);
-                            if !state.wants_write() || state.closing().is_some() {
+                            if !state.wants_write(stream) || state.closing().is_some() {
                                 return;
                             }
                         }
-                        if stream.writable().await.is_err() {
+                        if poll_fn(|cx| stream.poll_write_ready(cx)).await.is_err() {
                             return;
                         }
                     }
@@ -149,14 +151,14 @@ async fn drive(core: &Arc<Core>, node: &Atom, wire: &Wire) -> DownReason {
             }
             ready = poll_fn(|cx| stream.poll_read_ready(cx)) => {
                 if let Err(err) = ready {
-                    return DownReason::Io(err.to_string());
+                    return DownReason::read_failed(err);
                 }
                 // Room is made when data waits, so that an idle connection
                 // holds no read buffer (see the timer below).
                 if buf.capacity() - buf.len() < READ_SIZE / 4 {
                     buf.reserve(READ_SIZE);
                 }
-                match read_some(stream, &mut buf) {
+                match stream.try_read_buf(&mut buf) {
                     Ok(0) => return DownReason::Closed,
                     Ok(n) => {
                         read_since_yield += n;
@@ -165,25 +167,25 @@ async fn drive(core: &Arc<Core>, node: &Atom, wire: &Wire) -> DownReason {
                         // a copy and hands back what is left of it.
                         let read = std::mem::take(&mut buf);
                         let mut state = wire.lock();
-                        if let Err(err) = state.conn.handle_input_buf(read, Instant::now()) {
+                        if let Err(err) = state.conn.handle_input_buf(read, now()) {
                             return down_reason(err);
                         }
                         buf = state.conn.take_input_buffer();
                     }
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(err) => return DownReason::Io(err.to_string()),
+                    Err(err) => return DownReason::read_failed(err),
                 }
             }
             ready = poll_fn(|cx| stream.poll_write_ready(cx)), if wants_write => {
                 if let Err(err) = ready {
-                    return DownReason::Io(err.to_string());
+                    return DownReason::write_failed(err);
                 }
                 wire.lock().flush(stream);
             }
             () = &mut woken => woken.set(wire.woken()),
             () = &mut tick => {
                 let mut state = wire.lock();
-                if let Err(err) = state.conn.handle_timeout(Instant::now()) {
+                if let Err(err) = state.conn.handle_timeout(now()) {
                     return down_reason(err);
                 }
                 // A tick goes out now, not when a message happens to follow.
@@ -198,33 +200,9 @@ async fn drive(core: &Arc<Core>, node: &Atom, wire: &Wire) -> DownReason {
     }
 }
 
-/// Reads what waits on the socket into the room `buf` has. A read that
-/// leaves room unfilled has drained the socket, and the socket is marked
-/// not ready there and then, as tokio's own `AsyncRead` does: otherwise the
-/// next turn would spend a system call to learn it. (`try_io` clears the
-/// readiness it saw before the read when its closure reports `WouldBlock`,
-/// so data that arrives after the read still wakes the task.)
-fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
-    let room = buf.capacity() - buf.len();
-    let mut read = None;
-    let full = stream.try_io(Interest::READABLE, || {
-        let n = stream.try_read_buf(buf)?;
-        read = Some(n);
-        if 0 < n && n < room {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        Ok(n)
-    });
-    match (full, read) {
-        (Ok(n), _) => Ok(n),
-        (Err(err), Some(n)) if err.kind() == io::ErrorKind::WouldBlock => Ok(n),
-        (Err(err), _) => Err(err),
-    }
-}
-
 fn down_reason(err: ConnectionError) -> DownReason {
     match err {
         ConnectionError::TickTimeout { silent, .. } => DownReason::TickTimeout { silent },
-        other => DownReason::Protocol(other.to_string()),
+        other => DownReason::Protocol(Arc::new(other)),
     }
 }

@@ -17,11 +17,11 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
-use dist_proto::{AltactDest, AltactKind, Connection, ConnectionError, ControlMessage, DistFlags};
+use dist_proto::{Connection, ConnectionError, ControlMessage, DistFlags, Sent};
 use etf::Term;
-use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
+use crate::net::transport::Transport;
 use crate::state::channel::{Channel, NotSent};
 
 /// Take more frames from the connection only while less than this waits for
@@ -47,8 +47,8 @@ thread_local! {
 
 /// The core half of a connection that is up.
 #[derive(Debug)]
-pub(crate) struct Wire {
-    stream: TcpStream,
+pub(crate) struct Wire<T> {
+    stream: T,
     /// The negotiated flags.
     flags: DistFlags,
     state: Mutex<WireState>,
@@ -69,10 +69,6 @@ pub(crate) struct WireState {
     /// Set once the connection is closing: later sends are dropped, as
     /// Erlang drops messages to a connection going down.
     closing: Option<Closing>,
-    /// Whether the peer takes `SEND_SENDER`.
-    send_sender: bool,
-    /// Whether the peer takes `ALTACT_SIG_SEND`.
-    altact: bool,
     /// When bytes were last written.
     last_write: Instant,
     /// Messages are refused while more than this waits for the socket.
@@ -83,25 +79,23 @@ pub(crate) struct WireState {
 }
 
 /// Why a connection is closing, as its senders found it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub(crate) enum Closing {
     /// `disconnect_node` or a replacement: close now.
     Disconnect,
-    /// A write failed (the error's text).
-    WriteFailed(String),
+    /// A write failed.
+    WriteFailed(std::sync::Arc<std::io::Error>),
     /// The peer closed its end.
     Closed,
     /// The task ended.
     Ended,
 }
 
-impl Wire {
+impl<T: Transport> Wire<T> {
     /// A wire that refuses messages while more than `limit` bytes wait for
-    /// the socket.
-    pub(crate) fn new(stream: TcpStream, conn: Connection, limit: usize) -> Wire {
+    /// the stream.
+    pub(crate) fn new(stream: T, conn: Connection, limit: usize) -> Wire<T> {
         let flags = conn.flags();
-        let send_sender = flags.contains(DistFlags::SEND_SENDER);
-        let altact = flags.contains(DistFlags::ALTACT_SIG);
         Wire {
             stream,
             flags,
@@ -110,8 +104,6 @@ impl Wire {
                 out: VecDeque::new(),
                 pending: 0,
                 closing: None,
-                send_sender,
-                altact,
                 // Nothing written yet: the first message goes out at once.
                 last_write: Instant::now()
                     .checked_sub(COALESCE)
@@ -129,8 +121,8 @@ impl Wire {
         self.flags
     }
 
-    /// The socket, for the task to wait on.
-    pub(crate) fn stream(&self) -> &TcpStream {
+    /// The stream, for the task to wait on.
+    pub(crate) fn stream(&self) -> &T {
         &self.stream
     }
 
@@ -202,11 +194,10 @@ impl Wire {
         if state.closing.is_some() {
             return Ok(false);
         }
-        let Some(control) = downgrade(control, state.send_sender, state.altact) else {
-            return Ok(false);
-        };
         let now = Instant::now();
-        state.conn.send(&control, payload.as_ref())?;
+        if state.conn.send(&control, payload.as_ref())? == Sent::Dropped {
+            return Ok(false);
+        }
         // With bytes pending, the task waits for the socket and writes
         // them, then these: writing here would only find the socket full.
         let after_pause = LAST_SEND
@@ -218,7 +209,7 @@ impl Wire {
             LAST_SEND.set(Some(state.last_write.max(now)));
             self.announce_room(state);
         }
-        Ok(state.wants_write() || state.closing.is_some())
+        Ok(state.wants_write(&self.stream) || state.closing.is_some())
     }
 
     /// Waits until no more than the limit waits for the socket, or the
@@ -255,13 +246,12 @@ impl Wire {
     /// close before any new connection from us), and the task is told to end.
     pub(crate) fn disconnect(&self) {
         self.lock().closing.get_or_insert(Closing::Disconnect);
-        // Fails only if the socket is already closed, which is as good.
-        let _ = socket2::SockRef::from(&self.stream).shutdown(std::net::Shutdown::Both);
+        self.stream.shutdown();
         self.wake.notify_one();
     }
 }
 
-impl Channel for Wire {
+impl<T: Transport> Channel for Wire<T> {
     fn flags(&self) -> DistFlags {
         Wire::flags(self)
     }
@@ -291,8 +281,8 @@ impl WireState {
     }
 
     /// Whether output waits for the socket.
-    pub(crate) fn wants_write(&self) -> bool {
-        self.pending > 0 || self.conn.wants_transmit()
+    pub(crate) fn wants_write<T: Transport>(&self, stream: &T) -> bool {
+        self.pending > 0 || self.conn.wants_transmit() || stream.has_buffered_output()
     }
 
     pub(crate) fn closing(&self) -> Option<&Closing> {
@@ -305,19 +295,24 @@ impl WireState {
 
     /// Writes what the socket takes without waiting; a failed write marks
     /// the connection closing.
-    pub(crate) fn flush(&mut self, stream: &TcpStream) {
+    pub(crate) fn flush<T: Transport>(&mut self, stream: &T) {
         if let Err(why) = self.write_some(stream) {
             self.close(why);
         }
     }
 
-    fn write_some(&mut self, stream: &TcpStream) -> Result<(), Closing> {
+    fn write_some<T: Transport>(&mut self, stream: &T) -> Result<(), Closing> {
         loop {
             while self.pending < WRITE_AHEAD && self.conn.wants_transmit() {
                 self.pending += self.conn.poll_transmit_chunks(&mut self.out);
             }
             if self.pending == 0 {
-                return Ok(());
+                return match stream.try_flush() {
+                    Err(err) if err.kind() != std::io::ErrorKind::WouldBlock => {
+                        Err(Closing::WriteFailed(err.into()))
+                    }
+                    _ => Ok(()),
+                };
             }
             let slices: Vec<IoSlice<'_>> = self
                 .out
@@ -334,7 +329,7 @@ impl WireState {
                     self.last_write = Instant::now();
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
-                Err(err) => return Err(Closing::WriteFailed(err.to_string())),
+                Err(err) => return Err(Closing::WriteFailed(err.into())),
             }
         }
     }
@@ -355,60 +350,18 @@ fn consume(out: &mut VecDeque<Bytes>, mut n: usize) {
     }
 }
 
-/// What a peer without a flag gets instead: `SEND_SENDER` becomes `SEND`,
-/// and `ALTACT_SIG_SEND` (queued before the connection was up, so its
-/// flags were not known to the sender) becomes the ordinary message or
-/// exit signal it would be without priority, as OTP sends it to such a
-/// peer; an exit signal to an alias (or a name), which such a peer cannot
-/// take, is dropped (`None`), as OTP drops it. The peer never gets an operation it
-/// would close the connection for.
-fn downgrade(control: ControlMessage, sender: bool, altact: bool) -> Option<ControlMessage> {
-    let control = match control {
-        ControlMessage::AltactSigSend {
-            kind,
-            from,
-            to,
-            token,
-            ..
-        } if !altact => match (kind, to) {
-            (AltactKind::Message, AltactDest::Pid(to)) => {
-                ControlMessage::SendSender { from, to, token }
-            }
-            (AltactKind::Message, AltactDest::Name(to)) => {
-                ControlMessage::RegSend { from, to, token }
-            }
-            (AltactKind::Message, AltactDest::Alias(alias)) => {
-                ControlMessage::AliasSend { from, alias, token }
-            }
-            (AltactKind::Exit, AltactDest::Pid(to)) => {
-                ControlMessage::PayloadExit2 { from, to, token }
-            }
-            (AltactKind::Exit, to) => {
-                tracing::debug!(?to, "exit signal for a peer without ALTACT_SIG dropped");
-                return None;
-            }
-        },
-        other => other,
-    };
-    Some(match control {
-        ControlMessage::SendSender { to, token, .. } if !sender => {
-            ControlMessage::Send { to, token }
-        }
-        other => other,
-    })
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use std::sync::Arc;
 
     use etf::{Atom, Pid};
+    use tokio::net::TcpStream;
 
     use super::*;
 
     /// A wire over a loopback socket that refuses messages past `limit`,
     /// and the socket's other end.
-    pub(crate) async fn loopback_wire(limit: usize) -> (Arc<Wire>, TcpStream) {
+    pub(crate) async fn loopback_wire(limit: usize) -> (Arc<Wire<TcpStream>>, TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -480,84 +433,17 @@ pub(crate) mod tests {
             let (b, _peer_b) = loopback_wire(1 << 20).await;
             tokio::time::sleep(Duration::from_millis(1)).await;
             a.send(send_to_b(), Some(Term::atom("request")));
-            assert!(!a.lock().wants_write(), "written at once after a pause");
+            assert!(
+                !a.lock().wants_write(a.stream()),
+                "written at once after a pause"
+            );
             // A round-robin burst: b's own socket was never written, but
             // this thread has just sent.
             b.send(send_to_b(), Some(Term::atom("next")));
-            if b.lock().wants_write() {
+            if b.lock().wants_write(b.stream()) {
                 return;
             }
         }
         panic!("a send straight after another, to another peer, was always written at once");
-    }
-
-    #[test]
-    fn a_peer_without_altact_sig_gets_what_otp_sends_it_instead() {
-        let from = Pid {
-            node: Atom::new("a@h"),
-            id: 1,
-            serial: 0,
-            creation: 1,
-        };
-        let ControlMessage::Send { to, .. } = send_to_b() else {
-            unreachable!()
-        };
-        let alias = etf::Reference {
-            node: Atom::new("b@h"),
-            creation: 1,
-            ids: vec![1, 2, 3],
-        };
-        let altact = |kind, to| ControlMessage::AltactSigSend {
-            kind,
-            priority: true,
-            from: from.clone(),
-            to,
-            token: None,
-        };
-        let (message, exit) = (AltactKind::Message, AltactKind::Exit);
-        let cases = [
-            (
-                altact(message, AltactDest::Pid(to.clone())),
-                Some(ControlMessage::SendSender {
-                    from: from.clone(),
-                    to: to.clone(),
-                    token: None,
-                }),
-            ),
-            (
-                altact(message, AltactDest::Name(Atom::new("srv"))),
-                Some(ControlMessage::RegSend {
-                    from: from.clone(),
-                    to: Atom::new("srv"),
-                    token: None,
-                }),
-            ),
-            (
-                altact(message, AltactDest::Alias(alias.clone())),
-                Some(ControlMessage::AliasSend {
-                    from: from.clone(),
-                    alias: alias.clone(),
-                    token: None,
-                }),
-            ),
-            (
-                altact(exit, AltactDest::Pid(to.clone())),
-                Some(ControlMessage::PayloadExit2 {
-                    from: from.clone(),
-                    to: to.clone(),
-                    token: None,
-                }),
-            ),
-            (altact(exit, AltactDest::Alias(alias)), None),
-        ];
-        for (control, expected) in cases {
-            assert_eq!(
-                downgrade(control.clone(), true, false),
-                expected,
-                "{control:?}"
-            );
-            // A peer with the flag gets it as it is.
-            assert_eq!(downgrade(control.clone(), true, true), Some(control));
-        }
     }
 }

@@ -114,7 +114,8 @@ pub(crate) struct Parts {
     pub(crate) config: Config,
     pub(crate) cookies: Cookies,
     pub(crate) limits: Limits,
-    pub(crate) registration: Registration,
+    /// The EPMD registration, held for the node's life (none in memory).
+    pub(crate) registration: Option<Registration>,
     pub(crate) embedded_epmd: Option<ServerHandle>,
     pub(crate) hooks: Hooks,
 }
@@ -135,7 +136,7 @@ impl Core {
             shutdown: watch::channel(false).0,
             refs: AtomicU64::new(1),
             tasks: Tasks::default(),
-            registration: Mutex::new(Some(parts.registration)),
+            registration: Mutex::new(parts.registration),
             embedded_epmd: Mutex::new(parts.embedded_epmd),
             hooks: parts.hooks,
             name: parts.name,

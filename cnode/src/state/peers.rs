@@ -489,7 +489,7 @@ mod tests {
     }
 
     /// A wire over a loopback socket, and the socket's other end.
-    async fn wire() -> (Arc<Wire>, tokio::net::TcpStream) {
+    async fn wire() -> (Arc<Wire<tokio::net::TcpStream>>, tokio::net::TcpStream) {
         loopback_wire(usize::MAX).await
     }
 
@@ -503,8 +503,11 @@ mod tests {
         matches!(peer.try_read(&mut buf), Ok(n) if n > 0)
     }
 
-    fn disconnecting(wire: &Wire) -> bool {
-        wire.lock().closing() == Some(&crate::net::wire::Closing::Disconnect)
+    fn disconnecting(wire: &Wire<tokio::net::TcpStream>) -> bool {
+        matches!(
+            wire.lock().closing(),
+            Some(crate::net::wire::Closing::Disconnect)
+        )
     }
 
     #[tokio::test]

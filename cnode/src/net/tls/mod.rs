@@ -1,0 +1,3 @@
+//! TLS distribution (`-proto_dist inet_tls`): the stream over rustls.
+
+pub(crate) mod stream;
