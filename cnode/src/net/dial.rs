@@ -13,12 +13,21 @@ use crate::data::error::{ConnectError, UnreachableReason};
 use crate::data::name::NodeName;
 use crate::net::clock::now;
 use crate::net::handshake::next_event;
+use crate::net::tls::stream::{TlsHandshakeError, TlsStream};
+use crate::net::tls::TlsConfig;
 use crate::net::transport::Transport;
 use crate::runtime::core::Core;
 
 /// Starts attempt `id` to connect to `node` over TCP, on a task of its own.
 pub(crate) fn start(core: &Arc<Core>, node: Atom, id: u64) {
     let connect = tcp_connect(Arc::clone(core), node.clone());
+    start_with(core, node, id, connect);
+}
+
+/// Starts attempt `id` to connect to `node` over TLS (`inet_tls`): TCP as
+/// [`start`] reaches it, then a TLS handshake naming the node's host.
+pub(crate) fn start_tls(core: &Arc<Core>, node: Atom, id: u64, tls: &TlsConfig) {
+    let connect = tls_connect(Arc::clone(core), node.clone(), tls.clone());
     start_with(core, node, id, connect);
 }
 
@@ -105,6 +114,40 @@ async fn setup<T: Transport>(
         HandshakeError::Nok { .. } => Failure::Lost,
         err => Failure::Error(ConnectError::from_handshake(name, err, after)),
     })
+}
+
+/// A TLS connection to `node`, its certificate checked against the host
+/// part of its name (unless the configuration says otherwise).
+async fn tls_connect(
+    core: Arc<Core>,
+    node: Atom,
+    tls: TlsConfig,
+) -> Result<TlsStream, ConnectError> {
+    let tcp = tcp_connect(Arc::clone(&core), node.clone()).await?;
+    let name = node.as_str().to_owned();
+    let host = match NodeName::parse(&name) {
+        Ok(parsed) => parsed.host().to_owned(),
+        Err(_) => return Err(ConnectError::BadName { node: name }),
+    };
+    let tls_error = |node: String, source: std::io::Error| ConnectError::Tls {
+        node,
+        source: Arc::new(source),
+    };
+    let server = tls.server_name(&host).map_err(|err| {
+        let why = format!("{host:?} is neither a DNS name nor an IP address: {err}");
+        tls_error(
+            name.clone(),
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
+        )
+    })?;
+    let after = core.config.setup_time;
+    let client = Arc::clone(tls.client_config());
+    TlsStream::connect(tcp, client, server, after)
+        .await
+        .map_err(|err| match err {
+            TlsHandshakeError::Timeout(after) => ConnectError::Timeout { node: name, after },
+            TlsHandshakeError::Failed(source) => tls_error(name, source),
+        })
 }
 
 /// A TCP connection to `node`, at the port its host's EPMD gives.
