@@ -14,6 +14,7 @@ use crate::data::error::NodeError;
 use crate::data::name::NodeName;
 use crate::features::serve::Functions;
 use crate::net::gate::GateLimits;
+use crate::net::tls::listener::TlsListener;
 use crate::net::tls::TlsConfig;
 use crate::net::transport::Listener;
 use crate::node::Node;
@@ -326,7 +327,13 @@ impl NodeBuilder {
                 }),
             },
         };
-        Ok(self.assemble(name, cookie, creation, reach, listener))
+        Ok(match self.tls.as_ref().map(|tls| Arc::clone(tls.server_config())) {
+            None => self.assemble(name, cookie, creation, reach, listener),
+            Some(server) => {
+                let listener = TlsListener::new(listener, server, self.setup_time);
+                self.assemble(name, cookie, creation, reach, listener)
+            }
+        })
     }
 
     /// Starts the node on an in-memory network: it listens under its name

@@ -48,11 +48,12 @@ pub(crate) async fn listen<L: Listener>(core: Arc<Core>, mut listener: L, limits
             _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return,
         };
         match accepted {
-            Ok((stream, from)) => {
+            Ok((accepted, from)) => {
                 tracing::debug!(%from, "incoming connection");
                 let admission = gate.admit(from.ip());
+                let upgrade = listener.upgrade(accepted);
                 core.tasks
-                    .spawn(accept(Arc::clone(&core), stream, from, admission));
+                    .spawn(accept(Arc::clone(&core), upgrade, from, admission));
             }
             // The peer gave up before we took its connection.
             Err(err) if is_per_connection(&err) => {
@@ -103,6 +104,21 @@ enum Cut {
     Shutdown,
 }
 
+impl Cut {
+    /// Says why the connection from `from` was cut.
+    fn log(&self, from: SocketAddr) {
+        match self {
+            Cut::Evicted(why) => {
+                tracing::debug!(%from, %why, "closed an unauthenticated connection");
+            }
+            Cut::TimeUp(after) => {
+                tracing::info!(%from, ?after, "an incoming connection did not authenticate in time");
+            }
+            Cut::Shutdown => {}
+        }
+    }
+}
+
 /// What bounds an unauthenticated connection: its place at the gate, one
 /// deadline, and the node's shutdown.
 struct Bounds {
@@ -125,9 +141,15 @@ impl Bounds {
     }
 }
 
-/// One accepted connection: (a TLS handshake, then) the acceptor's
-/// handshake, holding its place at the gate; then the connection.
-async fn accept<T: Transport>(core: Arc<Core>, stream: T, from: SocketAddr, admission: Admission) {
+/// One accepted connection: its upgrade (a TLS handshake), then the
+/// acceptor's handshake, holding its place at the gate; then the
+/// connection.
+async fn accept<T: Transport>(
+    core: Arc<Core>,
+    upgrade: impl Future<Output = io::Result<T>>,
+    from: SocketAddr,
+    admission: Admission,
+) {
     let limit = core.config.setup_time * UNAUTHENTICATED_STEPS;
     let mut bounds = Bounds {
         admission,
@@ -136,18 +158,19 @@ async fn accept<T: Transport>(core: Arc<Core>, stream: T, from: SocketAddr, admi
         shutdown: core.shutdown_signal(),
     };
 
-    // ---- TLS goes here -------------------------------------------------
-    // With TLS distribution, the stream is upgraded at this spot, before
-    // the dist handshake and inside the same bounds (the gate's eviction,
-    // the overall deadline, shutdown), e.g.:
-    //     let stream = match bounds.run(tls_accept(stream, config, setup_time)).await {
-    //         Ok(Ok(tls)) => tls,
-    //         Ok(Err(err)) => { tracing::info!(%from, %err, "TLS handshake failed"); return; }
-    //         Err(cut) => { tracing::debug!(%from, "{}", cut_text(&cut)); return; }
-    //     };
-    // A stalled TLS handshake thus holds its place at the gate like a
-    // stalled dist handshake, and gives way the same way.
-    // ---------------------------------------------------------------------
+    // A stalled TLS handshake holds its place at the gate like a stalled
+    // dist handshake, and gives way the same way.
+    let stream = match bounds.run(upgrade).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(err)) => {
+            tracing::info!(%from, %err, "refused an incoming connection before the handshake");
+            return;
+        }
+        Err(cut) => {
+            cut.log(from);
+            return;
+        }
+    };
 
     // The peer and our attempt id, once we accepted its request.
     let mut attempt: Option<(Atom, u64)> = None;
@@ -171,8 +194,8 @@ async fn accept<T: Transport>(core: Arc<Core>, stream: T, from: SocketAddr, admi
                 (node, id, err)
             })
         }
-        (Err(Cut::Evicted(why)), attempt) => {
-            tracing::debug!(%from, %why, "closed an unauthenticated connection");
+        (Err(cut @ Cut::Evicted(_)), attempt) => {
+            cut.log(from);
             attempt.map(|(node, id)| {
                 let err = ConnectError::Crowded {
                     node: node.as_str().to_owned(),
@@ -181,7 +204,7 @@ async fn accept<T: Transport>(core: Arc<Core>, stream: T, from: SocketAddr, admi
             })
         }
         (Err(Cut::TimeUp(after)), attempt) => {
-            tracing::info!(%from, ?after, "an incoming connection did not authenticate in time");
+            Cut::TimeUp(after).log(from);
             attempt.map(|(node, id)| {
                 let err = ConnectError::Timeout {
                     node: node.as_str().to_owned(),

@@ -2,6 +2,7 @@
 //! against each other without sockets (and under tokio's paused clock).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -214,7 +215,15 @@ impl MemoryNetwork {
 }
 
 impl Listener for MemoryListener {
+    type Accepted = MemoryStream;
     type Stream = MemoryStream;
+
+    fn upgrade(
+        &self,
+        accepted: MemoryStream,
+    ) -> impl Future<Output = io::Result<MemoryStream>> + Send + 'static {
+        std::future::ready(Ok(accepted))
+    }
 
     async fn accept(&mut self) -> io::Result<(MemoryStream, SocketAddr)> {
         match self.incoming.recv().await {

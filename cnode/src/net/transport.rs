@@ -84,12 +84,23 @@ pub(crate) async fn write_all<T: Transport>(stream: &T, mut bytes: &[u8]) -> io:
 /// Where connections come from: a listening socket, or the in-memory
 /// network of the tests.
 pub(crate) trait Listener: Send + 'static {
-    /// The streams accepted.
+    /// The connections as accepted.
+    type Accepted: Send + 'static;
+    /// The streams the handshake runs on.
     type Stream: Transport;
 
     /// The next connection, and the address it comes from (for the logs and
     /// the limits on unauthenticated connections from one address).
-    fn accept(&mut self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>> + Send;
+    fn accept(&mut self)
+        -> impl Future<Output = io::Result<(Self::Accepted, SocketAddr)>> + Send;
+
+    /// What an accepted connection goes through before the distribution
+    /// handshake (a TLS handshake): run on the connection's own task,
+    /// within the bounds of an unauthenticated connection.
+    fn upgrade(
+        &self,
+        accepted: Self::Accepted,
+    ) -> impl Future<Output = io::Result<Self::Stream>> + Send + 'static;
 }
 
 impl Transport for TcpStream {
@@ -136,7 +147,15 @@ impl Transport for TcpStream {
 }
 
 impl Listener for TcpListener {
+    type Accepted = TcpStream;
     type Stream = TcpStream;
+
+    fn upgrade(
+        &self,
+        accepted: TcpStream,
+    ) -> impl Future<Output = io::Result<TcpStream>> + Send + 'static {
+        std::future::ready(Ok(accepted))
+    }
 
     async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, addr) = TcpListener::accept(self).await?;

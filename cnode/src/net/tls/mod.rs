@@ -8,8 +8,7 @@ mod error;
 mod optfile;
 mod options;
 mod pem;
-// Not wired into accept and dial yet: until then nothing calls it.
-#[allow(dead_code)]
+pub(crate) mod listener;
 pub(crate) mod stream;
 #[cfg(test)]
 mod tests;
