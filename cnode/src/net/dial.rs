@@ -1,24 +1,26 @@
-//! Connecting to a node: a stream to it (over TCP: an EPMD lookup, then a
-//! TCP connect), the initiator's handshake, then the connection task.
+//! Connecting to a node: a stream to it (over TCP: its address from EPMD
+//! or a resolver, see `resolve`, then a TCP connect), the initiator's
+//! handshake, then the connection task.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use dist_proto::{Established, HandshakeConfig, HandshakeError, HandshakeEvent, Initiator};
-use epmd_client::{ClientError, EpmdClient};
 use etf::Atom;
 use tokio::net::TcpStream;
 
-use crate::data::error::{ConnectError, UnreachableReason};
+use crate::data::error::ConnectError;
 use crate::data::name::NodeName;
 use crate::net::clock::now;
 use crate::net::handshake::next_event;
+use crate::net::resolve::Finder;
 use crate::net::transport::Transport;
 use crate::runtime::core::Core;
 
-/// Starts attempt `id` to connect to `node` over TCP, on a task of its own.
-pub(crate) fn start(core: &Arc<Core>, node: Atom, id: u64) {
-    let connect = tcp_connect(Arc::clone(core), node.clone());
+/// Starts attempt `id` to connect to `node` over TCP, at an address
+/// `finder` gives, on a task of its own.
+pub(crate) fn start(core: &Arc<Core>, node: Atom, id: u64, finder: &Finder) {
+    let connect = tcp_connect(Arc::clone(core), node.clone(), finder.clone());
     start_with(core, node, id, connect);
 }
 
@@ -106,44 +108,17 @@ async fn setup<T: Transport>(
     })
 }
 
-/// A TCP connection to `node`, at the port its host's EPMD gives.
-async fn tcp_connect(core: Arc<Core>, node: Atom) -> Result<TcpStream, ConnectError> {
+/// A TCP connection to `node`, at an address `finder` gives.
+async fn tcp_connect(
+    core: Arc<Core>,
+    node: Atom,
+    finder: Finder,
+) -> Result<TcpStream, ConnectError> {
     let name = node.as_str();
     let parsed = NodeName::parse(name).map_err(|_| ConnectError::BadName {
         node: name.to_owned(),
     })?;
-    let epmd = EpmdClient::new(parsed.host().to_owned(), core.config.epmd_port);
-    let info = epmd.lookup(parsed.alive()).await.map_err(|err| {
-        let (node, epmd) = (name.to_owned(), format!("{}:{}", epmd.host(), epmd.port()));
-        match err {
-            ClientError::UnknownNode { .. } => ConnectError::NotRegistered { node, epmd },
-            ClientError::Unreachable { source, .. } => ConnectError::EpmdUnreachable {
-                node,
-                epmd,
-                source: Arc::new(source),
-            },
-            other => ConnectError::Unreachable {
-                node,
-                source: UnreachableReason::Epmd(Arc::new(other)),
-            },
-        }
-    })?;
-    let after = core.config.setup_time;
-    let stream = tokio::time::timeout(after, TcpStream::connect((parsed.host(), info.port)))
-        .await
-        .map_err(|_| ConnectError::Timeout {
-            node: name.to_owned(),
-            after,
-        })?
-        .map_err(|source| ConnectError::Unreachable {
-            node: name.to_owned(),
-            source: UnreachableReason::Connect {
-                port: info.port,
-                source: Arc::new(source),
-            },
-        })?;
-    let _ = stream.set_nodelay(true);
-    Ok(stream)
+    finder.connect(&parsed, core.config.setup_time).await
 }
 
 async fn handshake<T: Transport>(

@@ -8,7 +8,9 @@ pub(crate) mod clock;
 pub(crate) mod dial;
 pub(crate) mod driver;
 pub(crate) mod handshake;
+pub(crate) mod listen;
 #[cfg(test)]
 pub(crate) mod memory;
+pub(crate) mod resolve;
 pub(crate) mod transport;
 pub(crate) mod wire;
