@@ -457,6 +457,7 @@ impl ErlNode {
             cookie: None,
             epmd_port: None,
             tick_time: None,
+            args: Vec::new(),
             eval: None,
         }
     }
@@ -471,6 +472,7 @@ pub struct ErlNodeBuilder {
     cookie: Option<String>,
     epmd_port: Option<u16>,
     tick_time: Option<Duration>,
+    args: Vec<String>,
     eval: Option<String>,
 }
 
@@ -499,6 +501,17 @@ impl ErlNodeBuilder {
         self
     }
 
+    /// More command-line arguments (such as `-start_epmd false`), placed
+    /// before `-eval`.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
     /// `-eval expression`, run once the node is up.
     pub fn eval(mut self, expression: &str) -> Self {
         self.eval = Some(expression.to_owned());
@@ -506,7 +519,8 @@ impl ErlNodeBuilder {
     }
 
     /// The command line: `erl -sname|-name NAME [-setcookie C] -noshell
-    /// [-kernel net_ticktime T] [-eval E]`, with `ERL_EPMD_PORT` set if asked.
+    /// [-kernel net_ticktime T] [ARGS...] [-eval E]`, with `ERL_EPMD_PORT`
+    /// set if asked.
     pub fn command(&self) -> Command {
         let mut args: Vec<String> = vec![
             if self.long { "-name" } else { "-sname" }.to_owned(),
@@ -523,6 +537,7 @@ impl ErlNodeBuilder {
                 tick.as_secs().to_string(),
             ]);
         }
+        args.extend(self.args.iter().cloned());
         if let Some(eval) = &self.eval {
             args.extend(["-eval".to_owned(), eval.clone()]);
         }
