@@ -50,7 +50,10 @@ pub enum AddressFamily {
     Any,
     /// IPv4 only, as an `inet_tcp` node (`erl`'s default).
     Ipv4,
-    /// IPv6 only, as an `inet6_tcp` node.
+    /// IPv6 only, as an `inet6_tcp` node. A host with IPv4 addresses
+    /// only is dialed at their IPv4-mapped IPv6 forms (`::ffff:a.b.c.d`,
+    /// as `getaddrinfo` with `AI_V4MAPPED` gives them), which reach a
+    /// dual-stack listener such as an `inet6_tcp` erl node's.
     Ipv6,
 }
 
@@ -132,6 +135,13 @@ impl Finder {
             },
         };
         let mut addresses = found.map_err(resolve_failed)?;
+        if self.family == AddressFamily::Ipv6 && !addresses.iter().any(SocketAddr::is_ipv6) {
+            for address in &mut addresses {
+                if let SocketAddr::V4(v4) = *address {
+                    *address = SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port());
+                }
+            }
+        }
         addresses.retain(|address| self.family.admits(address));
         if addresses.is_empty() {
             return Err(resolve_failed(io::Error::new(
@@ -249,17 +259,25 @@ mod tests {
         let only_v4 = finder(Discovery::Custom(resolver), AddressFamily::Ipv4);
         assert_eq!(only_v4.addresses(&name("a@h")).await.unwrap(), [both[0]]);
 
-        let v4_host = finder(Discovery::FixedPort(1), AddressFamily::Ipv6);
-        let err = v4_host.addresses(&name("a@127.0.0.1")).await.unwrap_err();
+        let v6_host = finder(Discovery::FixedPort(1), AddressFamily::Ipv4);
+        let err = v6_host.addresses(&name("a@::1")).await.unwrap_err();
         assert!(
             matches!(
                 &err,
                 ConnectError::Unreachable { source: UnreachableReason::Resolve { host, .. }, .. }
-                    if host == "127.0.0.1"
+                    if host == "::1"
             ),
             "{err:?}"
         );
-        assert!(err.to_string().contains("no IPv6 address"), "{err}");
+        assert!(err.to_string().contains("no IPv4 address"), "{err}");
+
+        // IPv4 only, under the IPv6 family: the mapped forms.
+        let v4_host = finder(Discovery::FixedPort(1), AddressFamily::Ipv6);
+        let mapped = v4_host.addresses(&name("a@127.0.0.1")).await.unwrap();
+        assert_eq!(
+            mapped,
+            ["[::ffff:127.0.0.1]:1".parse::<SocketAddr>().unwrap()]
+        );
     }
 
     #[tokio::test]
