@@ -42,3 +42,18 @@ pub(crate) fn configure(
     }
     builder
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn carriers_are_named_as_erl_names_them() {
+        let parse = |text| ProtoDist::from_str(text, false);
+        assert_eq!(parse("inet_tcp"), Ok(ProtoDist::InetTcp));
+        assert_eq!(parse("inet6_tcp"), Ok(ProtoDist::Inet6Tcp));
+        assert!(parse("inet6").is_err());
+        assert_eq!(ProtoDist::Inet6Tcp.family(), AddressFamily::Ipv6);
+        assert_eq!(ProtoDist::InetTcp.family(), AddressFamily::Ipv4);
+    }
+}

@@ -19,11 +19,11 @@ use tokio::net::TcpStream;
 use crate::data::error::{ConnectError, UnreachableReason};
 use crate::data::name::NodeName;
 
-/// What a resolver ([`NodeBuilder::resolver`]) returns: the addresses to
-/// try for a node, in order.
+/// What a resolver ([`NodeBuilder::resolver`]) returns, boxed: the
+/// addresses to try for a node, in order.
 ///
 /// [`NodeBuilder::resolver`]: crate::NodeBuilder::resolver
-pub type ResolveFuture = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send>>;
+pub(crate) type ResolveFuture = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send>>;
 
 /// A resolver as the node keeps it.
 pub(crate) type ResolveFn = dyn Fn(&NodeName) -> ResolveFuture + Send + Sync;
