@@ -15,6 +15,7 @@ use crate::data::name::NodeName;
 use crate::features::serve::Functions;
 use crate::net::listen::ListenOn;
 use crate::net::resolve::{AddressFamily, Discovery, Finder, ResolveFuture, Resolver};
+use crate::net::tls::TlsConfig;
 use crate::net::transport::Listener;
 use crate::node::Node;
 use crate::runtime::core::{Config, Core, Parts};
@@ -68,6 +69,7 @@ pub struct NodeBuilder {
     setup_time: Duration,
     epmd_port: Option<u16>,
     start_epmd: bool,
+    tls: Option<TlsConfig>,
     pending_limit: usize,
     pending_bytes: usize,
     send_buffer_limit: usize,
@@ -90,6 +92,7 @@ impl NodeBuilder {
             setup_time: DEFAULT_SETUP_TIME,
             epmd_port: None,
             start_epmd: true,
+            tls: None,
             pending_limit: DEFAULT_PENDING_LIMIT,
             pending_bytes: DEFAULT_PENDING_BYTES,
             send_buffer_limit: DEFAULT_SEND_BUFFER_LIMIT,
@@ -172,6 +175,23 @@ impl NodeBuilder {
     /// `ERL_EPMD_PORT` or 4369).
     pub fn epmd_port(mut self, port: u16) -> NodeBuilder {
         self.epmd_port = Some(port);
+        self
+    }
+
+    /// Runs distribution over TLS, as `erl -proto_dist inet_tls
+    /// -ssl_dist_optfile FILE` does: every connection, dialed or accepted,
+    /// starts with a TLS handshake under `config`, and the peers must be
+    /// TLS nodes too (EPMD does not say whether a node uses TLS).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let tls = cnode::TlsConfig::from_optfile("/etc/rabbitmq/inter_node_tls.config")?;
+    /// let node = cnode::Node::builder("ops").tls(tls).start().await?;
+    /// node.ping("rabbit@db1").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls(mut self, config: TlsConfig) -> NodeBuilder {
+        self.tls = Some(config);
         self
     }
 
@@ -356,13 +376,21 @@ impl NodeBuilder {
         }
     }
 
-    /// The dial hook: TCP to the addresses `discovery` gives.
+    /// The dial hook: TCP (then TLS, if configured) to the addresses
+    /// `discovery` gives.
     fn dial(&self, discovery: Discovery) -> Dial {
         let finder = Finder {
             discovery,
             family: self.family,
         };
-        Box::new(move |core, node, id| crate::net::dial::start(core, node, id, &finder))
+        match self.tls.clone() {
+            None => {
+                Box::new(move |core, node, id| crate::net::dial::start(core, node, id, &finder))
+            }
+            Some(tls) => Box::new(move |core, node, id| {
+                crate::net::dial::start_tls(core, node, id, &tls, &finder);
+            }),
+        }
     }
 
     /// Registers `name` (listening on `port`) with EPMD, starting the

@@ -70,7 +70,7 @@ fn serve_by_default_is_reached_by_inet_and_inet6_erl_nodes(otp: Otp) {
         let mut erl = ErlNode::builder(otp, &name)
             .cookie(COOKIE)
             .epmd_port(epmd_port)
-            .args(["-proto_dist", proto])
+            .args(&["-proto_dist", proto])
             .eval(&ping_script(&served))
             .start_blocking()
             .expect("erl starts")
@@ -142,7 +142,7 @@ fn a_host_with_only_an_ipv6_address_works_both_ways(otp: Otp) {
         .long_name()
         .cookie(COOKIE)
         .epmd_port(epmd_port)
-        .args(["-proto_dist", "inet6_tcp"])
+        .args(&["-proto_dist", "inet6_tcp"])
         .eval(&ping_script(&served))
         .command();
     let mut cmd = with_hosts(&hosts, &erl_cmd.get_program().to_string_lossy());

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use cnode::{DownReason, NodeEvent};
-use dist_proto::{Cookie, HandshakeConfig, HandshakeEvent, Initiator};
+use dist_proto::{Cookie, HandshakeConfig, Initiator, InitiatorEvent};
 use epmd_client::EpmdClient;
 use interop_tests::local::{in_process_epmd, loopback_node};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -55,7 +55,7 @@ async fn the_node_ticks_an_idle_link_and_drops_a_silent_peer() {
         initiator.poll_transmit(&mut out);
         stream.write_all(&out).await.expect("write");
         match initiator.poll_event() {
-            Some(HandshakeEvent::Established(done)) => break done.leftover,
+            Some(InitiatorEvent::Established(done)) => break done.leftover,
             Some(other) => panic!("unexpected {other:?}"),
             None => {}
         }

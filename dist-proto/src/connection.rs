@@ -18,7 +18,7 @@
 //! four intervals in a row in which nothing arrived.
 
 use crate::atom_cache::{AtomCache, AtomCacheError};
-use crate::control::{ControlError, ControlMessage};
+use crate::control::{AltactDest, AltactKind, ControlError, ControlMessage};
 use crate::flags::DistFlags;
 use crate::fragment::{FragmentError, FragmentLimits, Reassembler};
 use crate::framing::{write_frame, Frame, FrameDecoder, FrameError, LengthPrefix};
@@ -26,6 +26,7 @@ use crate::outgoing::{SendQueue, DEFAULT_FRAGMENT_SIZE};
 use crate::reader::{Malformed, Reader};
 use bytes::{Bytes, BytesMut};
 use etf::{Atom, DecodeError, DecodeOptions, EncodeError, EncodeOptions, Pid, Term};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -91,6 +92,17 @@ pub enum ConnectionEvent {
     },
     /// The peer sent a tick.
     Tick,
+}
+
+/// What [`Connection::send`] did with a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// Queued, in the form the peer takes.
+    Queued,
+    /// Dropped, as OTP drops it: a signal the peer has no operation for
+    /// (an exit signal to an alias or a name, for a peer without
+    /// [`DistFlags::ALTACT_SIG`]).
+    Dropped,
 }
 
 /// Which term of a frame failed to decode.
@@ -364,6 +376,13 @@ impl Connection {
     /// fragment per [`Connection::poll_transmit`]; later messages of the
     /// same sender wait behind it, others do not.
     ///
+    /// A message goes in the form the peer takes, as OTP sends it: to a
+    /// peer without [`DistFlags::SEND_SENDER`], `SEND_SENDER` goes as
+    /// `SEND`; to a peer without [`DistFlags::ALTACT_SIG`],
+    /// `ALTACT_SIG_SEND` goes as the ordinary message or exit signal, and an
+    /// exit signal to an alias or a name is dropped ([`Sent::Dropped`]).
+    /// The peer never gets an operation it would close the connection for.
+    ///
     /// A payload holding a native record fails with
     /// [`ConnectionError::PeerLacks`] when the peer did not negotiate
     /// [`DistFlags::NATIVE_RECORDS`]; the connection carries on.
@@ -371,8 +390,20 @@ impl Connection {
         &mut self,
         control: &ControlMessage,
         payload: Option<&Term>,
-    ) -> Result<(), ConnectionError> {
-        self.send_encoded(control, payload)
+    ) -> Result<Sent, ConnectionError> {
+        self.check()?;
+        if control.has_payload() != payload.is_some() {
+            return Err(ConnectionError::PayloadMismatch {
+                op: control.op(),
+                has_payload: control.has_payload(),
+            });
+        }
+        let Some(control) = for_peer(control, self.flags) else {
+            tracing::debug!(?control, "signal dropped: the peer lacks ALTACT_SIG");
+            return Ok(Sent::Dropped);
+        };
+        self.send_encoded(&control, payload)
+            .map(|()| Sent::Queued)
             .map_err(|err| match err {
                 ConnectionError::Encode(EncodeError::NativeRecordsOff { module, name }) => {
                     ConnectionError::PeerLacks {
@@ -389,13 +420,6 @@ impl Connection {
         control: &ControlMessage,
         payload: Option<&Term>,
     ) -> Result<(), ConnectionError> {
-        self.check()?;
-        if control.has_payload() != payload.is_some() {
-            return Err(ConnectionError::PayloadMismatch {
-                op: control.op(),
-                has_payload: control.has_payload(),
-            });
-        }
         let opts = &self.config.encode;
         if self.sends_fragments() {
             // Large binaries in the payload are shared, not copied: they go
@@ -631,6 +655,56 @@ fn sender(control: &ControlMessage) -> Option<&Pid> {
             crate::control::PidOrName::Name(_) => None,
         },
         C::Send { .. } | C::SpawnReply { .. } => None,
+    }
+}
+
+/// The form of `control` a peer with `flags` takes, as OTP sends it; `None`
+/// for a signal it has no operation for.
+fn for_peer(control: &ControlMessage, flags: DistFlags) -> Option<Cow<'_, ControlMessage>> {
+    use ControlMessage as C;
+    let control = match control {
+        C::AltactSigSend {
+            kind,
+            from,
+            to,
+            token,
+            ..
+        } if !flags.contains(DistFlags::ALTACT_SIG) => {
+            let (from, token) = (from.clone(), token.clone());
+            Cow::Owned(match (kind, to) {
+                (AltactKind::Message, AltactDest::Pid(to)) => C::SendSender {
+                    from,
+                    to: to.clone(),
+                    token,
+                },
+                (AltactKind::Message, AltactDest::Name(to)) => C::RegSend {
+                    from,
+                    to: to.clone(),
+                    token,
+                },
+                (AltactKind::Message, AltactDest::Alias(alias)) => C::AliasSend {
+                    from,
+                    alias: alias.clone(),
+                    token,
+                },
+                (AltactKind::Exit, AltactDest::Pid(to)) => C::PayloadExit2 {
+                    from,
+                    to: to.clone(),
+                    token,
+                },
+                (AltactKind::Exit, AltactDest::Name(_) | AltactDest::Alias(_)) => return None,
+            })
+        }
+        other => Cow::Borrowed(other),
+    };
+    match &*control {
+        C::SendSender { to, token, .. } if !flags.contains(DistFlags::SEND_SENDER) => {
+            Some(Cow::Owned(C::Send {
+                to: to.clone(),
+                token: token.clone(),
+            }))
+        }
+        _ => Some(control),
     }
 }
 

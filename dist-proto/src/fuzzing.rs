@@ -3,11 +3,12 @@
 
 use crate::handshake::{
     Answer, Challenge, ChallengeAck, ChallengeReply, Complement, Cookie, HandshakeConfig,
-    HandshakeEvent, HandshakeMessage, OldSendName, SendName, Status,
+    HandshakeMessage, OldSendName, SendName, Status,
 };
 use crate::{
-    Acceptor, AtomCache, Connection, ConnectionConfig, ConnectionEvent, ControlMessage, DistFlags,
-    FragmentError, FragmentLimits, Initiator, Reassembled, Reassembler,
+    Acceptor, AcceptorEvent, AtomCache, Connection, ConnectionConfig, ConnectionEvent,
+    ControlMessage, DistFlags, FragmentError, FragmentLimits, Initiator, InitiatorEvent,
+    Reassembled, Reassembler,
 };
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -26,14 +27,13 @@ pub fn acceptor(data: &[u8]) -> bool {
         }
         while let Some(event) = b.poll_event() {
             match event {
-                HandshakeEvent::ConnectRequest(_) => {
+                AcceptorEvent::ConnectRequest(_) => {
                     let cookie = Cookie::new("c");
                     if b.answer(Answer::Ok { cookie }, now).is_err() {
                         return false;
                     }
                 }
-                HandshakeEvent::Established(_) => established = true,
-                HandshakeEvent::AliveQuery => {}
+                AcceptorEvent::Established(_) => established = true,
             }
         }
     }
@@ -59,13 +59,12 @@ pub fn initiator(data: &[u8]) -> bool {
         }
         while let Some(event) = a.poll_event() {
             match event {
-                HandshakeEvent::AliveQuery => {
+                InitiatorEvent::AliveQuery => {
                     if a.answer_alive(true, now).is_err() {
                         return false;
                     }
                 }
-                HandshakeEvent::Established(_) => established = true,
-                HandshakeEvent::ConnectRequest(_) => {}
+                InitiatorEvent::Established(_) => established = true,
             }
         }
     }

@@ -15,8 +15,9 @@
 //! Both handshake roles against each other in memory, then a message:
 //!
 //! ```
-//! use dist_proto::handshake::{Answer, Cookie, HandshakeConfig, HandshakeEvent};
-//! use dist_proto::{Acceptor, Connection, ConnectionConfig, ConnectionEvent, ControlMessage, Initiator};
+//! use dist_proto::handshake::{Answer, Cookie, HandshakeConfig};
+//! use dist_proto::{Acceptor, AcceptorEvent, Initiator, InitiatorEvent};
+//! use dist_proto::{Connection, ConnectionConfig, ConnectionEvent, ControlMessage};
 //! use std::time::Instant;
 //!
 //! let now = Instant::now();
@@ -34,12 +35,11 @@
 //!     while let Some(event) = b.poll_event() {
 //!         match event {
 //!             // Decide here: simultaneous connects, allow lists, the cookie for this peer.
-//!             HandshakeEvent::ConnectRequest(_) => b.answer(Answer::Ok { cookie: cookie.clone() }, now)?,
-//!             HandshakeEvent::Established(done) => b_done = Some(done),
-//!             HandshakeEvent::AliveQuery => unreachable!(),
+//!             AcceptorEvent::ConnectRequest(_) => b.answer(Answer::Ok { cookie: cookie.clone() }, now)?,
+//!             AcceptorEvent::Established(done) => b_done = Some(done),
 //!         }
 //!     }
-//!     if let Some(HandshakeEvent::Established(done)) = a.poll_event() {
+//!     if let Some(InitiatorEvent::Established(done)) = a.poll_event() {
 //!         a_done = Some(done);
 //!     }
 //! }
@@ -76,7 +76,8 @@ pub mod fuzzing;
 
 pub use atom_cache::{AtomCache, AtomCacheError, HeaderAtoms, SEGMENTS, SEGMENT_SIZE};
 pub use connection::{
-    Connection, ConnectionConfig, ConnectionError, ConnectionEvent, FramePart, DEFAULT_TICK_TIME,
+    Connection, ConnectionConfig, ConnectionError, ConnectionEvent, FramePart, Sent,
+    DEFAULT_TICK_TIME,
 };
 pub use control::{
     altact, op, AltactDest, AltactKind, ControlError, ControlMessage, PidOrName, SPAWN_FLAG_LINK,
@@ -86,7 +87,8 @@ pub use flags::{DistFlags, MissingFlags};
 pub use fragment::{FragmentError, FragmentLimits, Reassembled, Reassembler};
 pub use framing::{write_frame, Frame, FrameDecoder, FrameError, LengthPrefix};
 pub use handshake::{
-    Acceptor, Cookie, Established, HandshakeConfig, HandshakeError, HandshakeEvent, Initiator,
+    Acceptor, AcceptorEvent, Cookie, Established, HandshakeConfig, HandshakeError, Initiator,
+    InitiatorEvent,
 };
 pub use outgoing::DEFAULT_FRAGMENT_SIZE;
 pub use reader::Malformed;

@@ -28,6 +28,7 @@ mod hex;
 pub mod local;
 mod oracle;
 mod otp;
+pub mod tls;
 
 pub use failures::Failures;
 pub use hex::{describe_difference, first_difference, hex};

@@ -457,8 +457,8 @@ impl ErlNode {
             cookie: None,
             epmd_port: None,
             tick_time: None,
-            args: Vec::new(),
             eval: None,
+            extra: Vec::new(),
         }
     }
 }
@@ -472,8 +472,8 @@ pub struct ErlNodeBuilder {
     cookie: Option<String>,
     epmd_port: Option<u16>,
     tick_time: Option<Duration>,
-    args: Vec<String>,
     eval: Option<String>,
+    extra: Vec<String>,
 }
 
 impl ErlNodeBuilder {
@@ -501,14 +501,10 @@ impl ErlNodeBuilder {
         self
     }
 
-    /// More command-line arguments (such as `-start_epmd false`), placed
-    /// before `-eval`.
-    pub fn args<I, S>(mut self, args: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.args.extend(args.into_iter().map(Into::into));
+    /// More arguments for `erl` (e.g. `-proto_dist inet_tls`), after the
+    /// others and before `-eval`.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.extra.extend(args.iter().map(|arg| (*arg).to_owned()));
         self
     }
 
@@ -519,8 +515,7 @@ impl ErlNodeBuilder {
     }
 
     /// The command line: `erl -sname|-name NAME [-setcookie C] -noshell
-    /// [-kernel net_ticktime T] [ARGS...] [-eval E]`, with `ERL_EPMD_PORT`
-    /// set if asked.
+    /// [-kernel net_ticktime T] [-eval E]`, with `ERL_EPMD_PORT` set if asked.
     pub fn command(&self) -> Command {
         let mut args: Vec<String> = vec![
             if self.long { "-name" } else { "-sname" }.to_owned(),
@@ -537,7 +532,7 @@ impl ErlNodeBuilder {
                 tick.as_secs().to_string(),
             ]);
         }
-        args.extend(self.args.iter().cloned());
+        args.extend(self.extra.iter().cloned());
         if let Some(eval) = &self.eval {
             args.extend(["-eval".to_owned(), eval.clone()]);
         }

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use dist_proto::handshake::{Answer, ConnectRequest};
 use dist_proto::{
-    Acceptor, Connection, ConnectionConfig, ConnectionEvent, ControlMessage, Cookie, DistFlags,
-    Established, HandshakeConfig, HandshakeError, HandshakeEvent, Initiator, PidOrName,
+    Acceptor, AcceptorEvent, Connection, ConnectionConfig, ConnectionEvent, ControlMessage, Cookie,
+    DistFlags, Established, HandshakeConfig, HandshakeError, Initiator, InitiatorEvent, PidOrName,
 };
 use epmd_client::{EpmdClient, NodeInfo, NodeType};
 use etf::{Atom, Pid, Term};
@@ -40,14 +40,20 @@ fn erl(otp: &Otp, epmd_port: u16, name: &str, cookie: &str, eval: &str) -> ErlPr
 
 /// The two handshake roles, driven the same way.
 trait Handshake {
+    type Event;
     fn handle_input(&mut self, bytes: &[u8], now: Instant) -> Result<(), HandshakeError>;
     fn handle_timeout(&mut self, now: Instant) -> Result<(), HandshakeError>;
     fn handle_peer_closed(&mut self) -> HandshakeError;
     fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize;
-    fn poll_event(&mut self) -> Option<HandshakeEvent>;
+    fn poll_event(&mut self) -> Option<Self::Event>;
     fn poll_timeout(&self) -> Option<Instant>;
-    /// Answers a question from the state machine.
-    fn react(&mut self, event: HandshakeEvent, now: Instant) -> Result<(), HandshakeError>;
+    /// Answers a question from the state machine; the outcome once
+    /// established.
+    fn react(
+        &mut self,
+        event: Self::Event,
+        now: Instant,
+    ) -> Result<Option<Established>, HandshakeError>;
 }
 
 macro_rules! forward {
@@ -64,7 +70,7 @@ macro_rules! forward {
         fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
             self.0.poll_transmit(out)
         }
-        fn poll_event(&mut self) -> Option<HandshakeEvent> {
+        fn poll_event(&mut self) -> Option<Self::Event> {
             self.0.poll_event()
         }
         fn poll_timeout(&self) -> Option<Instant> {
@@ -76,11 +82,16 @@ macro_rules! forward {
 struct Connecting(Initiator);
 
 impl Handshake for Connecting {
+    type Event = InitiatorEvent;
     forward!();
-    fn react(&mut self, event: HandshakeEvent, now: Instant) -> Result<(), HandshakeError> {
+    fn react(
+        &mut self,
+        event: InitiatorEvent,
+        now: Instant,
+    ) -> Result<Option<Established>, HandshakeError> {
         match event {
-            HandshakeEvent::AliveQuery => self.0.answer_alive(true, now),
-            other => panic!("unexpected {other:?}"),
+            InitiatorEvent::AliveQuery => self.0.answer_alive(true, now).map(|()| None),
+            InitiatorEvent::Established(done) => Ok(Some(done)),
         }
     }
 }
@@ -89,19 +100,20 @@ impl Handshake for Connecting {
 struct Accepting(Acceptor, Cookie, Option<ConnectRequest>);
 
 impl Handshake for Accepting {
+    type Event = AcceptorEvent;
     forward!();
-    fn react(&mut self, event: HandshakeEvent, now: Instant) -> Result<(), HandshakeError> {
+    fn react(
+        &mut self,
+        event: AcceptorEvent,
+        now: Instant,
+    ) -> Result<Option<Established>, HandshakeError> {
         match event {
-            HandshakeEvent::ConnectRequest(request) => {
+            AcceptorEvent::ConnectRequest(request) => {
                 self.2 = Some(request);
-                self.0.answer(
-                    Answer::Ok {
-                        cookie: self.1.clone(),
-                    },
-                    now,
-                )
+                let cookie = self.1.clone();
+                self.0.answer(Answer::Ok { cookie }, now).map(|()| None)
             }
-            other => panic!("unexpected {other:?}"),
+            AcceptorEvent::Established(done) => Ok(Some(done)),
         }
     }
 }
@@ -120,9 +132,8 @@ async fn handshake(
             stream.write_all(&out).await.expect("write");
         }
         if let Some(event) = hs.poll_event() {
-            match event {
-                HandshakeEvent::Established(done) => return Ok(done),
-                event => hs.react(event, Instant::now())?,
+            if let Some(done) = hs.react(event, Instant::now())? {
+                return Ok(done);
             }
             continue;
         }

@@ -63,7 +63,7 @@ fn erl(otp: &Otp, alive: &str, ports: &Ports, eval: &str) -> ErlProcess {
         .long_name()
         .cookie(COOKIE)
         .epmd_port(ports.no_epmd)
-        .args([
+        .args(&[
             "-start_epmd",
             "false",
             "-erl_epmd_port",

@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use dist_proto::handshake::{Cookie, HandshakeConfig, HandshakeEvent};
-use dist_proto::Initiator;
+use dist_proto::handshake::{Cookie, HandshakeConfig};
+use dist_proto::{Initiator, InitiatorEvent};
 use epmd_client::EpmdClient;
 use etf::Term;
 use interop_tests::local::{loopback_node, unique_name, Epmd, ErlNode};
@@ -44,9 +44,8 @@ async fn handshake(port: u16, node: &str, me: &str) -> TcpStream {
         sock.write_all(&out).await.expect("write");
         while let Some(event) = a.poll_event() {
             match event {
-                HandshakeEvent::Established(_) => return sock,
-                HandshakeEvent::AliveQuery => a.answer_alive(true, Instant::now()).expect("alive"),
-                HandshakeEvent::ConnectRequest(_) => unreachable!("only for the acceptor"),
+                InitiatorEvent::Established(_) => return sock,
+                InitiatorEvent::AliveQuery => a.answer_alive(true, Instant::now()).expect("alive"),
             }
         }
         let n = timeout(WAIT, sock.read(&mut buf))

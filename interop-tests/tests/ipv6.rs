@@ -25,7 +25,7 @@ fn erl_inet6(otp: &Otp, name: &str, long: bool, epmd_port: u16, eval: &str) -> E
     let mut erl = ErlNode::builder(otp, name)
         .cookie(COOKIE)
         .epmd_port(epmd_port)
-        .args(["-proto_dist", "inet6_tcp"])
+        .args(&["-proto_dist", "inet6_tcp"])
         .eval(eval);
     if long {
         erl = erl.long_name();

@@ -184,6 +184,15 @@ pub enum ConnectError {
         /// The state machine's error.
         source: HandshakeError,
     },
+    /// The TLS handshake failed: a certificate was refused (by us or the
+    /// peer), or the peer does not speak TLS.
+    #[error("TLS handshake with {node} failed: {source}")]
+    Tls {
+        /// The peer.
+        node: String,
+        /// What failed, as rustls says it.
+        source: Arc<std::io::Error>,
+    },
     /// The setup did not complete within the setup time.
     #[error("connection setup with {node} timed out after {after:?}")]
     Timeout {

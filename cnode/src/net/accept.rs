@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use dist_proto::handshake::Answer;
-use dist_proto::{Acceptor, HandshakeConfig, HandshakeEvent};
+use dist_proto::{Acceptor, AcceptorEvent, HandshakeConfig};
 use etf::Atom;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -60,6 +60,7 @@ async fn accept<T: Transport>(core: Arc<Core>, stream: T, permit: OwnedSemaphore
     let mut shutdown = core.shutdown_signal();
     let config = HandshakeConfig {
         setup_time: core.config.setup_time,
+        length_prefix: T::HANDSHAKE_PREFIX,
         ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
     };
     let mut acceptor = Acceptor::new(config, rand::random(), now());
@@ -71,7 +72,7 @@ async fn accept<T: Transport>(core: Arc<Core>, stream: T, permit: OwnedSemaphore
             _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return,
         };
         match event {
-            Ok(HandshakeEvent::ConnectRequest(request)) => {
+            Ok(AcceptorEvent::ConnectRequest(request)) => {
                 let answer = match NodeName::parse(&request.peer) {
                     Err(err) => {
                         tracing::info!(peer = %request.peer, %err, "refusing a bad node name");
@@ -95,11 +96,7 @@ async fn accept<T: Transport>(core: Arc<Core>, stream: T, permit: OwnedSemaphore
                     break Err(err);
                 }
             }
-            Ok(HandshakeEvent::Established(done)) => break Ok(done),
-            Ok(HandshakeEvent::AliveQuery) => {
-                // Only an initiator asks this.
-                break Err(dist_proto::HandshakeError::Finished);
-            }
+            Ok(AcceptorEvent::Established(done)) => break Ok(done),
             Err(err) => break Err(err),
         }
     };

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use dist_proto::{Established, HandshakeConfig, HandshakeError, HandshakeEvent, Initiator};
+use dist_proto::{Established, HandshakeConfig, HandshakeError, Initiator, InitiatorEvent};
 use etf::Atom;
 use tokio::net::TcpStream;
 
@@ -14,6 +14,8 @@ use crate::data::name::NodeName;
 use crate::net::clock::now;
 use crate::net::handshake::next_event;
 use crate::net::resolve::Finder;
+use crate::net::tls::stream::{TlsHandshakeError, TlsStream};
+use crate::net::tls::TlsConfig;
 use crate::net::transport::Transport;
 use crate::runtime::core::Core;
 
@@ -21,6 +23,13 @@ use crate::runtime::core::Core;
 /// `finder` gives, on a task of its own.
 pub(crate) fn start(core: &Arc<Core>, node: Atom, id: u64, finder: &Finder) {
     let connect = tcp_connect(Arc::clone(core), node.clone(), finder.clone());
+    start_with(core, node, id, connect);
+}
+
+/// Starts attempt `id` to connect to `node` over TLS (`inet_tls`): TCP as
+/// [`start`] reaches it, then a TLS handshake naming the node's host.
+pub(crate) fn start_tls(core: &Arc<Core>, node: Atom, id: u64, tls: &TlsConfig, finder: &Finder) {
+    let connect = tls_connect(Arc::clone(core), node.clone(), tls.clone(), finder.clone());
     start_with(core, node, id, connect);
 }
 
@@ -98,6 +107,7 @@ async fn setup<T: Transport>(
     let stream = connect.await.map_err(Failure::Error)?;
     let config = HandshakeConfig {
         setup_time: after,
+        length_prefix: T::HANDSHAKE_PREFIX,
         ..HandshakeConfig::new(core.name.as_str().to_owned(), core.creation)
     };
     let cookie = core.cookies.for_node(name);
@@ -106,6 +116,41 @@ async fn setup<T: Transport>(
         HandshakeError::Nok { .. } => Failure::Lost,
         err => Failure::Error(ConnectError::from_handshake(name, err, after)),
     })
+}
+
+/// A TLS connection to `node`, its certificate checked against the host
+/// part of its name (unless the configuration says otherwise).
+async fn tls_connect(
+    core: Arc<Core>,
+    node: Atom,
+    tls: TlsConfig,
+    finder: Finder,
+) -> Result<TlsStream, ConnectError> {
+    let tcp = tcp_connect(Arc::clone(&core), node.clone(), finder).await?;
+    let name = node.as_str().to_owned();
+    let host = match NodeName::parse(&name) {
+        Ok(parsed) => parsed.host().to_owned(),
+        Err(_) => return Err(ConnectError::BadName { node: name }),
+    };
+    let tls_error = |node: String, source: std::io::Error| ConnectError::Tls {
+        node,
+        source: Arc::new(source),
+    };
+    let server = tls.server_name(&host).map_err(|err| {
+        let why = format!("{host:?} is neither a DNS name nor an IP address: {err}");
+        tls_error(
+            name.clone(),
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
+        )
+    })?;
+    let after = core.config.setup_time;
+    let client = Arc::clone(tls.client_config());
+    TlsStream::connect(tcp, client, server, after)
+        .await
+        .map_err(|err| match err {
+            TlsHandshakeError::Timeout(after) => ConnectError::Timeout { node: name, after },
+            TlsHandshakeError::Failed(source) => tls_error(name, source),
+        })
 }
 
 /// A TCP connection to `node`, at an address `finder` gives.
@@ -127,16 +172,10 @@ async fn handshake<T: Transport>(
 ) -> Result<(T, Established), HandshakeError> {
     loop {
         match next_event(&stream, &mut initiator).await? {
-            HandshakeEvent::Established(done) => return Ok((stream, done)),
+            InitiatorEvent::Established(done) => return Ok((stream, done)),
             // The peer has a connection to our name that we do not know of
             // (we are a new incarnation): replace it.
-            HandshakeEvent::AliveQuery => initiator.answer_alive(true, now())?,
-            HandshakeEvent::ConnectRequest(_) => {
-                return Err(HandshakeError::OutOfOrder {
-                    call: "connect request",
-                    step: dist_proto::handshake::Step::Status,
-                })
-            }
+            InitiatorEvent::AliveQuery => initiator.answer_alive(true, now())?,
         }
     }
 }

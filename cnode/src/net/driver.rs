@@ -110,7 +110,7 @@ async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> D
                 let failed = state.conn.failure().cloned();
                 return failed.map_or(DownReason::Closed, down_reason);
             };
-            (deadline.into(), state.wants_write())
+            (deadline.into(), state.wants_write(stream))
         };
         if tick.deadline() != deadline {
             tick.as_mut().reset(deadline);
@@ -137,7 +137,7 @@ async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> D
                         {
                             let mut state = wire.lock();
                             state.flush(stream);
-                            if !state.wants_write() || state.closing().is_some() {
+                            if !state.wants_write(stream) || state.closing().is_some() {
                                 return;
                             }
                         }

@@ -5,24 +5,27 @@
 use std::time::Instant;
 
 use bytes::BytesMut;
-use dist_proto::{Acceptor, HandshakeError, HandshakeEvent, Initiator};
+use dist_proto::{Acceptor, AcceptorEvent, HandshakeError, Initiator, InitiatorEvent};
 
 use crate::net::clock::now;
 use crate::net::transport::{read, write_all, Transport};
 
 /// What both handshake roles offer the driver.
 pub(crate) trait Role {
+    /// What this role reports.
+    type Event;
     fn handle_input(&mut self, bytes: &[u8], now: Instant) -> Result<(), HandshakeError>;
     fn handle_timeout(&mut self, now: Instant) -> Result<(), HandshakeError>;
     fn handle_peer_closed(&mut self) -> HandshakeError;
     fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize;
-    fn poll_event(&mut self) -> Option<HandshakeEvent>;
+    fn poll_event(&mut self) -> Option<Self::Event>;
     fn poll_timeout(&self) -> Option<Instant>;
 }
 
 macro_rules! role {
-    ($t:ty) => {
+    ($t:ty, $event:ty) => {
         impl Role for $t {
+            type Event = $event;
             fn handle_input(&mut self, bytes: &[u8], now: Instant) -> Result<(), HandshakeError> {
                 <$t>::handle_input(self, bytes, now)
             }
@@ -35,7 +38,7 @@ macro_rules! role {
             fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
                 <$t>::poll_transmit(self, out)
             }
-            fn poll_event(&mut self) -> Option<HandshakeEvent> {
+            fn poll_event(&mut self) -> Option<$event> {
                 <$t>::poll_event(self)
             }
             fn poll_timeout(&self) -> Option<Instant> {
@@ -45,8 +48,8 @@ macro_rules! role {
     };
 }
 
-role!(Initiator);
-role!(Acceptor);
+role!(Initiator, InitiatorEvent);
+role!(Acceptor, AcceptorEvent);
 
 /// Handshake messages are small; a read never needs more.
 const READ_SIZE: usize = 4096;
@@ -56,7 +59,7 @@ const READ_SIZE: usize = 4096;
 pub(crate) async fn next_event<T: Transport, R: Role>(
     stream: &T,
     role: &mut R,
-) -> Result<HandshakeEvent, HandshakeError> {
+) -> Result<R::Event, HandshakeError> {
     let mut buf = BytesMut::with_capacity(READ_SIZE);
     loop {
         flush(stream, role).await?;

@@ -12,5 +12,6 @@ pub(crate) mod listen;
 #[cfg(test)]
 pub(crate) mod memory;
 pub(crate) mod resolve;
+pub(crate) mod tls;
 pub(crate) mod transport;
 pub(crate) mod wire;

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 use bytes::BytesMut;
+use dist_proto::LengthPrefix;
 use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -20,6 +21,10 @@ use tokio::net::{TcpListener, TcpStream};
 /// now, and the matching `poll_*_ready` tells when to try again. Only one
 /// task waits on each readiness at a time (the connection's own).
 pub(crate) trait Transport: std::fmt::Debug + Send + Sync + 'static {
+    /// The length prefix of the distribution handshake's messages on this
+    /// stream: 2 bytes on TCP, 4 on TLS (`inet_tls_dist`'s `{packet, 4}`).
+    const HANDSHAKE_PREFIX: LengthPrefix = LengthPrefix::U16;
+
     /// Ready once a read may make progress (data, the end of the stream
     /// or an error).
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
@@ -33,6 +38,18 @@ pub(crate) trait Transport: std::fmt::Debug + Send + Sync + 'static {
 
     /// Writes what the stream takes now, from the slices in order.
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+
+    /// Whether bytes the stream took still wait inside it for the socket
+    /// (records a TLS layer made when the socket was full): the task then
+    /// waits for the socket to be writable and calls [`Transport::try_flush`].
+    fn has_buffered_output(&self) -> bool {
+        false
+    }
+
+    /// Writes what waits inside the stream, without waiting.
+    fn try_flush(&self) -> io::Result<()> {
+        Ok(())
+    }
 
     /// Closes both directions now: the peer sees the end of the stream
     /// before any later connection from us.

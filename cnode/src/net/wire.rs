@@ -16,7 +16,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
-use dist_proto::{AltactDest, AltactKind, Connection, ConnectionError, ControlMessage, DistFlags};
+use dist_proto::{Connection, ConnectionError, ControlMessage, DistFlags, Sent};
 use etf::Term;
 use tokio::sync::Notify;
 
@@ -59,10 +59,6 @@ pub(crate) struct WireState {
     /// Set once the connection is closing: later sends are dropped, as
     /// Erlang drops messages to a connection going down.
     closing: Option<Closing>,
-    /// Whether the peer takes `SEND_SENDER`.
-    send_sender: bool,
-    /// Whether the peer takes `ALTACT_SIG_SEND`.
-    altact: bool,
     /// When bytes were last written.
     last_write: Instant,
     /// Messages are refused while more than this waits for the socket.
@@ -90,8 +86,6 @@ impl<T: Transport> Wire<T> {
     /// the stream.
     pub(crate) fn new(stream: T, conn: Connection, limit: usize) -> Wire<T> {
         let flags = conn.flags();
-        let send_sender = flags.contains(DistFlags::SEND_SENDER);
-        let altact = flags.contains(DistFlags::ALTACT_SIG);
         Wire {
             stream,
             flags,
@@ -100,8 +94,6 @@ impl<T: Transport> Wire<T> {
                 out: VecDeque::new(),
                 pending: 0,
                 closing: None,
-                send_sender,
-                altact,
                 // Nothing written yet: the first message goes out at once.
                 last_write: Instant::now()
                     .checked_sub(COALESCE)
@@ -192,17 +184,16 @@ impl<T: Transport> Wire<T> {
         if state.closing.is_some() {
             return Ok(false);
         }
-        let Some(control) = downgrade(control, state.send_sender, state.altact) else {
+        if state.conn.send(&control, payload.as_ref())? == Sent::Dropped {
             return Ok(false);
-        };
-        state.conn.send(&control, payload.as_ref())?;
+        }
         // With bytes pending, the task waits for the socket and writes
         // them, then these: writing here would only find the socket full.
         if state.pending == 0 && state.last_write.elapsed() >= COALESCE {
             state.flush(&self.stream);
             self.announce_room(state);
         }
-        Ok(state.wants_write() || state.closing.is_some())
+        Ok(state.wants_write(&self.stream) || state.closing.is_some())
     }
 
     /// Waits until no more than the limit waits for the socket, or the
@@ -274,8 +265,8 @@ impl WireState {
     }
 
     /// Whether output waits for the socket.
-    pub(crate) fn wants_write(&self) -> bool {
-        self.pending > 0 || self.conn.wants_transmit()
+    pub(crate) fn wants_write<T: Transport>(&self, stream: &T) -> bool {
+        self.pending > 0 || self.conn.wants_transmit() || stream.has_buffered_output()
     }
 
     pub(crate) fn closing(&self) -> Option<&Closing> {
@@ -300,7 +291,12 @@ impl WireState {
                 self.pending += self.conn.poll_transmit_chunks(&mut self.out);
             }
             if self.pending == 0 {
-                return Ok(());
+                return match stream.try_flush() {
+                    Err(err) if err.kind() != std::io::ErrorKind::WouldBlock => {
+                        Err(Closing::WriteFailed(err.into()))
+                    }
+                    _ => Ok(()),
+                };
             }
             let slices: Vec<IoSlice<'_>> = self
                 .out
@@ -336,49 +332,6 @@ fn consume(out: &mut VecDeque<Bytes>, mut n: usize) {
         n -= front.len();
         out.pop_front();
     }
-}
-
-/// What a peer without a flag gets instead: `SEND_SENDER` becomes `SEND`,
-/// and `ALTACT_SIG_SEND` (queued before the connection was up, so its
-/// flags were not known to the sender) becomes the ordinary message or
-/// exit signal it would be without priority, as OTP sends it to such a
-/// peer; an exit signal to an alias (or a name), which such a peer cannot
-/// take, is dropped (`None`), as OTP drops it. The peer never gets an operation it
-/// would close the connection for.
-fn downgrade(control: ControlMessage, sender: bool, altact: bool) -> Option<ControlMessage> {
-    let control = match control {
-        ControlMessage::AltactSigSend {
-            kind,
-            from,
-            to,
-            token,
-            ..
-        } if !altact => match (kind, to) {
-            (AltactKind::Message, AltactDest::Pid(to)) => {
-                ControlMessage::SendSender { from, to, token }
-            }
-            (AltactKind::Message, AltactDest::Name(to)) => {
-                ControlMessage::RegSend { from, to, token }
-            }
-            (AltactKind::Message, AltactDest::Alias(alias)) => {
-                ControlMessage::AliasSend { from, alias, token }
-            }
-            (AltactKind::Exit, AltactDest::Pid(to)) => {
-                ControlMessage::PayloadExit2 { from, to, token }
-            }
-            (AltactKind::Exit, to) => {
-                tracing::debug!(?to, "exit signal for a peer without ALTACT_SIG dropped");
-                return None;
-            }
-        },
-        other => other,
-    };
-    Some(match control {
-        ControlMessage::SendSender { to, token, .. } if !sender => {
-            ControlMessage::Send { to, token }
-        }
-        other => other,
-    })
 }
 
 #[cfg(test)]
@@ -447,75 +400,5 @@ pub(crate) mod tests {
         let before = wire.lock().backlog();
         wire.send(send_to_b(), Some(Term::atom("signal")));
         assert!(wire.lock().backlog() > before);
-    }
-
-    #[test]
-    fn a_peer_without_altact_sig_gets_what_otp_sends_it_instead() {
-        let from = Pid {
-            node: Atom::new("a@h"),
-            id: 1,
-            serial: 0,
-            creation: 1,
-        };
-        let ControlMessage::Send { to, .. } = send_to_b() else {
-            unreachable!()
-        };
-        let alias = etf::Reference {
-            node: Atom::new("b@h"),
-            creation: 1,
-            ids: vec![1, 2, 3],
-        };
-        let altact = |kind, to| ControlMessage::AltactSigSend {
-            kind,
-            priority: true,
-            from: from.clone(),
-            to,
-            token: None,
-        };
-        let (message, exit) = (AltactKind::Message, AltactKind::Exit);
-        let cases = [
-            (
-                altact(message, AltactDest::Pid(to.clone())),
-                Some(ControlMessage::SendSender {
-                    from: from.clone(),
-                    to: to.clone(),
-                    token: None,
-                }),
-            ),
-            (
-                altact(message, AltactDest::Name(Atom::new("srv"))),
-                Some(ControlMessage::RegSend {
-                    from: from.clone(),
-                    to: Atom::new("srv"),
-                    token: None,
-                }),
-            ),
-            (
-                altact(message, AltactDest::Alias(alias.clone())),
-                Some(ControlMessage::AliasSend {
-                    from: from.clone(),
-                    alias: alias.clone(),
-                    token: None,
-                }),
-            ),
-            (
-                altact(exit, AltactDest::Pid(to.clone())),
-                Some(ControlMessage::PayloadExit2 {
-                    from: from.clone(),
-                    to: to.clone(),
-                    token: None,
-                }),
-            ),
-            (altact(exit, AltactDest::Alias(alias)), None),
-        ];
-        for (control, expected) in cases {
-            assert_eq!(
-                downgrade(control.clone(), true, false),
-                expected,
-                "{control:?}"
-            );
-            // A peer with the flag gets it as it is.
-            assert_eq!(downgrade(control.clone(), true, true), Some(control));
-        }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use dist_proto::{
     Connection, ConnectionConfig, ConnectionEvent, ControlMessage, DistFlags, HandshakeConfig,
-    HandshakeEvent, Initiator,
+    Initiator, InitiatorEvent,
 };
 use etf::Term;
 
@@ -43,7 +43,7 @@ impl Scripted {
         let cookie = dist_proto::Cookie::new(COOKIE);
         let mut initiator = Initiator::new(config, to, cookie, 42, now());
         let established = match next_event(&stream, &mut initiator).await {
-            Ok(HandshakeEvent::Established(done)) => done,
+            Ok(InitiatorEvent::Established(done)) => done,
             other => panic!("handshake with {to}: {other:?}"),
         };
         // No ticks of its own unless the test sends them.

@@ -240,6 +240,106 @@ fn send_checks_the_payload_against_the_operation() {
     c.send(&link, None).unwrap();
 }
 
+/// Sends `control` with a payload on a connection with `flags` and returns
+/// the control message the peer receives, `None` if nothing was sent.
+fn received_by_peer(flags: DistFlags, control: &ControlMessage) -> Option<ControlMessage> {
+    let now = Instant::now();
+    let mut ours = connection(flags, now);
+    let mut peer = connection(plain(), now);
+    let sent = ours.send(control, Some(&Term::atom("x"))).unwrap();
+    let mut out = Vec::new();
+    ours.poll_transmit(&mut out);
+    assert_eq!(sent == Sent::Dropped, out.is_empty(), "{sent:?}");
+    peer.handle_input(&out, now).unwrap();
+    match peer.poll_event()? {
+        ConnectionEvent::Message { control, payload } => {
+            assert_eq!(payload, Some(Term::atom("x")));
+            Some(control)
+        }
+        ConnectionEvent::Tick => panic!("a tick instead of {control:?}"),
+    }
+}
+
+#[test]
+fn a_peer_without_altact_sig_or_send_sender_gets_what_otp_sends_it_instead() {
+    let to = Pid {
+        node: Atom::new("b@h"),
+        ..pid()
+    };
+    let alias = etf::Reference {
+        node: Atom::new("b@h"),
+        creation: 1,
+        ids: vec![1, 2, 3],
+    };
+    let altact = |kind, to| ControlMessage::AltactSigSend {
+        kind,
+        priority: true,
+        from: pid(),
+        to,
+        token: None,
+    };
+    let (message, exit) = (AltactKind::Message, AltactKind::Exit);
+    let send_sender = ControlMessage::SendSender {
+        from: pid(),
+        to: to.clone(),
+        token: None,
+    };
+    let cases = [
+        (
+            altact(message, AltactDest::Pid(to.clone())),
+            Some(send_sender.clone()),
+        ),
+        (
+            altact(message, AltactDest::Name(Atom::new("srv"))),
+            Some(ControlMessage::RegSend {
+                from: pid(),
+                to: Atom::new("srv"),
+                token: None,
+            }),
+        ),
+        (
+            altact(message, AltactDest::Alias(alias.clone())),
+            Some(ControlMessage::AliasSend {
+                from: pid(),
+                alias: alias.clone(),
+                token: None,
+            }),
+        ),
+        (
+            altact(exit, AltactDest::Pid(to.clone())),
+            Some(ControlMessage::PayloadExit2 {
+                from: pid(),
+                to: to.clone(),
+                token: None,
+            }),
+        ),
+        // No operation but ALTACT_SIG_SEND takes an exit to an alias or a
+        // name: OTP drops it.
+        (altact(exit, AltactDest::Alias(alias)), None),
+        (altact(exit, AltactDest::Name(Atom::new("srv"))), None),
+    ];
+    let without_altact = plain() & !DistFlags::ALTACT_SIG;
+    for (control, expected) in cases {
+        assert_eq!(
+            received_by_peer(without_altact, &control),
+            expected,
+            "{control:?}"
+        );
+        // A peer with the flag gets it as it is.
+        assert_eq!(received_by_peer(plain(), &control), Some(control));
+    }
+    // Without SEND_SENDER, SEND_SENDER goes as SEND, also the one an
+    // ALTACT_SIG_SEND became.
+    let send = ControlMessage::Send {
+        to: to.clone(),
+        token: None,
+    };
+    let neither = without_altact & !DistFlags::SEND_SENDER;
+    assert_eq!(received_by_peer(neither, &send_sender), Some(send.clone()));
+    let to_pid = altact(message, AltactDest::Pid(to));
+    assert_eq!(received_by_peer(neither, &to_pid), Some(send));
+}
+
 #[test]
 fn ticks_are_sent_when_idle_and_silence_kills() {
     let start = Instant::now();

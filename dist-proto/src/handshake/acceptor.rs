@@ -5,15 +5,27 @@ use super::message::{
     Challenge, ChallengeAck, ChallengeReply, Complement, HandshakeMessage, OldSendName, SendName,
     Status,
 };
-use super::{
-    Channel, ConnectRequest, Cookie, Established, HandshakeConfig, HandshakeError, HandshakeEvent,
-    Step,
-};
+use super::session::{driving_methods, Io, Session, Side};
+use super::{ConnectRequest, Cookie, Established, HandshakeConfig, HandshakeError, Step};
 use crate::flags::DistFlags;
-use std::collections::VecDeque;
 use std::time::Instant;
 
-/// The caller's answer to [`HandshakeEvent::ConnectRequest`].
+/// What the accepting side reports to its caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AcceptorEvent {
+    /// A node asks to connect: answer with [`Acceptor::answer`].
+    ConnectRequest(ConnectRequest),
+    /// The handshake is complete; switch to [`crate::Connection`].
+    Established(Established),
+}
+
+impl From<Established> for AcceptorEvent {
+    fn from(done: Established) -> AcceptorEvent {
+        AcceptorEvent::Established(done)
+    }
+}
+
+/// The caller's answer to [`AcceptorEvent::ConnectRequest`].
 ///
 /// Resolving simultaneous connects (comparing node names) and choosing the
 /// cookie for this peer is the caller's business; the state machine carries
@@ -69,164 +81,161 @@ enum State {
     AwaitComplement(Peer, Cookie),
     AwaitReply(Peer, Cookie),
     Done,
-    Failed(HandshakeError),
 }
 
 /// The accepting side of a handshake (side B).
 ///
 /// It takes the `N` form of send_name or the old `n` form (then the
-/// complement), asks the caller through [`HandshakeEvent::ConnectRequest`]
+/// complement), asks the caller through [`AcceptorEvent::ConnectRequest`]
 /// which status to send, and checks the peer's flags and digest.
 #[derive(Debug)]
 pub struct Acceptor {
+    session: Session<Accept>,
+}
+
+/// The acceptor's own part of the session.
+#[derive(Debug)]
+struct Accept {
     config: HandshakeConfig,
     challenge: u32,
-    channel: Channel,
     state: State,
-    events: VecDeque<HandshakeEvent>,
 }
 
 impl Acceptor {
     /// Waits for a connecting node; `challenge` is our random challenge.
     pub fn new(config: HandshakeConfig, challenge: u32, now: Instant) -> Acceptor {
-        Acceptor {
-            channel: Channel::new(config.setup_time, now),
+        let (setup_time, prefix) = (config.setup_time, config.length_prefix);
+        let accept = Accept {
             config,
             challenge,
             state: State::AwaitName,
-            events: VecDeque::new(),
+        };
+        Acceptor {
+            session: Session::new(accept, setup_time, prefix, now),
         }
     }
 
-    /// What the handshake waits for, `None` once it ended.
-    pub fn step(&self) -> Option<Step> {
+    driving_methods!(AcceptorEvent);
+
+    /// Answers [`AcceptorEvent::ConnectRequest`].
+    pub fn answer(&mut self, answer: Answer, now: Instant) -> Result<(), HandshakeError> {
+        self.session
+            .answer("answer", Step::Decision, now, |accept, io| {
+                accept.answer(answer, io, now)
+            })
+    }
+}
+
+impl Side for Accept {
+    type Event = AcceptorEvent;
+    const ROLE: &'static str = "acceptor";
+
+    fn step(&self) -> Option<Step> {
         match self.state {
             State::AwaitName => Some(Step::Name),
             State::AwaitDecision(_) => Some(Step::Decision),
             State::AwaitAliveAnswer(..) => Some(Step::AliveAnswer),
             State::AwaitComplement(..) => Some(Step::Complement),
             State::AwaitReply(..) => Some(Step::ChallengeReply),
-            State::Done | State::Failed(_) => None,
+            State::Done => None,
         }
     }
 
-    /// Feeds bytes received from the peer.
-    pub fn handle_input(&mut self, bytes: &[u8], now: Instant) -> Result<(), HandshakeError> {
-        self.check_running()?;
-        self.channel.frames.handle_input(bytes);
-        self.process(now)
-    }
-
-    /// Tells the handshake that the peer closed the connection; returns the
-    /// error the handshake ends with.
-    pub fn handle_peer_closed(&mut self) -> HandshakeError {
-        let err = match (&self.state, self.step()) {
-            (State::Failed(err), _) => err.clone(),
-            (_, Some(step)) => HandshakeError::PeerClosed { step },
-            // Closing after success is the connection's business.
-            (_, None) => return HandshakeError::Finished,
-        };
-        self.fail(err)
-    }
-
-    /// Fails the handshake if the current step's time is up.
-    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), HandshakeError> {
-        self.check_running()?;
-        match self.step() {
-            Some(step) if now >= self.channel.deadline => {
-                Err(self.fail(HandshakeError::Timeout { step }))
+    fn on_message(
+        &mut self,
+        message: &[u8],
+        io: &mut Io<AcceptorEvent>,
+        now: Instant,
+    ) -> Result<Option<Established>, HandshakeError> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::AwaitName => self.on_name(message, io, now)?,
+            State::AwaitAliveAnswer(peer, cookie) => match Status::read(message)? {
+                Status::True => self.send_challenge(peer, cookie, io, now)?,
+                Status::False => return Err(HandshakeError::AliveDeclined { peer: peer.name }),
+                _ => {
+                    return Err(HandshakeError::Malformed {
+                        what: "answer to alive (expected true or false)",
+                        offset: 1,
+                    })
+                }
+            },
+            State::AwaitComplement(mut peer, cookie) => {
+                let complement = Complement::read(message)?;
+                let flags =
+                    DistFlags::from_bits(u64::from(complement.flags_high) << 32) | peer.flags;
+                self.check_flags(&peer.name, flags)?;
+                peer.flags = flags;
+                peer.creation = Some(complement.creation);
+                self.state = State::AwaitReply(peer, cookie);
+                io.restart_timer(now);
             }
-            _ => Ok(()),
-        }
-    }
-
-    /// Answers [`HandshakeEvent::ConnectRequest`].
-    pub fn answer(&mut self, answer: Answer, now: Instant) -> Result<(), HandshakeError> {
-        self.check_running()?;
-        let mut peer = match std::mem::replace(&mut self.state, State::Done) {
-            State::AwaitDecision(peer) => peer,
-            other => {
-                self.state = other;
+            State::AwaitReply(peer, cookie) => {
+                return self.on_reply(ChallengeReply::read(message)?, peer, cookie, io)
+            }
+            State::AwaitDecision(_) | State::Done => {
                 return Err(HandshakeError::OutOfOrder {
-                    call: "answer",
-                    step: self.step().unwrap_or(Step::Decision),
-                });
+                    call: "handle_input",
+                    step: Step::Decision,
+                })
             }
+        }
+        Ok(None)
+    }
+}
+
+impl Accept {
+    fn answer(
+        &mut self,
+        answer: Answer,
+        io: &mut Io<AcceptorEvent>,
+        now: Instant,
+    ) -> Result<(), HandshakeError> {
+        // The session calls this only while the decision is awaited.
+        let State::AwaitDecision(mut peer) = std::mem::replace(&mut self.state, State::Done) else {
+            return Err(HandshakeError::OutOfOrder {
+                call: "answer",
+                step: Step::Decision,
+            });
         };
-        let result = match answer {
-            Answer::Nok => self.refuse(peer, Status::Nok, "nok"),
-            Answer::NotAllowed => self.refuse(peer, Status::NotAllowed, "not_allowed"),
-            Answer::Ok { cookie } => self.proceed(peer, Status::Ok, cookie, now),
+        match answer {
+            Answer::Nok => Self::refuse(peer, Status::Nok, "nok", io),
+            Answer::NotAllowed => Self::refuse(peer, Status::NotAllowed, "not_allowed", io),
+            Answer::Ok { cookie } => self.proceed(peer, Status::Ok, cookie, io, now),
             Answer::OkSimultaneous { cookie } => {
-                self.proceed(peer, Status::OkSimultaneous, cookie, now)
+                self.proceed(peer, Status::OkSimultaneous, cookie, io, now)
             }
-            Answer::Alive { cookie } => self.channel.send(&Status::Alive).map(|()| {
+            Answer::Alive { cookie } => {
+                io.send(&Status::Alive)?;
                 self.state = State::AwaitAliveAnswer(peer, cookie);
-                self.channel.restart_timer(now);
-            }),
+                io.restart_timer(now);
+                Ok(())
+            }
             Answer::Named {
                 name,
                 creation,
                 cookie,
             } => {
-                if peer.flags.contains(DistFlags::NAME_ME) {
-                    let status = Status::Named {
-                        name: name.clone(),
-                        creation,
-                    };
-                    peer.name = name;
-                    peer.creation = Some(creation);
-                    self.proceed(peer, status, cookie, now)
-                } else {
-                    Err(HandshakeError::UnexpectedName { name })
+                if !peer.flags.contains(DistFlags::NAME_ME) {
+                    return Err(HandshakeError::UnexpectedName { name });
                 }
+                let status = Status::Named {
+                    name: name.clone(),
+                    creation,
+                };
+                peer.name = name;
+                peer.creation = Some(creation);
+                self.proceed(peer, status, cookie, io, now)
             }
-        };
-        match result {
-            Ok(()) => self.process(now),
-            Err(err) => Err(self.fail(err)),
         }
-    }
-
-    /// Moves the bytes to send to the peer into `out`; returns how many.
-    pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
-        self.channel.poll_transmit(out)
-    }
-
-    /// The next event for the caller.
-    pub fn poll_event(&mut self) -> Option<HandshakeEvent> {
-        self.events.pop_front()
-    }
-
-    /// When [`Acceptor::handle_timeout`] must be called next.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        match self.state {
-            State::Done | State::Failed(_) => None,
-            _ => Some(self.channel.deadline),
-        }
-    }
-
-    fn check_running(&self) -> Result<(), HandshakeError> {
-        match &self.state {
-            State::Failed(err) => Err(err.clone()),
-            State::Done => Err(HandshakeError::Finished),
-            _ => Ok(()),
-        }
-    }
-
-    fn fail(&mut self, err: HandshakeError) -> HandshakeError {
-        tracing::debug!(role = "acceptor", %err, "handshake failed");
-        self.state = State::Failed(err.clone());
-        err
     }
 
     fn refuse(
-        &mut self,
         peer: Peer,
         status: Status,
         text: &'static str,
+        io: &mut Io<AcceptorEvent>,
     ) -> Result<(), HandshakeError> {
-        self.channel.send(&status)?;
+        io.send(&status)?;
         Err(HandshakeError::Refused {
             peer: peer.name,
             status: text,
@@ -240,19 +249,21 @@ impl Acceptor {
         peer: Peer,
         status: Status,
         cookie: Cookie,
+        io: &mut Io<AcceptorEvent>,
         now: Instant,
     ) -> Result<(), HandshakeError> {
-        self.channel.send(&status)?;
-        self.send_challenge(peer, cookie, now)
+        io.send(&status)?;
+        self.send_challenge(peer, cookie, io, now)
     }
 
     fn send_challenge(
         &mut self,
         peer: Peer,
         cookie: Cookie,
+        io: &mut Io<AcceptorEvent>,
         now: Instant,
     ) -> Result<(), HandshakeError> {
-        self.channel.send(&Challenge {
+        io.send(&Challenge {
             flags: self.config.flags,
             challenge: self.challenge,
             creation: self.config.creation,
@@ -263,61 +274,16 @@ impl Acceptor {
         } else {
             State::AwaitReply(peer, cookie)
         };
-        self.channel.restart_timer(now);
+        io.restart_timer(now);
         Ok(())
     }
 
-    fn process(&mut self, now: Instant) -> Result<(), HandshakeError> {
-        loop {
-            if matches!(self.state, State::AwaitDecision(_) | State::Done) {
-                return Ok(());
-            }
-            let message = match self.channel.next_message() {
-                Ok(Some(message)) => message,
-                Ok(None) => return Ok(()),
-                Err(err) => return Err(self.fail(err)),
-            };
-            if let Err(err) = self.on_message(&message, now) {
-                return Err(self.fail(err));
-            }
-        }
-    }
-
-    fn on_message(&mut self, message: &[u8], now: Instant) -> Result<(), HandshakeError> {
-        match std::mem::replace(&mut self.state, State::Done) {
-            State::AwaitName => self.on_name(message, now),
-            State::AwaitAliveAnswer(peer, cookie) => match Status::read(message)? {
-                Status::True => self.send_challenge(peer, cookie, now),
-                Status::False => Err(HandshakeError::AliveDeclined { peer: peer.name }),
-                _ => Err(HandshakeError::Malformed {
-                    what: "answer to alive (expected true or false)",
-                    offset: 1,
-                }),
-            },
-            State::AwaitComplement(mut peer, cookie) => {
-                let complement = Complement::read(message)?;
-                let flags =
-                    DistFlags::from_bits(u64::from(complement.flags_high) << 32) | peer.flags;
-                self.check_flags(&peer.name, flags)?;
-                peer.flags = flags;
-                peer.creation = Some(complement.creation);
-                self.state = State::AwaitReply(peer, cookie);
-                self.channel.restart_timer(now);
-                Ok(())
-            }
-            State::AwaitReply(peer, cookie) => {
-                self.on_reply(ChallengeReply::read(message)?, peer, cookie)
-            }
-            State::AwaitDecision(_) | State::Done | State::Failed(_) => {
-                Err(HandshakeError::OutOfOrder {
-                    call: "handle_input",
-                    step: Step::Decision,
-                })
-            }
-        }
-    }
-
-    fn on_name(&mut self, message: &[u8], now: Instant) -> Result<(), HandshakeError> {
+    fn on_name(
+        &mut self,
+        message: &[u8],
+        io: &mut Io<AcceptorEvent>,
+        now: Instant,
+    ) -> Result<(), HandshakeError> {
         let peer = match message.first() {
             Some(b'n') => {
                 let old = OldSendName::read(message)?;
@@ -351,20 +317,19 @@ impl Acceptor {
             self.config.required()
         };
         if let Err(missing) = peer.flags.require(known) {
-            self.channel.send(&Status::NotAllowed)?;
+            io.send(&Status::NotAllowed)?;
             return Err(HandshakeError::MissingFlags {
                 peer: peer.name,
                 missing: missing.missing,
             });
         }
-        self.events
-            .push_back(HandshakeEvent::ConnectRequest(ConnectRequest {
-                peer: peer.name.clone(),
-                flags: peer.flags,
-                creation: peer.creation,
-            }));
+        io.emit(AcceptorEvent::ConnectRequest(ConnectRequest {
+            peer: peer.name.clone(),
+            flags: peer.flags,
+            creation: peer.creation,
+        }));
         self.state = State::AwaitDecision(peer);
-        self.channel.restart_timer(now);
+        io.restart_timer(now);
         Ok(())
     }
 
@@ -382,30 +347,22 @@ impl Acceptor {
         reply: ChallengeReply,
         peer: Peer,
         cookie: Cookie,
-    ) -> Result<(), HandshakeError> {
+        io: &mut Io<AcceptorEvent>,
+    ) -> Result<Option<Established>, HandshakeError> {
         if !verify(cookie.as_bytes(), self.challenge, &reply.digest) {
             return Err(HandshakeError::CookieMismatch { peer: peer.name });
         }
-        self.channel.send(&ChallengeAck {
+        io.send(&ChallengeAck {
             digest: digest(cookie.as_bytes(), reply.challenge),
         })?;
-        self.state = State::Done;
-        tracing::debug!(
-            role = "acceptor",
-            peer = %peer.name,
-            flags = %(self.config.flags & peer.flags),
-            "handshake complete"
-        );
-        self.events
-            .push_back(HandshakeEvent::Established(Established {
-                flags: self.config.flags & peer.flags,
-                peer: peer.name,
-                peer_creation: peer.creation.unwrap_or(0),
-                peer_flags: peer.flags,
-                name: self.config.name.clone(),
-                creation: self.config.creation,
-                leftover: self.channel.frames.take_remaining(),
-            }));
-        Ok(())
+        Ok(Some(Established {
+            flags: self.config.flags & peer.flags,
+            peer: peer.name,
+            peer_creation: peer.creation.unwrap_or(0),
+            peer_flags: peer.flags,
+            name: self.config.name.clone(),
+            creation: self.config.creation,
+            leftover: io.take_leftover(),
+        }))
     }
 }

@@ -5,29 +5,30 @@
 //! send what `poll_transmit` gives, react to `poll_event`, and call
 //! `handle_timeout` when `poll_timeout` is reached. Each step must complete
 //! within the setup time (OTP's `net_setuptime`, 7 s by default). The outcome
-//! is [`HandshakeEvent::Established`] or a [`HandshakeError`]; after an error
-//! every later call returns the same error (queued bytes, such as a refusing
-//! status, can still be taken with `poll_transmit`).
+//! is an `Established` event ([`InitiatorEvent`], [`AcceptorEvent`]: each
+//! role reports only what it can meet) or a [`HandshakeError`]; after an
+//! error every later call returns the same error (queued bytes, such as a
+//! refusing status, can still be taken with `poll_transmit`).
 
 mod acceptor;
 mod digest;
 mod initiator;
 mod message;
+mod session;
 
-pub use acceptor::{Acceptor, Answer};
+pub use acceptor::{Acceptor, AcceptorEvent, Answer};
 pub use digest::{digest, verify, Digest};
-pub use initiator::Initiator;
+pub use initiator::{Initiator, InitiatorEvent};
 pub use message::{
     Challenge, ChallengeAck, ChallengeReply, Complement, HandshakeMessage, OldSendName, SendName,
     Status,
 };
 
 use crate::flags::DistFlags;
-use crate::framing::{write_frame, Frame, FrameDecoder, FrameError, LengthPrefix};
+use crate::framing::{FrameError, LengthPrefix};
 use crate::reader::Malformed;
-use bytes::Bytes;
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// OTP's default `net_setuptime`: the limit for each handshake step.
 pub const DEFAULT_SETUP_TIME: Duration = Duration::from_secs(7);
@@ -69,6 +70,10 @@ pub struct HandshakeConfig {
     pub required: DistFlags,
     /// The limit for each step.
     pub setup_time: Duration,
+    /// The length prefix of handshake messages: 2 bytes over TCP, 4 over
+    /// TLS (OTP's `inet_tls_dist` runs its socket with `{packet, 4}` from
+    /// the start).
+    pub length_prefix: LengthPrefix,
 }
 
 impl HandshakeConfig {
@@ -81,6 +86,7 @@ impl HandshakeConfig {
             flags: DistFlags::default_hidden(),
             required: DistFlags::MANDATORY_OTP25,
             setup_time: DEFAULT_SETUP_TIME,
+            length_prefix: LengthPrefix::U16,
         }
     }
 
@@ -94,11 +100,11 @@ impl HandshakeConfig {
 pub enum Step {
     /// The connecting side's name (`N` or `n`).
     Name,
-    /// The caller's answer to a [`HandshakeEvent::ConnectRequest`].
+    /// The caller's answer to an [`AcceptorEvent::ConnectRequest`].
     Decision,
     /// The accepting side's status.
     Status,
-    /// The caller's answer to [`HandshakeEvent::AliveQuery`].
+    /// The caller's answer to an [`InitiatorEvent::AliveQuery`].
     AliveDecision,
     /// The connecting side's `true`/`false` after `alive`.
     AliveAnswer,
@@ -271,68 +277,6 @@ pub struct Established {
     /// Bytes received after the last handshake message: the start of the
     /// connected phase, to feed to the connection.
     pub leftover: Vec<u8>,
-}
-
-/// What a handshake reports to its caller.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum HandshakeEvent {
-    /// (Acceptor) A node asks to connect: answer with [`Acceptor::answer`].
-    ConnectRequest(ConnectRequest),
-    /// (Initiator) The peer says a connection to our name exists: answer with
-    /// [`Initiator::answer_alive`].
-    AliveQuery,
-    /// The handshake is complete; switch to [`crate::Connection`].
-    Established(Established),
-}
-
-/// What both roles share: the frame decoder, the outgoing bytes and the
-/// per-step timer.
-#[derive(Debug)]
-struct Channel {
-    frames: FrameDecoder,
-    out: Vec<u8>,
-    setup_time: Duration,
-    deadline: Instant,
-}
-
-impl Channel {
-    fn new(setup_time: Duration, now: Instant) -> Channel {
-        Channel {
-            frames: FrameDecoder::new(LengthPrefix::U16, LengthPrefix::U16.max_len()),
-            out: Vec::new(),
-            setup_time,
-            deadline: now + setup_time,
-        }
-    }
-
-    fn send<M: HandshakeMessage>(&mut self, message: &M) -> Result<(), HandshakeError> {
-        let mut body = Vec::new();
-        message.encode(&mut body);
-        write_frame(LengthPrefix::U16, &body, &mut self.out)?;
-        Ok(())
-    }
-
-    /// The next whole message; an empty frame is malformed in the handshake.
-    fn next_message(&mut self) -> Result<Option<Bytes>, HandshakeError> {
-        match self.frames.next_frame()? {
-            None => Ok(None),
-            Some(Frame::Tick) => Err(HandshakeError::Malformed {
-                what: "empty handshake message",
-                offset: 0,
-            }),
-            Some(Frame::Data(bytes)) => Ok(Some(bytes)),
-        }
-    }
-
-    fn restart_timer(&mut self, now: Instant) {
-        self.deadline = now + self.setup_time;
-    }
-
-    fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
-        let n = self.out.len();
-        out.append(&mut self.out);
-        n
-    }
 }
 
 #[cfg(test)]

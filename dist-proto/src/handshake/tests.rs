@@ -20,10 +20,14 @@ struct Pair {
 
 impl Pair {
     fn new(a_config: HandshakeConfig, a_cookie: &str) -> Pair {
+        let b_config = HandshakeConfig {
+            length_prefix: a_config.length_prefix,
+            ..HandshakeConfig::new(B, 2)
+        };
         let now = Instant::now();
         Pair {
             a: Initiator::new(a_config, B, cookie(a_cookie), 0x1111_2222, now),
-            b: Acceptor::new(HandshakeConfig::new(B, 2), 0x3333_4444, now),
+            b: Acceptor::new(b_config, 0x3333_4444, now),
             now,
             a_result: None,
             b_result: None,
@@ -56,26 +60,24 @@ impl Pair {
             while let Some(event) = self.b.poll_event() {
                 moved = true;
                 match event {
-                    HandshakeEvent::ConnectRequest(request) => {
+                    AcceptorEvent::ConnectRequest(request) => {
                         assert_eq!(request.peer, A);
                         if let Err(err) = self.b.answer(answer(), self.now) {
                             self.b_result.get_or_insert(Err(err));
                         }
                     }
-                    HandshakeEvent::Established(e) => self.b_result = Some(Ok(e)),
-                    HandshakeEvent::AliveQuery => panic!("acceptor asked alive"),
+                    AcceptorEvent::Established(e) => self.b_result = Some(Ok(e)),
                 }
             }
             while let Some(event) = self.a.poll_event() {
                 moved = true;
                 match event {
-                    HandshakeEvent::AliveQuery => {
+                    InitiatorEvent::AliveQuery => {
                         if let Err(err) = self.a.answer_alive(alive, self.now) {
                             self.a_result.get_or_insert(Err(err));
                         }
                     }
-                    HandshakeEvent::Established(e) => self.a_result = Some(Ok(e)),
-                    HandshakeEvent::ConnectRequest(_) => panic!("initiator got a request"),
+                    InitiatorEvent::Established(e) => self.a_result = Some(Ok(e)),
                 }
             }
             if !moved {
@@ -297,7 +299,7 @@ fn dynamic_name_is_taken_from_named_status() {
     let mut buf = Vec::new();
     a.poll_transmit(&mut buf);
     b.handle_input(&buf, now).unwrap();
-    let Some(HandshakeEvent::ConnectRequest(request)) = b.poll_event() else {
+    let Some(AcceptorEvent::ConnectRequest(request)) = b.poll_event() else {
         panic!("no connect request")
     };
     assert_eq!(request.peer, "host");
@@ -320,11 +322,11 @@ fn dynamic_name_is_taken_from_named_status() {
     buf.clear();
     b.poll_transmit(&mut buf);
     a.handle_input(&buf, now).unwrap();
-    let Some(HandshakeEvent::Established(a_done)) = a.poll_event() else {
+    let Some(InitiatorEvent::Established(a_done)) = a.poll_event() else {
         panic!("initiator not established")
     };
     assert_eq!((a_done.name.as_str(), a_done.creation), ("gen7@host", 42));
-    let Some(HandshakeEvent::Established(b_done)) = b.poll_event() else {
+    let Some(AcceptorEvent::Established(b_done)) = b.poll_event() else {
         panic!("acceptor not established")
     };
     assert_eq!(
@@ -350,7 +352,7 @@ fn acceptor_takes_the_old_n_form_and_its_complement() {
     b.handle_input(&input, now).unwrap();
     assert_eq!(
         b.poll_event(),
-        Some(HandshakeEvent::ConnectRequest(ConnectRequest {
+        Some(AcceptorEvent::ConnectRequest(ConnectRequest {
             peer: A.into(),
             flags: DistFlags::from_bits(u64::from(peer_flags.low())),
             creation: None,
@@ -387,7 +389,7 @@ fn acceptor_takes_the_old_n_form_and_its_complement() {
     }
     input.extend_from_slice(&[0, 0, 0, 0]); // a tick right behind
     b.handle_input(&input, now).unwrap();
-    let Some(HandshakeEvent::Established(done)) = b.poll_event() else {
+    let Some(AcceptorEvent::Established(done)) = b.poll_event() else {
         panic!("not established")
     };
     assert_eq!(done.peer_flags, peer_flags);
@@ -486,13 +488,12 @@ fn any_chunking_of_the_byte_stream_gives_the_same_outcome() {
             }
             while let Some(event) = b.poll_event() {
                 match event {
-                    HandshakeEvent::ConnectRequest(_) => b.answer(ok(), now).unwrap(),
-                    HandshakeEvent::Established(done) => b_done = Some(done),
-                    HandshakeEvent::AliveQuery => panic!("acceptor asked alive"),
+                    AcceptorEvent::ConnectRequest(_) => b.answer(ok(), now).unwrap(),
+                    AcceptorEvent::Established(done) => b_done = Some(done),
                 }
             }
             while let Some(event) = a.poll_event() {
-                if let HandshakeEvent::Established(done) = event {
+                if let InitiatorEvent::Established(done) = event {
                     a_done = Some(done);
                 }
             }
@@ -527,4 +528,25 @@ fn answers_out_of_turn_are_refused_without_breaking_the_handshake() {
         })
     );
     assert_eq!(a.step(), Some(Step::Status));
+}
+
+#[test]
+fn over_tls_every_message_carries_a_four_byte_length() {
+    let config = HandshakeConfig {
+        length_prefix: LengthPrefix::U32,
+        ..HandshakeConfig::new(A, 1)
+    };
+    let mut pair = Pair::new(config, "cookie");
+    let mut first = Vec::new();
+    pair.a.poll_transmit(&mut first);
+    // send_name: 4-byte length, then 'N'.
+    let len = u32::from_be_bytes([first[0], first[1], first[2], first[3]]) as usize;
+    assert_eq!(len + 4, first.len());
+    assert_eq!(first[4], b'N');
+    pair.b
+        .handle_input(&first, pair.now)
+        .expect("the acceptor reads it");
+    pair.run(ok, true);
+    assert!(matches!(pair.a_result, Some(Ok(_))), "{:?}", pair.a_result);
+    assert!(matches!(pair.b_result, Some(Ok(_))), "{:?}", pair.b_result);
 }
