@@ -8,6 +8,7 @@
 //! once stays queued, in order, for the task to flush when the socket is
 //! writable again.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io::IoSlice;
@@ -29,11 +30,20 @@ use crate::state::channel::{Channel, NotSent};
 const WRITE_AHEAD: usize = 256 * 1024;
 /// Chunks handed to one vectored write (below every system's `IOV_MAX`).
 const MAX_SLICES: usize = 64;
-/// A sender that finds the socket written less than this long ago leaves
-/// its message to the task instead of writing it: a burst of messages then
-/// leaves in a few large writes, not one system call each, while a message
-/// after a pause (a request, a reply) still goes out at once.
+/// A sender that finds the socket written less than this long ago, or its
+/// thread's previous message (to any peer) sent less than this long ago,
+/// leaves its message to the task instead of writing it: a burst of
+/// messages, to one peer or round-robin to many, then leaves in a few large
+/// writes per connection, not one system call each, while a message after
+/// a pause (a request, a reply) still goes out at once.
 const COALESCE: Duration = Duration::from_micros(20);
+
+thread_local! {
+    /// When a process on this thread last sent a message to a peer, on any
+    /// connection: a process sending to many peers in turn finds each
+    /// connection's own last write old, but is in a burst all the same.
+    static LAST_SEND: Cell<Option<Instant>> = const { Cell::new(None) };
+}
 
 /// The core half of a connection that is up.
 #[derive(Debug)]
@@ -184,12 +194,16 @@ impl<T: Transport> Wire<T> {
         if state.closing.is_some() {
             return Ok(false);
         }
+        let now = Instant::now();
         if state.conn.send(&control, payload.as_ref())? == Sent::Dropped {
             return Ok(false);
         }
         // With bytes pending, the task waits for the socket and writes
         // them, then these: writing here would only find the socket full.
-        if state.pending == 0 && state.last_write.elapsed() >= COALESCE {
+        let after_pause = LAST_SEND
+            .replace(Some(now))
+            .is_none_or(|last| now.duration_since(last) >= COALESCE);
+        if state.pending == 0 && now.duration_since(state.last_write) >= COALESCE && after_pause {
             state.flush(&self.stream);
             self.announce_room(state);
         }
@@ -398,7 +412,31 @@ pub(crate) mod tests {
         assert!(wire.send_message(send_to_b(), message.clone()).is_err());
         // Signals still go: an exit, say, must not be lost to a busy link.
         let before = wire.lock().backlog();
+        // Sent in the burst (this thread's last send counts as just now),
+        // the signal queues behind the refused messages; after a pause it
+        // could be written to the socket with some of them, and the backlog
+        // would shrink.
+        LAST_SEND.set(Some(Instant::now() + Duration::from_secs(60)));
         wire.send(send_to_b(), Some(Term::atom("signal")));
         assert!(wire.lock().backlog() > before);
+    }
+
+    #[tokio::test]
+    async fn a_send_after_a_pause_leaves_at_once_but_one_straight_after_to_another_peer_waits_for_its_task(
+    ) {
+        let (a, _peer_a) = loopback_wire(1 << 20).await;
+        let (b, _peer_b) = loopback_wire(1 << 20).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        a.send(send_to_b(), Some(Term::atom("request")));
+        assert!(
+            !a.lock().wants_write(a.stream()),
+            "written at once after a pause"
+        );
+        // A round-robin burst: b's own socket was never written, but this
+        // thread has just sent (counted as now, however long a debug build
+        // took to encode and write).
+        LAST_SEND.set(Some(Instant::now() + Duration::from_secs(60)));
+        b.send(send_to_b(), Some(Term::atom("next")));
+        assert!(b.lock().wants_write(b.stream()), "left to b's task");
     }
 }
