@@ -134,6 +134,7 @@ pub use features::process::Process;
 pub use features::remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
 pub use features::rpc::{Multicall, Rpc, RpcHandle};
 pub use features::serve::{Exception, FunctionFuture, FunctionResult};
+pub use net::resolve::AddressFamily;
 pub use net::tls::{TlsConfig, TlsConfigError};
 pub use node::Node;
 pub use state::registry::{DEFAULT_MAX_PROCESSES, MAX_PROCESSES_LIMIT};

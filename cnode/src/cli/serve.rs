@@ -17,6 +17,8 @@ use clap::Args;
 use cnode::{Exception, Node, NodeError, NodeName, Process, RegisterError};
 use etf::Term;
 
+use super::proto_dist::ProtoDist;
+
 /// `cnode serve` failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ServeError {
@@ -49,11 +51,21 @@ pub(crate) struct ServeArgs {
     cookie: Option<String>,
     /// EPMD port [default: ERL_EPMD_PORT or 4369]. An EPMD is started in
     /// the process when none answers.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "erl_epmd_port")]
     epmd_port: Option<u16>,
-    /// The address to accept connections on.
-    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1")]
-    listen: IpAddr,
+    /// Without EPMD: listen on PORT and reach every node at PORT, as erl
+    /// -start_epmd false -erl_epmd_port PORT; no EPMD is started, asked or
+    /// registered with.
+    #[arg(long, value_name = "PORT")]
+    erl_epmd_port: Option<u16>,
+    /// The distribution carrier, as erl -proto_dist [default: TCP over
+    /// IPv4 and IPv6].
+    #[arg(long, value_name = "PROTO")]
+    proto_dist: Option<ProtoDist>,
+    /// The address to accept connections on (`::` takes IPv4 too)
+    /// [default: loopback, 127.0.0.1 and ::1].
+    #[arg(long, value_name = "ADDRESS")]
+    listen: Option<IpAddr>,
     /// net_ticktime in seconds (as `erl -kernel net_ticktime`).
     #[arg(
         long,
@@ -88,7 +100,11 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         name: args.name.clone().or(args.sname.clone()).unwrap_or_default(),
         source,
     })?;
-    let mut builder = Node::builder(name).listen_address(args.listen);
+    let mut builder = match args.listen {
+        Some(address) => Node::builder(name).listen_address(address),
+        None => Node::builder(name).listen_loopback(),
+    };
+    builder = super::proto_dist::configure(builder, args.proto_dist, args.erl_epmd_port);
     if let Some(cookie) = &args.cookie {
         builder = builder.cookie(cookie);
     }

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use crate::data::error::ConnectError;
 use crate::data::name::NodeName;
 use crate::net::clock::now;
-use crate::net::gate::{Admission, Eviction, Gate, GateLimits, Warning};
+use crate::net::gate::{Admission, Eviction, Gate, Warning};
 use crate::net::handshake::{flush, next_event};
 use crate::net::transport::{Listener, Transport};
 use crate::runtime::core::Core;
@@ -38,9 +38,8 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 const UNAUTHENTICATED_STEPS: u32 = 5;
 
 /// Accepts connections until the node shuts down.
-pub(crate) async fn listen<L: Listener>(core: Arc<Core>, mut listener: L, limits: GateLimits) {
+pub(crate) async fn listen<L: Listener>(core: Arc<Core>, mut listener: L, gate: Arc<Gate>) {
     let mut shutdown = core.shutdown_signal();
-    let gate = Arc::new(Gate::new(limits));
     let mut failures = Warning::default();
     loop {
         let accepted = tokio::select! {
