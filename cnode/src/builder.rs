@@ -409,17 +409,19 @@ impl NodeBuilder {
             None => self.register(&name, port).await?,
         };
         tracing::info!(node = %name, port, creation = reach.creation, "node started");
-        Ok(match self.tls.as_ref().map(|tls| Arc::clone(tls.server_config())) {
-            None => self.assemble(name, cookie, reach, listeners),
-            Some(server) => {
-                let setup_time = self.setup_time;
-                let listeners = listeners
-                    .into_iter()
-                    .map(|tcp| TlsListener::new(tcp, Arc::clone(&server), setup_time))
-                    .collect();
-                self.assemble(name, cookie, reach, listeners)
-            }
-        })
+        Ok(
+            match self.tls.as_ref().map(|tls| Arc::clone(tls.server_config())) {
+                None => self.assemble(name, cookie, reach, listeners),
+                Some(server) => {
+                    let setup_time = self.setup_time;
+                    let listeners = listeners
+                        .into_iter()
+                        .map(|tcp| TlsListener::new(tcp, Arc::clone(&server), setup_time))
+                        .collect();
+                    self.assemble(name, cookie, reach, listeners)
+                }
+            },
+        )
     }
 
     /// How the node finds others when it runs without EPMD.

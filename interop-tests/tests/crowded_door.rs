@@ -17,11 +17,13 @@ use std::time::{Duration, Instant};
 
 use epmd_client::EpmdClient;
 use interop_tests::local::{loopback_node, unique_name, Epmd, ErlNode};
+use interop_tests::tls::TlsFiles;
 use interop_tests::Otp;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
 interop_tests::per_release!(async from_one_address, from_many_addresses);
+interop_tests::per_release_with_ssl!(stalled_tls_handshakes);
 
 const COOKIE: &str = "crowded_door_cookie";
 /// Half-open connections in each flood.
@@ -33,10 +35,57 @@ const TOTAL_LIMIT: usize = 300;
 /// 500 silent connections held it at the door for a whole setup time.
 const PING_LIMIT: Duration = Duration::from_millis(3500);
 
+/// What a stranger sends before it stops: the first byte of a handshake
+/// frame's length over TCP.
+const TCP_START: &[u8] = &[0];
+/// The start of a TLS record carrying a ClientHello.
+const TLS_START: &[u8] = &[0x16, 0x03, 0x01];
+
 async fn from_one_address(otp: Otp) {
     let sources = [Ipv4Addr::LOCALHOST];
     let limit = cnode::DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE;
-    run(otp, &sources, |b| b, limit).await;
+    run(otp, &sources, |b| b, limit, &Door::Tcp).await;
+}
+
+/// 500 TLS handshakes that stall after their first bytes, at a node
+/// running TLS distribution, while a TLS `erl` connects.
+async fn stalled_tls_handshakes(otp: Otp) {
+    let dir = interop_tests::local::TempDir::new("crowded_tls");
+    let files = TlsFiles::generate(dir.path(), "crowded").expect("certificates");
+    let optfile = files
+        .write_optfile(&dir.path().join("dist.conf"), &[])
+        .expect("optfile");
+    let tls = cnode::TlsConfig::from_optfile(&optfile).expect("optfile reads");
+    let sources = [Ipv4Addr::LOCALHOST];
+    let limit = cnode::DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE;
+    run(otp, &sources, |b| b.tls(tls), limit, &Door::Tls(optfile)).await;
+}
+
+/// How the node is reached: plain TCP, or TLS with this optfile.
+enum Door {
+    Tcp,
+    Tls(std::path::PathBuf),
+}
+
+impl Door {
+    fn start_bytes(&self) -> &'static [u8] {
+        match self {
+            Door::Tcp => TCP_START,
+            Door::Tls(_) => TLS_START,
+        }
+    }
+
+    fn erl_args(&self) -> Vec<String> {
+        match self {
+            Door::Tcp => Vec::new(),
+            Door::Tls(optfile) => vec![
+                "-proto_dist".to_owned(),
+                "inet_tls".to_owned(),
+                "-ssl_dist_optfile".to_owned(),
+                optfile.display().to_string(),
+            ],
+        }
+    }
 }
 
 async fn from_many_addresses(otp: Otp) {
@@ -46,6 +95,7 @@ async fn from_many_addresses(otp: Otp) {
         &sources,
         |b| b.max_unauthenticated(TOTAL_LIMIT),
         TOTAL_LIMIT,
+        &Door::Tcp,
     )
     .await;
 }
@@ -58,6 +108,7 @@ async fn run(
     sources: &[Ipv4Addr],
     adjust: impl FnOnce(cnode::NodeBuilder) -> cnode::NodeBuilder,
     held: usize,
+    door: &Door,
 ) {
     raise_open_files_limit();
     let epmd = Epmd::start(&otp).await.expect("epmd starts");
@@ -88,7 +139,7 @@ async fn run(
     let mut strangers = Vec::with_capacity(FLOOD);
     for n in 0..FLOOD {
         let source = sources[n % sources.len()];
-        strangers.push(half_open(source, port).await);
+        strangers.push(half_open(source, port, door.start_bytes()).await);
     }
     let flooded = settled(port, held).await;
     let process_fds = open_fds().len();
@@ -102,9 +153,12 @@ async fn run(
          io:format(\"ping ~p ~p~n\", [R, T1 - T0]).",
         node.name()
     );
+    let erl_args = door.erl_args();
+    let erl_args: Vec<&str> = erl_args.iter().map(String::as_str).collect();
     let mut erl = ErlNode::builder(&otp, &erl_short)
         .cookie(COOKIE)
         .epmd_port(epmd.port())
+        .args(&erl_args)
         .eval(&eval)
         .start()
         .expect("erl starts");
@@ -164,9 +218,10 @@ async fn settled(port: u16, limit: usize) -> usize {
     }
 }
 
-/// A connection from `source` to `port` on 127.0.0.1 that sends one byte
-/// (the start of a handshake frame's length) and stops.
-async fn half_open(source: Ipv4Addr, port: u16) -> TcpStream {
+/// A connection from `source` to `port` on 127.0.0.1 that sends `start`
+/// (the start of a handshake frame's length, or of a TLS record) and
+/// stops.
+async fn half_open(source: Ipv4Addr, port: u16, start: &[u8]) -> TcpStream {
     let socket = TcpSocket::new_v4().expect("socket");
     socket
         .bind(SocketAddr::new(IpAddr::V4(source), 0))
@@ -175,7 +230,7 @@ async fn half_open(source: Ipv4Addr, port: u16) -> TcpStream {
         .connect(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
         .await
         .expect("connect");
-    stream.write_all(&[0]).await.expect("one byte");
+    stream.write_all(start).await.expect("the first bytes");
     stream
 }
 

@@ -16,16 +16,7 @@ use interop_tests::Otp;
 
 const COOKIE: &str = "tls_dist_cookie";
 
-/// Declares the tests for each release that has OTP's `ssl`.
-macro_rules! per_release_with_ssl {
-    ($($name:ident),* $(,)?) => {
-        interop_tests::per_release!(@async otp25 v25: $($name),*);
-        interop_tests::per_release!(@async otp27 v27: $($name),*);
-        interop_tests::per_release!(@async otp29 v29: $($name),*);
-    };
-}
-
-per_release_with_ssl!(
+interop_tests::per_release_with_ssl!(
     two_erl_nodes_talk_over_tls_with_the_test_certificates,
     rust_dials_a_tls_erl_pings_and_exchanges_messages,
 );

@@ -17,7 +17,7 @@ use clap::Args;
 use cnode::{Exception, Node, NodeError, NodeName, Process, RegisterError};
 use etf::Term;
 
-use super::proto_dist::ProtoDist;
+use super::proto_dist::{Dist, DistOptionError, ProtoDist};
 
 /// `cnode serve` failed.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +28,10 @@ pub(crate) enum ServeError {
     /// The node could not start.
     #[error("cannot start the node: {0}")]
     Start(#[from] NodeError),
+    /// The distribution options do not go together, or the optfile
+    /// cannot be used.
+    #[error(transparent)]
+    Dist(#[from] DistOptionError),
     /// The `echo` name could not be registered.
     #[error("cannot register echo: {0}")]
     Register(#[from] RegisterError),
@@ -62,6 +66,11 @@ pub(crate) struct ServeArgs {
     /// IPv4 and IPv6].
     #[arg(long, value_name = "PROTO")]
     proto_dist: Option<ProtoDist>,
+    /// OTP's -ssl_dist_optfile: TLS distribution with the certificates and
+    /// options in FILE ([{server, [...]}, {client, [...]}]); alone, it
+    /// means --proto-dist inet_tls over either IP version.
+    #[arg(long, value_name = "FILE")]
+    ssl_dist_optfile: Option<std::path::PathBuf>,
     /// The address to accept connections on (`::` takes IPv4 too)
     /// [default: loopback, 127.0.0.1 and ::1].
     #[arg(long, value_name = "ADDRESS")]
@@ -104,7 +113,12 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         Some(address) => Node::builder(name).listen_address(address),
         None => Node::builder(name).listen_loopback(),
     };
-    builder = super::proto_dist::configure(builder, args.proto_dist, args.erl_epmd_port);
+    let dist = Dist {
+        proto: args.proto_dist,
+        optfile: args.ssl_dist_optfile.as_deref(),
+        erl_epmd_port: args.erl_epmd_port,
+    };
+    builder = super::proto_dist::configure(builder, dist)?;
     if let Some(cookie) = &args.cookie {
         builder = builder.cookie(cookie);
     }

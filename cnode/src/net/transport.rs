@@ -91,8 +91,7 @@ pub(crate) trait Listener: Send + 'static {
 
     /// The next connection, and the address it comes from (for the logs and
     /// the limits on unauthenticated connections from one address).
-    fn accept(&mut self)
-        -> impl Future<Output = io::Result<(Self::Accepted, SocketAddr)>> + Send;
+    fn accept(&mut self) -> impl Future<Output = io::Result<(Self::Accepted, SocketAddr)>> + Send;
 
     /// What an accepted connection goes through before the distribution
     /// handshake (a TLS handshake): run on the connection's own task,

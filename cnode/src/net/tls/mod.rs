@@ -5,10 +5,10 @@
 
 mod config;
 mod error;
+pub(crate) mod listener;
 mod optfile;
 mod options;
 mod pem;
-pub(crate) mod listener;
 pub(crate) mod stream;
 #[cfg(test)]
 mod tests;
