@@ -148,7 +148,11 @@ async fn tls_connect(
     TlsStream::connect(tcp, client, server, after)
         .await
         .map_err(|err| match err {
-            TlsHandshakeError::Timeout(after) => ConnectError::Timeout { node: name, after },
+            // A peer without TLS never answers a ClientHello.
+            timeout @ TlsHandshakeError::Timeout(_) => tls_error(
+                name,
+                std::io::Error::new(std::io::ErrorKind::TimedOut, timeout),
+            ),
             TlsHandshakeError::Failed(source) => tls_error(name, source),
         })
 }
