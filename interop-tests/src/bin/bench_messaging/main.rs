@@ -278,12 +278,20 @@ fn server_erl(erls: &Erls, name: &str) -> Result<Killed, Error> {
 
 /// Runs a short-lived erl that prints one term and halts.
 async fn erl_eval(erls: &Erls, name: &str, expr: &str) -> Result<String, Error> {
-    let eval = format!("io:format(\"~p~n\", [{expr}]), halt().");
+    // The term on a line of its own after a marker: OTP 29's TLS
+    // distribution logs error reports on stdout when a connection is
+    // taken down (its `ssl_gen_statem` stops with a `badmatch`).
+    let eval = format!("io:format(\"~nresult: ~w~n\", [{expr}]), halt().");
     let output = tokio::process::Command::from(erls.command(name, &eval))
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(WAIT, output).await??;
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("result: "))
+        .map(|term| term.trim().to_owned())
+        .ok_or_else(|| format!("{name} printed no result: {stdout:?}").into())
 }
 
 /// Runs our `sink`: counts messages until `{done, From}`, answers
