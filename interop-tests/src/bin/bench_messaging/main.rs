@@ -34,9 +34,10 @@
 //! - ping-pong: sequential round trips to `echo`, p50 and p99;
 //! - set-up: connect (EPMD lookup + handshake) and disconnect, N times.
 //!
-//! The one-way and ping-pong runs take turns, round by round, between the
-//! paths and ei, and the median of each path's per-round ratios to BEAM ->
-//! BEAM (and of Rust -> BEAM's to ei) is printed under the table.
+//! Every measurement takes turns, round by round, between the paths (the
+//! one-way and ping-pong runs with ei as well), and the median of each
+//! path's per-round ratios to BEAM -> BEAM of (a) and (c) (and of Rust ->
+//! BEAM's to ei) is printed under the table.
 //!
 //! `scripts/bench-messaging.sh` runs it; results go to BENCHMARKS.md.
 #![forbid(unsafe_code)]
@@ -87,17 +88,6 @@ impl Only {
     fn wants(&self, path: &str) -> bool {
         self.0.as_deref().is_none_or(|only| path.contains(only))
     }
-}
-
-/// The highest rate of `runs` runs of `$e`.
-macro_rules! best_rate {
-    ($runs:expr, $e:expr) => {{
-        let mut best = 0.0f64;
-        for _ in 0..$runs {
-            best = best.max($e);
-        }
-        best
-    }};
 }
 
 /// The count an option takes.
@@ -354,17 +344,6 @@ fn cpu_seconds_of(pid: u32) -> f64 {
 /// CPU seconds our own process (our node) has used so far.
 fn cpu_seconds() -> f64 {
     cpu_seconds_of(std::process::id())
-}
-
-/// Runs `$e` and returns its value and the share of one core our process
-/// used meanwhile.
-macro_rules! with_cpu {
-    ($e:expr) => {{
-        let (cpu, wall) = (cpu_seconds(), Instant::now());
-        let value = $e;
-        let share = (cpu_seconds() - cpu) / wall.elapsed().as_secs_f64();
-        (value, share)
-    }};
 }
 
 /// The best of several one-way runs of small messages: the highest rate,
@@ -764,13 +743,25 @@ async fn run(otp: Otp, tls: bool, sizes: Sizes, only: Only) -> Result<(), Error>
             });
         }
     }
+    // 1 MiB messages and set-ups take turns between the paths too.
+    let mut bigs = vec![0.0f64; paths.len()];
+    // Our node's CPU seconds and the wall seconds of each path's 1 MiB runs.
+    let mut big_cpu = vec![(0.0f64, 0.0f64); paths.len()];
+    let mut connects = vec![0.0f64; paths.len()];
+    for _ in 0..runs {
+        for (i, path) in paths.iter().enumerate() {
+            let (cpu, wall) = (cpu_seconds(), Instant::now());
+            bigs[i] = bigs[i].max(mb(bench.oneway(*path, big, &bench.big).await?));
+            big_cpu[i].0 += cpu_seconds() - cpu;
+            big_cpu[i].1 += wall.elapsed().as_secs_f64();
+        }
+        for (i, path) in paths.iter().enumerate() {
+            connects[i] = connects[i].max(bench.connects(*path).await?);
+        }
+    }
     let mut rows = Vec::new();
-    for ((path, small), rtt) in paths.into_iter().zip(smalls).zip(rtts) {
-        let (big_rate, cpu) = with_cpu!(best_rate!(
-            runs,
-            mb(bench.oneway(path, big, &bench.big).await?)
-        ));
-        let connects = best_rate!(runs, bench.connects(path).await?);
+    for (i, ((path, small), rtt)) in paths.into_iter().zip(smalls).zip(rtts).enumerate() {
+        let (big_rate, cpu, connects) = (bigs[i], big_cpu[i].0 / big_cpu[i].1, connects[i]);
         rows.push(Row {
             path: path.name(),
             small_per_s: Some(small.per_s),
