@@ -758,6 +758,11 @@ async fn run(otp: Otp, tls: bool, sizes: Sizes, only: Only) -> Result<(), Error>
         for (i, path) in paths.iter().enumerate() {
             connects[i] = connects[i].max(bench.connects(*path).await?);
         }
+        // Our set-ups end disconnected from `b`: connect again before the
+        // next round's sends (`send_wait` does not wait on a connection
+        // still being set up; past its queue limit it fails with
+        // `QueueFull`).
+        bench.node.ping(&bench.b).await?;
     }
     let mut rows = Vec::new();
     for (i, ((path, small), rtt)) in paths.into_iter().zip(smalls).zip(rtts).enumerate() {
