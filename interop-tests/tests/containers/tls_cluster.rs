@@ -45,7 +45,6 @@ const RUST: &str = "rust@ops";
 /// read-only; their SANs are the containers' host names.
 #[test]
 fn a_rust_hidden_node_joins_a_tls_cluster_without_epmd() {
-    let started = Instant::now();
     let lab = Lab::new("tls-cluster").expect("lab");
     let cnode = cnode_binary();
 
@@ -95,7 +94,8 @@ fn a_rust_hidden_node_joins_a_tls_cluster_without_epmd() {
         .expect("ops spec");
     spec.aliases.push("ops".to_owned());
     spec.mounts.push((cluster_dir.clone(), CERTS.to_owned()));
-    spec.mounts.push((other_dir.clone(), OTHER_CERTS.to_owned()));
+    spec.mounts
+        .push((other_dir.clone(), OTHER_CERTS.to_owned()));
     let ops = Container::start(lab.docker(), lab.network(), &spec).expect("ops starts");
     wait_for_log(&ops, &format!("serving {RUST}"));
 
@@ -144,10 +144,11 @@ fn a_rust_hidden_node_joins_a_tls_cluster_without_epmd() {
 
     // The Rust node joins: each erl dials it and calls a function it serves.
     for erl in &all {
-        let expr = format!("{{net_adm:ping('{RUST}'), erpc:call('{RUST}', cnode, echo, [node()])}}");
+        let expr =
+            format!("{{net_adm:ping('{RUST}'), erpc:call('{RUST}', cnode, echo, [node()])}}");
         assert_eq!(
             squeeze(&tool.eval(erl, &expr)),
-            format!("{{pong,'{erl}'}}"),
+            format!("{{pong,{erl}}}"),
             "{erl} joining {RUST}"
         );
     }
@@ -159,22 +160,23 @@ fn a_rust_hidden_node_joins_a_tls_cluster_without_epmd() {
          || N <- nodes(connected), {{ok, I}} <- [net_kernel:node_info(N)]])}}"
     );
     for erl in &all {
-        let others: Vec<String> = all
-            .iter()
-            .filter(|other| *other != erl)
-            .map(|other| format!("'{other}'"))
-            .collect();
+        let others: Vec<&str> = all.iter().copied().filter(|other| other != erl).collect();
         assert_eq!(
             squeeze(&tool.eval(erl, &check)),
             format!("{{[{}],true,[tls]}}", others.join(",")),
             "{{nodes(), hidden has {RUST}, protocols}} on {erl}"
         );
     }
-    let rust_peers = tool.ok(&["call", RUST, "erlang", "nodes"]);
+    let rust_peers = squeeze(&tool.ok(&["call", RUST, "erlang", "nodes"]));
+    let rust_peers: BTreeSet<&str> = rust_peers
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .collect();
     for erl in &all {
         assert!(
-            rust_peers.contains(&format!("'{erl}'")),
-            "{RUST} is not connected to {erl}: {rust_peers}"
+            rust_peers.contains(erl),
+            "{RUST} is not connected to {erl}: {rust_peers:?}"
         );
     }
 
@@ -183,12 +185,11 @@ fn a_rust_hidden_node_joins_a_tls_cluster_without_epmd() {
     let (stdout, stderr) = (text(&refused.stdout), text(&refused.stderr));
     assert!(
         !refused.status.success() && stdout.trim() == "pang",
-        "another CA's certificate was let in: {refused:?}"
+        "another CA's certificate was let in: {stdout}\n{stderr}"
     );
-    eprintln!("refused, as it should be: {}", stderr.trim());
+    assert!(stderr.contains("certificate"), "refused for what? {stderr}");
     // The cluster is as it was.
     assert_eq!(tool.ok(&["ping", all[0]]), "pong");
-    eprintln!("tls_cluster scenario: {:?}", started.elapsed());
 }
 
 /// The `cnode` tool, run in the `ops` container (`docker exec`) as a
