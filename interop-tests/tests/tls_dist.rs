@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use cnode::{ConnectError, Node, NodeEvent, TlsConfig};
+use cnode::{AddressFamily, ConnectError, Node, NodeEvent, TlsConfig};
 use etf::Term;
 use interop_tests::local::{
     loopback_node, short_host, unique_name, Epmd, ErlNode, ErlProcess, TempDir,
@@ -24,6 +24,7 @@ interop_tests::per_release_with_ssl!(
     an_expired_certificate_or_none_is_refused,
     plain_tcp_and_tls_do_not_mix_and_each_side_says_so,
     a_256_mib_message_goes_both_ways_over_tls_while_ticks_keep_the_link,
+    tls_1_3_and_ipv6_both_ways,
 );
 
 /// `erl` with TLS distribution configured by `optfile`, evaluating `eval`.
@@ -79,7 +80,10 @@ impl Cluster {
         let dir = TempDir::new("tls_dist");
         let files = TlsFiles::generate(dir.path(), "cluster").expect("certificates");
         let optfile = files
-            .write_optfile(&dir.path().join("dist.conf"), &[])
+            .write_optfile(
+                &dir.path().join("dist.conf"),
+                &["{secure_renegotiate, true}"],
+            )
             .expect("optfile");
         Cluster {
             _dir: dir,
@@ -357,4 +361,43 @@ async fn a_256_mib_message_goes_both_ways_over_tls_while_ticks_keep_the_link(otp
         Ok(other) => panic!("{other:?}"),
     }
     assert_eq!(node.nodes(), [erl_name]);
+}
+
+/// TLS 1.3 over IPv6 (`inet6_tls`), both ways: the erl's optfile allows
+/// TLS 1.3 only, so a connection at all proves the version.
+async fn tls_1_3_and_ipv6_both_ways(otp: Otp) {
+    let cluster = Cluster::new(&otp).await;
+    let dir = TempDir::new("tls13");
+    let optfile = cluster
+        .files
+        .write_optfile(&dir.path().join("tls13.conf"), &["{versions, ['tlsv1.3']}"])
+        .expect("optfile");
+    let tls = TlsConfig::from_optfile(&optfile).expect("optfile");
+    let node = loopback_node(unique_name("rust_tls13", &otp), COOKIE, cluster.epmd.port())
+        .tls(tls)
+        .address_family(AddressFamily::Ipv6)
+        .listen_loopback()
+        .start()
+        .await
+        .expect("our node starts");
+    let name = unique_name("erl_tls13", &otp);
+    let optfile_arg = optfile.display().to_string();
+    let mut erl = ErlNode::builder(&otp, &name)
+        .cookie(COOKIE)
+        .epmd_port(cluster.epmd.port())
+        .args(&[
+            "-proto_dist",
+            "inet6_tls",
+            "-ssl_dist_optfile",
+            &optfile_arg,
+        ])
+        .eval(&eval_against(node.name(), "net_adm:ping(Rust)"))
+        .start()
+        .expect("erl starts");
+    assert_eq!(first_line(&mut erl).await, "pong");
+    let erl_name = format!("{name}@{}", cluster.host);
+    assert!(node.disconnect(&erl_name));
+    node.ping(&erl_name)
+        .await
+        .expect("pong from our side over inet6_tls");
 }
