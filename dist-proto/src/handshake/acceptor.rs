@@ -197,6 +197,16 @@ impl Accept {
                 step: Step::Decision,
             });
         };
+        let accepts_unnamed = matches!(
+            answer,
+            Answer::Ok { .. } | Answer::OkSimultaneous { .. } | Answer::Alive { .. }
+        );
+        if accepts_unnamed && peer.flags.contains(DistFlags::NAME_ME) {
+            // It has no name to connect under: refuse rather than take its
+            // host for one.
+            io.send(&Status::NotAllowed)?;
+            return Err(HandshakeError::NameNotGiven { host: peer.name });
+        }
         match answer {
             Answer::Nok => Self::refuse(peer, Status::Nok, "nok", io),
             Answer::NotAllowed => Self::refuse(peer, Status::NotAllowed, "not_allowed", io),
