@@ -274,7 +274,7 @@ impl Accept {
         now: Instant,
     ) -> Result<(), HandshakeError> {
         io.send(&Challenge {
-            flags: self.config.flags,
+            flags: self.flags_for(&peer),
             challenge: self.challenge,
             creation: self.config.creation,
             name: self.config.name.clone(),
@@ -343,6 +343,14 @@ impl Accept {
         Ok(())
     }
 
+    /// Our flags towards `peer`: with `NAME_ME` added for a peer we named
+    /// (only a peer that asked gets this far with it), as OTP's acceptor
+    /// does; an OTP initiator checks that the flags both sides chose have
+    /// it before it takes the name.
+    fn flags_for(&self, peer: &Peer) -> DistFlags {
+        self.config.flags | (peer.flags & DistFlags::NAME_ME)
+    }
+
     fn check_flags(&self, peer: &str, flags: DistFlags) -> Result<(), HandshakeError> {
         flags
             .require(self.config.required())
@@ -366,7 +374,7 @@ impl Accept {
             digest: digest(cookie.as_bytes(), reply.challenge),
         })?;
         Ok(Some(Established {
-            flags: self.config.flags & peer.flags,
+            flags: self.flags_for(&peer) & peer.flags,
             peer: peer.name,
             peer_creation: peer.creation.unwrap_or(0),
             peer_flags: peer.flags,

@@ -312,6 +312,10 @@ fn a_dynamic_name_asked_by_one_side_is_given_by_the_other() {
     assert_eq!((b.peer.as_str(), b.peer_creation), ("GEN7@host", 42));
     assert_eq!((a.peer.as_str(), b.name.as_str()), (B, B));
     assert!(b.peer_flags.contains(DistFlags::NAME_ME));
+    // The acceptor's challenge carries NAME_ME back: OTP's initiator takes
+    // the name only when the flags both chose have it.
+    assert!(a.peer_flags.contains(DistFlags::NAME_ME));
+    assert!(a.flags.contains(DistFlags::NAME_ME) && b.flags.contains(DistFlags::NAME_ME));
 }
 
 #[test]
