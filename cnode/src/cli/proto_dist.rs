@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use cnode::{AddressFamily, NodeBuilder, TlsConfig, TlsConfigError};
 
 /// A distribution carrier, as `erl -proto_dist` takes it.
@@ -46,6 +46,32 @@ impl ProtoDist {
             ProtoDist::Inet6Tcp => "inet6_tcp",
             ProtoDist::InetTls => "inet_tls",
             ProtoDist::Inet6Tls => "inet6_tls",
+        }
+    }
+}
+
+/// `--proto-dist` and `--ssl-dist-optfile`, as every node command takes
+/// them.
+#[derive(Args, Debug)]
+pub(crate) struct CarrierArgs {
+    /// The distribution carrier, as erl -proto_dist [default: TCP over
+    /// IPv4 and IPv6].
+    #[arg(long, value_name = "PROTO")]
+    proto_dist: Option<ProtoDist>,
+    /// OTP's -ssl_dist_optfile: TLS distribution with the certificates and
+    /// options in FILE ([{server, [...]}, {client, [...]}]); alone, it
+    /// means --proto-dist inet_tls over either IP version.
+    #[arg(long, value_name = "FILE")]
+    ssl_dist_optfile: Option<std::path::PathBuf>,
+}
+
+impl CarrierArgs {
+    /// These and `--erl-epmd-port`, as [`configure`] takes them.
+    pub(crate) fn dist(&self, erl_epmd_port: Option<u16>) -> Dist<'_> {
+        Dist {
+            proto: self.proto_dist,
+            optfile: self.ssl_dist_optfile.as_deref(),
+            erl_epmd_port,
         }
     }
 }

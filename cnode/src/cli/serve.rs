@@ -17,7 +17,7 @@ use clap::Args;
 use cnode::{Exception, Node, NodeError, NodeName, Process, RegisterError};
 use etf::Term;
 
-use super::proto_dist::{Dist, DistOptionError, ProtoDist};
+use super::proto_dist::{CarrierArgs, DistOptionError};
 
 /// `cnode serve` failed.
 #[derive(Debug, thiserror::Error)]
@@ -62,15 +62,8 @@ pub(crate) struct ServeArgs {
     /// registered with.
     #[arg(long, value_name = "PORT")]
     erl_epmd_port: Option<u16>,
-    /// The distribution carrier, as erl -proto_dist [default: TCP over
-    /// IPv4 and IPv6].
-    #[arg(long, value_name = "PROTO")]
-    proto_dist: Option<ProtoDist>,
-    /// OTP's -ssl_dist_optfile: TLS distribution with the certificates and
-    /// options in FILE ([{server, [...]}, {client, [...]}]); alone, it
-    /// means --proto-dist inet_tls over either IP version.
-    #[arg(long, value_name = "FILE")]
-    ssl_dist_optfile: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    carrier: CarrierArgs,
     /// The address to accept connections on (`::` takes IPv4 too)
     /// [default: loopback, 127.0.0.1 and ::1].
     #[arg(long, value_name = "ADDRESS")]
@@ -113,12 +106,7 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         Some(address) => Node::builder(name).listen_address(address),
         None => Node::builder(name).listen_loopback(),
     };
-    let dist = Dist {
-        proto: args.proto_dist,
-        optfile: args.ssl_dist_optfile.as_deref(),
-        erl_epmd_port: args.erl_epmd_port,
-    };
-    builder = super::proto_dist::configure(builder, dist)?;
+    builder = super::proto_dist::configure(builder, args.carrier.dist(args.erl_epmd_port))?;
     if let Some(cookie) = &args.cookie {
         builder = builder.cookie(cookie);
     }

@@ -21,7 +21,7 @@ use cnode::{Node, NodeError, NodeName};
 use epmd_client::{ClientError, EpmdClient};
 
 use super::node_error::NodeCliError;
-use super::proto_dist::{Dist, ProtoDist};
+use super::proto_dist::CarrierArgs;
 
 /// Options shared by the commands that reach a node.
 #[derive(Args, Debug)]
@@ -53,15 +53,8 @@ pub(crate) struct NodeOptions {
     /// -erl_epmd_port PORT); no EPMD is asked or registered with.
     #[arg(long, value_name = "PORT")]
     erl_epmd_port: Option<u16>,
-    /// The distribution carrier, as erl -proto_dist [default: TCP over IPv4
-    /// or IPv6, whichever the target's host has].
-    #[arg(long, value_name = "PROTO")]
-    proto_dist: Option<ProtoDist>,
-    /// OTP's -ssl_dist_optfile: TLS distribution with the certificates and
-    /// options in FILE ([{server, [...]}, {client, [...]}]); alone, it
-    /// means --proto-dist inet_tls over either IP version.
-    #[arg(long, value_name = "FILE")]
-    ssl_dist_optfile: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    carrier: CarrierArgs,
 }
 
 /// Our node, connected to the target.
@@ -180,12 +173,7 @@ impl NodeOptions {
             .epmd_port(epmd_port)
             .start_epmd(false)
             .setup_time(timeout);
-        let dist = Dist {
-            proto: self.proto_dist,
-            optfile: self.ssl_dist_optfile.as_deref(),
-            erl_epmd_port: self.erl_epmd_port,
-        };
-        builder = super::proto_dist::configure(builder, dist)?
+        builder = super::proto_dist::configure(builder, self.carrier.dist(self.erl_epmd_port))?
             // Our node only dials: the target may listen on that port here.
             .listen_port(0)
             .listen_loopback();
