@@ -30,6 +30,17 @@ pub enum Dest {
     Alias(Reference),
 }
 
+impl Dest {
+    /// The node the destination lives on.
+    pub fn node(&self) -> &Atom {
+        match self {
+            Dest::Pid(pid) => &pid.node,
+            Dest::Name { node, .. } => node,
+            Dest::Alias(alias) => &alias.node,
+        }
+    }
+}
+
 impl From<Pid> for Dest {
     fn from(pid: Pid) -> Dest {
         Dest::Pid(pid)

@@ -91,12 +91,20 @@ impl Process {
     /// [`SendError::Busy`], while the connection to the destination's node
     /// has more than [`NodeBuilder::send_buffer_limit`] bytes waiting for
     /// its socket: as an Erlang process sending on a busy distribution
-    /// channel is suspended until the channel drains. When the connection
-    /// has room it costs what [`Process::send`] costs.
+    /// channel is suspended until the channel drains. A connection being
+    /// set up is waited for first, rather than queueing towards
+    /// [`NodeBuilder::pending_bytes`] (if it cannot be set up, the message
+    /// is lost as with `!`). When the connection is up with room it costs
+    /// what [`Process::send`] costs, and one look at the connections.
     ///
     /// [`NodeBuilder::send_buffer_limit`]: crate::NodeBuilder::send_buffer_limit
+    /// [`NodeBuilder::pending_bytes`]: crate::NodeBuilder::pending_bytes
     pub async fn send_wait(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
         let to = to.into();
+        if !self.core.is_local(to.node()) {
+            // A failure is the send's to report (or to lose the message).
+            let _ = self.core.connect(to.node().as_str()).await;
+        }
         let mut payload = payload;
         loop {
             match self.core.send(&self.pid, to.clone(), payload) {

@@ -362,11 +362,7 @@ impl Core {
         to: Dest,
         payload: Term,
     ) -> Result<(), SendError> {
-        let node = match &to {
-            Dest::Pid(pid) => &pid.node,
-            Dest::Name { node, .. } => node,
-            Dest::Alias(alias) => &alias.node,
-        };
+        let node = to.node();
         if !self.is_local(node) {
             match self.connect(node.as_str()).await {
                 Ok(()) => {}

@@ -110,3 +110,23 @@ async fn large_messages_both_ways_between_two_nodes() {
         assert_eq!(pa.recv().await.expect("a receives").payload, big);
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn send_wait_waits_for_a_connection_being_set_up_instead_of_filling_its_queue() {
+    let network = MemoryNetwork::default();
+    let a = node_with(&network, "a@mem", |b| b.pending_bytes(1 << 20));
+    let b = node(&network, "b@mem");
+    let sender = a.spawn_process().expect("spawn");
+    let mut receiver = b.spawn_process().expect("spawn");
+    let big = Term::binary(vec![3u8; 2 << 20]);
+    // Over the queue's limit at once: send refuses, send_wait waits.
+    for _ in 0..3 {
+        sender
+            .send_wait(receiver.pid().clone(), big.clone())
+            .await
+            .expect("sent once the connection is up");
+    }
+    for _ in 0..3 {
+        assert_eq!(receiver.recv().await.expect("a message").payload, big);
+    }
+}
