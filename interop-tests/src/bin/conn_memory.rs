@@ -1,0 +1,150 @@
+//! What an idle connection costs our node: one node (this process) connects
+//! to N of our nodes, each a child process of this binary, over loopback
+//! with an in-process EPMD. It reports, per connection, the growth of this
+//! process's resident memory right after the connections come up, and
+//! again after an idle tick check (when the driver lets an empty read
+//! buffer go). It exits with every connection still up, so that under
+//! `valgrind --tool=dhat` the blocks live at the end are what the node
+//! holds for its connections (DHAT's "At t-end"), by allocation site.
+//!
+//!   cargo run --release -p interop-tests --bin conn_memory -- [--nodes N] [--ticktime S]
+//!
+//! No `erl` is needed.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use interop_tests::local::{in_process_epmd, loopback_node, unique_label};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const COOKIE: &str = "conn_memory";
+
+fn rss() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
+fn report(what: &str, before: usize, after: usize, nodes: usize) {
+    println!(
+        "{what}: RSS growth per connection {:.1} KiB",
+        (after as f64 - before as f64) / nodes as f64 / 1024.0
+    );
+}
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("peer") {
+        return peer(&args[2], args[3].parse()?);
+    }
+    let mut nodes = 30;
+    let mut ticktime = 60;
+    let mut it = args.iter().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--nodes" => nodes = it.next().ok_or("--nodes N")?.parse()?,
+            "--ticktime" => ticktime = it.next().ok_or("--ticktime S")?.parse()?,
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(hub(nodes, ticktime))
+}
+
+/// A child: one node that waits until its stdin closes.
+fn peer(name: &str, epmd_port: u16) -> Result<(), Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let _node = loopback_node(name, COOKIE, epmd_port).start().await?;
+            println!("ready");
+            tokio::task::spawn_blocking(|| {
+                let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+            })
+            .await?;
+            Ok(())
+        })
+}
+
+/// Kills the children when dropped.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn hub(nodes: usize, ticktime: u64) -> Result<(), Error> {
+    let epmd = in_process_epmd().await?;
+    let exe = std::env::current_exe()?;
+    let names: Vec<String> = (0..nodes)
+        .map(|i| format!("{}@localhost", unique_label(&format!("mem_peer{i}"))))
+        .collect();
+    let mut children = Children(Vec::new());
+    for name in &names {
+        children.0.push(
+            Command::new(&exe)
+                .args(["peer", name, &epmd.port().to_string()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()?,
+        );
+    }
+    for child in &mut children.0 {
+        let mut line = String::new();
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+        if line.trim() != "ready" {
+            return Err(format!("peer said {line:?}").into());
+        }
+    }
+    let tick = Duration::from_secs(ticktime);
+    let node = loopback_node(
+        format!("{}@localhost", unique_label("mem_hub")),
+        COOKIE,
+        epmd.port(),
+    )
+    .net_ticktime(tick)
+    .start()
+    .await?;
+    // One connection first, so that what every later one shares (code
+    // paths' lazily made statics, the runtime's first tasks) is not counted.
+    node.connect(&names[0]).await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = rss();
+    let mut connects = tokio::task::JoinSet::new();
+    for name in &names[1..] {
+        let (node, name) = (node.clone(), name.clone());
+        connects.spawn(async move { node.connect(&name).await });
+    }
+    while let Some(connected) = connects.join_next().await {
+        connected??;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let connected = rss();
+    let measured = nodes - 1;
+    println!("{measured} connections measured (ticktime {ticktime} s)");
+    report("connected", before, connected, measured);
+    // The driver checks ticks every quarter of the tick time.
+    tokio::time::sleep(tick / 4 + Duration::from_secs(1)).await;
+    report("after an idle tick check", before, rss(), measured);
+    // Out without freeing anything, so that a heap profiler run on this
+    // process (`valgrind --tool=dhat`) sees the connections' blocks as
+    // live at the end; the children see their stdin close and end.
+    std::process::exit(0)
+}
