@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use dist_proto::handshake::Answer;
-use dist_proto::{Acceptor, AcceptorEvent, HandshakeConfig};
+use dist_proto::{Acceptor, AcceptorEvent, Established, HandshakeConfig, HandshakeError};
 use etf::Atom;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -57,6 +57,38 @@ async fn accept_one<L: Listener>(
 /// Runs the acceptor's handshake (holding a handshake slot), then the
 /// connection.
 async fn accept<T: Transport>(core: Arc<Core>, stream: T, permit: OwnedSemaphorePermit) {
+    // Boxed, so that the task, which lives as long as the connection, holds
+    // room only for the driver's future.
+    let Some((outcome, attempt)) = Box::pin(handshake(&core, &stream)).await else {
+        return;
+    };
+    drop(permit);
+    match (outcome, attempt) {
+        (Ok(done), Some((node, id))) => {
+            crate::net::driver::run(core, node, id, stream, done).await;
+        }
+        (Ok(done), None) => {
+            tracing::warn!(peer = %done.peer, "handshake completed without an accepted request");
+        }
+        (Err(err), attempt) => {
+            tracing::info!(%err, "refused or failed incoming connection");
+            if let Some((node, id)) = attempt {
+                let err = ConnectError::from_handshake(node.as_str(), err, core.config.setup_time);
+                let failed = core.peers().setup_failed(&node, Some(id), &err);
+                if failed {
+                    core.unreachable(&node);
+                }
+            }
+        }
+    }
+}
+
+/// The acceptor's handshake: how it ended and the peer and our attempt id,
+/// once we accepted its request; `None` if the node shut down meanwhile.
+async fn handshake<T: Transport>(
+    core: &Arc<Core>,
+    stream: &T,
+) -> Option<(Result<Established, HandshakeError>, Option<(Atom, u64)>)> {
     let mut shutdown = core.shutdown_signal();
     let config = HandshakeConfig {
         setup_time: core.config.setup_time,
@@ -68,8 +100,8 @@ async fn accept<T: Transport>(core: Arc<Core>, stream: T, permit: OwnedSemaphore
     let mut attempt: Option<(Atom, u64)> = None;
     let outcome = loop {
         let event = tokio::select! {
-            event = next_event(&stream, &mut acceptor) => event,
-            _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return,
+            event = next_event(stream, &mut acceptor) => event,
+            _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => return None,
         };
         match event {
             Ok(AcceptorEvent::ConnectRequest(request)) => {
@@ -92,7 +124,7 @@ async fn accept<T: Transport>(core: Arc<Core>, stream: T, permit: OwnedSemaphore
                     }
                 };
                 if let Err(err) = acceptor.answer(answer, now()) {
-                    let _ = flush(&stream, &mut acceptor).await;
+                    let _ = flush(stream, &mut acceptor).await;
                     break Err(err);
                 }
             }
@@ -100,23 +132,5 @@ async fn accept<T: Transport>(core: Arc<Core>, stream: T, permit: OwnedSemaphore
             Err(err) => break Err(err),
         }
     };
-    drop(permit);
-    match (outcome, attempt) {
-        (Ok(done), Some((node, id))) => {
-            crate::net::driver::run(core, node, id, stream, done).await;
-        }
-        (Ok(done), None) => {
-            tracing::warn!(peer = %done.peer, "handshake completed without an accepted request");
-        }
-        (Err(err), attempt) => {
-            tracing::info!(%err, "refused or failed incoming connection");
-            if let Some((node, id)) = attempt {
-                let err = ConnectError::from_handshake(node.as_str(), err, core.config.setup_time);
-                let failed = core.peers().setup_failed(&node, Some(id), &err);
-                if failed {
-                    core.unreachable(&node);
-                }
-            }
-        }
-    }
+    Some((outcome, attempt))
 }

@@ -1,6 +1,6 @@
 //! What an idle connection costs our node: one node (this process) connects
 //! to N of our nodes, each a child process of this binary, over loopback
-//! with an in-process EPMD. It reports, per connection, the growth of this
+//! with our EPMD (another child). It reports, per connection, the growth of this
 //! process's resident memory right after the connections come up, and
 //! again after an idle tick check (when the driver lets an empty read
 //! buffer go). It exits with every connection still up, so that under
@@ -41,8 +41,10 @@ fn report(what: &str, before: usize, after: usize, nodes: usize) {
 
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("peer") {
-        return peer(&args[2], args[3].parse()?);
+    match args.get(1).map(String::as_str) {
+        Some("peer") => return peer(&args[2], args[3].parse()?),
+        Some("epmd") => return epmd(),
+        _ => {}
     }
     let mut nodes = 30;
     let mut ticktime = 60;
@@ -69,12 +71,43 @@ fn peer(name: &str, epmd_port: u16) -> Result<(), Error> {
         .block_on(async {
             let _node = loopback_node(name, COOKIE, epmd_port).start().await?;
             println!("ready");
-            tokio::task::spawn_blocking(|| {
-                let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
-            })
-            .await?;
-            Ok(())
+            wait_for_stdin_end().await
         })
+}
+
+/// A child: our EPMD, in a process of its own so that what it keeps per
+/// registered node is not counted; prints its port, then waits until its
+/// stdin closes.
+fn epmd() -> Result<(), Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let epmd = in_process_epmd().await?;
+            println!("{}", epmd.port());
+            wait_for_stdin_end().await
+        })
+}
+
+async fn wait_for_stdin_end() -> Result<(), Error> {
+    tokio::task::spawn_blocking(|| {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+    })
+    .await?;
+    Ok(())
+}
+
+/// Starts this binary with `args`, and returns it with its first line.
+fn child(args: &[&str]) -> Result<(Child, String), Error> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+    Ok((child, line.trim().to_owned()))
 }
 
 /// Kills the children when dropped.
@@ -90,34 +123,25 @@ impl Drop for Children {
 }
 
 async fn hub(nodes: usize, ticktime: u64) -> Result<(), Error> {
-    let epmd = in_process_epmd().await?;
-    let exe = std::env::current_exe()?;
+    let mut children = Children(Vec::new());
+    let (epmd, port) = child(&["epmd"])?;
+    children.0.push(epmd);
     let names: Vec<String> = (0..nodes)
         .map(|i| format!("{}@localhost", unique_label(&format!("mem_peer{i}"))))
         .collect();
-    let mut children = Children(Vec::new());
     for name in &names {
-        children.0.push(
-            Command::new(&exe)
-                .args(["peer", name, &epmd.port().to_string()])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()?,
-        );
-    }
-    for child in &mut children.0 {
-        let mut line = String::new();
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
-        if line.trim() != "ready" {
+        let (peer, line) = child(&["peer", name, &port])?;
+        children.0.push(peer);
+        if line != "ready" {
             return Err(format!("peer said {line:?}").into());
         }
     }
+    let port: u16 = port.parse()?;
     let tick = Duration::from_secs(ticktime);
     let node = loopback_node(
         format!("{}@localhost", unique_label("mem_hub")),
         COOKIE,
-        epmd.port(),
+        port,
     )
     .net_ticktime(tick)
     .start()
