@@ -7,7 +7,12 @@
 //! `valgrind --tool=dhat` the blocks live at the end are what the node
 //! holds for its connections (DHAT's "At t-end"), by allocation site.
 //!
-//!   cargo run --release -p interop-tests --bin conn_memory -- [--nodes N] [--ticktime S]
+//!   cargo run --release -p interop-tests --bin conn_memory -- [--nodes N] [--ticktime S] [--one-by-one]
+//!
+//! The connects run all at once (as in `scripts/bench-peers.sh`), or one
+//! after the other with `--one-by-one`: at once, each resolves its host
+//! name on a blocking thread of the runtime, and the threads' stacks and
+//! malloc arenas stay resident after they end.
 //!
 //! No `erl` is needed.
 
@@ -20,22 +25,33 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const COOKIE: &str = "conn_memory";
 
-fn rss() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
-        })
-        .map_or(0, |kib| kib * 1024)
+/// This process's resident memory and threads.
+#[derive(Clone, Copy)]
+struct Usage {
+    rss: usize,
+    threads: usize,
 }
 
-fn report(what: &str, before: usize, after: usize, nodes: usize) {
+fn usage() -> Usage {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    Usage {
+        rss: field("VmRSS:") * 1024,
+        threads: field("Threads:"),
+    }
+}
+
+fn report(what: &str, before: Usage, after: Usage, nodes: usize) {
     println!(
-        "{what}: RSS growth per connection {:.1} KiB",
-        (after as f64 - before as f64) / nodes as f64 / 1024.0
+        "{what}: RSS growth per connection {:.1} KiB, threads {:+}",
+        (after.rss as f64 - before.rss as f64) / nodes as f64 / 1024.0,
+        after.threads as isize - before.threads as isize
     );
 }
 
@@ -48,11 +64,13 @@ fn main() -> Result<(), Error> {
     }
     let mut nodes = 30;
     let mut ticktime = 60;
+    let mut one_by_one = false;
     let mut it = args.iter().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--nodes" => nodes = it.next().ok_or("--nodes N")?.parse()?,
             "--ticktime" => ticktime = it.next().ok_or("--ticktime S")?.parse()?,
+            "--one-by-one" => one_by_one = true,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -60,7 +78,7 @@ fn main() -> Result<(), Error> {
         .worker_threads(2)
         .enable_all()
         .build()?
-        .block_on(hub(nodes, ticktime))
+        .block_on(hub(nodes, ticktime, one_by_one))
 }
 
 /// A child: one node that waits until its stdin closes.
@@ -122,7 +140,7 @@ impl Drop for Children {
     }
 }
 
-async fn hub(nodes: usize, ticktime: u64) -> Result<(), Error> {
+async fn hub(nodes: usize, ticktime: u64, one_by_one: bool) -> Result<(), Error> {
     let mut children = Children(Vec::new());
     let (epmd, port) = child(&["epmd"])?;
     children.0.push(epmd);
@@ -150,23 +168,31 @@ async fn hub(nodes: usize, ticktime: u64) -> Result<(), Error> {
     // paths' lazily made statics, the runtime's first tasks) is not counted.
     node.connect(&names[0]).await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let before = rss();
+    let before = usage();
     let mut connects = tokio::task::JoinSet::new();
     for name in &names[1..] {
         let (node, name) = (node.clone(), name.clone());
-        connects.spawn(async move { node.connect(&name).await });
+        if one_by_one {
+            node.connect(&name).await?;
+        } else {
+            connects.spawn(async move { node.connect(&name).await });
+        }
     }
     while let Some(connected) = connects.join_next().await {
         connected??;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let connected = rss();
+    let connected = usage();
     let measured = nodes - 1;
     println!("{measured} connections measured (ticktime {ticktime} s)");
     report("connected", before, connected, measured);
     // The driver checks ticks every quarter of the tick time.
     tokio::time::sleep(tick / 4 + Duration::from_secs(1)).await;
-    report("after an idle tick check", before, rss(), measured);
+    report("after an idle tick check", before, usage(), measured);
+    // The runtime's blocking threads (name look-ups of the connects) end
+    // after 10 s without work.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    report("11 s later", before, usage(), measured);
     // Out without freeing anything, so that a heap profiler run on this
     // process (`valgrind --tool=dhat`) sees the connections' blocks as
     // live at the end; the children see their stdin close and end.
