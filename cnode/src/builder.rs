@@ -1,18 +1,22 @@
 //! Configuring and starting a node.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use dist_proto::handshake::DEFAULT_SETUP_TIME;
 use dist_proto::{Cookie, DEFAULT_TICK_TIME};
 use epmd_client::{EpmdClient, EpmdServer, NodeInfo, NodeType, Registration, ServerHandle};
-use tokio::net::TcpListener;
 
 use crate::data::error::NodeError;
 use crate::data::name::NodeName;
 use crate::features::serve::Functions;
+use crate::net::gate::{Gate, GateLimits};
+use crate::net::listen::ListenOn;
+use crate::net::resolve::{AddressFamily, Discovery, Finder, ResolveFuture, Resolver};
+use crate::net::tls::listener::TlsListener;
 use crate::net::tls::TlsConfig;
 use crate::net::transport::Listener;
 use crate::node::Node;
@@ -32,6 +36,16 @@ pub const DEFAULT_PENDING_BYTES: usize = 64 << 20;
 /// node are refused, by default.
 pub const DEFAULT_SEND_BUFFER_LIMIT: usize = 64 << 20;
 
+/// How many accepted connections may be unauthenticated at once, by
+/// default: 4,096, or half the process's soft limit on open files
+/// (`RLIMIT_NOFILE`) when that is lower. See
+/// [`NodeBuilder::max_unauthenticated`].
+pub const DEFAULT_MAX_UNAUTHENTICATED: usize = 4096;
+
+/// How many accepted connections from one address may be unauthenticated
+/// at once, by default. See [`NodeBuilder::max_unauthenticated_per_source`].
+pub const DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE: usize = 256;
+
 impl Node {
     /// A builder for a node named `name`: `alive@host`, or `alive` for this
     /// machine's short host name ([`NodeName::short`]); pass a
@@ -45,15 +59,22 @@ impl Node {
 }
 
 /// Settings for a [`Node`]; defaults follow OTP: the cookie from
-/// `~/.erlang.cookie`, any free port, `net_ticktime` 60 s, `net_setuptime`
-/// 7 s, EPMD on `ERL_EPMD_PORT` or 4369 (started in-process when none
-/// runs). The node is hidden.
+/// `~/.erlang.cookie`, any free port on every interface (IPv6 and IPv4),
+/// `net_ticktime` 60 s, `net_setuptime` 7 s, EPMD on `ERL_EPMD_PORT` or
+/// 4369 (started in-process when none runs). The node is hidden.
+///
+/// Without EPMD ([`erl_epmd_port`](NodeBuilder::erl_epmd_port) or
+/// [`resolver`](NodeBuilder::resolver)), the node neither starts, asks nor
+/// registers with any EPMD.
 #[derive(Debug)]
 pub struct NodeBuilder {
     name: String,
     cookie: Option<Cookie>,
     node_cookies: HashMap<String, Cookie>,
-    listen_address: IpAddr,
+    listen_on: ListenOn,
+    family: AddressFamily,
+    erl_epmd_port: Option<u16>,
+    resolver: Option<Resolver>,
     port_min: u16,
     port_max: u16,
     tick_time: Duration,
@@ -65,6 +86,9 @@ pub struct NodeBuilder {
     pending_bytes: usize,
     send_buffer_limit: usize,
     max_processes: usize,
+    /// `None`: derived from the open files limit when the node starts.
+    max_unauthenticated: Option<usize>,
+    max_unauthenticated_per_source: usize,
 }
 
 impl NodeBuilder {
@@ -73,7 +97,10 @@ impl NodeBuilder {
             name,
             cookie: None,
             node_cookies: HashMap::new(),
-            listen_address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            listen_on: ListenOn::Everywhere,
+            family: AddressFamily::Any,
+            erl_epmd_port: None,
+            resolver: None,
             port_min: 0,
             port_max: 0,
             tick_time: DEFAULT_TICK_TIME,
@@ -85,6 +112,8 @@ impl NodeBuilder {
             pending_bytes: DEFAULT_PENDING_BYTES,
             send_buffer_limit: DEFAULT_SEND_BUFFER_LIMIT,
             max_processes: DEFAULT_MAX_PROCESSES,
+            max_unauthenticated: None,
+            max_unauthenticated_per_source: DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE,
         }
     }
 
@@ -108,9 +137,28 @@ impl NodeBuilder {
         self
     }
 
-    /// The address to listen on (all interfaces by default, as OTP).
+    /// The address to listen on (all interfaces by default, as OTP). `::`
+    /// takes IPv4 connections too (dual-stack), unless the
+    /// [`address_family`](NodeBuilder::address_family) is IPv6.
     pub fn listen_address(mut self, address: IpAddr) -> NodeBuilder {
-        self.listen_address = address;
+        self.listen_on = ListenOn::Address(address);
+        self
+    }
+
+    /// Listens on loopback only, `127.0.0.1` and `::1` (where the host has
+    /// it): only nodes on this machine can connect, over either IP version.
+    pub fn listen_loopback(mut self) -> NodeBuilder {
+        self.listen_on = ListenOn::Loopback;
+        self
+    }
+
+    /// The IP versions the node listens and dials on: both by default;
+    /// [`AddressFamily::Ipv4`] as an `erl -proto_dist inet_tcp` node (OTP's
+    /// default), [`AddressFamily::Ipv6`] as `-proto_dist inet6_tcp`. By
+    /// default the node listens on IPv6 and IPv4 and dials whichever
+    /// addresses a node's host has, so it reaches nodes of both kinds.
+    pub fn address_family(mut self, family: AddressFamily) -> NodeBuilder {
+        self.family = family;
         self
     }
 
@@ -134,7 +182,10 @@ impl NodeBuilder {
         self
     }
 
-    /// `net_setuptime`: the limit for each step of a connection setup.
+    /// `net_setuptime`: the limit for each step of a connection setup, as
+    /// in OTP. An incoming connection that has not authenticated after five
+    /// times this (its TLS handshake and the handshake steps together) is
+    /// closed, however it spreads its bytes.
     pub fn setup_time(mut self, setup_time: Duration) -> NodeBuilder {
         self.setup_time = setup_time;
         self
@@ -167,6 +218,80 @@ impl NodeBuilder {
     /// Whether to start an in-process EPMD when none answers (default yes).
     pub fn start_epmd(mut self, start: bool) -> NodeBuilder {
         self.start_epmd = start;
+        self
+    }
+
+    /// Runs without EPMD, as `erl -start_epmd false -erl_epmd_port PORT`
+    /// (OTP 23.1 and later): the node listens on `port`, and reaches every
+    /// node at `port` on that node's host (its name's host part, resolved
+    /// by the system). No EPMD is started, registered with or asked. Every
+    /// node of such a cluster uses the same port, so one host runs one
+    /// such node; a node that only dials (`erl -dist_listen false`) calls
+    /// [`listen_port`](NodeBuilder::listen_port) afterwards to listen
+    /// elsewhere.
+    ///
+    /// The node's creation, which EPMD would give, is a random number, as
+    /// OTP's runtime picks one when `erl_epmd` has none.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), cnode::NodeError> {
+    /// // Peers run `erl -sname app -start_epmd false -erl_epmd_port 9100`.
+    /// let node = cnode::Node::builder("rust@localhost")
+    ///     .erl_epmd_port(9100)
+    ///     .start()
+    ///     .await?;
+    /// node.ping("app@localhost").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn erl_epmd_port(mut self, port: u16) -> NodeBuilder {
+        self.erl_epmd_port = Some(port);
+        self.listen_port(port)
+    }
+
+    /// Finds the nodes this node dials with `resolve`, instead of EPMD:
+    /// given a node's name, it returns the socket addresses to try, in
+    /// order (those of the other IP version are left out under an
+    /// [`address_family`](NodeBuilder::address_family)). Like
+    /// [`erl_epmd_port`](NodeBuilder::erl_epmd_port), it makes the node run
+    /// without EPMD; give the node a known port to listen on
+    /// (`erl_epmd_port` or [`listen_port`](NodeBuilder::listen_port)) so that
+    /// others can reach it. The future is `'static`: take from the name
+    /// what it needs before it starts.
+    ///
+    /// For a cluster on Kubernetes with a headless service, the pods' DNS
+    /// names and one port (`erl_epmd_port`) are enough; a resolver is for
+    /// addresses found elsewhere: a table, a service registry, SRV records.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), cnode::NodeError> {
+    /// use std::collections::HashMap;
+    /// use std::io;
+    /// use std::net::SocketAddr;
+    ///
+    /// let peers: HashMap<String, SocketAddr> =
+    ///     HashMap::from([("app@db1".to_owned(), "10.0.0.7:9100".parse().unwrap())]);
+    /// let node = cnode::Node::builder("rust@gateway")
+    ///     .listen_port(9100)
+    ///     .resolver(move |node| {
+    ///         let found = peers.get(node.as_str()).copied();
+    ///         async move {
+    ///             let address = found.ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "unknown node"))?;
+    ///             Ok(vec![address])
+    ///         }
+    ///     })
+    ///     .start()
+    ///     .await?;
+    /// node.ping("app@db1").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn resolver<F, Fut>(mut self, resolve: F) -> NodeBuilder
+    where
+        F: Fn(&NodeName) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = std::io::Result<Vec<SocketAddr>>> + Send + 'static,
+    {
+        self.resolver = Some(Resolver(Arc::new(
+            move |node: &NodeName| -> ResolveFuture { Box::pin(resolve(node)) },
+        )));
         self
     }
 
@@ -225,19 +350,109 @@ impl NodeBuilder {
         self
     }
 
+    /// How many accepted connections may be unauthenticated at once (they
+    /// have not yet proved they know the cookie: the TLS handshake, when
+    /// there is one, and the distribution handshake). The node accepts
+    /// every connection at once, each in a task of its own bounded by the
+    /// setup time; when one more comes with this many unauthenticated, the
+    /// oldest of them is closed, so connections that never speak (or
+    /// speak slowly) cannot keep a node out, and their memory and file
+    /// descriptors stay bounded. A warning is logged when it happens (at
+    /// most every 10 s). Default: [`DEFAULT_MAX_UNAUTHENTICATED`], or half
+    /// the soft limit on open files when that is lower; at least 1.
+    pub fn max_unauthenticated(mut self, max: usize) -> NodeBuilder {
+        self.max_unauthenticated = Some(max.max(1));
+        self
+    }
+
+    /// How many accepted connections from one IP address may be
+    /// unauthenticated at once: when one more comes from there, the oldest
+    /// from that address is closed, with a warning naming it (at most
+    /// every 10 s). Nodes behind one address (one host, a NAT) share it.
+    /// Default: [`DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE`]; at least 1.
+    pub fn max_unauthenticated_per_source(mut self, max: usize) -> NodeBuilder {
+        self.max_unauthenticated_per_source = max.max(1);
+        self
+    }
+
     /// Starts the node: listens, registers with EPMD (starting one if none
-    /// runs) and accepts connections. Must run inside a tokio runtime.
+    /// runs; none without EPMD) and accepts connections. Must run inside a
+    /// tokio runtime.
     pub async fn start(self) -> Result<Node, NodeError> {
         let (name, cookie) = self.identity()?;
-        let listener = self.listen().await?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| NodeError::Listen {
-                min: self.port_min,
-                max: self.port_max,
-                source,
-            })?
+        let listeners = self.listen()?;
+        let listen_error = |source| NodeError::Listen {
+            min: self.port_min,
+            max: self.port_max,
+            source,
+        };
+        let port = listeners
+            .first()
+            .map_or_else(
+                || Err(std::io::Error::other("no listening socket")),
+                tokio::net::TcpListener::local_addr,
+            )
+            .map_err(listen_error)?
             .port();
+        let reach = match self.without_epmd() {
+            Some(discovery) => {
+                // What OTP's runtime does when `erl_epmd` has no creation
+                // for it: a random one (0 to 3 are the old 2-bit creations).
+                let creation = rand::random_range(4..=u32::MAX);
+                Reach {
+                    registration: None,
+                    embedded_epmd: None,
+                    creation,
+                    dial: self.dial(discovery),
+                }
+            }
+            None => self.register(&name, port).await?,
+        };
+        tracing::info!(node = %name, port, creation = reach.creation, "node started");
+        Ok(
+            match self.tls.as_ref().map(|tls| Arc::clone(tls.server_config())) {
+                None => self.assemble(name, cookie, reach, listeners),
+                Some(server) => {
+                    let setup_time = self.setup_time;
+                    let listeners = listeners
+                        .into_iter()
+                        .map(|tcp| TlsListener::new(tcp, Arc::clone(&server), setup_time))
+                        .collect();
+                    self.assemble(name, cookie, reach, listeners)
+                }
+            },
+        )
+    }
+
+    /// How the node finds others when it runs without EPMD.
+    fn without_epmd(&self) -> Option<Discovery> {
+        match (&self.resolver, self.erl_epmd_port) {
+            (Some(resolver), _) => Some(Discovery::Custom(resolver.clone())),
+            (None, Some(port)) => Some(Discovery::FixedPort(port)),
+            (None, None) => None,
+        }
+    }
+
+    /// The dial hook: TCP (then TLS, if configured) to the addresses
+    /// `discovery` gives.
+    fn dial(&self, discovery: Discovery) -> Dial {
+        let finder = Finder {
+            discovery,
+            family: self.family,
+        };
+        match self.tls.clone() {
+            None => {
+                Box::new(move |core, node, id| crate::net::dial::start(core, node, id, &finder))
+            }
+            Some(tls) => Box::new(move |core, node, id| {
+                crate::net::dial::start_tls(core, node, id, &tls, &finder);
+            }),
+        }
+    }
+
+    /// Registers `name` (listening on `port`) with EPMD, starting the
+    /// embedded one if none runs and that is allowed.
+    async fn register(&self, name: &NodeName, port: u16) -> Result<Reach, NodeError> {
         let epmd_port = self.epmd_port_or_env();
         let embedded_epmd = if self.start_epmd {
             let started = EpmdServer::builder()
@@ -270,19 +485,12 @@ impl NodeBuilder {
                 port: epmd_port,
                 source,
             })?;
-        let creation = registration.creation();
-        tracing::info!(node = %name, port, creation, "node started");
-        let reach = Reach {
+        Ok(Reach {
+            creation: registration.creation(),
             registration: Some(registration),
             embedded_epmd,
-            dial: match self.tls.clone() {
-                None => Box::new(crate::net::dial::start),
-                Some(tls) => Box::new(move |core, node, id| {
-                    crate::net::dial::start_tls(core, node, id, &tls);
-                }),
-            },
-        };
-        Ok(self.assemble(name, cookie, creation, reach, listener))
+            dial: self.dial(Discovery::Epmd { port: epmd_port }),
+        })
     }
 
     /// Starts the node on an in-memory network: it listens under its name
@@ -313,9 +521,10 @@ impl NodeBuilder {
         let reach = Reach {
             registration: None,
             embedded_epmd: None,
+            creation,
             dial,
         };
-        Ok(self.assemble(name, cookie, creation, reach, listener))
+        Ok(self.assemble(name, cookie, reach, vec![listener]))
     }
 
     /// The node's full name and default cookie, checked.
@@ -335,24 +544,27 @@ impl NodeBuilder {
         self.epmd_port.unwrap_or_else(epmd_client::port_from_env)
     }
 
-    /// The core and its features, accepting from `listener`.
+    /// The core and its features, accepting from each of `listeners`.
     fn assemble<L: Listener>(
         self,
         name: NodeName,
         cookie: Cookie,
-        creation: u32,
         reach: Reach,
-        listener: L,
+        listeners: Vec<L>,
     ) -> Node {
         let functions = Arc::new(Functions::default());
-        let epmd_port = self.epmd_port_or_env();
+        let gate = Arc::new(Gate::new(GateLimits {
+            total: self
+                .max_unauthenticated
+                .unwrap_or_else(default_max_unauthenticated),
+            per_source: self.max_unauthenticated_per_source,
+        }));
         let core = Arc::new(Core::new(Parts {
             name,
-            creation,
+            creation: reach.creation,
             config: Config {
                 tick_time: self.tick_time,
                 setup_time: self.setup_time,
-                epmd_port,
                 send_buffer_limit: self.send_buffer_limit,
                 max_processes: self.max_processes,
             },
@@ -365,32 +577,54 @@ impl NodeBuilder {
             embedded_epmd: reach.embedded_epmd,
             hooks: hooks(&functions, reach.dial),
         }));
-        core.tasks
-            .spawn(crate::net::accept::listen(Arc::clone(&core), listener));
+        for listener in listeners {
+            core.tasks.spawn(crate::net::accept::listen(
+                Arc::clone(&core),
+                listener,
+                Arc::clone(&gate),
+            ));
+        }
         Node::from_core(core, functions)
     }
 
-    async fn listen(&self) -> Result<TcpListener, NodeError> {
-        let mut last = None;
-        for port in self.port_min..=self.port_max {
-            match TcpListener::bind((self.listen_address, port)).await {
-                Ok(listener) => return Ok(listener),
-                Err(err) => last = Some(err),
-            }
-        }
-        Err(NodeError::Listen {
-            min: self.port_min,
-            max: self.port_max,
-            source: last.unwrap_or_else(|| std::io::Error::other("empty port range")),
-        })
+    /// The listening sockets, all on one port.
+    fn listen(&self) -> Result<Vec<tokio::net::TcpListener>, NodeError> {
+        crate::net::listen::bind(self.listen_on, self.family, self.port_min..=self.port_max)
+            .map_err(|source| NodeError::Listen {
+                min: self.port_min,
+                max: self.port_max,
+                source,
+            })
     }
 }
 
-/// How the node reaches others: its EPMD registration (none in memory),
-/// the EPMD it started, and how it dials.
+/// [`DEFAULT_MAX_UNAUTHENTICATED`], or half the soft limit on open files
+/// when that is lower (at least 16): the strangers may take at most half
+/// the descriptors, leaving the rest to the node and its application.
+fn default_max_unauthenticated() -> usize {
+    let half = open_files_limit().map_or(usize::MAX, |limit| {
+        usize::try_from(limit / 2).unwrap_or(usize::MAX)
+    });
+    half.clamp(16, DEFAULT_MAX_UNAUTHENTICATED)
+}
+
+/// The process's soft limit on open files, if it has one.
+#[cfg(unix)]
+fn open_files_limit() -> Option<u64> {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+}
+
+#[cfg(not(unix))]
+fn open_files_limit() -> Option<u64> {
+    None
+}
+
+/// How the node reaches others: its EPMD registration (none without EPMD
+/// or in memory), the EPMD it started, its creation, and how it dials.
 struct Reach {
     registration: Option<Registration>,
     embedded_epmd: Option<ServerHandle>,
+    creation: u32,
     dial: Dial,
 }
 

@@ -118,7 +118,8 @@ mod state;
 mod tests;
 
 pub use builder::{
-    NodeBuilder, DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
+    NodeBuilder, DEFAULT_MAX_UNAUTHENTICATED, DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE,
+    DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
 };
 pub use data::error::{
     ConnectError, NodeError, RecvError, RegisterError, RpcError, SendError, SpawnError,
@@ -133,6 +134,7 @@ pub use features::process::Process;
 pub use features::remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
 pub use features::rpc::{Multicall, Rpc, RpcHandle};
 pub use features::serve::{Exception, FunctionFuture, FunctionResult};
+pub use net::resolve::AddressFamily;
 pub use net::tls::{TlsConfig, TlsConfigError};
 pub use node::Node;
 pub use state::registry::{DEFAULT_MAX_PROCESSES, MAX_PROCESSES_LIMIT};

@@ -859,6 +859,19 @@ macro_rules! per_release {
     };
 }
 
+/// [`per_release!`] for the releases with OTP's `ssl` application
+/// (Debian's 25, 27 and 29; the OTP 28 wheel has none): async tests in
+/// modules `ssl_otp25`, `ssl_otp27` and `ssl_otp29`, so that a file can
+/// declare these beside the tests of every release.
+#[macro_export]
+macro_rules! per_release_with_ssl {
+    ($($name:ident),* $(,)?) => {
+        $crate::per_release!(@async ssl_otp25 v25: $($name),*);
+        $crate::per_release!(@async ssl_otp27 v27: $($name),*);
+        $crate::per_release!(@async ssl_otp29 v29: $($name),*);
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

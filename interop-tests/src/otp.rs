@@ -106,6 +106,25 @@ impl Otp {
         self.find_in_erts_or_bin("erlc")
     }
 
+    /// Writes `source` to `dir/file` (a `.erl` file) and compiles it there
+    /// with [`Otp::compiler`]'s `erlc`: a module this release loads from
+    /// `dir`. The error names the file and how `erlc` ended.
+    pub fn compile_module(&self, dir: &Path, file: &str, source: &str) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let erl = dir.join(file);
+        std::fs::write(&erl, source)?;
+        let status = Command::new(self.compiler().erlc())
+            .arg("-o")
+            .arg(dir)
+            .arg(&erl)
+            .status()?;
+        if !status.success() {
+            let why = format!("erlc {}: {status}", erl.display());
+            return Err(std::io::Error::other(why));
+        }
+        Ok(())
+    }
+
     /// The release whose `erlc` writes `.beam` files this release loads: the
     /// release itself when it has a compiler, else OTP 25 (whose modules
     /// load in OTP 28; OTP 29 refuses them, so it compiles its own).

@@ -79,10 +79,11 @@ impl TlsFiles {
     /// certificate, key and CA on both sides, `verify_peer` both ways, and
     /// the server requiring a client certificate (mutual TLS), plus
     /// `extra` options on both sides (Erlang terms, e.g.
-    /// `{versions, ['tlsv1.3']}`).
+    /// `{versions, ['tlsv1.3']}`, or `{secure_renegotiate, true}`, which
+    /// OTP refuses beside TLS 1.3 alone).
     pub fn write_optfile(&self, path: &Path, extra: &[&str]) -> Result<PathBuf, TlsError> {
         let files = format!(
-            "{{certfile, {:?}}}, {{keyfile, {:?}}}, {{cacertfile, {:?}}}, {{verify, verify_peer}}, {{secure_renegotiate, true}}",
+            "{{certfile, {:?}}}, {{keyfile, {:?}}}, {{cacertfile, {:?}}}, {{verify, verify_peer}}",
             self.cert.display().to_string(),
             self.key.display().to_string(),
             self.ca.display().to_string(),

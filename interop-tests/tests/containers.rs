@@ -10,6 +10,8 @@
 mod cluster;
 #[path = "containers/embedded_epmd.rs"]
 mod embedded_epmd;
+#[path = "containers/ipv6_only.rs"]
+mod ipv6_only;
 #[path = "containers/netsplit.rs"]
 mod netsplit;
 #[path = "containers/node_death.rs"]

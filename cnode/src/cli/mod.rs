@@ -8,6 +8,7 @@ mod epmd;
 mod eval;
 mod node_error;
 mod ping;
+mod proto_dist;
 mod send;
 mod serve;
 mod session;

@@ -84,6 +84,10 @@ pub(crate) enum NodeCliError {
         /// The exception's reason, without the stack.
         reason: Term,
     },
+    /// The distribution options do not go together, or the optfile
+    /// cannot be used.
+    #[error(transparent)]
+    Dist(#[from] super::proto_dist::DistOptionError),
     /// The connection went down before the node answered.
     #[error("the connection to {node} went down before it answered")]
     Lost {

@@ -17,6 +17,8 @@ use clap::Args;
 use cnode::{Exception, Node, NodeError, NodeName, Process, RegisterError};
 use etf::Term;
 
+use super::proto_dist::{CarrierArgs, DistOptionError};
+
 /// `cnode serve` failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ServeError {
@@ -26,6 +28,10 @@ pub(crate) enum ServeError {
     /// The node could not start.
     #[error("cannot start the node: {0}")]
     Start(#[from] NodeError),
+    /// The distribution options do not go together, or the optfile
+    /// cannot be used.
+    #[error(transparent)]
+    Dist(#[from] DistOptionError),
     /// The `echo` name could not be registered.
     #[error("cannot register echo: {0}")]
     Register(#[from] RegisterError),
@@ -49,11 +55,19 @@ pub(crate) struct ServeArgs {
     cookie: Option<String>,
     /// EPMD port [default: ERL_EPMD_PORT or 4369]. An EPMD is started in
     /// the process when none answers.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "erl_epmd_port")]
     epmd_port: Option<u16>,
-    /// The address to accept connections on.
-    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1")]
-    listen: IpAddr,
+    /// Without EPMD: listen on PORT and reach every node at PORT, as erl
+    /// -start_epmd false -erl_epmd_port PORT; no EPMD is started, asked or
+    /// registered with.
+    #[arg(long, value_name = "PORT")]
+    erl_epmd_port: Option<u16>,
+    #[command(flatten)]
+    carrier: CarrierArgs,
+    /// The address to accept connections on (`::` takes IPv4 too)
+    /// [default: loopback, 127.0.0.1 and ::1].
+    #[arg(long, value_name = "ADDRESS")]
+    listen: Option<IpAddr>,
     /// net_ticktime in seconds (as `erl -kernel net_ticktime`).
     #[arg(
         long,
@@ -88,7 +102,11 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         name: args.name.clone().or(args.sname.clone()).unwrap_or_default(),
         source,
     })?;
-    let mut builder = Node::builder(name).listen_address(args.listen);
+    let mut builder = match args.listen {
+        Some(address) => Node::builder(name).listen_address(address),
+        None => Node::builder(name).listen_loopback(),
+    };
+    builder = super::proto_dist::configure(builder, args.carrier.dist(args.erl_epmd_port))?;
     if let Some(cookie) = &args.cookie {
         builder = builder.cookie(cookie);
     }

@@ -6,10 +6,11 @@
 //! that does not run is reported as such rather than as a failed
 //! connection. Our node registers with the EPMD already running on this
 //! host (it never starts one: it would die with the command), listens on
-//! loopback only, and unregisters when the command ends.
+//! loopback only, and unregisters when the command ends. With
+//! `--erl-epmd-port PORT` no EPMD is involved: the target is dialed at
+//! PORT, and our node, which only dials, listens on a free port.
 
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use clap::Args;
@@ -17,6 +18,7 @@ use cnode::{Node, NodeName};
 use epmd_client::{ClientError, EpmdClient};
 
 use super::node_error::NodeCliError;
+use super::proto_dist::CarrierArgs;
 
 /// Options shared by the commands that reach a node.
 #[derive(Args, Debug)]
@@ -41,8 +43,14 @@ pub(crate) struct NodeOptions {
     timeout: u64,
     /// EPMD port, on this host and the target's [default: ERL_EPMD_PORT or
     /// 4369].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "erl_epmd_port")]
     epmd_port: Option<u16>,
+    /// Without EPMD: the target listens on PORT (erl -start_epmd false
+    /// -erl_epmd_port PORT); no EPMD is asked or registered with.
+    #[arg(long, value_name = "PORT")]
+    erl_epmd_port: Option<u16>,
+    #[command(flatten)]
+    carrier: CarrierArgs,
 }
 
 /// Our node, connected to the target.
@@ -140,33 +148,17 @@ impl NodeOptions {
         slot: &mut Option<Node>,
     ) -> Result<Session, NodeCliError> {
         let epmd_port = self.epmd_port.unwrap_or_else(epmd_client::port_from_env);
-        let (alive, host) = (target.alive(), target.host());
-        let epmd = EpmdClient::new(host, epmd_port).with_timeout(timeout);
-        if let Err(err) = epmd.lookup(alive).await {
-            let (alive, host) = (alive.to_owned(), host.to_owned());
-            return Err(match err {
-                ClientError::UnknownNode { .. } => NodeCliError::NotRegistered {
-                    alive,
-                    host,
-                    port: epmd_port,
-                },
-                ClientError::Unreachable { .. } => NodeCliError::NoEpmd {
-                    alive,
-                    host,
-                    port: epmd_port,
-                },
-                source => NodeCliError::Epmd {
-                    alive,
-                    host,
-                    source: Box::new(source),
-                },
-            });
+        if self.erl_epmd_port.is_none() {
+            check_registered(target, epmd_port, timeout).await?;
         }
         let mut builder = Node::builder(self.own_name()?)
             .epmd_port(epmd_port)
             .start_epmd(false)
-            .listen_address(IpAddr::V4(Ipv4Addr::LOCALHOST))
             .setup_time(timeout);
+        builder = super::proto_dist::configure(builder, self.carrier.dist(self.erl_epmd_port))?
+            // Our node only dials: the target may listen on that port here.
+            .listen_port(0)
+            .listen_loopback();
         if let Some(cookie) = &self.cookie {
             builder = builder.cookie(cookie);
         }
@@ -184,6 +176,38 @@ impl NodeOptions {
             timeout,
         })
     }
+}
+
+/// Fails unless `target` is registered with EPMD (at `epmd_port`) on its
+/// host, naming what is missing: the node, or EPMD itself.
+async fn check_registered(
+    target: &NodeName,
+    epmd_port: u16,
+    timeout: Duration,
+) -> Result<(), NodeCliError> {
+    let (alive, host) = (target.alive(), target.host());
+    let epmd = EpmdClient::new(host, epmd_port).with_timeout(timeout);
+    if let Err(err) = epmd.lookup(alive).await {
+        let (alive, host) = (alive.to_owned(), host.to_owned());
+        return Err(match err {
+            ClientError::UnknownNode { .. } => NodeCliError::NotRegistered {
+                alive,
+                host,
+                port: epmd_port,
+            },
+            ClientError::Unreachable { .. } => NodeCliError::NoEpmd {
+                alive,
+                host,
+                port: epmd_port,
+            },
+            source => NodeCliError::Epmd {
+                alive,
+                host,
+                source: Box::new(source),
+            },
+        });
+    }
+    Ok(())
 }
 
 impl Session {

@@ -106,6 +106,23 @@ pub enum UnreachableReason {
     /// This node does not set up connections itself.
     #[error("this node does not dial out")]
     NoDialer,
+    /// The node's host has no address to dial: the name does not resolve,
+    /// the resolver failed, or no address is of the node's family.
+    #[error("cannot resolve {host}: {source}")]
+    Resolve {
+        /// The host part of the node's name.
+        host: String,
+        /// Why.
+        source: Arc<std::io::Error>,
+    },
+    /// No address of the node accepted a TCP connection.
+    #[error("connect to {address}: {source}")]
+    Dial {
+        /// The last address tried.
+        address: std::net::SocketAddr,
+        /// Why the connection to it failed.
+        source: Arc<std::io::Error>,
+    },
 }
 
 /// Setting up a connection to a node failed. Every waiter of the attempt
@@ -187,6 +204,18 @@ pub enum ConnectError {
     /// The attempt was cancelled by [`Node::disconnect`](crate::Node::disconnect).
     #[error("connection setup with {node} was cancelled")]
     Cancelled {
+        /// The peer.
+        node: String,
+    },
+    /// The peer's connection to us was closed before it authenticated, to
+    /// make room for newer ones: too many connections were unauthenticated
+    /// at once ([`NodeBuilder::max_unauthenticated`] and
+    /// [`NodeBuilder::max_unauthenticated_per_source`]).
+    ///
+    /// [`NodeBuilder::max_unauthenticated`]: crate::NodeBuilder::max_unauthenticated
+    /// [`NodeBuilder::max_unauthenticated_per_source`]: crate::NodeBuilder::max_unauthenticated_per_source
+    #[error("the connection from {node} was closed before it authenticated, to make room for newer ones")]
+    Crowded {
         /// The peer.
         node: String,
     },

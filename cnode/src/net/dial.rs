@@ -1,33 +1,35 @@
-//! Connecting to a node: a stream to it (over TCP: an EPMD lookup, then a
-//! TCP connect), the initiator's handshake, then the connection task.
+//! Connecting to a node: a stream to it (over TCP: its address from EPMD
+//! or a resolver, see `resolve`, then a TCP connect), the initiator's
+//! handshake, then the connection task.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use dist_proto::{Established, HandshakeConfig, HandshakeError, Initiator, InitiatorEvent};
-use epmd_client::{ClientError, EpmdClient};
 use etf::Atom;
 use tokio::net::TcpStream;
 
-use crate::data::error::{ConnectError, UnreachableReason};
+use crate::data::error::ConnectError;
 use crate::data::name::NodeName;
 use crate::net::clock::now;
 use crate::net::handshake::next_event;
+use crate::net::resolve::Finder;
 use crate::net::tls::stream::{TlsHandshakeError, TlsStream};
 use crate::net::tls::TlsConfig;
 use crate::net::transport::Transport;
 use crate::runtime::core::Core;
 
-/// Starts attempt `id` to connect to `node` over TCP, on a task of its own.
-pub(crate) fn start(core: &Arc<Core>, node: Atom, id: u64) {
-    let connect = tcp_connect(Arc::clone(core), node.clone());
+/// Starts attempt `id` to connect to `node` over TCP, at an address
+/// `finder` gives, on a task of its own.
+pub(crate) fn start(core: &Arc<Core>, node: Atom, id: u64, finder: &Finder) {
+    let connect = tcp_connect(Arc::clone(core), node.clone(), finder.clone());
     start_with(core, node, id, connect);
 }
 
 /// Starts attempt `id` to connect to `node` over TLS (`inet_tls`): TCP as
 /// [`start`] reaches it, then a TLS handshake naming the node's host.
-pub(crate) fn start_tls(core: &Arc<Core>, node: Atom, id: u64, tls: &TlsConfig) {
-    let connect = tls_connect(Arc::clone(core), node.clone(), tls.clone());
+pub(crate) fn start_tls(core: &Arc<Core>, node: Atom, id: u64, tls: &TlsConfig, finder: &Finder) {
+    let connect = tls_connect(Arc::clone(core), node.clone(), tls.clone(), finder.clone());
     start_with(core, node, id, connect);
 }
 
@@ -125,8 +127,9 @@ async fn tls_connect(
     core: Arc<Core>,
     node: Atom,
     tls: TlsConfig,
+    finder: Finder,
 ) -> Result<TlsStream, ConnectError> {
-    let tcp = tcp_connect(Arc::clone(&core), node.clone()).await?;
+    let tcp = tcp_connect(Arc::clone(&core), node.clone(), finder).await?;
     let name = node.as_str().to_owned();
     let host = match NodeName::parse(&name) {
         Ok(parsed) => parsed.host().to_owned(),
@@ -148,49 +151,26 @@ async fn tls_connect(
     TlsStream::connect(tcp, client, server, after)
         .await
         .map_err(|err| match err {
-            TlsHandshakeError::Timeout(after) => ConnectError::Timeout { node: name, after },
+            // A peer without TLS never answers a ClientHello.
+            timeout @ TlsHandshakeError::Timeout(_) => tls_error(
+                name,
+                std::io::Error::new(std::io::ErrorKind::TimedOut, timeout),
+            ),
             TlsHandshakeError::Failed(source) => tls_error(name, source),
         })
 }
 
-/// A TCP connection to `node`, at the port its host's EPMD gives.
-async fn tcp_connect(core: Arc<Core>, node: Atom) -> Result<TcpStream, ConnectError> {
+/// A TCP connection to `node`, at an address `finder` gives.
+async fn tcp_connect(
+    core: Arc<Core>,
+    node: Atom,
+    finder: Finder,
+) -> Result<TcpStream, ConnectError> {
     let name = node.as_str();
     let parsed = NodeName::parse(name).map_err(|_| ConnectError::BadName {
         node: name.to_owned(),
     })?;
-    let epmd = EpmdClient::new(parsed.host().to_owned(), core.config.epmd_port);
-    let info = epmd.lookup(parsed.alive()).await.map_err(|err| {
-        let (node, epmd) = (name.to_owned(), format!("{}:{}", epmd.host(), epmd.port()));
-        match err {
-            ClientError::UnknownNode { .. } => ConnectError::NotRegistered { node, epmd },
-            ClientError::Unreachable { source, .. } => ConnectError::EpmdUnreachable {
-                node,
-                epmd,
-                source: Arc::new(source),
-            },
-            other => ConnectError::Unreachable {
-                node,
-                source: UnreachableReason::Epmd(Arc::new(other)),
-            },
-        }
-    })?;
-    let after = core.config.setup_time;
-    let stream = tokio::time::timeout(after, TcpStream::connect((parsed.host(), info.port)))
-        .await
-        .map_err(|_| ConnectError::Timeout {
-            node: name.to_owned(),
-            after,
-        })?
-        .map_err(|source| ConnectError::Unreachable {
-            node: name.to_owned(),
-            source: UnreachableReason::Connect {
-                port: info.port,
-                source: Arc::new(source),
-            },
-        })?;
-    let _ = stream.set_nodelay(true);
-    Ok(stream)
+    finder.connect(&parsed, core.config.setup_time).await
 }
 
 async fn handshake<T: Transport>(

@@ -2,7 +2,10 @@
 //! against each other without sockets (and under tokio's paused clock).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::io::{self, IoSlice};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -156,22 +159,29 @@ impl Drop for MemoryStream {
     }
 }
 
+/// A connection on its way to a listener, with the address it comes from.
+type Incoming = (MemoryStream, SocketAddr);
+
 /// Names and their listeners: a node listens under its name, and dialing a
 /// name hands the listener one end of a new pipe.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct MemoryNetwork {
-    listeners: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<MemoryStream>>>>,
+    listeners: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Incoming>>>>,
+    /// The source port of the next connection.
+    next_port: Arc<AtomicU16>,
 }
 
 /// The connections made to one name.
 #[derive(Debug)]
 pub(crate) struct MemoryListener {
-    incoming: mpsc::UnboundedReceiver<MemoryStream>,
-    name: String,
+    incoming: mpsc::UnboundedReceiver<Incoming>,
 }
 
+/// Where connections come from unless told otherwise.
+pub(crate) const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
 impl MemoryNetwork {
-    fn listeners(&self) -> MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<MemoryStream>>> {
+    fn listeners(&self) -> MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Incoming>>> {
         self.listeners.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -179,32 +189,45 @@ impl MemoryNetwork {
     pub(crate) fn listen(&self, name: &str) -> MemoryListener {
         let (tx, incoming) = mpsc::unbounded_channel();
         self.listeners().insert(name.to_owned(), tx);
-        MemoryListener {
-            incoming,
-            name: name.to_owned(),
-        }
+        MemoryListener { incoming }
     }
 
-    /// A new connection to the node listening under `name`.
+    /// A new connection to the node listening under `name`, from the
+    /// loopback address (as nodes on one host connect).
     pub(crate) fn connect(&self, name: &str) -> io::Result<MemoryStream> {
+        self.connect_from(name, LOOPBACK)
+    }
+
+    /// A new connection to the node listening under `name`, from the
+    /// address `source` (a port of its own each time).
+    pub(crate) fn connect_from(&self, name: &str, source: IpAddr) -> io::Result<MemoryStream> {
         let listener = self.listeners().get(name).cloned();
         let Some(listener) = listener else {
             return Err(io::ErrorKind::ConnectionRefused.into());
         };
+        let port = self.next_port.fetch_add(1, Ordering::Relaxed);
         let (ours, theirs) = pipe(DEFAULT_CAPACITY);
         listener
-            .send(theirs)
+            .send((theirs, SocketAddr::new(source, port)))
             .map_err(|_| io::Error::from(io::ErrorKind::ConnectionRefused))?;
         Ok(ours)
     }
 }
 
 impl Listener for MemoryListener {
+    type Accepted = MemoryStream;
     type Stream = MemoryStream;
 
-    async fn accept(&mut self) -> io::Result<(MemoryStream, String)> {
+    fn upgrade(
+        &self,
+        accepted: MemoryStream,
+    ) -> impl Future<Output = io::Result<MemoryStream>> + Send + 'static {
+        std::future::ready(Ok(accepted))
+    }
+
+    async fn accept(&mut self) -> io::Result<(MemoryStream, SocketAddr)> {
         match self.incoming.recv().await {
-            Some(stream) => Ok((stream, format!("memory:{}", self.name))),
+            Some(incoming) => Ok(incoming),
             None => std::future::pending().await,
         }
     }
@@ -251,6 +274,11 @@ mod tests {
         let mut listener = network.listen("a@h");
         let _ours = network.connect("a@h").expect("connect");
         let (_theirs, from) = listener.accept().await.expect("accept");
-        assert_eq!(from, "memory:a@h");
+        assert_eq!(from.ip(), LOOPBACK);
+        let source = IpAddr::from([10, 1, 2, 3]);
+        let _ours = network.connect_from("a@h", source).expect("connect");
+        let (_theirs, second) = listener.accept().await.expect("accept");
+        assert_eq!(second.ip(), source);
+        assert_ne!(second.port(), from.port());
     }
 }

@@ -7,9 +7,12 @@ pub(crate) mod accept;
 pub(crate) mod clock;
 pub(crate) mod dial;
 pub(crate) mod driver;
+pub(crate) mod gate;
 pub(crate) mod handshake;
+pub(crate) mod listen;
 #[cfg(test)]
 pub(crate) mod memory;
+pub(crate) mod resolve;
 pub(crate) mod tls;
 pub(crate) mod transport;
 pub(crate) mod wire;

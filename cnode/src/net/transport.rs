@@ -84,11 +84,22 @@ pub(crate) async fn write_all<T: Transport>(stream: &T, mut bytes: &[u8]) -> io:
 /// Where connections come from: a listening socket, or the in-memory
 /// network of the tests.
 pub(crate) trait Listener: Send + 'static {
-    /// The streams accepted.
+    /// The connections as accepted.
+    type Accepted: Send + 'static;
+    /// The streams the handshake runs on.
     type Stream: Transport;
 
-    /// The next connection, and where it comes from (for the logs).
-    fn accept(&mut self) -> impl Future<Output = io::Result<(Self::Stream, String)>> + Send;
+    /// The next connection, and the address it comes from (for the logs and
+    /// the limits on unauthenticated connections from one address).
+    fn accept(&mut self) -> impl Future<Output = io::Result<(Self::Accepted, SocketAddr)>> + Send;
+
+    /// What an accepted connection goes through before the distribution
+    /// handshake (a TLS handshake): run on the connection's own task,
+    /// within the bounds of an unauthenticated connection.
+    fn upgrade(
+        &self,
+        accepted: Self::Accepted,
+    ) -> impl Future<Output = io::Result<Self::Stream>> + Send + 'static;
 }
 
 impl Transport for TcpStream {
@@ -135,11 +146,19 @@ impl Transport for TcpStream {
 }
 
 impl Listener for TcpListener {
+    type Accepted = TcpStream;
     type Stream = TcpStream;
 
-    async fn accept(&mut self) -> io::Result<(TcpStream, String)> {
-        let (stream, addr): (TcpStream, SocketAddr) = TcpListener::accept(self).await?;
+    fn upgrade(
+        &self,
+        accepted: TcpStream,
+    ) -> impl Future<Output = io::Result<TcpStream>> + Send + 'static {
+        std::future::ready(Ok(accepted))
+    }
+
+    async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, addr) = TcpListener::accept(self).await?;
         let _ = stream.set_nodelay(true);
-        Ok((stream, addr.to_string()))
+        Ok((stream, addr))
     }
 }

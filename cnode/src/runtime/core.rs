@@ -29,7 +29,6 @@ use crate::state::table::ProcessTable;
 pub(crate) struct Config {
     pub(crate) tick_time: Duration,
     pub(crate) setup_time: Duration,
-    pub(crate) epmd_port: u16,
     /// Bytes that may wait for a connection's socket before messages to
     /// its node are refused.
     pub(crate) send_buffer_limit: usize,

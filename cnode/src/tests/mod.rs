@@ -15,6 +15,7 @@ mod features;
 mod flow;
 mod scripted;
 mod signals;
+mod strangers;
 mod ticks;
 
 /// The cookie of every node in these tests.

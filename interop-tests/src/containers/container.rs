@@ -28,6 +28,11 @@ pub struct ContainerSpec {
     /// Share the network namespace of this running container instead of
     /// having an address of its own (`--network container:NAME`).
     pub share_network_of: Option<String>,
+    /// Drop the container's IPv4 address before the command starts (it
+    /// keeps loopback and its IPv6 address, on a network with IPv6): the
+    /// command runs through `/bin/sh` after `ip -4 addr flush dev eth0`,
+    /// which needs [`net_admin`](ContainerSpec::net_admin).
+    pub ipv6_only: bool,
 }
 
 /// A running container. Dropping it removes it (`docker rm -f`).
@@ -74,6 +79,9 @@ impl Container {
                     "--hostname".into(),
                     spec.name.clone(),
                 ]);
+                if let Some(ipv6) = network.ipv6_of(address) {
+                    args.extend(["--ip6".into(), ipv6.to_string()]);
+                }
                 for alias in &spec.aliases {
                     args.extend(["--network-alias".into(), alias.clone()]);
                 }
@@ -90,6 +98,17 @@ impl Container {
             args.extend(["--volume".into(), format!("{}:{inside}:ro", host.display())]);
         }
         args.push(spec.image.clone());
+        if spec.ipv6_only {
+            args.extend(
+                [
+                    "/bin/sh",
+                    "-c",
+                    r#"ip -4 addr flush dev eth0 && exec "$@""#,
+                    "sh",
+                ]
+                .map(String::from),
+            );
+        }
         args.extend(spec.command.iter().cloned());
         docker.run(&args)?;
         Ok(Container {

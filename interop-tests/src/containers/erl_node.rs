@@ -31,7 +31,30 @@ impl ErlNode {
         let mut spec = lab.container_spec(alive, image);
         spec.address = Some(address);
         spec.aliases.push(lab.host_name(alive));
-        spec.command = erl_command(lab, image, alive, &host, true);
+        spec.command = erl_command(lab, image, alive, &host, true, &[]);
+        ErlNode::run(lab, image, &format!("{alive}@{host}"), &spec)
+    }
+
+    /// Starts `erl -proto_dist inet6_tcp` named `alive@<IPv6 address>` in a
+    /// container without an IPv4 address (but loopback), with its own EPMD.
+    pub(crate) fn start_ipv6_only(
+        lab: &Lab,
+        image: &OtpImage,
+        alive: &str,
+    ) -> Result<ErlNode, ContainerError> {
+        let address = lab.network().allocate_address()?;
+        let host = lab.ipv6_of(address)?.to_string();
+        let mut spec = lab.container_spec(alive, image);
+        spec.address = Some(address);
+        spec.ipv6_only = true;
+        spec.command = erl_command(
+            lab,
+            image,
+            alive,
+            &host,
+            true,
+            &["-proto_dist", "inet6_tcp"],
+        );
         ErlNode::run(lab, image, &format!("{alive}@{host}"), &spec)
     }
 
@@ -50,7 +73,7 @@ impl ErlNode {
         let mut spec = lab.container_spec(alive, image);
         spec.share_network_of = Some(host.name().to_owned());
         let host = address.to_string();
-        spec.command = erl_command(lab, image, alive, &host, false);
+        spec.command = erl_command(lab, image, alive, &host, false, &[]);
         ErlNode::run(lab, image, &format!("{alive}@{host}"), &spec)
     }
 
@@ -86,15 +109,16 @@ impl ErlNode {
 }
 
 /// `erl` as a long-named, non-interactive node with the lab's cookie and
-/// tick time, running the echo process.
+/// tick time and `extra` arguments, running the echo process.
 fn erl_command(
     lab: &Lab,
     image: &OtpImage,
     alive: &str,
     host: &str,
     start_epmd: bool,
+    extra: &[&str],
 ) -> Vec<String> {
-    vec![
+    let mut command: Vec<String> = vec![
         image.erl.clone(),
         "-noinput".into(),
         "-name".into(),
@@ -106,7 +130,8 @@ fn erl_command(
         lab.tick_time().as_secs().max(1).to_string(),
         "-start_epmd".into(),
         start_epmd.to_string(),
-        "-eval".into(),
-        START_ECHO.into(),
-    ]
+    ];
+    command.extend(extra.iter().map(|arg| (*arg).to_owned()));
+    command.extend(["-eval".into(), START_ECHO.into()]);
+    command
 }

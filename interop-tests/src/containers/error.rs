@@ -65,6 +65,12 @@ pub enum ContainerError {
         /// The container.
         container: String,
     },
+    /// An IPv6 address was asked of a network without IPv6.
+    #[error("network {network} has no IPv6 (make it with Lab::new_ipv6)")]
+    NoIpv6 {
+        /// The network's name.
+        network: String,
+    },
     /// Inside a lab's container, a variable describing the lab is missing
     /// or malformed.
     #[error("lab environment variable {name}: {problem}")]

@@ -1,7 +1,7 @@
 //! One test's world: a private network, the `erl` hosts on it, and the
 //! settings they share with the Rust node of the test process.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::time::Duration;
 
@@ -54,18 +54,33 @@ impl Lab {
         }
         let docker = Docker::new();
         let network = Network::create(&docker, test)?;
+        Ok(Lab::on(docker, network))
+    }
+
+    /// A lab for `test` whose network has IPv6 too
+    /// ([`Network::create_ipv6`]), for IPv6-only hosts
+    /// ([`Lab::start_erl_ipv6_only`], [`Lab::start_program_ipv6_only`]).
+    /// Runs in the test process only (not with [`Lab::run_test_inside`]).
+    pub fn new_ipv6(test: &str) -> Result<Lab, ContainerError> {
+        let docker = Docker::new();
+        let network = Network::create_ipv6(&docker, test)?;
+        Ok(Lab::on(docker, network))
+    }
+
+    /// A lab of this process on `network`.
+    fn on(docker: Docker, network: Network) -> Lab {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|since| since.subsec_nanos())
             .unwrap_or(0);
-        Ok(Lab {
+        Lab {
             cookie: format!("cnode-{}-{nanos}", std::process::id()),
             epmd_port: crate::local::free_port().unwrap_or(43690),
             tick_time: DEFAULT_TICK_TIME,
             network,
             docker,
             inside: false,
-        })
+        }
     }
 
     /// The lab described by the environment [`Lab::run_test_inside`] sets.
@@ -222,6 +237,14 @@ impl Lab {
         ErlNode::start(self, &self.image(otp)?, alive)
     }
 
+    /// Starts `alive@<IPv6 address>` on `otp` in a container of its own with
+    /// no IPv4 address but loopback, as an `inet6_tcp` node
+    /// (`-proto_dist inet6_tcp`) with its own EPMD; the lab must have IPv6
+    /// ([`Lab::new_ipv6`]).
+    pub fn start_erl_ipv6_only(&self, otp: &Otp, alive: &str) -> Result<ErlNode, ContainerError> {
+        ErlNode::start_ipv6_only(self, &self.image(otp)?, alive)
+    }
+
     /// Starts `alive@<host's address>` on `otp` inside `host`'s network
     /// namespace without an EPMD of its own: `host` must serve one on
     /// [`Lab::epmd_port`].
@@ -244,6 +267,47 @@ impl Lab {
         program: &Path,
         args: &[String],
     ) -> Result<Container, ContainerError> {
+        let spec = self.program_spec(otp, name, program, args)?;
+        Container::start(&self.docker, &self.network, &spec)
+    }
+
+    /// As [`Lab::start_program`], in a container with no IPv4 address but
+    /// loopback; the lab must have IPv6 ([`Lab::new_ipv6`]). The arguments
+    /// are made from the container's IPv6 address (to name a node after
+    /// it). Returns the container and that address.
+    pub fn start_program_ipv6_only(
+        &self,
+        otp: &Otp,
+        name: &str,
+        program: &Path,
+        args: impl FnOnce(Ipv6Addr) -> Vec<String>,
+    ) -> Result<(Container, Ipv6Addr), ContainerError> {
+        let address = self.network.allocate_address()?;
+        let ipv6 = self.ipv6_of(address)?;
+        let mut spec = self.program_spec(otp, name, program, &args(ipv6))?;
+        spec.address = Some(address);
+        spec.ipv6_only = true;
+        let container = Container::start(&self.docker, &self.network, &spec)?;
+        Ok((container, ipv6))
+    }
+
+    /// The IPv6 address that goes with `address` on the lab's network.
+    pub(crate) fn ipv6_of(&self, address: Ipv4Addr) -> Result<Ipv6Addr, ContainerError> {
+        self.network
+            .ipv6_of(address)
+            .ok_or_else(|| ContainerError::NoIpv6 {
+                network: self.network.name().to_owned(),
+            })
+    }
+
+    /// The spec of a container running `program` with `args`.
+    fn program_spec(
+        &self,
+        otp: &Otp,
+        name: &str,
+        program: &Path,
+        args: &[String],
+    ) -> Result<ContainerSpec, ContainerError> {
         let image = self.image(otp)?;
         let file_name = program
             .file_name()
@@ -255,7 +319,7 @@ impl Lab {
         spec.command = std::iter::once(inside)
             .chain(args.iter().cloned())
             .collect();
-        Container::start(&self.docker, &self.network, &spec)
+        Ok(spec)
     }
 
     /// The name for a Rust node in this process: `alive@<gateway>` on the

@@ -5,11 +5,10 @@
 
 mod config;
 mod error;
+pub(crate) mod listener;
 mod optfile;
 mod options;
 mod pem;
-// Not wired into accept and dial yet: until then nothing calls it.
-#[allow(dead_code)]
 pub(crate) mod stream;
 #[cfg(test)]
 mod tests;

@@ -44,7 +44,7 @@ struct State {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum TlsHandshakeError {
     /// The peer did not finish it within the setup time.
-    #[error("the TLS handshake did not finish within {0:?}")]
+    #[error("no answer to the TLS handshake within {0:?} (a peer without TLS never answers it)")]
     Timeout(Duration),
     /// The peer's certificate was refused, or the peer refused ours, or
     /// the peer does not speak TLS.

@@ -28,7 +28,6 @@
 #![forbid(unsafe_code)]
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cnode::{Dest, Message, Process, SendError};
@@ -86,18 +85,7 @@ fn main() -> Result<(), Error> {
 /// Compiles `bench_peers.erl` with a compiler whose `.beam` files `otp`
 /// loads.
 fn build(otp: &Otp, dir: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(dir)?;
-    let erl = dir.join("bench_peers.erl");
-    std::fs::write(&erl, SOURCE)?;
-    let status = Command::new(otp.compiler().erlc())
-        .arg("-o")
-        .arg(dir)
-        .arg(&erl)
-        .status()?;
-    if !status.success() {
-        return Err(format!("erlc {}: {status}", erl.display()).into());
-    }
-    Ok(())
+    Ok(otp.compile_module(dir, "bench_peers.erl", SOURCE)?)
 }
 
 /// Starts `erl` running `bench_peers:{call}.`; it prints `ready` once

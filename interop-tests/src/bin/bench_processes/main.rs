@@ -32,7 +32,6 @@
 #![forbid(unsafe_code)]
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -98,18 +97,7 @@ fn main() -> Result<(), Error> {
 /// Compiles `bench_procs.erl` with a compiler whose `.beam` files `otp`
 /// loads.
 fn build(otp: &Otp, dir: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(dir)?;
-    let erl = dir.join("bench_procs.erl");
-    std::fs::write(&erl, SOURCE)?;
-    let status = Command::new(otp.compiler().erlc())
-        .arg("-o")
-        .arg(dir)
-        .arg(&erl)
-        .status()?;
-    if !status.success() {
-        return Err(format!("erlc {}: {status}", erl.display()).into());
-    }
-    Ok(())
+    Ok(otp.compile_module(dir, "bench_procs.erl", SOURCE)?)
 }
 
 /// Starts `erl` running `bench_procs:{function}()` and waits for its `ready`.
