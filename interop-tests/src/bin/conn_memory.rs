@@ -58,7 +58,7 @@ fn report(what: &str, before: Usage, after: Usage, nodes: usize) {
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("peer") => return peer(&args[2], args[3].parse()?),
+        Some("peer") => return peer(&args[2], args[3].parse()?, args[4].parse()?),
         Some("epmd") => return epmd(),
         _ => {}
     }
@@ -82,12 +82,15 @@ fn main() -> Result<(), Error> {
 }
 
 /// A child: one node that waits until its stdin closes.
-fn peer(name: &str, epmd_port: u16) -> Result<(), Error> {
+fn peer(name: &str, epmd_port: u16, ticktime: u64) -> Result<(), Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
         .block_on(async {
-            let _node = loopback_node(name, COOKIE, epmd_port).start().await?;
+            let _node = loopback_node(name, COOKIE, epmd_port)
+                .net_ticktime(Duration::from_secs(ticktime))
+                .start()
+                .await?;
             println!("ready");
             wait_for_stdin_end().await
         })
@@ -148,7 +151,7 @@ async fn hub(nodes: usize, ticktime: u64, one_by_one: bool) -> Result<(), Error>
         .map(|i| format!("{}@localhost", unique_label(&format!("mem_peer{i}"))))
         .collect();
     for name in &names {
-        let (peer, line) = child(&["peer", name, &port])?;
+        let (peer, line) = child(&["peer", name, &port, &ticktime.to_string()])?;
         children.0.push(peer);
         if line != "ready" {
             return Err(format!("peer said {line:?}").into());
