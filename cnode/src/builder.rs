@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dist_proto::handshake::DEFAULT_SETUP_TIME;
-use dist_proto::{Cookie, DEFAULT_TICK_TIME};
+use dist_proto::{Cookie, Established, DEFAULT_TICK_TIME};
 use epmd_client::{EpmdClient, EpmdServer, NodeInfo, NodeType, Registration, ServerHandle};
+use etf::Atom;
 
 use crate::data::error::NodeError;
 use crate::data::name::NodeName;
@@ -18,7 +19,7 @@ use crate::net::listen::ListenOn;
 use crate::net::resolve::{AddressFamily, Discovery, Finder, ResolveFuture, Resolver};
 use crate::net::tls::listener::TlsListener;
 use crate::net::tls::TlsConfig;
-use crate::net::transport::Listener;
+use crate::net::transport::{Listener, Transport};
 use crate::node::Node;
 use crate::runtime::core::{Config, Core, Parts};
 use crate::runtime::core::{Dial, Hooks};
@@ -422,6 +423,97 @@ impl NodeBuilder {
                 }
             },
         )
+    }
+
+    /// Starts a node that takes its name from `peer`, as `erl -sname
+    /// undefined` does (OTP 23 and later): it dials `peer` (found as this
+    /// builder finds nodes: EPMD, [`erl_epmd_port`](NodeBuilder::erl_epmd_port)
+    /// or the [`resolver`](NodeBuilder::resolver); over TLS if configured),
+    /// sends only the host of the builder's name and asks for a name
+    /// (`NAME_ME`); `peer` answers with a name such as `3IPX11I4STEWX@host`
+    /// and a creation, which become the node's own. That connection is the
+    /// node's first; others are dialed as usual. The node registers with
+    /// no EPMD and listens nowhere, so any number of them can run at once:
+    /// probes and short-lived commands that never collide.
+    ///
+    /// `peer` is `alive@host`, or `alive` for this machine's short host name.
+    /// The builder's name gives only the host: `Node::builder("undefined")`
+    /// sends this machine's short host name, as `erl -sname undefined`
+    /// does. A peer that cannot be reached or refuses fails the start with
+    /// [`NodeError::Connect`]. The name stays the node's when that
+    /// connection goes down (OTP's node would restart its distribution).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), cnode::NodeError> {
+    /// let node = cnode::Node::builder("undefined").start_named_by("app").await?;
+    /// println!("app calls us {}", node.name());
+    /// node.ping("app").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_named_by(self, peer: &str) -> Result<Node, NodeError> {
+        let (own, cookie) = self.identity()?;
+        let peer = NodeName::short(peer).map_err(|source| NodeError::BadName {
+            name: peer.to_owned(),
+            source,
+        })?;
+        let discovery = self.without_epmd().unwrap_or(Discovery::Epmd {
+            port: self.epmd_port_or_env(),
+        });
+        let finder = Finder {
+            discovery: discovery.clone(),
+            family: self.family,
+        };
+        let node = Atom::new(peer.as_str());
+        let peer_cookie = self
+            .node_cookies
+            .get(peer.as_str())
+            .cloned()
+            .unwrap_or_else(|| cookie.clone());
+        let dial = self.dial(discovery);
+        let (host, setup_time) = (own.host().to_owned(), self.setup_time);
+        match self.tls.clone() {
+            None => {
+                let connect = crate::net::dial::tcp_connect(setup_time, node.clone(), finder);
+                let asked =
+                    crate::net::dial::ask_name(&node, &host, peer_cookie, setup_time, connect);
+                let (stream, done) = asked.await?;
+                Ok(self.assemble_named(cookie, dial, node, stream, done)?)
+            }
+            Some(tls) => {
+                let connect = crate::net::dial::tls_connect(setup_time, node.clone(), tls, finder);
+                let asked =
+                    crate::net::dial::ask_name(&node, &host, peer_cookie, setup_time, connect);
+                let (stream, done) = asked.await?;
+                Ok(self.assemble_named(cookie, dial, node, stream, done)?)
+            }
+        }
+    }
+
+    /// The node named by `peer` in `done`, with that connection as its
+    /// first and no listener.
+    fn assemble_named<T: Transport>(
+        self,
+        cookie: Cookie,
+        dial: Dial,
+        peer: Atom,
+        stream: T,
+        done: Established,
+    ) -> Result<Node, NodeError> {
+        let name = NodeName::parse(&done.name).map_err(|source| NodeError::BadName {
+            name: done.name.clone(),
+            source,
+        })?;
+        tracing::info!(node = %name, by = %peer, creation = done.creation, "node started with a dynamic name");
+        let reach = Reach {
+            registration: None,
+            embedded_epmd: None,
+            creation: done.creation,
+            dial,
+        };
+        let no_listeners: Vec<tokio::net::TcpListener> = Vec::new();
+        let node = self.assemble(name, cookie, reach, no_listeners);
+        crate::net::dial::adopt(node.core(), peer, stream, done);
+        Ok(node)
     }
 
     /// How the node finds others when it runs without EPMD.

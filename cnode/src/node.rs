@@ -43,6 +43,11 @@ impl Node {
         }
     }
 
+    /// The core, for the builder to install what the node starts with.
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+
     /// The node's name, `alive@host` (`node()`).
     pub fn name(&self) -> &str {
         self.core.name.as_str()

@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 /// The accepting handshake (name `b@h`, challenge 7), answering `ok` with
-/// cookie `c` to whatever name arrives, fed in 64-byte pieces. Returns
-/// whether the handshake completed.
+/// cookie `c` to whatever name arrives (`named:` with `x@h`, creation 5, to
+/// a peer asking for a name), fed in 64-byte pieces. Returns whether the
+/// handshake completed.
 pub fn acceptor(data: &[u8]) -> bool {
     let now = Instant::now();
     let mut b = Acceptor::new(HandshakeConfig::new("b@h", 1), 7, now);
@@ -27,9 +28,18 @@ pub fn acceptor(data: &[u8]) -> bool {
         }
         while let Some(event) = b.poll_event() {
             match event {
-                AcceptorEvent::ConnectRequest(_) => {
+                AcceptorEvent::ConnectRequest(request) => {
                     let cookie = Cookie::new("c");
-                    if b.answer(Answer::Ok { cookie }, now).is_err() {
+                    let answer = if request.wants_name() {
+                        Answer::Named {
+                            name: "x@h".into(),
+                            creation: 5,
+                            cookie,
+                        }
+                    } else {
+                        Answer::Ok { cookie }
+                    };
+                    if b.answer(answer, now).is_err() {
                         return false;
                     }
                 }

@@ -17,8 +17,9 @@ use crate::local::short_host;
 pub struct TlsFiles {
     /// The CA's certificate: the trust anchor.
     pub ca: PathBuf,
-    /// A certificate for `localhost`, this machine's short host name,
-    /// 127.0.0.1 and ::1, fit for a server and a client.
+    /// A certificate fit for a server and a client: for `localhost`, this
+    /// machine's short host name, 127.0.0.1 and ::1 ([`TlsFiles::generate`]),
+    /// or for the names given to [`TlsFiles::generate_for`].
     pub cert: PathBuf,
     /// Its private key.
     pub key: PathBuf,
@@ -41,24 +42,59 @@ impl TlsFiles {
         label: &str,
         adjust: impl FnOnce(&mut CertificateParams),
     ) -> Result<TlsFiles, TlsError> {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.distinguished_name = name(&format!("{label} test CA"));
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
-
         let mut names = vec!["localhost".to_owned()];
         if let Ok(host) = short_host() {
             if host != "localhost" {
                 names.push(host);
             }
         }
-        let mut params = CertificateParams::new(names)?;
-        params.distinguished_name = name(&format!("{label} node"));
-        for ip in [
+        let loopback = [
             IpAddr::V4(Ipv4Addr::LOCALHOST),
             IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ] {
-            params.subject_alt_names.push(SanType::IpAddress(ip));
+        ];
+        TlsFiles::make(dir, label, names, &loopback, adjust)
+    }
+
+    /// A new CA named `label` and a node certificate it signs for the DNS
+    /// names `names` only (say the host names of containers, where
+    /// `localhost` and this machine's name mean nothing), in `dir`.
+    pub fn generate_for(dir: &Path, label: &str, names: &[&str]) -> Result<TlsFiles, TlsError> {
+        let names = names.iter().map(|name| (*name).to_owned()).collect();
+        TlsFiles::make(dir, label, names, &[], |_| {})
+    }
+
+    /// These files as seen where their directory is mounted at `dir` (in a
+    /// container): the same file names under `dir`. Its
+    /// [`write_optfile`](TlsFiles::write_optfile) writes an optfile for
+    /// that side of the mount.
+    pub fn mounted_at(&self, dir: &Path) -> TlsFiles {
+        let moved = |path: &Path| match path.file_name() {
+            Some(name) => dir.join(name),
+            None => dir.to_owned(),
+        };
+        TlsFiles {
+            ca: moved(&self.ca),
+            cert: moved(&self.cert),
+            key: moved(&self.key),
+        }
+    }
+
+    fn make(
+        dir: &Path,
+        label: &str,
+        names: Vec<String>,
+        addresses: &[IpAddr],
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> Result<TlsFiles, TlsError> {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.distinguished_name = name(&format!("{label} test CA"));
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+
+        let mut params = CertificateParams::new(names)?;
+        params.distinguished_name = name(&format!("{label} node"));
+        for ip in addresses {
+            params.subject_alt_names.push(SanType::IpAddress(*ip));
         }
         adjust(&mut params);
         let key = KeyPair::generate()?;

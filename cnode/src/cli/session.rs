@@ -4,17 +4,20 @@
 //!
 //! The target is looked up in EPMD before our node starts, so that a node
 //! that does not run is reported as such rather than as a failed
-//! connection. Our node registers with the EPMD already running on this
-//! host (it never starts one: it would die with the command), listens on
-//! loopback only, and unregisters when the command ends. With
-//! `--erl-epmd-port PORT` no EPMD is involved: the target is dialed at
-//! PORT, and our node, which only dials, listens on a free port.
+//! connection. Without `--sname`/`--name`, our node takes a dynamic name
+//! from the target (as `erl -sname undefined`): it registers nowhere and
+//! listens nowhere, so any number of commands run at once. With a name,
+//! it registers with the EPMD already running on this host (it never
+//! starts one: it would die with the command), listens on loopback only,
+//! and unregisters when the command ends. With `--erl-epmd-port PORT` no
+//! EPMD is involved: the target is dialed at PORT, and a named node of
+//! ours, which only dials, listens on a free port.
 
 use std::future::Future;
 use std::time::Duration;
 
 use clap::Args;
-use cnode::{Node, NodeName};
+use cnode::{Node, NodeError, NodeName};
 use epmd_client::{ClientError, EpmdClient};
 
 use super::node_error::NodeCliError;
@@ -23,7 +26,8 @@ use super::proto_dist::CarrierArgs;
 /// Options shared by the commands that reach a node.
 #[derive(Args, Debug)]
 pub(crate) struct NodeOptions {
-    /// Our node's short name, NAME or NAME@HOST [default: cnode-<pid>].
+    /// Our node's short name, NAME or NAME@HOST [default: a dynamic name
+    /// the target gives, registered nowhere].
     #[arg(long, value_name = "NAME", conflicts_with = "name")]
     sname: Option<String>,
     /// Our node's long name, NAME or NAME@HOST (HOST defaults to this
@@ -129,14 +133,11 @@ impl NodeOptions {
         self.complete(target)
     }
 
-    /// Our own name: `--sname`, `--name` or `cnode-<pid>`, completed with
-    /// this machine's host name.
-    fn own_name(&self) -> Result<NodeName, NodeCliError> {
+    /// Our own name, `--sname` or `--name`, completed with this machine's
+    /// host name; `None` for a dynamic name.
+    fn own_name(&self) -> Result<Option<NodeName>, NodeCliError> {
         let given = self.name.as_deref().or(self.sname.as_deref());
-        match given {
-            Some(name) => self.complete(name),
-            None => self.complete(&format!("cnode-{}", std::process::id())),
-        }
+        given.map(|name| self.complete(name)).transpose()
     }
 
     /// Looks the target up, starts our node (kept in `slot` so that the
@@ -151,7 +152,24 @@ impl NodeOptions {
         if self.erl_epmd_port.is_none() {
             check_registered(target, epmd_port, timeout).await?;
         }
-        let mut builder = Node::builder(self.own_name()?)
+        let own = self.own_name()?;
+        let name = match &own {
+            Some(name) => name.clone(),
+            // A dynamic name is asked on our host, short or long as the
+            // target's is.
+            None => {
+                let complete = if target.host().contains('.') {
+                    NodeName::long
+                } else {
+                    NodeName::short
+                };
+                complete("undefined").map_err(|source| NodeCliError::BadNodeName {
+                    name: "undefined".to_owned(),
+                    source,
+                })?
+            }
+        };
+        let mut builder = Node::builder(name)
             .epmd_port(epmd_port)
             .start_epmd(false)
             .setup_time(timeout);
@@ -161,6 +179,21 @@ impl NodeOptions {
             .listen_loopback();
         if let Some(cookie) = &self.cookie {
             builder = builder.cookie(cookie);
+        }
+        if own.is_none() {
+            let node = builder
+                .start_named_by(target.as_str())
+                .await
+                .map_err(|err| match err {
+                    NodeError::Connect(err) => NodeCliError::from_connect(err),
+                    err => NodeCliError::Start(Box::new(err)),
+                })?;
+            let node = slot.insert(node).clone();
+            return Ok(Session {
+                node,
+                target: target.to_string(),
+                timeout,
+            });
         }
         let node = builder
             .start()

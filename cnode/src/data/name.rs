@@ -126,6 +126,25 @@ impl NodeName {
         NodeName::parse(&format!("{name}@{host}"))
     }
 
+    /// The name given to a node on `host` that asked for a dynamic one, as
+    /// OTP's `net_kernel` makes it: `random` in base 36 (digits and
+    /// upper-case letters) as the alive part, at the host as the node sent it.
+    pub(crate) fn dynamic(host: &str, random: u64) -> Result<NodeName, NameError> {
+        const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let mut alive = Vec::with_capacity(13);
+        let mut rest = random;
+        loop {
+            alive.push(DIGITS[(rest % 36) as usize]);
+            rest /= 36;
+            if rest == 0 {
+                break;
+            }
+        }
+        alive.reverse();
+        let alive = String::from_utf8(alive).unwrap_or_default();
+        NodeName::parse(&format!("{alive}@{host}"))
+    }
+
     /// The whole name, `alive@host`.
     pub fn as_str(&self) -> &str {
         &self.full
@@ -236,6 +255,27 @@ mod tests {
             NodeName::complete("a b", HostKind::Short, host),
             Err(NameError::BadAlive { found: ' ' })
         );
+    }
+
+    #[test]
+    fn dynamic_names_are_base_36_at_the_host_given() {
+        let max = NodeName::dynamic("vm", u64::MAX).expect("valid");
+        assert_eq!(max.as_str(), "3W5E11264SGSF@vm");
+        assert_eq!(
+            NodeName::dynamic("h.example.com", 0)
+                .expect("valid")
+                .as_str(),
+            "0@h.example.com"
+        );
+        assert_eq!(
+            NodeName::dynamic("h", 36 * 36 + 35).expect("valid").alive(),
+            "10Z"
+        );
+        assert_eq!(
+            NodeName::dynamic("a@b", 1),
+            Err(NameError::BadHost { found: '@' })
+        );
+        assert_eq!(NodeName::dynamic("", 1), Err(NameError::EmptyHost));
     }
 
     #[test]

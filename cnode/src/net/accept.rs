@@ -240,6 +240,13 @@ async fn handshake<T: Transport>(
     let mut acceptor = Acceptor::new(config, rand::random(), now());
     loop {
         match next_event(stream, &mut acceptor).await {
+            Ok(AcceptorEvent::ConnectRequest(request)) if request.wants_name() => {
+                let answer = name_peer(core, &request.peer, attempt);
+                if let Err(err) = acceptor.answer(answer, now()) {
+                    let _ = flush(stream, &mut acceptor).await;
+                    return Err(err);
+                }
+            }
             Ok(AcceptorEvent::ConnectRequest(request)) => {
                 let answer = match NodeName::parse(&request.peer) {
                     Err(err) => {
@@ -268,4 +275,43 @@ async fn handshake<T: Transport>(
             Err(err) => return Err(err),
         }
     }
+}
+
+/// How many random names [`name_peer`] tries before it gives up: a name
+/// already in use is a one-in-2^64 chance.
+const NAME_TRIES: usize = 8;
+
+/// Answers a node on `host` that asked for a dynamic name (`erl -sname
+/// undefined`) as OTP's `net_kernel` does: a random base-36 alive part at
+/// the host it sent, one no connection of ours uses, and a random creation
+/// (0 to 3 are the old 2-bit ones). `attempt` is set when it is accepted.
+fn name_peer(core: &Core, host: &str, attempt: &mut Option<(Atom, u64)>) -> Answer {
+    for _ in 0..NAME_TRIES {
+        let name = match NodeName::dynamic(host, rand::random()) {
+            Ok(name) => name,
+            Err(err) => {
+                tracing::info!(%host, %err, "refusing a dynamic name request from a bad host");
+                return Answer::NotAllowed;
+            }
+        };
+        let node = Atom::new(name.as_str());
+        let cookie = core.cookies.for_node(name.as_str());
+        let mut peers = core.peers();
+        if peers.contains(&node) {
+            continue;
+        }
+        let decision = peers.on_connect_request(&node, cookie);
+        let (Answer::Ok { cookie }, Some(id)) = (decision.answer, decision.id) else {
+            // Shutting down.
+            return Answer::NotAllowed;
+        };
+        *attempt = Some((node, id));
+        tracing::debug!(node = %name, "giving a dynamic name");
+        return Answer::Named {
+            name: name.into(),
+            creation: rand::random_range(4..=u32::MAX),
+            cookie,
+        };
+    }
+    Answer::NotAllowed
 }

@@ -4,8 +4,9 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use dist_proto::{Established, HandshakeConfig, HandshakeError, Initiator, InitiatorEvent};
+use dist_proto::{Cookie, Established, HandshakeConfig, HandshakeError, Initiator, InitiatorEvent};
 use etf::Atom;
 use tokio::net::TcpStream;
 
@@ -22,14 +23,15 @@ use crate::runtime::core::Core;
 /// Starts attempt `id` to connect to `node` over TCP, at an address
 /// `finder` gives, on a task of its own.
 pub(crate) fn start(core: &Arc<Core>, node: Atom, id: u64, finder: &Finder) {
-    let connect = tcp_connect(Arc::clone(core), node.clone(), finder.clone());
+    let connect = tcp_connect(core.config.setup_time, node.clone(), finder.clone());
     start_with(core, node, id, connect);
 }
 
 /// Starts attempt `id` to connect to `node` over TLS (`inet_tls`): TCP as
 /// [`start`] reaches it, then a TLS handshake naming the node's host.
 pub(crate) fn start_tls(core: &Arc<Core>, node: Atom, id: u64, tls: &TlsConfig, finder: &Finder) {
-    let connect = tls_connect(Arc::clone(core), node.clone(), tls.clone(), finder.clone());
+    let setup_time = core.config.setup_time;
+    let connect = tls_connect(setup_time, node.clone(), tls.clone(), finder.clone());
     start_with(core, node, id, connect);
 }
 
@@ -121,15 +123,59 @@ async fn setup<T: Transport>(
     })
 }
 
+/// Asks `peer` for a dynamic name, before our node exists: a stream from
+/// `connect`, then the initiator's handshake sending only `host` with
+/// `NAME_ME` (as `erl -sname undefined`). The name and creation the peer
+/// gave are in the [`Established`]; hand the stream to [`adopt`] once the
+/// node is built under that name.
+pub(crate) async fn ask_name<T: Transport>(
+    peer: &Atom,
+    host: &str,
+    cookie: Cookie,
+    setup_time: Duration,
+    connect: impl Future<Output = Result<T, ConnectError>>,
+) -> Result<(T, Established), ConnectError> {
+    let stream = connect.await?;
+    let config = HandshakeConfig {
+        setup_time,
+        length_prefix: T::HANDSHAKE_PREFIX,
+        ..HandshakeConfig::dynamic(host)
+    };
+    let initiator = Initiator::new(config, peer.as_str(), cookie, rand::random(), now());
+    handshake(stream, initiator)
+        .await
+        .map_err(|err| ConnectError::from_handshake(peer.as_str(), err, setup_time))
+}
+
+/// Makes the connection [`ask_name`] set up the first of `core`: messages
+/// to `peer` queue for it at once, and its task runs it.
+pub(crate) fn adopt<T: Transport>(
+    core: &Arc<Core>,
+    peer: Atom,
+    stream: T,
+    established: Established,
+) {
+    let Some(id) = core.peers().adopt(&peer) else {
+        return;
+    };
+    core.tasks.spawn(crate::net::driver::run(
+        Arc::clone(core),
+        peer,
+        id,
+        stream,
+        established,
+    ));
+}
+
 /// A TLS connection to `node`, its certificate checked against the host
 /// part of its name (unless the configuration says otherwise).
-async fn tls_connect(
-    core: Arc<Core>,
+pub(crate) async fn tls_connect(
+    setup_time: Duration,
     node: Atom,
     tls: TlsConfig,
     finder: Finder,
 ) -> Result<TlsStream, ConnectError> {
-    let tcp = tcp_connect(Arc::clone(&core), node.clone(), finder).await?;
+    let tcp = tcp_connect(setup_time, node.clone(), finder).await?;
     let name = node.as_str().to_owned();
     let host = match NodeName::parse(&name) {
         Ok(parsed) => parsed.host().to_owned(),
@@ -146,9 +192,8 @@ async fn tls_connect(
             std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
         )
     })?;
-    let after = core.config.setup_time;
     let client = Arc::clone(tls.client_config());
-    TlsStream::connect(tcp, client, server, after)
+    TlsStream::connect(tcp, client, server, setup_time)
         .await
         .map_err(|err| match err {
             // A peer without TLS never answers a ClientHello.
@@ -161,8 +206,8 @@ async fn tls_connect(
 }
 
 /// A TCP connection to `node`, at an address `finder` gives.
-async fn tcp_connect(
-    core: Arc<Core>,
+pub(crate) async fn tcp_connect(
+    setup_time: Duration,
     node: Atom,
     finder: Finder,
 ) -> Result<TcpStream, ConnectError> {
@@ -170,7 +215,7 @@ async fn tcp_connect(
     let parsed = NodeName::parse(name).map_err(|_| ConnectError::BadName {
         node: name.to_owned(),
     })?;
-    finder.connect(&parsed, core.config.setup_time).await
+    finder.connect(&parsed, setup_time).await
 }
 
 async fn handshake<T: Transport>(

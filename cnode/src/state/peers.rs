@@ -172,6 +172,25 @@ impl Peers {
         nodes
     }
 
+    /// Whether `node` has a connection, up or being set up.
+    pub(crate) fn contains(&self, node: &Atom) -> bool {
+        self.peers.contains_key(node)
+    }
+
+    /// Makes attempt `id` the owner of a new entry for `node`, for a stream
+    /// connected and authenticated before the node was (the connection to
+    /// the peer that gave us our dynamic name): messages for it queue until
+    /// its task reports it [`established`](Peers::established). `None` if
+    /// `node` already has an entry.
+    pub(crate) fn adopt(&mut self, node: &Atom) -> Option<u64> {
+        if self.closed || self.peers.contains_key(node) {
+            return None;
+        }
+        let id = self.new_id();
+        self.peers.insert(node.clone(), Peers::pending(id, true));
+        Some(id)
+    }
+
     /// Finds the connection to `node` for a message, or queues the message
     /// for its setup.
     pub(crate) fn route(

@@ -197,6 +197,16 @@ impl Accept {
                 step: Step::Decision,
             });
         };
+        let accepts_unnamed = matches!(
+            answer,
+            Answer::Ok { .. } | Answer::OkSimultaneous { .. } | Answer::Alive { .. }
+        );
+        if accepts_unnamed && peer.flags.contains(DistFlags::NAME_ME) {
+            // It has no name to connect under: refuse rather than take its
+            // host for one.
+            io.send(&Status::NotAllowed)?;
+            return Err(HandshakeError::NameNotGiven { host: peer.name });
+        }
         match answer {
             Answer::Nok => Self::refuse(peer, Status::Nok, "nok", io),
             Answer::NotAllowed => Self::refuse(peer, Status::NotAllowed, "not_allowed", io),
@@ -264,7 +274,7 @@ impl Accept {
         now: Instant,
     ) -> Result<(), HandshakeError> {
         io.send(&Challenge {
-            flags: self.config.flags,
+            flags: self.flags_for(&peer),
             challenge: self.challenge,
             creation: self.config.creation,
             name: self.config.name.clone(),
@@ -333,6 +343,14 @@ impl Accept {
         Ok(())
     }
 
+    /// Our flags towards `peer`: with `NAME_ME` added for a peer we named
+    /// (only a peer that asked gets this far with it), as OTP's acceptor
+    /// does; an OTP initiator checks that the flags both sides chose have
+    /// it before it takes the name.
+    fn flags_for(&self, peer: &Peer) -> DistFlags {
+        self.config.flags | (peer.flags & DistFlags::NAME_ME)
+    }
+
     fn check_flags(&self, peer: &str, flags: DistFlags) -> Result<(), HandshakeError> {
         flags
             .require(self.config.required())
@@ -356,7 +374,7 @@ impl Accept {
             digest: digest(cookie.as_bytes(), reply.challenge),
         })?;
         Ok(Some(Established {
-            flags: self.config.flags & peer.flags,
+            flags: self.flags_for(&peer) & peer.flags,
             peer: peer.name,
             peer_creation: peer.creation.unwrap_or(0),
             peer_flags: peer.flags,

@@ -4,7 +4,6 @@ use super::digest::{digest, verify};
 use super::message::{Challenge, ChallengeAck, ChallengeReply, HandshakeMessage, SendName, Status};
 use super::session::{driving_methods, Io, Session, Side};
 use super::{Cookie, Established, HandshakeConfig, HandshakeError, Step};
-use crate::flags::DistFlags;
 use std::time::Instant;
 
 /// What the connecting side reports to its caller.
@@ -179,11 +178,14 @@ impl Connect {
     ) -> Result<(), HandshakeError> {
         let peer = self.peer.clone();
         match status {
+            Status::Ok | Status::OkSimultaneous | Status::Alive if self.config.asks_for_name() => {
+                return Err(HandshakeError::NotNamed { peer });
+            }
             Status::Ok | Status::OkSimultaneous => {
                 self.state = State::AwaitChallenge { named: None };
             }
             Status::Named { name, creation } => {
-                if !self.config.flags.contains(DistFlags::NAME_ME) {
+                if !self.config.asks_for_name() {
                     return Err(HandshakeError::UnexpectedName { name });
                 }
                 self.state = State::AwaitChallenge {

@@ -90,6 +90,22 @@ impl HandshakeConfig {
         }
     }
 
+    /// The config of a node that asks the peer it dials for a name
+    /// (`erl -sname undefined`): only `host` is sent, with
+    /// [`DistFlags::NAME_ME`]; the peer's `named:` status gives the name and
+    /// creation, reported in [`Established::name`] and
+    /// [`Established::creation`].
+    pub fn dynamic(host: impl Into<String>) -> HandshakeConfig {
+        let mut config = HandshakeConfig::new(host, 0);
+        config.flags |= DistFlags::NAME_ME;
+        config
+    }
+
+    /// Whether this config asks for a dynamic name.
+    pub fn asks_for_name(&self) -> bool {
+        self.flags.contains(DistFlags::NAME_ME)
+    }
+
     fn required(&self) -> DistFlags {
         self.required | DistFlags::HANDSHAKE_23
     }
@@ -196,6 +212,20 @@ pub enum HandshakeError {
         /// The name.
         name: String,
     },
+    /// We asked for a dynamic name and the accepting peer answered a status
+    /// other than `named:`.
+    #[error("node {peer} did not give us the dynamic name we asked for")]
+    NotNamed {
+        /// The peer's node name.
+        peer: String,
+    },
+    /// A peer that asked for a dynamic name was answered without one: it
+    /// has no name to connect under.
+    #[error("a node on {host} asked for a dynamic name and was given none")]
+    NameNotGiven {
+        /// The host it sent.
+        host: String,
+    },
     /// The old `n` form announced a protocol version other than 5.
     #[error("unsupported handshake version {version}")]
     UnsupportedVersion {
@@ -257,6 +287,15 @@ pub struct ConnectRequest {
     pub flags: DistFlags,
     /// Its creation (`None` after an old `n`, until the complement).
     pub creation: Option<u32>,
+}
+
+impl ConnectRequest {
+    /// Whether the peer asks for a dynamic name ([`DistFlags::NAME_ME`]):
+    /// [`ConnectRequest::peer`] is then only its host, and the answer that
+    /// accepts it is [`Answer::Named`] (or it is refused).
+    pub fn wants_name(&self) -> bool {
+        self.flags.contains(DistFlags::NAME_ME)
+    }
 }
 
 /// A completed handshake.

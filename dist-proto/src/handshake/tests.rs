@@ -13,6 +13,8 @@ fn cookie(text: &str) -> Cookie {
 struct Pair {
     a: Initiator,
     b: Acceptor,
+    /// The name A sends: its own, or its host when it asks for one.
+    a_sends: String,
     now: Instant,
     a_result: Option<Result<Established, HandshakeError>>,
     b_result: Option<Result<Established, HandshakeError>>,
@@ -26,6 +28,7 @@ impl Pair {
         };
         let now = Instant::now();
         Pair {
+            a_sends: a_config.name.clone(),
             a: Initiator::new(a_config, B, cookie(a_cookie), 0x1111_2222, now),
             b: Acceptor::new(b_config, 0x3333_4444, now),
             now,
@@ -61,7 +64,7 @@ impl Pair {
                 moved = true;
                 match event {
                     AcceptorEvent::ConnectRequest(request) => {
-                        assert_eq!(request.peer, A);
+                        assert_eq!(request.peer, self.a_sends);
                         if let Err(err) = self.b.answer(answer(), self.now) {
                             self.b_result.get_or_insert(Err(err));
                         }
@@ -289,49 +292,100 @@ fn initiator_rejects_a_challenge_from_another_node_or_lacking_flags() {
     }
 }
 
+fn named() -> Answer {
+    Answer::Named {
+        name: "GEN7@host".into(),
+        creation: 42,
+        cookie: cookie("cookie"),
+    }
+}
+
 #[test]
-fn dynamic_name_is_taken_from_named_status() {
-    let mut config = HandshakeConfig::new("host", 0);
-    config.flags |= DistFlags::NAME_ME;
+fn a_dynamic_name_asked_by_one_side_is_given_by_the_other() {
+    let mut pair = Pair::new(HandshakeConfig::dynamic("host"), "cookie");
+    pair.run(named, true);
+    let a = pair.a_result.unwrap().unwrap();
+    let b = pair.b_result.unwrap().unwrap();
+    // The name and creation given become the initiator's own, and the
+    // acceptor knows its peer under them.
+    assert_eq!((a.name.as_str(), a.creation), ("GEN7@host", 42));
+    assert_eq!((b.peer.as_str(), b.peer_creation), ("GEN7@host", 42));
+    assert_eq!((a.peer.as_str(), b.name.as_str()), (B, B));
+    assert!(b.peer_flags.contains(DistFlags::NAME_ME));
+    // The acceptor's challenge carries NAME_ME back: OTP's initiator takes
+    // the name only when the flags both chose have it.
+    assert!(a.peer_flags.contains(DistFlags::NAME_ME));
+    assert!(a.flags.contains(DistFlags::NAME_ME) && b.flags.contains(DistFlags::NAME_ME));
+}
+
+#[test]
+fn the_request_says_whether_the_peer_wants_a_name() {
     let now = Instant::now();
-    let mut a = Initiator::new(config, B, cookie("cookie"), 10, now);
-    let mut b = Acceptor::new(HandshakeConfig::new(B, 2), 20, now);
-    let mut buf = Vec::new();
-    a.poll_transmit(&mut buf);
-    b.handle_input(&buf, now).unwrap();
-    let Some(AcceptorEvent::ConnectRequest(request)) = b.poll_event() else {
-        panic!("no connect request")
-    };
-    assert_eq!(request.peer, "host");
-    assert!(request.flags.contains(DistFlags::NAME_ME));
-    b.answer(
-        Answer::Named {
-            name: "gen7@host".into(),
-            creation: 42,
-            cookie: cookie("cookie"),
-        },
-        now,
+    for (config, wants) in [
+        (HandshakeConfig::dynamic("host"), true),
+        (HandshakeConfig::new(A, 1), false),
+    ] {
+        let mut a = Initiator::new(config, B, cookie("c"), 1, now);
+        let mut b = Acceptor::new(HandshakeConfig::new(B, 2), 2, now);
+        let mut buf = Vec::new();
+        a.poll_transmit(&mut buf);
+        b.handle_input(&buf, now).unwrap();
+        let Some(AcceptorEvent::ConnectRequest(request)) = b.poll_event() else {
+            panic!("no connect request")
+        };
+        assert_eq!(request.wants_name(), wants);
+    }
+}
+
+#[test]
+fn a_name_is_given_only_to_a_peer_that_asked_and_asked_only_of_one_that_gives() {
+    // Named to a peer with a name of its own: the acceptor fails.
+    let mut pair = Pair::default_pair();
+    pair.run(named, true);
+    assert_eq!(
+        pair.b_result.unwrap(),
+        Err(HandshakeError::UnexpectedName {
+            name: "GEN7@host".into()
+        })
+    );
+    // `ok` to a peer that asked for a name: refused with not_allowed,
+    // which the initiator reports.
+    let mut pair = Pair::new(HandshakeConfig::dynamic("host"), "cookie");
+    pair.run(ok, true);
+    assert_eq!(
+        pair.b_result.unwrap(),
+        Err(HandshakeError::NameNotGiven {
+            host: "host".into()
+        })
+    );
+    assert_eq!(
+        pair.a_result.unwrap(),
+        Err(HandshakeError::NotAllowed { peer: B.into() })
+    );
+    // A peer that answers `ok` (or `alive`) when asked for a name: the
+    // initiator fails, as it has no name to go on with.
+    let now = Instant::now();
+    for status in [&b"sok"[..], b"salive", b"sok_simultaneous"] {
+        let mut a = Initiator::new(HandshakeConfig::dynamic("host"), B, cookie("c"), 1, now);
+        let mut frame = Vec::new();
+        crate::write_frame(crate::LengthPrefix::U16, status, &mut frame).unwrap();
+        assert_eq!(
+            a.handle_input(&frame, now),
+            Err(HandshakeError::NotNamed { peer: B.into() })
+        );
+    }
+    // `named:` to an initiator that did not ask.
+    let mut a = Initiator::new(HandshakeConfig::new(A, 1), B, cookie("c"), 1, now);
+    let mut frame = Vec::new();
+    crate::write_frame(
+        crate::LengthPrefix::U16,
+        b"snamed:\x00\x03x@h\x00\x00\x00\x07",
+        &mut frame,
     )
     .unwrap();
-    buf.clear();
-    b.poll_transmit(&mut buf);
-    a.handle_input(&buf, now).unwrap();
-    buf.clear();
-    a.poll_transmit(&mut buf);
-    b.handle_input(&buf, now).unwrap();
-    buf.clear();
-    b.poll_transmit(&mut buf);
-    a.handle_input(&buf, now).unwrap();
-    let Some(InitiatorEvent::Established(a_done)) = a.poll_event() else {
-        panic!("initiator not established")
-    };
-    assert_eq!((a_done.name.as_str(), a_done.creation), ("gen7@host", 42));
-    let Some(AcceptorEvent::Established(b_done)) = b.poll_event() else {
-        panic!("acceptor not established")
-    };
     assert_eq!(
-        (b_done.peer.as_str(), b_done.peer_creation),
-        ("gen7@host", 42)
+        a.handle_input(&frame, now),
+        Err(HandshakeError::UnexpectedName { name: "x@h".into() })
     );
 }
 

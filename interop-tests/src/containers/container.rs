@@ -138,6 +138,16 @@ impl Container {
         )
     }
 
+    /// Runs a command inside it (`docker exec`) and returns the command's
+    /// exit status and both streams, whether it succeeded or not.
+    pub fn exec_output(&self, command: &[&str]) -> Result<std::process::Output, ContainerError> {
+        self.docker.output(
+            ["exec", self.name.as_str()]
+                .into_iter()
+                .chain(command.iter().copied()),
+        )
+    }
+
     /// Whether its main process still runs.
     pub fn is_running(&self) -> bool {
         self.docker

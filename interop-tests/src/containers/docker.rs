@@ -71,6 +71,28 @@ impl Docker {
             .map(|(stdout, stderr)| format!("{stdout}\n{stderr}").trim().to_owned())
     }
 
+    /// Runs `docker args…` and returns its exit status and both streams,
+    /// whether it succeeded or not (for commands expected to fail).
+    pub fn output<I, S>(&self, args: I) -> Result<std::process::Output, ContainerError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<_> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        Command::new(&self.program)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| ContainerError::Spawn {
+                args: args
+                    .iter()
+                    .map(|a| a.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                source,
+            })
+    }
+
     /// Runs `docker args…` with `feed` writing its stdin, and returns its
     /// stdout, trimmed.
     pub(crate) fn run_with_stdin<I, S, F>(&self, args: I, feed: F) -> Result<String, ContainerError>

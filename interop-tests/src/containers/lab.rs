@@ -5,7 +5,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::time::Duration;
 
-use super::{Container, ContainerError, ContainerSpec, Docker, ErlNode, Network, OtpImage};
+use super::{
+    Container, ContainerError, ContainerSpec, Docker, ErlNode, ErlSetup, Network, OtpImage,
+};
 use crate::Otp;
 
 /// The `net_ticktime` of a lab unless set otherwise: short, so that the
@@ -237,6 +239,18 @@ impl Lab {
         ErlNode::start(self, &self.image(otp)?, alive)
     }
 
+    /// Starts `alive` on `otp` in a container of its own as `setup` says
+    /// (a short name, no EPMD, more arguments, mounts), with the echo
+    /// process [`ECHO`](super::ECHO).
+    pub fn start_erl_with(
+        &self,
+        otp: &Otp,
+        alive: &str,
+        setup: &ErlSetup,
+    ) -> Result<ErlNode, ContainerError> {
+        ErlNode::start_with(self, &self.image(otp)?, alive, setup)
+    }
+
     /// Starts `alive@<IPv6 address>` on `otp` in a container of its own with
     /// no IPv4 address but loopback, as an `inet6_tcp` node
     /// (`-proto_dist inet6_tcp`) with its own EPMD; the lab must have IPv6
@@ -300,8 +314,9 @@ impl Lab {
             })
     }
 
-    /// The spec of a container running `program` with `args`.
-    fn program_spec(
+    /// The spec of the container [`Lab::start_program`] starts, for a test
+    /// to add mounts or aliases to before [`Container::start`].
+    pub fn program_spec(
         &self,
         otp: &Otp,
         name: &str,

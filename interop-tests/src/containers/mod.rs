@@ -40,7 +40,7 @@ mod rootfs;
 
 pub use container::{Container, ContainerSpec};
 pub use docker::{Docker, OWNER_LABEL};
-pub use erl_node::{ErlNode, ECHO};
+pub use erl_node::{ErlNode, ErlSetup, ECHO};
 pub use error::ContainerError;
 pub use image::{OtpImage, IMAGE_REPOSITORY};
 pub use impairment::{dropped_packets, Impairment, Method as ImpairmentMethod};

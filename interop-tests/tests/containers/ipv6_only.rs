@@ -2,15 +2,12 @@
 //! `inet6_tcp` erl node, each in a container whose only addresses are
 //! loopback and one IPv6 address.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use interop_tests::containers::{Container, Lab};
+use interop_tests::containers::Lab;
 use interop_tests::Otp;
 
-/// How long a container may take to start its node.
-const BOOT_TIME: Duration = Duration::from_secs(30);
+use crate::support::{cnode_binary, wait_for_log, BOOT_TIME};
 
 /// `cnode serve --proto-dist inet6_tcp --listen ::` runs in one container
 /// (with its embedded EPMD, as none runs there), an OTP 28 `erl
@@ -106,40 +103,4 @@ fn cnode_and_erl_talk_over_an_ipv6_only_network() {
         address_info.contains("inet6") && !address_info.contains("inet,"),
         "{address_info}"
     );
-}
-
-/// Waits until `container`'s output has `line`.
-fn wait_for_log(container: &Container, line: &str) {
-    let deadline = Instant::now() + BOOT_TIME;
-    while !container.logs().lines().any(|l| l.trim() == line) {
-        assert!(
-            Instant::now() < deadline,
-            "no {line:?} from {}:\n{}",
-            container.name(),
-            container.logs()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// The `cnode` binary of this build (`target/<profile>/cnode`), built
-/// first: the tool is a binary of the `cnode` package, which this test
-/// package does not build.
-fn cnode_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let mut build = Command::new(env!("CARGO"));
-    build.args(["build", "-p", "cnode", "--bin", "cnode"]);
-    if profile_dir
-        .file_name()
-        .is_some_and(|name| name == "release")
-    {
-        build.arg("--release");
-    }
-    let status = build.status().expect("cargo runs");
-    assert!(status.success(), "building the cnode binary failed");
-    profile_dir.join("cnode")
 }

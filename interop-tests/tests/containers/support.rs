@@ -2,11 +2,13 @@
 //! rpc shorthands, node events.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cnode::{DownReason, Node, NodeEvent, NodeEvents, Process};
 use etf::{Pid, Reference, Term};
-use interop_tests::containers::{ErlNode, Lab, ECHO};
+use interop_tests::containers::{Container, ErlNode, Lab, ECHO};
 use interop_tests::Otp;
 
 /// How long an `erl` in a fresh container may take to answer a ping.
@@ -323,4 +325,40 @@ pub(crate) async fn spawn_sleeper(node: &Node, erl: &str) -> Pid {
     pid.as_pid()
         .unwrap_or_else(|| panic!("spawn on {erl} gave {pid}"))
         .clone()
+}
+
+/// Waits until `container`'s output has `line`.
+pub(crate) fn wait_for_log(container: &Container, line: &str) {
+    let deadline = Instant::now() + BOOT_TIME;
+    while !container.logs().lines().any(|l| l.trim() == line) {
+        assert!(
+            Instant::now() < deadline,
+            "no {line:?} from {}:\n{}",
+            container.name(),
+            container.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The `cnode` binary of this build (`target/<profile>/cnode`), built
+/// first: the tool is a binary of the `cnode` package, which this test
+/// package does not build.
+pub(crate) fn cnode_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let mut build = Command::new(env!("CARGO"));
+    build.args(["build", "-p", "cnode", "--bin", "cnode"]);
+    if profile_dir
+        .file_name()
+        .is_some_and(|name| name == "release")
+    {
+        build.arg("--release");
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "building the cnode binary failed");
+    profile_dir.join("cnode")
 }

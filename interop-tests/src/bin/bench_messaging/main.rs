@@ -3,9 +3,15 @@
 //! peers, on loopback.
 //!
 //! ```text
-//! bench_messaging [--otp 25|28] [--quick] [--runs N] [--only PATH] [--atoms N]
-//!                  [--small N] [--pings N]
+//! bench_messaging [--otp 25|27|28|29] [--tls] [--quick] [--runs N] [--only PATH]
+//!                  [--atoms N] [--small N] [--pings N]
 //! ```
+//!
+//! `--tls` runs every node, the two `erl`s and ours, with TLS
+//! distribution (`-proto_dist inet_tls`, mutual TLS from one generated CA
+//! and optfile), so that all three paths are measured over TLS; the `ei`
+//! and `erl_dist` rows, which speak only TCP, are left out. It defaults to
+//! OTP 29, the newest release with `ssl` (28's wheel has none).
 //!
 //! `--small` and `--pings` set how many one-way messages and round trips
 //! each run makes (after `--quick`, which sets them all low), to stretch
@@ -28,9 +34,10 @@
 //! - ping-pong: sequential round trips to `echo`, p50 and p99;
 //! - set-up: connect (EPMD lookup + handshake) and disconnect, N times.
 //!
-//! The one-way and ping-pong runs take turns, round by round, between the
-//! paths and ei, and the median of each path's per-round ratios to BEAM ->
-//! BEAM (and of Rust -> BEAM's to ei) is printed under the table.
+//! Every measurement takes turns, round by round, between the paths (the
+//! one-way and ping-pong runs with ei as well), and the median of each
+//! path's per-round ratios to BEAM -> BEAM of (a) and (c) (and of Rust ->
+//! BEAM's to ei) is printed under the table.
 //!
 //! `scripts/bench-messaging.sh` runs it; results go to BENCHMARKS.md.
 #![forbid(unsafe_code)]
@@ -43,9 +50,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use cnode::{Node, Process};
+use cnode::{Node, Process, TlsConfig};
 use etf::Term;
 use interop_tests::local::{short_host, start_epmd_blocking};
+use interop_tests::tls::TlsFiles;
 use interop_tests::Otp;
 
 const COOKIE: &str = "bench_messaging_cookie";
@@ -82,17 +90,6 @@ impl Only {
     }
 }
 
-/// The highest rate of `runs` runs of `$e`.
-macro_rules! best_rate {
-    ($runs:expr, $e:expr) => {{
-        let mut best = 0.0f64;
-        for _ in 0..$runs {
-            best = best.max($e);
-        }
-        best
-    }};
-}
-
 /// The count an option takes.
 fn count(arg: Option<String>, option: &str) -> Result<usize, Error> {
     arg.and_then(|n| n.parse().ok())
@@ -110,7 +107,8 @@ impl Drop for Killed {
 }
 
 fn main() -> Result<(), Error> {
-    let mut otp = Otp::v28();
+    let mut otp = None;
+    let mut tls = false;
     let mut sizes = Sizes {
         small: 200_000,
         big: 300,
@@ -123,11 +121,17 @@ fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--otp" => match args.next().as_deref() {
-                Some("25") => otp = Otp::v25(),
-                Some("28") => otp = Otp::v28(),
-                other => return Err(format!("--otp 25|28, not {other:?}").into()),
-            },
+            "--otp" => {
+                let release = args.next();
+                otp = Some(
+                    release
+                        .as_deref()
+                        .and_then(|r| r.parse().ok())
+                        .and_then(Otp::release)
+                        .ok_or_else(|| format!("--otp 25|27|28|29, not {release:?}"))?,
+                );
+            }
+            "--tls" => tls = true,
             "--quick" => {
                 sizes = Sizes {
                     small: 20_000,
@@ -171,7 +175,10 @@ fn main() -> Result<(), Error> {
     // On a worker thread, as a service's processes are: the future that
     // `block_on` runs lives on the main thread, and every message to it
     // would cross threads (a futex wake per round trip).
-    runtime.block_on(async { tokio::spawn(run(otp, sizes, only)).await? })
+    // Over TLS, the newest release with `ssl` (the OTP 28 wheel has none):
+    // the BEAM's TLS distribution at its best is the row to match.
+    let otp = otp.unwrap_or_else(|| if tls { Otp::v29() } else { Otp::v28() });
+    runtime.block_on(async { tokio::spawn(run(otp, tls, sizes, only)).await? })
 }
 
 /// Compiles `bench_msg.erl` (OTP 25's `erlc`) and `bench_ei.c` (`gcc`
@@ -217,25 +224,39 @@ fn build(dir: &Path) -> Result<Option<PathBuf>, Error> {
     Ok(Some(exe))
 }
 
-fn erl(otp: &Otp, epmd: u16, dir: &Path, name: &str, eval: &str) -> Command {
-    let mut cmd = otp.erl_command(["-sname", name, "-setcookie", COOKIE, "-noshell", "-pa"]);
-    cmd.arg(dir).arg("-eval").arg(eval);
-    cmd.env("ERL_EPMD_PORT", epmd.to_string());
-    cmd
+/// How the benchmark's `erl` nodes are started: the release, the EPMD,
+/// the directory of `bench_msg.beam`, and with `--tls` the optfile every
+/// node's TLS distribution reads.
+struct Erls {
+    otp: Otp,
+    epmd: u16,
+    dir: PathBuf,
+    optfile: Option<PathBuf>,
+}
+
+impl Erls {
+    fn command(&self, name: &str, eval: &str) -> Command {
+        let mut cmd =
+            self.otp
+                .erl_command(["-sname", name, "-setcookie", COOKIE, "-noshell", "-pa"]);
+        cmd.arg(&self.dir);
+        if let Some(optfile) = &self.optfile {
+            cmd.args(["-proto_dist", "inet_tls", "-ssl_dist_optfile"])
+                .arg(optfile);
+        }
+        cmd.arg("-eval").arg(eval);
+        cmd.env("ERL_EPMD_PORT", self.epmd.to_string());
+        cmd
+    }
 }
 
 /// Starts an erl serving `sink` and `echo`, and waits until it answers.
-fn server_erl(otp: &Otp, epmd: u16, dir: &Path, name: &str) -> Result<Killed, Error> {
-    let child = erl(
-        otp,
-        epmd,
-        dir,
-        name,
-        "bench_msg:serve(), io:format(\"ready~n\").",
-    )
-    .stdout(Stdio::piped())
-    .stdin(Stdio::null())
-    .spawn()?;
+fn server_erl(erls: &Erls, name: &str) -> Result<Killed, Error> {
+    let child = erls
+        .command(name, "bench_msg:serve(), io:format(\"ready~n\").")
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()?;
     let mut child = Killed(child);
     let stdout = child.0.stdout.take().ok_or("no stdout")?;
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
@@ -246,19 +267,21 @@ fn server_erl(otp: &Otp, epmd: u16, dir: &Path, name: &str) -> Result<Killed, Er
 }
 
 /// Runs a short-lived erl that prints one term and halts.
-async fn erl_eval(
-    otp: &Otp,
-    epmd: u16,
-    dir: &Path,
-    name: &str,
-    expr: &str,
-) -> Result<String, Error> {
-    let eval = format!("io:format(\"~p~n\", [{expr}]), halt().");
-    let output = tokio::process::Command::from(erl(otp, epmd, dir, name, &eval))
+async fn erl_eval(erls: &Erls, name: &str, expr: &str) -> Result<String, Error> {
+    // The term on a line of its own after a marker: OTP 29's TLS
+    // distribution logs error reports on stdout when a connection is
+    // taken down (its `ssl_gen_statem` stops with a `badmatch`).
+    let eval = format!("io:format(\"~nresult: ~w~n\", [{expr}]), halt().");
+    let output = tokio::process::Command::from(erls.command(name, &eval))
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(WAIT, output).await??;
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("result: "))
+        .map(|term| term.trim().to_owned())
+        .ok_or_else(|| format!("{name} printed no result: {stdout:?}").into())
 }
 
 /// Runs our `sink`: counts messages until `{done, From}`, answers
@@ -321,17 +344,6 @@ fn cpu_seconds_of(pid: u32) -> f64 {
 /// CPU seconds our own process (our node) has used so far.
 fn cpu_seconds() -> f64 {
     cpu_seconds_of(std::process::id())
-}
-
-/// Runs `$e` and returns its value and the share of one core our process
-/// used meanwhile.
-macro_rules! with_cpu {
-    ($e:expr) => {{
-        let (cpu, wall) = (cpu_seconds(), Instant::now());
-        let value = $e;
-        let share = (cpu_seconds() - cpu) / wall.elapsed().as_secs_f64();
-        (value, share)
-    }};
 }
 
 /// The best of several one-way runs of small messages: the highest rate,
@@ -398,7 +410,7 @@ impl Direction {
 }
 
 struct Bench {
-    otp: Otp,
+    erls: Erls,
     sizes: Sizes,
     node: Node,
     /// Our node's name.
@@ -455,10 +467,10 @@ impl Bench {
         }
     }
 
-    async fn connects(&self, path: Direction, epmd: u16, dir: &Path) -> Result<f64, Error> {
+    async fn connects(&self, path: Direction) -> Result<f64, Error> {
         match path {
-            Direction::BeamToBeam => self.beam_connects(epmd, dir, &self.b).await,
-            Direction::BeamToRust => self.beam_connects(epmd, dir, &self.us).await,
+            Direction::BeamToBeam => self.beam_connects(&self.b).await,
+            Direction::BeamToRust => self.beam_connects(&self.us).await,
             Direction::RustToBeam => self.rust_connects().await,
         }
     }
@@ -545,12 +557,10 @@ impl Bench {
         Ok(percentiles(&mut rtts))
     }
 
-    async fn beam_connects(&self, epmd: u16, dir: &Path, target: &str) -> Result<f64, Error> {
+    async fn beam_connects(&self, target: &str) -> Result<f64, Error> {
         let name = format!("bench_c_{}", std::process::id());
         let out = erl_eval(
-            &self.otp,
-            epmd,
-            dir,
+            &self.erls,
             &name,
             &format!("bench_msg:connects('{target}', {})", self.sizes.connects),
         )
@@ -605,22 +615,40 @@ fn echo_of(node: &str) -> Term {
     Term::tuple(vec![Term::atom("echo"), Term::atom(node)])
 }
 
-async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
+async fn run(otp: Otp, tls: bool, sizes: Sizes, only: Only) -> Result<(), Error> {
     let dir = std::env::temp_dir().join(format!("cnode-bench-messaging-{}", std::process::id()));
     let ei = build(&dir)?;
+    // Over TLS every node, ours and the `erl`s, reads one optfile: mutual
+    // TLS with one CA. The C and `erl_dist` peers speak only TCP.
+    let optfile = match tls {
+        true => {
+            let files = TlsFiles::generate(&dir, "bench")?;
+            Some(files.write_optfile(&dir.join("dist.conf"), &[])?)
+        }
+        false => None,
+    };
+    let ei = ei.filter(|_| !tls);
     let (_epmd, epmd) = start_epmd_blocking(&otp)?;
+    let erls = Erls {
+        otp: otp.clone(),
+        epmd,
+        dir: dir.clone(),
+        optfile: optfile.clone(),
+    };
     let host = short_host()?;
     let pid = std::process::id();
     let (a_name, b_name) = (format!("bench_a_{pid}"), format!("bench_b_{pid}"));
-    let a = server_erl(&otp, epmd, &dir, &a_name)?;
-    let b = server_erl(&otp, epmd, &dir, &b_name)?;
-    let node = Node::builder(format!("bench_rust_{pid}"))
+    let a = server_erl(&erls, &a_name)?;
+    let b = server_erl(&erls, &b_name)?;
+    let mut builder = Node::builder(format!("bench_rust_{pid}"))
         .cookie(COOKIE)
         .epmd_port(epmd)
         .start_epmd(false)
-        .listen_address(IpAddr::V4(Ipv4Addr::LOCALHOST))
-        .start()
-        .await?;
+        .listen_address(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    if let Some(optfile) = &optfile {
+        builder = builder.tls(TlsConfig::from_optfile(optfile)?);
+    }
+    let node = builder.start().await?;
     let sink = node.spawn_process()?;
     sink.register("sink")?;
     rust_sink(sink);
@@ -629,7 +657,7 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
     rust_echo(echo);
     let us = node.name().to_owned();
     let bench = Bench {
-        otp: otp.clone(),
+        erls,
         sizes,
         us: us.clone(),
         a_os_pid: a.0.id(),
@@ -649,8 +677,9 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
     bench.node.ping(&bench.a).await?;
     bench.node.ping(&bench.b).await?;
     println!(
-        "OTP {} | one-way {} small ({}), {} x 1 MiB, {} round trips, {} set-ups; best of {} runs",
+        "OTP {}{} | one-way {} small ({}), {} x 1 MiB, {} round trips, {} set-ups; best of {} runs",
         otp.release,
+        if tls { " over TLS" } else { "" },
         sizes.small,
         match sizes.atoms {
             0 => "{msg, 1}".to_owned(),
@@ -714,13 +743,30 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
             });
         }
     }
+    // 1 MiB messages and set-ups take turns between the paths too.
+    let mut bigs = vec![0.0f64; paths.len()];
+    // Our node's CPU seconds and the wall seconds of each path's 1 MiB runs.
+    let mut big_cpu = vec![(0.0f64, 0.0f64); paths.len()];
+    let mut connects = vec![0.0f64; paths.len()];
+    for _ in 0..runs {
+        for (i, path) in paths.iter().enumerate() {
+            let (cpu, wall) = (cpu_seconds(), Instant::now());
+            bigs[i] = bigs[i].max(mb(bench.oneway(*path, big, &bench.big).await?));
+            big_cpu[i].0 += cpu_seconds() - cpu;
+            big_cpu[i].1 += wall.elapsed().as_secs_f64();
+        }
+        for (i, path) in paths.iter().enumerate() {
+            connects[i] = connects[i].max(bench.connects(*path).await?);
+        }
+        // Our set-ups end disconnected from `b`: connect again before the
+        // next round's sends (`send_wait` does not wait on a connection
+        // still being set up; past its queue limit it fails with
+        // `QueueFull`).
+        bench.node.ping(&bench.b).await?;
+    }
     let mut rows = Vec::new();
-    for ((path, small), rtt) in paths.into_iter().zip(smalls).zip(rtts) {
-        let (big_rate, cpu) = with_cpu!(best_rate!(
-            runs,
-            mb(bench.oneway(path, big, &bench.big).await?)
-        ));
-        let connects = best_rate!(runs, bench.connects(path, epmd, &dir).await?);
+    for (i, ((path, small), rtt)) in paths.into_iter().zip(smalls).zip(rtts).enumerate() {
+        let (big_rate, cpu, connects) = (bigs[i], big_cpu[i].0 / big_cpu[i].1, connects[i]);
         rows.push(Row {
             path: path.name(),
             small_per_s: Some(small.per_s),
@@ -732,7 +778,7 @@ async fn run(otp: Otp, sizes: Sizes, only: Only) -> Result<(), Error> {
         });
     }
     rows.extend(ei_best);
-    if only.wants("erl_dist (Rust) -> BEAM") {
+    if !tls && only.wants("erl_dist (Rust) -> BEAM") {
         rows.push(erl_dist_peer::erl_dist_row(epmd, &bench.b, sizes).await?);
     }
     print_table(&rows);

@@ -3,6 +3,7 @@
 
 mod handshake;
 mod optfile;
+mod stream;
 
 use super::{TlsConfig, TlsConfigError};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
