@@ -12,12 +12,9 @@
 //! reference `u8 index` and, if new, `len` (u8 or u16) and the UTF-8 text.
 
 use crate::reader::{Malformed, Reader};
+use crate::slots::{Chunks, CHUNK, SEGMENTS, SEGMENT_SIZE};
 use etf::Atom;
 
-/// Segments in the cache.
-pub const SEGMENTS: usize = 8;
-/// Entries per segment.
-pub const SEGMENT_SIZE: usize = 256;
 /// The largest atom text in bytes (255 characters of up to 4 bytes).
 const MAX_ATOM_BYTES: usize = 255 * 4;
 
@@ -45,7 +42,8 @@ pub type HeaderAtoms = Vec<Atom>;
 /// A connection's receive-side atom cache.
 #[derive(Clone, Debug)]
 pub struct AtomCache {
-    entries: Vec<Option<Atom>>,
+    /// The entries, made in chunks as the peer's headers first fill them.
+    entries: Chunks<[Option<Atom>; CHUNK]>,
 }
 
 impl Default for AtomCache {
@@ -58,15 +56,19 @@ impl AtomCache {
     /// An empty cache.
     pub fn new() -> AtomCache {
         AtomCache {
-            entries: vec![None; SEGMENTS * SEGMENT_SIZE],
+            entries: Chunks::new(),
         }
     }
 
     /// The atom stored at `index` of `segment`, if any.
     pub fn get(&self, segment: usize, index: u8) -> Option<&Atom> {
-        self.entries
-            .get(segment * SEGMENT_SIZE + usize::from(index))
-            .and_then(Option::as_ref)
+        if segment >= SEGMENTS {
+            return None;
+        }
+        let (chunk, at) = self
+            .entries
+            .get(segment * SEGMENT_SIZE + usize::from(index))?;
+        chunk[at].as_ref()
     }
 
     /// Reads the header at the start of `bytes`, stores its new entries, and
@@ -112,16 +114,24 @@ impl AtomCache {
                     }
                 })?;
                 let atom = Atom::new(text);
-                self.entries[slot] = Some(atom.clone());
+                let (chunk, at) = self.entries.get_mut(slot);
+                chunk[at] = Some(atom.clone());
                 atom
             } else {
-                self.entries[slot]
-                    .clone()
+                self.entries
+                    .get(slot)
+                    .and_then(|(chunk, at)| chunk[at].clone())
                     .ok_or(AtomCacheError::UnknownEntry { segment, index })?
             };
             atoms.push(atom);
         }
         Ok((atoms, r.position()))
+    }
+
+    /// The chunks of entries made so far.
+    #[cfg(test)]
+    pub(crate) fn chunks_made(&self) -> usize {
+        self.entries.made()
     }
 }
 
@@ -156,6 +166,18 @@ mod tests {
             vec![Atom::new("bc"), Atom::new("a"), Atom::new("bc")]
         );
         assert_eq!(len, 6);
+    }
+
+    #[test]
+    fn the_last_entry_of_the_last_segment_is_kept() {
+        let mut cache = AtomCache::new();
+        let header = [1, 0x0f, 255, 1, b'z'];
+        cache.read_header(&header).unwrap();
+        assert_eq!(cache.get(7, 255), Some(&Atom::new("z")));
+        assert_eq!((cache.get(7, 254), cache.get(8, 0)), (None, None));
+        assert_eq!(cache.chunks_made(), 1);
+        let (atoms, _) = cache.read_header(&[1, 0x07, 255]).unwrap();
+        assert_eq!(atoms, vec![Atom::new("z")]);
     }
 
     #[test]

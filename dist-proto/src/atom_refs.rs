@@ -15,10 +15,8 @@
 
 use etf::{Atom, AtomRefs};
 
-use crate::atom_cache::{SEGMENTS, SEGMENT_SIZE};
+use crate::slots::{Chunks, CHUNK, SLOTS};
 
-/// Slots in the cache (8 segments of 256).
-const SLOTS: usize = SEGMENTS * SEGMENT_SIZE;
 /// References one header can hold (its count is a byte).
 const MAX_REFS: usize = 255;
 /// The longest atom text kept in the cache: with at most 255 bytes every
@@ -34,37 +32,50 @@ struct Ref {
     new: Option<Atom>,
 }
 
+/// [`CHUNK`] slots of the cache.
+#[derive(Debug, Default)]
+struct Chunk {
+    /// What the peer's cache holds, as far as our headers told it.
+    atoms: [Option<Atom>; CHUNK],
+    /// Per slot, 1 + the last reference of this message to it, or 0: finds
+    /// an atom the message already refers to without a search.
+    last_ref: [u8; CHUNK],
+}
+
 /// A connection's send-side atom cache and the references of the message
 /// being encoded.
 #[derive(Debug)]
 pub(crate) struct SendAtomCache {
-    /// What the peer's cache holds, as far as our headers told it.
-    slots: Vec<Option<Atom>>,
+    /// The slots, made in chunks as messages first refer to them.
+    slots: Chunks<Chunk>,
     refs: Vec<Ref>,
-    /// Per slot, 1 + the last reference of this message to it, or 0: finds
-    /// an atom the message already refers to without a search.
-    last_ref: Vec<u8>,
 }
 
 impl SendAtomCache {
     pub(crate) fn new() -> SendAtomCache {
         SendAtomCache {
-            slots: vec![None; SLOTS],
+            slots: Chunks::new(),
             refs: Vec::new(),
-            last_ref: vec![0; SLOTS],
         }
     }
 
     /// Starts a message: forgets the references of an abandoned one.
     pub(crate) fn begin(&mut self) {
         for r in self.refs.drain(..) {
-            self.last_ref[usize::from(r.slot)] = 0;
+            let (chunk, at) = self.slots.get_mut(usize::from(r.slot));
+            chunk.last_ref[at] = 0;
         }
+    }
+
+    /// What the peer holds at `slot`.
+    fn held(&self, slot: u16) -> Option<&Atom> {
+        let (chunk, at) = self.slots.get(usize::from(slot))?;
+        chunk.atoms[at].as_ref()
     }
 
     /// The atom that reference `r` of this message stands for.
     fn atom_of<'a>(&'a self, r: &'a Ref) -> Option<&'a Atom> {
-        r.new.as_ref().or(self.slots[usize::from(r.slot)].as_ref())
+        r.new.as_ref().or_else(|| self.held(r.slot))
     }
 
     /// Appends the header for the references handed out since
@@ -86,14 +97,14 @@ impl SendAtomCache {
             out[flags_at + i / 2] |= if i % 2 == 0 { nibble } else { nibble << 4 };
         }
         for r in self.refs.drain(..) {
-            let slot = usize::from(r.slot);
-            self.last_ref[slot] = 0;
+            let (chunk, at) = self.slots.get_mut(usize::from(r.slot));
+            chunk.last_ref[at] = 0;
             out.push(r.slot as u8);
             if let Some(atom) = r.new {
                 let text = atom.as_bytes();
                 out.push(text.len() as u8);
                 out.extend_from_slice(text);
-                self.slots[slot] = Some(atom);
+                chunk.atoms[at] = Some(atom);
             }
         }
     }
@@ -134,38 +145,51 @@ impl AtomRefs for SendAtomCache {
             return None;
         }
         let slot = slot_of(text);
-        let last = self.last_ref[usize::from(slot)];
-        let new = if last == 0 {
-            self.slots[usize::from(slot)].as_ref() != Some(atom)
-        } else {
-            // This message refers to the slot already: most often, last to
-            // this very atom. Rarely another atom with the same slot came
-            // between (then the peer will hold that other one there, and
-            // this atom's text must go unless an earlier reference has it).
-            let index = usize::from(last - 1);
-            let found = if self.atom_of(&self.refs[index]) == Some(atom) {
-                Some(index)
-            } else {
-                self.refs
-                    .iter()
-                    .position(|r| r.slot == slot && self.atom_of(r) == Some(atom))
-            };
-            if let Some(i) = found {
-                // `i` is below MAX_REFS.
-                return Some(i as u8);
+        let (chunk, at) = self.slots.get_mut(usize::from(slot));
+        let last = chunk.last_ref[at];
+        if last == 0 {
+            // The first reference of this message to the slot: the common
+            // case, done with one lookup.
+            if self.refs.len() == MAX_REFS {
+                return None;
             }
-            true
+            let new = chunk.atoms[at].as_ref() != Some(atom);
+            self.refs.push(Ref {
+                slot,
+                new: new.then(|| atom.clone()),
+            });
+            // At most MAX_REFS references: the count fits a byte.
+            let count = self.refs.len() as u8;
+            chunk.last_ref[at] = count;
+            return Some(count - 1);
+        }
+        // This message refers to the slot already: most often, last to this
+        // very atom. Rarely another atom with the same slot came between
+        // (then the peer will hold that other one there, and this atom's
+        // text must go unless an earlier reference has it).
+        let index = usize::from(last - 1);
+        let found = if self.atom_of(&self.refs[index]) == Some(atom) {
+            Some(index)
+        } else {
+            self.refs
+                .iter()
+                .position(|r| r.slot == slot && self.atom_of(r) == Some(atom))
         };
+        if let Some(i) = found {
+            // `i` is below MAX_REFS.
+            return Some(i as u8);
+        }
         if self.refs.len() == MAX_REFS {
             return None;
         }
         self.refs.push(Ref {
             slot,
-            new: new.then(|| atom.clone()),
+            new: Some(atom.clone()),
         });
         // At most MAX_REFS references: the count fits a byte.
         let count = self.refs.len() as u8;
-        self.last_ref[usize::from(slot)] = count;
+        let (chunk, at) = self.slots.get_mut(usize::from(slot));
+        chunk.last_ref[at] = count;
         Some(count - 1)
     }
 }
@@ -214,6 +238,24 @@ mod tests {
                 assert_eq!(table[usize::from(index.unwrap())].as_str(), *atom);
             }
         }
+    }
+
+    #[test]
+    fn slots_are_made_as_messages_first_use_them() {
+        let mut sender = SendAtomCache::new();
+        let mut receiver = AtomCache::new();
+        assert_eq!((sender.slots.made(), receiver.chunks_made()), (0, 0));
+        let atoms = ["msg", "sink", "n@host"];
+        let chunks: std::collections::HashSet<usize> = atoms
+            .iter()
+            .map(|a| usize::from(slot_of(a.as_bytes())) / CHUNK)
+            .collect();
+        for _ in 0..3 {
+            let (header, _) = message(&mut sender, &atoms);
+            receiver.read_header(&header).unwrap();
+        }
+        assert_eq!(sender.slots.made(), chunks.len());
+        assert_eq!(receiver.chunks_made(), chunks.len());
     }
 
     #[test]

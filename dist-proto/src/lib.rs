@@ -70,11 +70,12 @@ mod framing;
 pub mod handshake;
 mod outgoing;
 mod reader;
+mod slots;
 
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use atom_cache::{AtomCache, AtomCacheError, HeaderAtoms, SEGMENTS, SEGMENT_SIZE};
+pub use atom_cache::{AtomCache, AtomCacheError, HeaderAtoms};
 pub use connection::{
     Connection, ConnectionConfig, ConnectionError, ConnectionEvent, FramePart, Sent,
     DEFAULT_TICK_TIME,
@@ -92,3 +93,4 @@ pub use handshake::{
 };
 pub use outgoing::DEFAULT_FRAGMENT_SIZE;
 pub use reader::Malformed;
+pub use slots::{SEGMENTS, SEGMENT_SIZE};

@@ -50,7 +50,9 @@ pub(crate) async fn listen<L: Listener>(core: Arc<Core>, mut listener: L, gate: 
             Ok((accepted, from)) => {
                 tracing::debug!(%from, "incoming connection");
                 let admission = gate.admit(from.ip());
-                let upgrade = listener.upgrade(accepted);
+                // Boxed, as the handshake below: the task lives as long as
+                // the connection and holds room only for the driver's future.
+                let upgrade = Box::pin(listener.upgrade(accepted));
                 core.tasks
                     .spawn(accept(Arc::clone(&core), upgrade, from, admission));
             }
@@ -173,7 +175,9 @@ async fn accept<T: Transport>(
 
     // The peer and our attempt id, once we accepted its request.
     let mut attempt: Option<(Atom, u64)> = None;
-    let outcome = bounds.run(handshake(&core, &stream, &mut attempt)).await;
+    let outcome = bounds
+        .run(Box::pin(handshake(&core, &stream, &mut attempt)))
+        .await;
     // Authenticated, or failed: either way no longer a stranger.
     drop(bounds);
     let err = match (outcome, attempt) {

@@ -42,6 +42,9 @@ where
     T: Transport,
     C: Future<Output = Result<T, ConnectError>> + Send + 'static,
 {
+    // The set-up's futures are boxed, so that a connection's task, which
+    // lives as long as the connection, holds room only for the driver's.
+    let connect = Box::pin(connect);
     let task = core
         .tasks
         .spawn(run(Arc::clone(core), node.clone(), id, connect));
@@ -55,7 +58,7 @@ where
 {
     let mut shutdown = core.shutdown_signal();
     let setup = tokio::select! {
-        result = setup(&core, &node, connect) => result,
+        result = Box::pin(setup(&core, &node, connect)) => result,
         _ = crate::runtime::tasks::until_shutdown(&mut shutdown) => Err(Failure::Error(ConnectError::Shutdown)),
     };
     match setup {

@@ -22,6 +22,13 @@ use crate::runtime::core::Core;
 /// large enough that several 64 KiB fragments come in one system call.
 const READ_SIZE: usize = 256 * 1024;
 
+/// Room made for a read while the reads so far were small: an idle
+/// connection reads a tick (4 bytes) every quarter of the tick time, and a
+/// buffer of [`READ_SIZE`] made for it would keep a few of its pages
+/// resident until the next tick check lets it go. A read that fills this
+/// room makes the next one [`READ_SIZE`].
+const SMALL_READ_SIZE: usize = 1024;
+
 /// How long the task may go on reading and waking processes before it
 /// yields to them (it yields sooner once it has read [`READ_SIZE`] bytes).
 /// Yielding after every read costs small messages dearly: the woken process
@@ -85,6 +92,7 @@ async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> D
     let tick = tokio::time::sleep_until(now().into());
     tokio::pin!(shutdown, woken, tick);
     let mut buf = BytesMut::new();
+    let mut read_size = SMALL_READ_SIZE;
     let mut events = Vec::new();
     let mut last_yield = Instant::now();
     let mut read_since_yield = 0;
@@ -155,12 +163,16 @@ async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> D
                 }
                 // Room is made when data waits, so that an idle connection
                 // holds no read buffer (see the timer below).
-                if buf.capacity() - buf.len() < READ_SIZE / 4 {
-                    buf.reserve(READ_SIZE);
+                if buf.capacity() - buf.len() < read_size / 4 {
+                    buf.reserve(read_size);
                 }
+                let room = buf.capacity() - buf.len();
                 match stream.try_read_buf(&mut buf) {
                     Ok(0) => return DownReason::Closed,
                     Ok(n) => {
+                        if n == room {
+                            read_size = READ_SIZE;
+                        }
                         read_since_yield += n;
                         // Read in place behind the start of the frame they
                         // continue: the decoder takes the buffer over without
@@ -194,6 +206,7 @@ async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> D
                 // connections do not keep 256 KiB each.
                 if buf.is_empty() {
                     buf = BytesMut::new();
+                    read_size = SMALL_READ_SIZE;
                 }
             }
         }

@@ -37,6 +37,10 @@ impl Tasks {
     {
         self.0.running.fetch_add(1, Ordering::AcqRel);
         let guard = Guard(Arc::clone(&self.0));
+        // Boxed: an async block that awaits a future it captured holds it
+        // twice (the capture and the awaited copy), and the task of a
+        // connection lives as long as the connection.
+        let future = Box::pin(future);
         tokio::spawn(async move {
             let _guard = guard;
             future.await;
