@@ -28,6 +28,7 @@ mod map;
 mod options;
 mod order;
 mod record;
+pub mod stream;
 #[cfg(feature = "serde")]
 pub mod serde;
 #[cfg(feature = "proptest")]
