@@ -6,6 +6,7 @@ use super::{skip, Error};
 use crate::decode::tag;
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::Term;
+use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::ops::Range;
 
@@ -28,6 +29,10 @@ pub struct Reader<R> {
     latin1: String,
     /// The bytes of a value being read whole.
     whole: Vec<u8>,
+    /// The offsets of values known to be larger than `large_limit` bytes,
+    /// ascending, from the last [`Reader::read_small_term`] that found one.
+    large: VecDeque<usize>,
+    large_limit: usize,
     /// The first error, returned again by every later call.
     failed: Option<Error>,
 }
@@ -85,6 +90,8 @@ impl<R: Read> Reader<R> {
             tail_next: 0,
             latin1: String::new(),
             whole: Vec::new(),
+            large: VecDeque::new(),
+            large_limit: 0,
             failed: None,
         }
     }
@@ -130,6 +137,40 @@ impl<R: Read> Reader<R> {
             Next::Value => {
                 r.begin_value();
                 skip::read_value(&mut r.src, &mut r.whole).map(Some)
+            }
+            Next::StringByte => Ok(Some(Term::Int(r.string_byte().into()))),
+            Next::Close | Next::ImproperTail | Next::End => Ok(None),
+        })
+    }
+
+    /// As [`Reader::read_term`] when the next value's encoding takes at most
+    /// `max_bytes`; `None` when it is larger (having put back what it read,
+    /// so that events can stream it) or no value comes next. For a printer
+    /// that renders small values whole and streams only large containers.
+    pub fn read_small_term(&mut self, max_bytes: usize) -> Result<Option<Term>, Error> {
+        self.guard(|r| match r.settle()? {
+            Next::Value => {
+                let at = r.src.pos();
+                while r.large.front().is_some_and(|&start| start < at) {
+                    r.large.pop_front();
+                }
+                if r.large.front() == Some(&at) && r.large_limit == max_bytes {
+                    return Ok(None);
+                }
+                match skip::read_small_value(&mut r.src, &mut r.whole, max_bytes)? {
+                    Ok(term) => {
+                        r.begin_value();
+                        Ok(Some(term))
+                    }
+                    Err((large, _)) => {
+                        // Remembered so that the values inside this one are
+                        // not looked at again, which would cost `max_bytes`
+                        // per level of a deep term.
+                        r.large = large.into();
+                        r.large_limit = max_bytes;
+                        Ok(None)
+                    }
+                }
             }
             Next::StringByte => Ok(Some(Term::Int(r.string_byte().into()))),
             Next::Close | Next::ImproperTail | Next::End => Ok(None),

@@ -16,6 +16,8 @@ enum Pending {
     Terms(u64),
     /// This many raw bytes of the item named.
     Bytes(u64, &'static str),
+    /// The end of the value that starts at this offset.
+    End(usize),
 }
 
 /// Reads the value at the source's position and decodes it. `scratch` is
@@ -27,19 +29,71 @@ pub(super) fn read_value<R: Read>(
     let base = src.pos();
     scratch.clear();
     scratch.push(crate::VERSION);
-    copy_value(src, scratch)?;
+    if copy_value(src, scratch, usize::MAX)?.is_some() {
+        // Not reached: no value has more than usize::MAX bytes in memory.
+        return Err(Error::Io(std::io::Error::other("value too large")));
+    }
+    decode(scratch, base)
+}
+
+/// As [`read_value`] when the value's encoding is at most `limit` bytes.
+/// Otherwise `Err` with the bytes read so far put back, holding the
+/// offsets of the values (this one and some inside it, outermost first)
+/// known to be larger than `limit`, and the offset the look reached.
+pub(super) fn read_small_value<R: Read>(
+    src: &mut Source<R>,
+    scratch: &mut Vec<u8>,
+    limit: usize,
+) -> Result<Result<Term, (Vec<usize>, usize)>, Error> {
+    let base = src.pos();
+    scratch.clear();
+    scratch.push(crate::VERSION);
+    if let Some(open) = copy_value(src, scratch, limit.saturating_add(1))? {
+        let reached = src.pos();
+        src.unread(&scratch[1..]);
+        return Ok(Err((open, reached)));
+    }
+    decode(scratch, base).map(Ok)
+}
+
+/// Decodes the copied value (behind its version byte) read from `base`.
+fn decode(scratch: &[u8], base: usize) -> Result<Term, Error> {
     Term::decode(scratch, &DecodeOptions::new()).map_err(|err| {
         let at = base + err.offset().saturating_sub(1);
         Error::Decode(DecodeError::new(err.kind().clone(), at))
     })
 }
 
-/// Copies the bytes of one value to `out`.
-fn copy_value<R: Read>(src: &mut Source<R>, out: &mut Vec<u8>) -> Result<(), Error> {
+/// Copies the bytes of one value to `out`. Stops early when `out` would
+/// hold more than `limit` bytes, returning the offsets of the values still
+/// open then, outermost first.
+fn copy_value<R: Read>(
+    src: &mut Source<R>,
+    out: &mut Vec<u8>,
+    limit: usize,
+) -> Result<Option<Vec<usize>>, Error> {
     let mut stack = vec![Pending::Terms(1)];
+    let open = |stack: &[Pending]| {
+        let starts = stack.iter().filter_map(|p| match p {
+            Pending::End(at) => Some(*at),
+            _ => None,
+        });
+        Some(starts.collect())
+    };
     while let Some(top) = stack.pop() {
+        if out.len() > limit {
+            stack.push(top);
+            return Ok(open(&stack));
+        }
         match top {
-            Pending::Bytes(n, what) => copy(src, out, n, what)?,
+            Pending::End(_) => {}
+            Pending::Bytes(n, what) => {
+                let (done, left) = copy(src, out, n, what, limit)?;
+                if !done {
+                    stack.push(Pending::Bytes(left, what));
+                    return Ok(open(&stack));
+                }
+            }
             Pending::Terms(0) => {}
             Pending::Terms(n) => {
                 stack.push(Pending::Terms(n - 1));
@@ -47,17 +101,22 @@ fn copy_value<R: Read>(src: &mut Source<R>, out: &mut Vec<u8>) -> Result<(), Err
             }
         }
     }
-    Ok(())
+    Ok(None)
 }
 
-/// Copies `n` bytes, a window at a time.
+/// Copies `n` bytes, a window at a time; `false` and the bytes left past
+/// `limit`.
 fn copy<R: Read>(
     src: &mut Source<R>,
     out: &mut Vec<u8>,
     mut n: u64,
     what: &'static str,
-) -> Result<(), Error> {
+    limit: usize,
+) -> Result<(bool, u64), Error> {
     while n > 0 {
+        if out.len() > limit {
+            return Ok((false, n));
+        }
         if src.window().is_empty() && src.at_end()? {
             return Err(crate::decode::truncated(what, n, 0, src.pos()).into());
         }
@@ -67,7 +126,7 @@ fn copy<R: Read>(
         src.consume(take);
         n -= take as u64;
     }
-    Ok(())
+    Ok((true, 0))
 }
 
 /// Copies a tag and its fixed header, and pushes what follows them.
@@ -93,6 +152,7 @@ fn one_tag<R: Read>(
     let h = &src.window()[1..1 + header];
     let u16_at = |i: usize| u64::from(u16::from_be_bytes([h[i], h[i + 1]]));
     let u32_at = |i: usize| u64::from(u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]));
+    let mark = stack.len();
     let node_then = |bytes: u64, stack: &mut Vec<Pending>| {
         stack.push(Pending::Bytes(bytes, "pid, port or reference"));
         stack.push(Pending::Terms(1));
@@ -137,5 +197,9 @@ fn one_tag<R: Read>(
     }
     out.extend_from_slice(&src.window()[..1 + header]);
     src.consume(1 + header);
+    if stack.len() > mark {
+        // Mark where the value ends, under what it still needs.
+        stack.insert(mark, Pending::End(at));
+    }
     Ok(())
 }

@@ -69,6 +69,16 @@ impl<R: Read> Source<R> {
         &self.buf[range]
     }
 
+    /// Puts back `bytes`, the last bytes consumed, in front of the window.
+    pub(super) fn unread(&mut self, bytes: &[u8]) {
+        let mut buf = Vec::with_capacity(bytes.len() + self.buf.len() - self.head);
+        buf.extend_from_slice(bytes);
+        buf.extend_from_slice(&self.buf[self.head..]);
+        self.buf = buf;
+        self.head = 0;
+        self.pos -= bytes.len();
+    }
+
     /// Consumes `n` bytes of the window.
     pub(super) fn consume(&mut self, n: usize) {
         self.head += n;
