@@ -331,3 +331,74 @@ fn newline<W: Write>(out: &mut Out<W>, level: usize) {
         out.text("  ");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of(dump: &[u8]) -> String {
+        let mut out = Vec::new();
+        let printed = print_text(&mut Reader::new(dump), &mut out);
+        assert!(printed.is_ok(), "prints");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    fn json_of(dump: &[u8], pretty: bool) -> Result<String, Failure> {
+        let mut out = Vec::new();
+        print_json(&mut Reader::new(dump), &mut out, pretty)?;
+        Ok(String::from_utf8(out).expect("UTF-8"))
+    }
+
+    /// Large containers of every kind, each larger than [`SMALL`] so that
+    /// they stream, holding small values that print whole.
+    fn large_term(improper: bool) -> Term {
+        let row = |i: i64| -> Term {
+            format!("#{{id => {i}, name => <<\"row{i}\">>, 'Tag' => [a, \"xy\", 1.5], b => <<255, {}>>}}", i % 256)
+                .parse()
+                .expect("parses")
+        };
+        let rows: Vec<Term> = (0..3000).map(row).collect();
+        let printable: Vec<Term> = (0..40_000).map(|i| Term::Int(97 + i % 26)).collect();
+        let mut almost = printable.clone();
+        almost.push(Term::Int(1));
+        let map_entries = (0..3000).map(|i| (Term::Int(i), row(i))).collect();
+        let map = Term::Map(etf::Map::from_entries(map_entries).expect("unique keys"));
+        let mut outer = vec![
+            Term::Tuple(rows.clone()),
+            Term::List(printable),
+            Term::List(almost),
+            map,
+            Term::Binary(vec![b'z'; 100_000].into()),
+            Term::list(vec![Term::Tuple(rows.clone()), Term::list(rows.clone())]),
+            Term::Nil,
+        ];
+        if improper {
+            outer.push(Term::ImproperList(rows, Box::new(Term::Atom(etf::Atom::new("end")))));
+        }
+        Term::list(outer)
+    }
+
+    #[test]
+    fn streamed_text_is_the_printed_term() {
+        let term = large_term(true);
+        let dump = etf::to_vec(&term).expect("encodes");
+        assert!(dump.len() > 4 * SMALL);
+        assert_eq!(text_of(&dump), format!("{term}\n"));
+        let compressed = term
+            .encode(&etf::EncodeOptions::new().compression(Some(1)))
+            .expect("encodes");
+        assert_eq!(text_of(&compressed), format!("{term}\n"));
+    }
+
+    #[test]
+    fn streamed_json_is_the_json_of_the_term() {
+        let term = large_term(false);
+        let dump = etf::to_vec(&term).expect("encodes");
+        for pretty in [false, true] {
+            let streamed = json_of(&dump, pretty).ok().expect("prints");
+            assert!(streamed == format!("{}\n", json::to_json(&term, pretty)), "pretty: {pretty}");
+        }
+        let improper = etf::to_vec(&large_term(true)).expect("encodes");
+        assert!(matches!(json_of(&improper, false), Err(Failure::ImproperJson(_))));
+    }
+}
