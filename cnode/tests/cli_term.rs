@@ -395,7 +395,9 @@ fn decode_and_encode_handle_a_million_levels() {
 fn write_rows(rows: u32, sink: &mut impl Write) -> std::io::Result<u64> {
     // MAP(2): id => INTEGER I, name => BINARY "row".
     let mut row = vec![116, 0, 0, 0, 2, 119, 2, b'i', b'd', 98, 0, 0, 0, 0];
-    row.extend_from_slice(&[119, 4, b'n', b'a', b'm', b'e', 109, 0, 0, 0, 3, b'r', b'o', b'w']);
+    row.extend_from_slice(&[
+        119, 4, b'n', b'a', b'm', b'e', 109, 0, 0, 0, 3, b'r', b'o', b'w',
+    ]);
     let mut chunk = vec![131, 108];
     chunk.extend_from_slice(&rows.to_be_bytes());
     // `[` `]` and the newline, commas, and per row `#{id => ,name => <<"row">>}`.
@@ -480,11 +482,20 @@ fn decode_streams_a_dump_larger_than_its_memory() {
         let (head, printed, tail) = reader.join().expect("reader");
         assert!(status.success(), "json: {json}");
         assert!(dump_len > 60_000_000, "a dump of {dump_len} bytes");
-        assert!(peak > 0 && peak < LIMIT_KIB, "json: {json}: peak RSS {peak} KiB");
+        assert!(
+            peak > 0 && peak < LIMIT_KIB,
+            "json: {json}: peak RSS {peak} KiB"
+        );
         let (first, last) = if json {
-            (&br#"[{"id":0,"name":"row"}"#[..16], &br#"{"id":2499999,"name":"row"}]"#[..])
+            (
+                &br#"[{"id":0,"name":"row"}"#[..16],
+                &br#"{"id":2499999,"name":"row"}]"#[..],
+            )
         } else {
-            (&b"[#{id => 0,name => <<\"row\">>}"[..16], &b"#{id => 2499999,name => <<\"row\">>}]"[..])
+            (
+                &b"[#{id => 0,name => <<\"row\">>}"[..16],
+                &b"#{id => 2499999,name => <<\"row\">>}]"[..],
+            )
         };
         assert_eq!(&head[..], first);
         assert!(tail.ends_with(&[last, b"\n"].concat()), "json: {json}");

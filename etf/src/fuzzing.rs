@@ -173,7 +173,10 @@ pub fn stream(data: &[u8]) {
         Err(err) => {
             let limit = err.category() == crate::Category::Limit;
             if let Ok(Some(term)) = &built {
-                assert!(limit, "the stream accepted {term:?}, the decoder said {err}");
+                assert!(
+                    limit,
+                    "the stream accepted {term:?}, the decoder said {err}"
+                );
             }
             if let Ok((Some(term), true)) = &whole {
                 assert!(limit, "read_term accepted {term:?}, the decoder said {err}");

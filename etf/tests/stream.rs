@@ -20,7 +20,10 @@ fn events(bytes: &[u8]) -> Vec<String> {
 
 #[test]
 fn events_follow_the_bytes() {
-    let dump = etf::to_vec(&term(r#"{ok, [1, <<"ab">>, #{k => 2.5}], "xy", [a | b], []}"#)).unwrap();
+    let dump = etf::to_vec(&term(
+        r#"{ok, [1, <<"ab">>, #{k => 2.5}], "xy", [a | b], []}"#,
+    ))
+    .unwrap();
     assert_eq!(
         events(&dump),
         [
@@ -80,11 +83,21 @@ fn events_rebuild_what_the_decoder_reads() {
     }
     // A list written in several LIST_EXT segments and a STRING_EXT tail
     // reads as one list, as the decoder reads it.
-    let chained = [131, 108, 0, 0, 0, 1, 97, 1, 108, 0, 0, 0, 0, 108, 0, 0, 0, 1, 100, 0, 1, 120, 107, 0, 2, 1, 2];
+    let chained = [
+        131, 108, 0, 0, 0, 1, 97, 1, 108, 0, 0, 0, 0, 108, 0, 0, 0, 1, 100, 0, 1, 120, 107, 0, 2,
+        1, 2,
+    ];
     etf::fuzzing::stream(&chained);
     assert_eq!(
         events(&chained),
-        ["ListStart(1)", "Int(1)", "Atom(\"x\")", "Int(1)", "Int(2)", "ListEnd"]
+        [
+            "ListStart(1)",
+            "Int(1)",
+            "Atom(\"x\")",
+            "Int(1)",
+            "Int(2)",
+            "ListEnd"
+        ]
     );
 }
 
@@ -156,7 +169,11 @@ fn errors_name_the_byte_offset() {
         (&[131, 106, 106], "trailing", 2),
         (&[131, 104, 2, 97], "truncated", 3),
         (&[131, 82, 0], "ATOM_CACHE_REF", 1),
-        (&[131, 70, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0], "NaN or infinite", 1),
+        (
+            &[131, 70, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0],
+            "NaN or infinite",
+            1,
+        ),
     ];
     for (bytes, needle, at) in table {
         let mut reader = Reader::new(bytes);
@@ -184,15 +201,28 @@ fn declared_lengths_allocate_nothing() {
     assert!(err.as_decode().is_some_and(|e| e.is_incomplete()), "{err}");
     let many = [131, 108, 0xff, 0xff, 0xff, 0xff, 106];
     let mut reader = Reader::new(&many[..]);
-    assert_eq!(reader.next_event().unwrap(), Some(Event::ListStart(u32::MAX as usize)));
+    assert_eq!(
+        reader.next_event().unwrap(),
+        Some(Event::ListStart(u32::MAX as usize))
+    );
     assert_eq!(reader.next_event().unwrap(), Some(Event::Nil));
-    assert!(reader.next_event().unwrap_err().as_decode().is_some_and(|e| e.is_incomplete()));
+    assert!(reader
+        .next_event()
+        .unwrap_err()
+        .as_decode()
+        .is_some_and(|e| e.is_incomplete()));
 }
 
 #[test]
 fn compressed_dumps_inflate_as_they_are_read() {
-    let value = Term::list((0..10_000).map(|i| term(&format!("{{row, {i}, <<\"abcabcabc\">>}}"))).collect());
-    let dump = value.encode(&EncodeOptions::new().compression(Some(6))).unwrap();
+    let value = Term::list(
+        (0..10_000)
+            .map(|i| term(&format!("{{row, {i}, <<\"abcabcabc\">>}}")))
+            .collect(),
+    );
+    let dump = value
+        .encode(&EncodeOptions::new().compression(Some(6)))
+        .unwrap();
     assert_eq!(dump[1], 80);
     let mut reader = Reader::new(&dump[..]);
     assert_eq!(reader.read_term().unwrap(), Some(value));

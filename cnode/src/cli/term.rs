@@ -8,6 +8,12 @@
 //! of `term_to_binary/2`. Every failure is one line on stderr and exit
 //! status 1: decode errors name the byte offset and what was expected there,
 //! parse errors the line and column.
+//!
+//! `decode` streams (see [`stream`]): a dump larger than memory prints in
+//! memory bounded by its nesting depth and its largest leaf, except with
+//! `--pretty` in Erlang syntax, whose `~tp` layout needs every container's
+//! width before writing it and so reads the whole dump. `encode` still
+//! reads the whole text and builds the term before writing it.
 
 mod json;
 mod stream;

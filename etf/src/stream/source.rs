@@ -165,9 +165,7 @@ impl<R: Read> Source<R> {
             return Err(truncated("compressed term", declared - inflated, 0, end).into());
         }
         if inflated > declared {
-            return Err(
-                DecodeError::new(K::DecompressedSizeMismatch { declared }, end).into(),
-            );
+            return Err(DecodeError::new(K::DecompressedSizeMismatch { declared }, end).into());
         }
         let trailing = z.get_mut().fill_buf()?.len();
         if trailing > 0 {

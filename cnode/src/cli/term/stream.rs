@@ -90,9 +90,13 @@ impl<W: Write> Out<W> {
 
 /// A large container being printed in Erlang syntax.
 enum Open {
-    Tuple { written: usize },
+    Tuple {
+        written: usize,
+    },
     /// Keys and values written.
-    Map { written: usize },
+    Map {
+        written: usize,
+    },
     List {
         written: usize,
         /// The elements so far while all are printable character codes
@@ -373,7 +377,10 @@ mod tests {
             Term::Nil,
         ];
         if improper {
-            outer.push(Term::ImproperList(rows, Box::new(Term::Atom(etf::Atom::new("end")))));
+            outer.push(Term::ImproperList(
+                rows,
+                Box::new(Term::Atom(etf::Atom::new("end"))),
+            ));
         }
         Term::list(outer)
     }
@@ -396,9 +403,15 @@ mod tests {
         let dump = etf::to_vec(&term).expect("encodes");
         for pretty in [false, true] {
             let streamed = json_of(&dump, pretty).ok().expect("prints");
-            assert!(streamed == format!("{}\n", json::to_json(&term, pretty)), "pretty: {pretty}");
+            assert!(
+                streamed == format!("{}\n", json::to_json(&term, pretty)),
+                "pretty: {pretty}"
+            );
         }
         let improper = etf::to_vec(&large_term(true)).expect("encodes");
-        assert!(matches!(json_of(&improper, false), Err(Failure::ImproperJson(_))));
+        assert!(matches!(
+            json_of(&improper, false),
+            Err(Failure::ImproperJson(_))
+        ));
     }
 }
