@@ -423,14 +423,18 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// A dump many times larger than the memory allowed is printed (text and
-/// JSON) within it: memory does not grow with the input. The dump is made
-/// and the output counted as they stream, and the peak RSS is sampled from
-/// /proc while the command runs (the peak is reached early and held).
+/// A dump of 250,000 maps (7 MB, whose decoded term alone takes some 50 MB
+/// and whose text is 9 MB) is printed, as text and as JSON, within 24 MiB
+/// of resident memory, most of it the (debug) binary itself; holding the
+/// term would take several times that. The dump is made and the output
+/// counted as they stream (the test holds neither), and the peak RSS is
+/// sampled from /proc while the command runs (it is reached early and
+/// held). The size is kept small because the debug binary is slow; see
+/// `scripts/bench-dump.sh` for 79 MB and 1 GB dumps.
 #[test]
 fn decode_streams_a_dump_larger_than_its_memory() {
-    const ROWS: u32 = 2_500_000;
-    const LIMIT_KIB: u64 = 64 << 10;
+    const ROWS: u32 = 250_000;
+    const LIMIT_KIB: u64 = 24 << 10;
     for json in [false, true] {
         let mut args = vec!["term", "decode"];
         if json {
@@ -481,7 +485,7 @@ fn decode_streams_a_dump_larger_than_its_memory() {
         let (text_len, dump_len) = writer.join().expect("writer");
         let (head, printed, tail) = reader.join().expect("reader");
         assert!(status.success(), "json: {json}");
-        assert!(dump_len > 60_000_000, "a dump of {dump_len} bytes");
+        assert!(dump_len > 7_000_000, "a dump of {dump_len} bytes");
         assert!(
             peak > 0 && peak < LIMIT_KIB,
             "json: {json}: peak RSS {peak} KiB"
@@ -489,12 +493,12 @@ fn decode_streams_a_dump_larger_than_its_memory() {
         let (first, last) = if json {
             (
                 &br#"[{"id":0,"name":"row"}"#[..16],
-                &br#"{"id":2499999,"name":"row"}]"#[..],
+                &br#"{"id":249999,"name":"row"}]"#[..],
             )
         } else {
             (
                 &b"[#{id => 0,name => <<\"row\">>}"[..16],
-                &b"#{id => 2499999,name => <<\"row\">>}]"[..],
+                &b"#{id => 249999,name => <<\"row\">>}]"[..],
             )
         };
         assert_eq!(&head[..], first);
