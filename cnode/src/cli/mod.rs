@@ -13,6 +13,7 @@ mod send;
 mod serve;
 mod session;
 mod term;
+mod top;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Send a term to a process registered on a node ({NAME, NODE} ! TERM).
     Send(send::SendArgs),
+    /// Watch a node live, as etop does: its figures and top processes by
+    /// reductions, memory or message queue (`--once`, `--json` for scripts).
+    Top(top::TopArgs),
     /// Run a named node until interrupted: answers pings, an `echo`
     /// process, and rpc functions (erlang:node/0, erlang:nodes/0,
     /// erlang:whereis/1, cnode:echo/1, cnode:sleep/1).
@@ -58,6 +62,7 @@ pub(crate) fn run() -> ExitCode {
         Command::Call(args) => call::run(args).map_err(|e| e.to_string()),
         Command::Eval(args) => eval::run(args).map_err(|e| e.to_string()),
         Command::Send(args) => send::run(args).map_err(|e| e.to_string()),
+        Command::Top(args) => top::run(args).map_err(|e| e.to_string()),
         Command::Serve(args) => serve::run(args).map_err(|e| e.to_string()),
     };
     match result {

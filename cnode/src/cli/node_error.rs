@@ -1,5 +1,5 @@
-//! What can go wrong when `cnode ping`, `call`, `eval` or `send` reaches a
-//! node. Each variant prints as the one line that follows `cnode: ` on
+//! What can go wrong when `cnode ping`, `call`, `eval`, `send` or `top`
+//! reaches a node. Each variant prints as the one line that follows `cnode: ` on
 //! stderr.
 
 use std::time::Duration;
@@ -143,6 +143,21 @@ pub(crate) enum NodeCliError {
         /// What came back.
         answer: Term,
     },
+    /// A query of `cnode top` answered a term of another shape (the
+    /// answer itself may hold every process of the node, so it is not
+    /// printed).
+    #[error("unexpected answer to {query} from {node}: {part} does not decode")]
+    Malformed {
+        /// The target.
+        node: String,
+        /// Which query.
+        query: &'static str,
+        /// The part that does not decode.
+        part: &'static str,
+    },
+    /// The terminal could not be set up, drawn on or read.
+    #[error("terminal: {0}")]
+    Terminal(#[source] std::io::Error),
     /// The result could not be written.
     #[error("cannot write to stdout: {0}")]
     Output(#[source] std::io::Error),

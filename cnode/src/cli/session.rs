@@ -1,5 +1,5 @@
-//! The short-lived hidden node behind `cnode ping`, `call`, `eval` and
-//! `send`: the options they share, naming our node and the target, and
+//! The short-lived hidden node behind `cnode ping`, `call`, `eval`,
+//! `send` and `top`: the options they share, naming our node and the target, and
 //! setting up the one connection they use.
 //!
 //! The target is looked up in EPMD before our node starts, so that a node
@@ -78,6 +78,43 @@ where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = Result<T, NodeCliError>>,
 {
+    run_limited(options, target, Limit::Whole, command)
+}
+
+/// As [`run`], for a command that runs as long as its user wants (`cnode
+/// top`): `--timeout` bounds connecting, and then each call the command
+/// makes with [`Session::timeout`], not the whole command.
+pub(crate) fn run_open<T, F, Fut>(
+    options: &NodeOptions,
+    target: &str,
+    command: F,
+) -> Result<T, NodeCliError>
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = Result<T, NodeCliError>>,
+{
+    run_limited(options, target, Limit::Connect, command)
+}
+
+/// What `--timeout` bounds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// Connecting and the command together.
+    Whole,
+    /// Connecting only.
+    Connect,
+}
+
+fn run_limited<T, F, Fut>(
+    options: &NodeOptions,
+    target: &str,
+    limit: Limit,
+    command: F,
+) -> Result<T, NodeCliError>
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = Result<T, NodeCliError>>,
+{
     init_logging();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -87,18 +124,29 @@ where
     let target = options.target_name(target)?;
     runtime.block_on(async {
         let mut our_node = None;
-        let work = async {
-            let session = options.connect(&target, timeout, &mut our_node).await?;
-            command(session).await
+        let timed_out = || NodeCliError::Timeout {
+            node: target.to_string(),
+            after: timeout,
         };
-        let result = tokio::time::timeout(timeout, work)
-            .await
-            .unwrap_or_else(|_| {
-                Err(NodeCliError::Timeout {
-                    node: target.to_string(),
-                    after: timeout,
-                })
-            });
+        let result = match limit {
+            Limit::Whole => {
+                let work = async {
+                    let session = options.connect(&target, timeout, &mut our_node).await?;
+                    command(session).await
+                };
+                tokio::time::timeout(timeout, work)
+                    .await
+                    .unwrap_or_else(|_| Err(timed_out()))
+            }
+            Limit::Connect => {
+                let connect = options.connect(&target, timeout, &mut our_node);
+                match tokio::time::timeout(timeout, connect).await {
+                    Ok(Ok(session)) => command(session).await,
+                    Ok(Err(err)) => Err(err),
+                    Err(_) => Err(timed_out()),
+                }
+            }
+        };
         if let Some(node) = our_node {
             node.shutdown().await;
         }

@@ -1,0 +1,227 @@
+//! The questions `cnode top` asks the node, all by rpc and nothing loaded
+//! onto it: each is a few Erlang expressions that the node scans and
+//! parses once (`erl_scan:string/1`, `erl_parse:parse_exprs/1`) and then
+//! evaluates at each refresh with `erl_eval:exprs/2`, so that one rpc
+//! brings back what would otherwise take one per process.
+//!
+//! - The sample: the node-wide figures and `{Pid, Reductions, Memory,
+//!   QueueLen}` for every process (about 25 bytes of reply per process).
+//! - The names: registered name and current function of the few shown.
+//! - The details of one process: `process_info/2` with links, monitors
+//!   and monitored_by cut to a count and the first few, the dictionary to
+//!   its size.
+//! - Scheduler utilisation needs `erlang:system_flag(scheduler_wall_time,
+//!   true)`, which holds only as long as the process that set it lives: a
+//!   holder process spawned on the node sets it and waits for `stop` or for
+//!   our node to go down (`monitor_node/2`), so the measurement is turned
+//!   off again when `cnode top` ends, however it ends (unless another
+//!   process on the node asked for it too).
+
+use std::time::Duration;
+
+use cnode::Rpc;
+use etf::{Pid, Term};
+
+use super::super::node_error::NodeCliError;
+use super::super::session::Session;
+use super::sample::{Details, Malformed, Naming, Sample};
+
+/// Node-wide figures, then every process's ranking numbers; a process
+/// that exits meanwhile answers `undefined` and is left out.
+const SAMPLE: &str = "\
+{{erlang:system_info(otp_release), element(1, erlang:statistics(wall_clock)),
+  erlang:system_info(process_count), erlang:system_info(process_limit),
+  erlang:system_info(port_count), erlang:system_info(port_limit),
+  erlang:system_info(atom_count), erlang:system_info(atom_limit),
+  erlang:memory(), erlang:statistics(run_queue),
+  erlang:statistics(scheduler_wall_time), erlang:system_info(schedulers_online)},
+ [{P, R, M, Q} || P <- erlang:processes(),
+                  [{_, R}, {_, M}, {_, Q}] <- [erlang:process_info(P,
+                      [reductions, memory, message_queue_len])]]}.";
+
+/// For each pid of `Pids`: its name and current function, or `undefined`.
+const NAMES: &str = "\
+[erlang:process_info(P, [registered_name, current_function]) || P <- Pids].";
+
+/// The details of `Pid`, or `undefined`.
+const DETAILS: &str = "\
+case erlang:process_info(Pid, [registered_name, status, initial_call,
+        current_function, group_leader, message_queue_len, reductions,
+        memory, heap_size, total_heap_size, stack_size, trap_exit, priority,
+        links, monitors, monitored_by, dictionary]) of
+    undefined -> undefined;
+    Items ->
+        Translated = case lists:keyfind(dictionary, 1, Items) of
+            {dictionary, D} -> case lists:keyfind('$initial_call', 1, D) of
+                {_, Call} -> [{translated_call, Call}];
+                false -> []
+            end;
+            false -> []
+        end,
+        [case I of
+             {K, L} when K =:= links; K =:= monitors; K =:= monitored_by ->
+                 {K, {length(L), lists:sublist(L, 6)}};
+             {dictionary, D2} -> {dictionary_size, length(D2)};
+             _ -> I
+         end || I <- Items] ++ Translated
+end.";
+
+/// A process that keeps the scheduler wall time measured while it lives.
+const HOLDER: &str = "\
+erlang:spawn(fun() ->
+    erlang:monitor_node(Us, true),
+    erlang:system_flag(scheduler_wall_time, true),
+    receive {nodedown, Us} -> ok; stop -> ok end
+end).";
+
+/// The node and the parsed queries.
+pub(crate) struct Probe {
+    rpc: Rpc,
+    target: String,
+    timeout: Duration,
+    /// Whether `erl_eval` bindings are a map (a list, an orddict, on
+    /// every release so far).
+    map_bindings: bool,
+    sample: Term,
+    names: Term,
+    details: Term,
+    holder: Option<Term>,
+}
+
+impl Probe {
+    /// Parses the queries on the node (five rpcs, once).
+    pub(crate) async fn new(session: &Session) -> Result<Probe, NodeCliError> {
+        let mut probe = Probe {
+            rpc: session.node.rpc(),
+            target: session.target.clone(),
+            timeout: session.timeout,
+            map_bindings: false,
+            sample: Term::Nil,
+            names: Term::Nil,
+            details: Term::Nil,
+            holder: None,
+        };
+        let bindings = probe.call("erl_eval", "new_bindings", Vec::new()).await?;
+        probe.map_bindings = bindings.as_map().is_some();
+        probe.sample = probe.parse(SAMPLE).await?;
+        probe.names = probe.parse(NAMES).await?;
+        probe.details = probe.parse(DETAILS).await?;
+        Ok(probe)
+    }
+
+    /// Starts the holder of the scheduler wall time measurement; it stops
+    /// with [`release`](Self::release) or when our node goes down.
+    pub(crate) async fn measure_schedulers(&mut self, us: &str) -> Result<(), NodeCliError> {
+        let holder = self.parse(HOLDER).await?;
+        let pid = self.eval(&holder, vec![("Us", Term::atom(us))]).await?;
+        if pid.as_pid().is_none() {
+            return Err(self.unexpected("erlang:spawn/1", pid));
+        }
+        self.holder = Some(pid);
+        Ok(())
+    }
+
+    /// Stops the holder, turning the measurement off unless someone else
+    /// on the node wants it.
+    pub(crate) async fn release(&mut self) {
+        if let Some(holder) = self.holder.take() {
+            // If this fails, the node is gone or our node going down
+            // stops the holder anyway.
+            let _ = self
+                .call("erlang", "send", vec![holder, Term::atom("stop")])
+                .await;
+        }
+    }
+
+    /// One sample of the node.
+    pub(crate) async fn sample(&self) -> Result<Sample, NodeCliError> {
+        let answer = self.eval(&self.sample, Vec::new()).await?;
+        Sample::decode(&answer).map_err(|err| self.malformed("the sample", err))
+    }
+
+    /// Names and current functions of `pids`, in their order.
+    pub(crate) async fn names(&self, pids: &[Pid]) -> Result<Vec<Naming>, NodeCliError> {
+        if pids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = Term::list(pids.iter().cloned().map(Term::Pid).collect());
+        let answer = self.eval(&self.names, vec![("Pids", list)]).await?;
+        match answer.as_list() {
+            Some(items) if items.len() == pids.len() => Ok(items.iter().map(Naming::decode).collect()),
+            _ => Err(self.unexpected("the names query", answer)),
+        }
+    }
+
+    /// The details of `pid`; `None` once it has exited.
+    pub(crate) async fn details(&self, pid: &Pid) -> Result<Option<Details>, NodeCliError> {
+        let answer = self
+            .eval(&self.details, vec![("Pid", Term::Pid(pid.clone()))])
+            .await?;
+        Details::decode(pid, &answer).map_err(|err| self.malformed("the details", err))
+    }
+
+    async fn parse(&self, text: &str) -> Result<Term, NodeCliError> {
+        let scanned = self
+            .call("erl_scan", "string", vec![Term::charlist(text)])
+            .await?;
+        let tokens = match scanned.as_tuple() {
+            Some([ok, tokens, _]) if ok.is_atom("ok") => tokens.clone(),
+            _ => return Err(self.unexpected("erl_scan:string/1", scanned)),
+        };
+        let parsed = self.call("erl_parse", "parse_exprs", vec![tokens]).await?;
+        match parsed.as_tuple() {
+            Some([ok, exprs]) if ok.is_atom("ok") => Ok(exprs.clone()),
+            _ => Err(self.unexpected("erl_parse:parse_exprs/1", parsed)),
+        }
+    }
+
+    /// `erl_eval:exprs(Exprs, Bindings)`'s value.
+    async fn eval(&self, exprs: &Term, bindings: Vec<(&str, Term)>) -> Result<Term, NodeCliError> {
+        let mut bindings: Vec<(Term, Term)> = bindings
+            .into_iter()
+            .map(|(name, value)| (Term::atom(name), value))
+            .collect();
+        // An orddict is sorted by key.
+        bindings.sort_by(|a, b| a.0.to_string().cmp(&b.0.to_string()));
+        let bindings = if self.map_bindings {
+            Term::map(bindings).map_err(|_| self.unexpected("erl_eval bindings", Term::Nil))?
+        } else {
+            Term::list(
+                bindings
+                    .into_iter()
+                    .map(|(name, value)| Term::tuple(vec![name, value]))
+                    .collect(),
+            )
+        };
+        let answer = self
+            .call("erl_eval", "exprs", vec![exprs.clone(), bindings])
+            .await?;
+        match answer.as_tuple() {
+            Some([value, result, _]) if value.is_atom("value") => Ok(result.clone()),
+            _ => Err(self.unexpected("erl_eval:exprs/2", answer)),
+        }
+    }
+
+    async fn call(&self, module: &str, function: &str, args: Vec<Term>) -> Result<Term, NodeCliError> {
+        self.rpc
+            .call(&self.target, module, function, args, self.timeout)
+            .await
+            .map_err(NodeCliError::from_rpc)
+    }
+
+    fn unexpected(&self, function: &'static str, answer: Term) -> NodeCliError {
+        NodeCliError::Unexpected {
+            node: self.target.clone(),
+            function,
+            answer,
+        }
+    }
+
+    fn malformed(&self, query: &'static str, err: Malformed) -> NodeCliError {
+        NodeCliError::Malformed {
+            node: self.target.clone(),
+            query,
+            part: err.what,
+        }
+    }
+}
