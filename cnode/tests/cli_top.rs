@@ -190,6 +190,16 @@ impl Drop for Tmux {
     }
 }
 
+/// The line of the shell's output that starts with `start` (after the
+/// prompt, which may come first when the output raced it), not the
+/// command line that printed it.
+fn output_line<'a>(screen: &'a str, start: &str) -> Option<&'a str> {
+    screen
+        .lines()
+        .map(|line| line.trim_start_matches("# ").trim_start_matches("$ ").trim_end())
+        .find(|line| line.starts_with(start) && !line.contains(' '))
+}
+
 /// The name in the first row of the process table on `screen`.
 fn first_row(screen: &str) -> Option<&str> {
     let mut lines = screen.lines().skip_while(|line| !line.starts_with("PID "));
@@ -217,28 +227,26 @@ fn live_view_in_tmux(node: &Loaded) {
         screen.contains("by queue") && first_row(screen).is_some_and(|row| row.contains(" hoarder "))
     });
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("the hoarder's details", |screen| {
-        screen.contains("message_queue_len")
-            && screen.contains("registered_name   hoarder")
+    // Whole pane: a capture may catch the screen halfway through a draw.
+    tmux.wait_for("the hoarder's details", |screen| {
+        screen.contains("registered_name   hoarder")
+            && screen.contains("message_queue_len")
             && screen.contains("initial_call")
+            && screen.contains("dictionary_size")
     });
-    assert!(screen.contains("dictionary_size"), "{screen}");
     tmux.keys(&["Escape"]);
     tmux.wait_for("the details closed", |screen| {
-        !screen.contains("registered_name   hoarder")
+        !screen.contains("registered_name   hoarder") && screen.contains("by queue")
     });
     tmux.keys(&["q"]);
-    let screen = tmux.wait_for("cnode top ended", |screen| {
-        screen.lines().any(|line| line.starts_with("exit="))
+    let screen = tmux.wait_for("cnode top ended and stty answered", |screen| {
+        output_line(screen, "exit=").is_some()
+            && (output_line(screen, "icanon").is_some() || output_line(screen, "-icanon").is_some())
     });
-    assert!(screen.lines().any(|line| line == "exit=0"), "{screen}");
-    let screen = tmux.wait_for("stty answered", |screen| {
-        screen
-            .lines()
-            .any(|line| line == "icanon" || line == "-icanon")
-    });
-    assert!(
-        screen.lines().any(|line| line == "icanon"),
+    assert_eq!(output_line(&screen, "exit="), Some("exit=0"), "{screen}");
+    assert_eq!(
+        output_line(&screen, "icanon"),
+        Some("icanon"),
         "the terminal is back in canonical mode:\n{screen}"
     );
     assert!(!screen.contains("PID "), "the alternate screen is gone:\n{screen}");

@@ -4,8 +4,13 @@
 //! evaluates at each refresh with `erl_eval:exprs/2`, so that one rpc
 //! brings back what would otherwise take one per process.
 //!
-//! - The sample: the node-wide figures and `{Pid, Reductions, Memory,
-//!   QueueLen}` for every process (about 25 bytes of reply per process).
+//! - The sample: the node-wide figures, every pid, and for each its
+//!   reductions, memory and queue length. The per-process work is
+//!   `lists:zipwith/3` over `fun erlang:process_info/2`, compiled code on
+//!   the node: a list comprehension would run in `erl_eval`, interpreted,
+//!   at three to five times the node's CPU (measured on 100k processes:
+//!   0.2 to 0.5 s against 1.3 s, on a loaded two-core machine). The reply
+//!   is about 90 bytes per process before the atom cache.
 //! - The names: registered name and current function of the few shown.
 //! - The details of one process: `process_info/2` with links, monitors
 //!   and monitored_by cut to a count and the first few, the dictionary to
@@ -26,22 +31,27 @@ use super::super::node_error::NodeCliError;
 use super::super::session::Session;
 use super::sample::{Details, Malformed, Naming, Sample};
 
-/// Node-wide figures, then every process's ranking numbers; a process
-/// that exits meanwhile answers `undefined` and is left out.
+/// Node-wide figures, every pid, and each one's ranking numbers (a
+/// process that exits meanwhile answers `undefined`). A fun applied to
+/// the pids binds nothing at the top, so `erl_eval` sends back no
+/// bindings with the value.
 const SAMPLE: &str = "\
-{{erlang:system_info(otp_release), element(1, erlang:statistics(wall_clock)),
-  erlang:system_info(process_count), erlang:system_info(process_limit),
-  erlang:system_info(port_count), erlang:system_info(port_limit),
-  erlang:system_info(atom_count), erlang:system_info(atom_limit),
-  erlang:memory(), erlang:statistics(run_queue),
-  erlang:statistics(scheduler_wall_time), erlang:system_info(schedulers_online)},
- [{P, R, M, Q} || P <- erlang:processes(),
-                  [{_, R}, {_, M}, {_, Q}] <- [erlang:process_info(P,
-                      [reductions, memory, message_queue_len])]]}.";
+(fun(Ps) ->
+  {{erlang:system_info(otp_release), element(1, erlang:statistics(wall_clock)),
+    erlang:system_info(process_count), erlang:system_info(process_limit),
+    erlang:system_info(port_count), erlang:system_info(port_limit),
+    erlang:system_info(atom_count), erlang:system_info(atom_limit),
+    erlang:memory(), erlang:statistics(run_queue),
+    erlang:statistics(scheduler_wall_time), erlang:system_info(schedulers_online)},
+   Ps,
+   lists:zipwith(fun erlang:process_info/2, Ps,
+                 lists:duplicate(length(Ps), [reductions, memory, message_queue_len]))}
+ end)(erlang:processes()).";
 
 /// For each pid of `Pids`: its name and current function, or `undefined`.
 const NAMES: &str = "\
-[erlang:process_info(P, [registered_name, current_function]) || P <- Pids].";
+lists:zipwith(fun erlang:process_info/2, Pids,
+              lists:duplicate(length(Pids), [registered_name, current_function])).";
 
 /// The details of `Pid`, or `undefined`.
 const DETAILS: &str = "\
@@ -134,9 +144,24 @@ impl Probe {
     }
 
     /// One sample of the node.
+    ///
+    /// `RUST_LOG=cnode=debug` logs what each costs: the rpc (the node's
+    /// work and the reply's transfer and decoding) and our decoding of the
+    /// term into a sample.
     pub(crate) async fn sample(&self) -> Result<Sample, NodeCliError> {
+        let asked = std::time::Instant::now();
         let answer = self.eval(&self.sample, Vec::new()).await?;
-        Sample::decode(&answer).map_err(|err| self.malformed("the sample", err))
+        let answered = asked.elapsed();
+        let sample =
+            Sample::decode(&answer).map_err(|err| self.malformed("the sample", err))?;
+        tracing::debug!(
+            processes = sample.processes.len(),
+            rpc_ms = answered.as_millis() as u64,
+            decode_ms = (asked.elapsed() - answered).as_millis() as u64,
+            "sample of {}",
+            self.target
+        );
+        Ok(sample)
     }
 
     /// Names and current functions of `pids`, in their order.

@@ -116,37 +116,50 @@ pub(crate) fn pid_key(pid: &Pid) -> (u32, u32, u32) {
 }
 
 impl Sample {
-    /// Decodes `{SummaryTuple, [{Pid, Reductions, Memory, QueueLen}]}`.
+    /// Decodes `{SummaryTuple, Pids, Infos}`, where `Infos` holds, for
+    /// each pid in turn, `[{reductions, R}, {memory, M},
+    /// {message_queue_len, Q}]`, or `undefined` for a process that exited
+    /// meanwhile (left out).
     pub(crate) fn decode(term: &Term) -> Result<Sample, Malformed> {
-        let Some([summary, processes]) = term.as_tuple() else {
-            return malformed("{Summary, Processes}");
+        let Some([summary, pids, infos]) = term.as_tuple() else {
+            return malformed("{Summary, Pids, Infos}");
         };
         let summary = Summary::decode(summary)?;
-        let Some(list) = list_of(processes) else {
-            return malformed("the process list");
+        let (Some(pids), Some(infos)) = (list_of(pids), list_of(infos)) else {
+            return malformed("the pid and info lists");
         };
-        let processes = list
-            .iter()
-            .map(ProcessSample::decode)
-            .collect::<Result<_, _>>()?;
+        if pids.len() != infos.len() {
+            return malformed("as many infos as pids");
+        }
+        let mut processes = Vec::with_capacity(pids.len());
+        for (pid, info) in pids.iter().zip(&infos) {
+            let Some(pid) = pid.as_pid() else {
+                return malformed("a pid");
+            };
+            if info.is_atom("undefined") {
+                continue;
+            }
+            processes.push(ProcessSample::decode(pid, info)?);
+        }
         Ok(Sample { summary, processes })
     }
 }
 
 impl ProcessSample {
-    fn decode(term: &Term) -> Result<ProcessSample, Malformed> {
-        match term.as_tuple() {
-            Some([pid, reductions, memory, queue]) => Ok(ProcessSample {
-                pid: pid
-                    .as_pid()
-                    .cloned()
-                    .ok_or(Malformed { what: "a pid" })?,
-                reductions: count(reductions, "reductions")?,
-                memory: count(memory, "memory")?,
-                queue: count(queue, "message_queue_len")?,
-            }),
-            _ => malformed("{Pid, Reductions, Memory, QueueLen}"),
-        }
+    fn decode(pid: &Pid, info: &Term) -> Result<ProcessSample, Malformed> {
+        let value = |item: Option<&Term>, what: &'static str| match item.and_then(Term::as_tuple) {
+            Some([_, value]) => count(value, what),
+            _ => malformed(what),
+        };
+        let items = info.as_list().ok_or(Malformed {
+            what: "a process_info list",
+        })?;
+        Ok(ProcessSample {
+            pid: pid.clone(),
+            reductions: value(items.first(), "reductions")?,
+            memory: value(items.get(1), "memory")?,
+            queue: value(items.get(2), "message_queue_len")?,
+        })
     }
 }
 
@@ -360,26 +373,36 @@ mod tests {
             r#"{{"27", 5000, 40, 262144, 3, 65536, 9000, 1048576,
                 [{total, 100}, {processes, 40}],
                 1, [{2, 10, 100}, {1, 50, 100}], 2},
-               [{#Pid<'a@h'.85.0.1>, 1200, 2688, 0}]}"#,
+               [#Pid<'a@h'.85.0.1>, #Pid<'a@h'.86.0.1>],
+               [[{reductions, 1200}, {memory, 2688}, {message_queue_len, 0}],
+                undefined]}"#,
         );
         let sample = Sample::decode(&term).expect("decodes");
         assert_eq!(sample.summary.otp_release, "27");
         assert_eq!(sample.summary.processes.limit, 262_144);
         let ids: Vec<u64> = sample.summary.wall_time.unwrap().iter().map(|t| t.id).collect();
         assert_eq!(ids, [1, 2]);
+        // The process that exited meanwhile is left out.
+        assert_eq!(sample.processes.len(), 1);
         assert_eq!(pid_text(&sample.processes[0].pid), "<0.85.0>");
+        assert_eq!(sample.processes[0].reductions, 1200);
 
-        let off = parse(r#"{{"25", 1, 1, 1, 1, 1, 1, 1, [], 0, undefined, 1}, []}"#);
+        let off = parse(r#"{{"25", 1, 1, 1, 1, 1, 1, 1, [], 0, undefined, 1}, [], []}"#);
         assert_eq!(Sample::decode(&off).unwrap().summary.wall_time, None);
     }
 
     #[test]
     fn a_malformed_sample_names_the_part() {
-        let term = parse(r#"{{"25", 1, 1, 1, 1, 1, 1, 1, [], 0, undefined, 1}, [{x}]}"#);
-        assert_eq!(
-            Sample::decode(&term).unwrap_err().what,
-            "{Pid, Reductions, Memory, QueueLen}"
-        );
+        let summary = r#"{"25", 1, 1, 1, 1, 1, 1, 1, [], 0, undefined, 1}"#;
+        for (rest, part) in [
+            ("[#Pid<'a@h'.1.0.1>], []", "as many infos as pids"),
+            ("[x], [undefined]", "a pid"),
+            ("[#Pid<'a@h'.1.0.1>], [[{reductions, 1}]]", "memory"),
+            ("[#Pid<'a@h'.1.0.1>], [[{reductions, -1}, {memory, 1}, {message_queue_len, 1}]]", "reductions"),
+        ] {
+            let term = parse(&format!("{{{summary}, {rest}}}"));
+            assert_eq!(Sample::decode(&term).unwrap_err().what, part, "{rest}");
+        }
     }
 
     #[test]

@@ -195,7 +195,7 @@ impl Screen {
         }
 
         let keys = format!(
-            "q quit  r/m/l sort by reductions/memory/queue ({})  tab next sort  +/- interval ({:.1} s)  up/down select  enter details  esc close",
+            "q quit  r/m/l/tab sort ({})  +/- interval ({:.1} s)  up/down select  enter details  esc close",
             self.settings.sort.name(),
             self.settings.interval.as_secs_f64(),
         );
