@@ -83,14 +83,30 @@ impl Loaded {
 
     fn json(&self, sort: &str) -> Value {
         let out = self.cnode(&[
-            "top", &self.target, "--json", "--sort", sort, "--interval", "0.5", "--limit", "5",
+            "top",
+            &self.target,
+            "--json",
+            "--sort",
+            sort,
+            "--interval",
+            "0.5",
+            "--limit",
+            "5",
         ]);
         serde_json::from_slice(&out.stdout).expect("one JSON document")
     }
 
     /// The plain table's rows, below its header.
     fn once(&self, sort: &str) -> Vec<String> {
-        let out = self.cnode(&["top", &self.target, "--once", "--sort", sort, "--interval", "0.5"]);
+        let out = self.cnode(&[
+            "top",
+            &self.target,
+            "--once",
+            "--sort",
+            sort,
+            "--interval",
+            "0.5",
+        ]);
         let text = String::from_utf8(out.stdout).expect("UTF-8");
         let mut lines = text.lines().skip_while(|line| !line.starts_with("PID "));
         assert!(lines.next().is_some(), "no table header in:\n{text}");
@@ -104,7 +120,10 @@ fn top_shows_the_busy_and_the_hoarding_process(otp: Otp) {
     let by_reductions = node.json("reductions");
     let first = &by_reductions["top"][0];
     assert_eq!(first["registered_name"], "spinner", "{by_reductions:#}");
-    assert!(first["reductions_delta"].as_u64().unwrap() > 100_000, "{first}");
+    assert!(
+        first["reductions_delta"].as_u64().unwrap() > 100_000,
+        "{first}"
+    );
     assert_eq!(by_reductions["otp_release"], otp.release.to_string());
     assert_eq!(by_reductions["top"].as_array().unwrap().len(), 5);
     let busiest = by_reductions["scheduler_utilisation"]["schedulers"]
@@ -113,7 +132,10 @@ fn top_shows_the_busy_and_the_hoarding_process(otp: Otp) {
         .iter()
         .filter_map(|s| s["utilisation"].as_f64())
         .fold(0.0, f64::max);
-    assert!(busiest > 0.5, "a scheduler runs the spinner: {by_reductions:#}");
+    assert!(
+        busiest > 0.5,
+        "a scheduler runs the spinner: {by_reductions:#}"
+    );
 
     let by_queue = node.json("queue");
     let first = &by_queue["top"][0];
@@ -196,7 +218,11 @@ impl Drop for Tmux {
 fn output_line<'a>(screen: &'a str, start: &str) -> Option<&'a str> {
     screen
         .lines()
-        .map(|line| line.trim_start_matches("# ").trim_start_matches("$ ").trim_end())
+        .map(|line| {
+            line.trim_start_matches("# ")
+                .trim_start_matches("$ ")
+                .trim_end()
+        })
         .find(|line| line.starts_with(start) && !line.contains(' '))
 }
 
@@ -224,7 +250,8 @@ fn live_view_in_tmux(node: &Loaded) {
     });
     tmux.keys(&["l"]);
     tmux.wait_for("the hoarder first, by queue", |screen| {
-        screen.contains("by queue") && first_row(screen).is_some_and(|row| row.contains(" hoarder "))
+        screen.contains("by queue")
+            && first_row(screen).is_some_and(|row| row.contains(" hoarder "))
     });
     tmux.keys(&["Enter"]);
     // Whole pane: a capture may catch the screen halfway through a draw.
@@ -249,5 +276,8 @@ fn live_view_in_tmux(node: &Loaded) {
         Some("icanon"),
         "the terminal is back in canonical mode:\n{screen}"
     );
-    assert!(!screen.contains("PID "), "the alternate screen is gone:\n{screen}");
+    assert!(
+        !screen.contains("PID "),
+        "the alternate screen is gone:\n{screen}"
+    );
 }

@@ -57,7 +57,9 @@ pub(crate) struct TopArgs {
 fn parse_interval(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(seconds) if (0.1..=3600.0).contains(&seconds) => Ok(seconds),
-        _ => Err(format!("{text:?} is not a number of seconds from 0.1 to 3600")),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds from 0.1 to 3600"
+        )),
     }
 }
 
@@ -124,9 +126,7 @@ impl Watch {
     /// first sample.
     async fn start(session: &Session) -> Result<Watch, NodeCliError> {
         let mut probe = Probe::new(session).await?;
-        probe
-            .measure_schedulers(session.node.name())
-            .await?;
+        probe.measure_schedulers(session.node.name()).await?;
         let first = match probe.sample().await {
             Ok(first) => first,
             Err(err) => {

@@ -152,8 +152,7 @@ impl Probe {
         let asked = std::time::Instant::now();
         let answer = self.eval(&self.sample, Vec::new()).await?;
         let answered = asked.elapsed();
-        let sample =
-            Sample::decode(&answer).map_err(|err| self.malformed("the sample", err))?;
+        let sample = Sample::decode(&answer).map_err(|err| self.malformed("the sample", err))?;
         tracing::debug!(
             processes = sample.processes.len(),
             rpc_ms = answered.as_millis() as u64,
@@ -172,7 +171,9 @@ impl Probe {
         let list = Term::list(pids.iter().cloned().map(Term::Pid).collect());
         let answer = self.eval(&self.names, vec![("Pids", list)]).await?;
         match answer.as_list() {
-            Some(items) if items.len() == pids.len() => Ok(items.iter().map(Naming::decode).collect()),
+            Some(items) if items.len() == pids.len() => {
+                Ok(items.iter().map(Naming::decode).collect())
+            }
             _ => Err(self.unexpected("the names query", answer)),
         }
     }
@@ -227,7 +228,12 @@ impl Probe {
         }
     }
 
-    async fn call(&self, module: &str, function: &str, args: Vec<Term>) -> Result<Term, NodeCliError> {
+    async fn call(
+        &self,
+        module: &str,
+        function: &str,
+        args: Vec<Term>,
+    ) -> Result<Term, NodeCliError> {
         self.rpc
             .call(&self.target, module, function, args, self.timeout)
             .await

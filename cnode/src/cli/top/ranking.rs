@@ -204,7 +204,12 @@ mod tests {
 
     #[test]
     fn memory_and_queue_rank_and_the_limit_cuts() {
-        let now = sample(&[(1, 0, 300, 5), (2, 0, 900, 0), (3, 0, 100, 70), (4, 0, 100, 0)]);
+        let now = sample(&[
+            (1, 0, 300, 5),
+            (2, 0, 900, 0),
+            (3, 0, 100, 70),
+            (4, 0, 100, 0),
+        ]);
         assert_eq!(ids(&top(None, &now, SortKey::Memory, 2)), [2, 1]);
         assert_eq!(ids(&top(None, &now, SortKey::Queue, 2)), [3, 1]);
         assert_eq!(ids(&top(None, &now, SortKey::Queue, 0)), Vec::<u32>::new());

@@ -41,7 +41,7 @@ impl Report {
             .filter(|(kind, _)| {
                 matches!(
                     kind.as_str(),
-                    "total" | "processes" | "system" | "atom" | "binary" | "code" | "ets"
+                    "total" | "processes" | "atom" | "binary" | "code" | "ets"
                 )
             })
             .map(|(kind, bytes)| format!("{kind} {}", bytes_text(*bytes)))
@@ -208,7 +208,12 @@ pub(crate) fn bytes_text(bytes: u64) -> String {
 pub(crate) fn uptime_text(ms: u64) -> String {
     let seconds = ms / 1000;
     let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    let clock = format!("{:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
+    let clock = format!(
+        "{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    );
     if days > 0 {
         format!("{days}d {clock}")
     } else {

@@ -380,7 +380,13 @@ mod tests {
         let sample = Sample::decode(&term).expect("decodes");
         assert_eq!(sample.summary.otp_release, "27");
         assert_eq!(sample.summary.processes.limit, 262_144);
-        let ids: Vec<u64> = sample.summary.wall_time.unwrap().iter().map(|t| t.id).collect();
+        let ids: Vec<u64> = sample
+            .summary
+            .wall_time
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
         assert_eq!(ids, [1, 2]);
         // The process that exited meanwhile is left out.
         assert_eq!(sample.processes.len(), 1);
@@ -398,7 +404,10 @@ mod tests {
             ("[#Pid<'a@h'.1.0.1>], []", "as many infos as pids"),
             ("[x], [undefined]", "a pid"),
             ("[#Pid<'a@h'.1.0.1>], [[{reductions, 1}]]", "memory"),
-            ("[#Pid<'a@h'.1.0.1>], [[{reductions, -1}, {memory, 1}, {message_queue_len, 1}]]", "reductions"),
+            (
+                "[#Pid<'a@h'.1.0.1>], [[{reductions, -1}, {memory, 1}, {message_queue_len, 1}]]",
+                "reductions",
+            ),
         ] {
             let term = parse(&format!("{{{summary}, {rest}}}"));
             assert_eq!(Sample::decode(&term).unwrap_err().what, part, "{rest}");

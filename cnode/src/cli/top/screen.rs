@@ -185,10 +185,7 @@ impl Screen {
                         .map(|(key, value)| Line::from(format!("{key:<17} {value}")))
                         .collect(),
                 ),
-                Pane::Exited(pid) => (
-                    format!(" process {pid} "),
-                    vec![Line::from("exited")],
-                ),
+                Pane::Exited(pid) => (format!(" process {pid} "), vec![Line::from("exited")]),
             };
             let block = Block::default().borders(Borders::ALL).title(title);
             frame.render_widget(Paragraph::new(lines).block(block), pane);
@@ -200,5 +197,143 @@ impl Screen {
             self.settings.interval.as_secs_f64(),
         );
         frame.render_widget(Paragraph::new(keys), help);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ranking::Ranked;
+    use super::super::sample::{Naming, Summary, Usage};
+    use super::*;
+    use crossterm::event::KeyEvent;
+    use etf::Atom;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    fn report(ids: &[u32]) -> Report {
+        let usage = Usage { count: 1, limit: 9 };
+        Report {
+            node: "a@h".into(),
+            summary: Summary {
+                otp_release: "27".into(),
+                uptime_ms: 61_000,
+                processes: usage,
+                ports: usage,
+                atoms: usage,
+                memory: vec![("total".into(), 2048)],
+                run_queue: 0,
+                wall_time: None,
+                schedulers_online: 1,
+            },
+            utilisation: None,
+            interval: Duration::from_secs(1),
+            sort: SortKey::Reductions,
+            rows: ids
+                .iter()
+                .map(|&id| {
+                    let pid = Pid {
+                        node: Atom::new("a@h"),
+                        id,
+                        serial: 0,
+                        creation: 1,
+                    };
+                    let ranked = Ranked {
+                        pid,
+                        reductions: 10,
+                        reductions_delta: 5,
+                        memory: 100,
+                        queue: 0,
+                    };
+                    let naming = Naming {
+                        name: Some(format!("proc{id}")),
+                        current: "m:f/0".into(),
+                    };
+                    (ranked, naming)
+                })
+                .collect(),
+        }
+    }
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn screen() -> Screen {
+        Screen::new(Settings {
+            sort: SortKey::Reductions,
+            interval: Duration::from_secs(2),
+            limit: 20,
+        })
+    }
+
+    #[test]
+    fn keys_sort_select_inspect_and_quit() {
+        let mut screen = screen();
+        screen.show(report(&[7, 8, 9]));
+        assert_eq!(screen.handle_key(key(KeyCode::Char('l'))), Action::Rerank);
+        assert_eq!(screen.settings.sort, SortKey::Queue);
+        assert_eq!(screen.handle_key(key(KeyCode::Tab)), Action::Rerank);
+        assert_eq!(screen.settings.sort, SortKey::Reductions);
+        screen.handle_key(key(KeyCode::Down));
+        screen.handle_key(key(KeyCode::Down));
+        screen.handle_key(key(KeyCode::Down));
+        match screen.handle_key(key(KeyCode::Enter)) {
+            Action::Inspect(pid) => assert_eq!(pid.id, 9, "the selection stops at the last row"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            screen.handle_key(key(KeyCode::Char('+'))),
+            Action::Reschedule
+        );
+        assert_eq!(screen.settings.interval, Duration::from_secs(4));
+        for _ in 0..20 {
+            screen.handle_key(key(KeyCode::Char('-')));
+        }
+        assert_eq!(screen.settings.interval, INTERVALS.0);
+        // Esc closes the details first, then quits.
+        screen.pane = Some(Pane::Exited("<0.9.0>".into()));
+        assert_eq!(screen.handle_key(key(KeyCode::Esc)), Action::Redraw);
+        assert!(screen.pane.is_none());
+        assert_eq!(screen.handle_key(key(KeyCode::Esc)), Action::Quit);
+        assert_eq!(screen.handle_key(key(KeyCode::Char('q'))), Action::Quit);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(screen.handle_key(ctrl_c), Action::Quit);
+    }
+
+    #[test]
+    fn a_smaller_report_keeps_the_selection_on_a_row() {
+        let mut screen = screen();
+        screen.show(report(&[1, 2, 3]));
+        screen.handle_key(key(KeyCode::PageDown));
+        screen.show(report(&[1]));
+        match screen.handle_key(key(KeyCode::Enter)) {
+            Action::Inspect(pid) => assert_eq!(pid.id, 1),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_screen_draws_summary_table_and_details() {
+        let mut screen = screen();
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        terminal.draw(|frame| screen.draw(frame)).unwrap();
+        assert!(format!("{:?}", terminal.backend().buffer()).contains("sampling"));
+
+        screen.show(report(&[7]));
+        screen.pane = Some(Pane::Details(Details {
+            pid: "<0.7.0>".into(),
+            items: vec![("status".into(), "waiting".into())],
+        }));
+        terminal.draw(|frame| screen.draw(frame)).unwrap();
+        let text = format!("{:?}", terminal.backend().buffer());
+        for expected in [
+            "node a@h  OTP 27  uptime 00:01:01",
+            "<0.7.0>",
+            "proc7",
+            "process <0.7.0>",
+            "waiting",
+        ] {
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
     }
 }
