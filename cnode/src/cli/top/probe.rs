@@ -203,12 +203,13 @@ impl Probe {
 
     /// `erl_eval:exprs(Exprs, Bindings)`'s value.
     async fn eval(&self, exprs: &Term, bindings: Vec<(&str, Term)>) -> Result<Term, NodeCliError> {
-        let mut bindings: Vec<(Term, Term)> = bindings
+        // An orddict is sorted by key (atoms compare by their text).
+        let mut bindings = bindings;
+        bindings.sort_by_key(|(name, _)| *name);
+        let bindings: Vec<(Term, Term)> = bindings
             .into_iter()
             .map(|(name, value)| (Term::atom(name), value))
             .collect();
-        // An orddict is sorted by key.
-        bindings.sort_by(|a, b| a.0.to_string().cmp(&b.0.to_string()));
         let bindings = if self.map_bindings {
             Term::map(bindings).map_err(|_| self.unexpected("erl_eval bindings", Term::Nil))?
         } else {
