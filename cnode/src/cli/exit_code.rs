@@ -227,10 +227,7 @@ mod tests {
     fn node_errors_map_to_their_class() {
         let node = || "a@b".to_owned();
         let cases = [
-            (
-                NodeCliError::CookieRefused { node: node() },
-                Exit::Refused,
-            ),
+            (NodeCliError::CookieRefused { node: node() }, Exit::Refused),
             (
                 NodeCliError::Timeout {
                     node: node(),

@@ -211,7 +211,10 @@ mod tests {
         let term = etf::parse_term("{ok, [1, <<\"two\">>], #{a => 3.5}}").expect("parses");
         let doc: Value = serde_json::from_str(&success_json(&term)).expect("JSON");
         assert_eq!(doc["ok"], true);
-        assert_eq!(doc["value"], serde_json::json!(["ok", [1, "two"], {"a": 3.5}]));
+        assert_eq!(
+            doc["value"],
+            serde_json::json!(["ok", [1, "two"], {"a": 3.5}])
+        );
         assert_eq!(doc["text"], "{ok,[1,<<\"two\">>],#{a => 3.5}}");
     }
 
@@ -227,6 +230,9 @@ mod tests {
         assert_eq!(error["exit_code"], 70);
         assert_eq!(error["reason"], serde_json::json!(["EXIT", ["undef", []]]));
         assert_eq!(error["reason_text"], "{'EXIT',{undef,[]}}");
-        assert!(error["message"].as_str().expect("a string").starts_with("badrpc: "));
+        assert!(error["message"]
+            .as_str()
+            .expect("a string")
+            .starts_with("badrpc: "));
     }
 }
