@@ -13,11 +13,14 @@ mod report;
 mod sample;
 mod screen;
 
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use super::exit_code::Exit;
 use super::node_error::NodeCliError;
+use super::output;
 use super::session::{self, NodeOptions, Session};
 use probe::Probe;
 use ranking::SortKey;
@@ -63,8 +66,16 @@ fn parse_interval(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Runs `cnode top`.
-pub(crate) fn run(args: TopArgs) -> Result<(), NodeCliError> {
+/// Runs `cnode top`; a failure prints one line on stderr and exits with
+/// its code (see [`exit_code`](super::exit_code)).
+pub(crate) fn run(args: TopArgs) -> ExitCode {
+    match top(args) {
+        Ok(()) => Exit::Ok.into(),
+        Err(err) => output::failure(output::Mode::Text, &err),
+    }
+}
+
+fn top(args: TopArgs) -> Result<(), NodeCliError> {
     let settings = Settings {
         sort: args.sort,
         interval: Duration::from_secs_f64(args.interval),
