@@ -76,13 +76,19 @@ case erlang:process_info(Pid, [registered_name, status, initial_call,
          end || I <- Items] ++ Translated
 end.";
 
-/// A process that keeps the scheduler wall time measured while it lives.
+/// A process that keeps the scheduler wall time measured while it lives;
+/// the answer comes once the measurement is on, so that the first sample
+/// has it.
 const HOLDER: &str = "\
-erlang:spawn(fun() ->
-    erlang:monitor_node(Us, true),
-    erlang:system_flag(scheduler_wall_time, true),
-    receive {nodedown, Us} -> ok; stop -> ok end
-end).";
+(fun(Caller) ->
+    Holder = erlang:spawn(fun() ->
+        erlang:monitor_node(Us, true),
+        erlang:system_flag(scheduler_wall_time, true),
+        Caller ! {self(), measuring},
+        receive {nodedown, Us} -> ok; stop -> ok end
+    end),
+    receive {Holder, measuring} -> Holder after 5000 -> Holder end
+end)(self()).";
 
 /// The node and the parsed queries.
 pub(crate) struct Probe {
