@@ -105,7 +105,7 @@ pub(crate) struct Probe {
 }
 
 impl Probe {
-    /// Parses the queries on the node (five rpcs, once).
+    /// Parses the queries on the node (seven rpcs, once).
     pub(crate) async fn new(session: &Session) -> Result<Probe, NodeCliError> {
         let mut probe = Probe {
             rpc: session.node.rpc(),
