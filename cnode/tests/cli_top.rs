@@ -4,13 +4,15 @@
 //! in its sort; in a real terminal (tmux), the live view shows both,
 //! reorders when the sort key changes, shows the details of the selected
 //! process, quits on `q` with the terminal back in cooked mode; and the
-//! node's scheduler wall time measurement is off again afterwards.
+//! node's scheduler wall time measurement is off again afterwards. And
+//! `--once` reaches a node that runs without EPMD (`--erl-epmd-port`).
 
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use interop_tests::local::{
-    short_host, start_epmd_blocking, unique_label, unique_name, wait_until, ChildGuard, ErlNode,
+    free_port, short_host, start_epmd_blocking, unique_label, unique_name, wait_until, ChildGuard,
+    ErlNode,
 };
 use interop_tests::Otp;
 use serde_json::Value;
@@ -36,7 +38,10 @@ const LOAD: &str = r#"
     end),
     io:format("ready~n")"#;
 
-interop_tests::per_release!(top_shows_the_busy_and_the_hoarding_process);
+interop_tests::per_release!(
+    top_shows_the_busy_and_the_hoarding_process,
+    top_reaches_a_node_without_epmd,
+);
 
 /// The erl node under load, and how `cnode` reaches it.
 struct Loaded {
@@ -156,6 +161,45 @@ fn top_shows_the_busy_and_the_hoarding_process(otp: Otp) {
         "erlang:statistics(scheduler_wall_time).",
     ]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "undefined\n");
+}
+
+/// `--erl-epmd-port`: the node listens on a known port and no EPMD runs
+/// (`ERL_EPMD_PORT` names a port where nothing listens).
+fn top_reaches_a_node_without_epmd(otp: Otp) {
+    let port = free_port().expect("a free port").to_string();
+    let no_epmd = free_port().expect("a free port");
+    let alive = unique_name("top_noepmd", &otp);
+    let target = format!("{alive}@{}", short_host().expect("host name"));
+    let mut erl = ErlNode::builder(&otp, &alive)
+        .cookie(COOKIE)
+        .epmd_port(no_epmd)
+        .args(&["-start_epmd", "false", "-erl_epmd_port", &port])
+        .eval(r#"io:format("ready~n")"#)
+        .start_blocking()
+        .expect("erl starts")
+        .with_wait(WAIT);
+    erl.wait_for_line("ready").expect("erl is up");
+    let out = Command::new(CNODE)
+        .args([
+            "top",
+            &target,
+            "--once",
+            "--interval",
+            "0.2",
+            "--limit",
+            "50",
+        ])
+        .args(["--erl-epmd-port", &port, "--cookie", COOKIE])
+        .env("ERL_EPMD_PORT", no_epmd.to_string())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("cnode runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let heading = format!("node {target}  OTP {}  ", otp.release);
+    assert!(text.starts_with(&heading), "{text}");
+    assert!(text.contains(" net_kernel "), "{text}");
 }
 
 /// A tmux session running a shell, killed when dropped.
