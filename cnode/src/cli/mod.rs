@@ -9,6 +9,7 @@ mod eval;
 mod node_error;
 mod ping;
 mod proto_dist;
+mod remsh;
 mod send;
 mod serve;
 mod session;
@@ -39,6 +40,14 @@ enum Command {
     Call(call::CallArgs),
     /// Evaluate Erlang expressions on a node and print the last value.
     Eval(eval::EvalArgs),
+    /// An interactive Erlang shell on a node, as `erl -remsh` gives.
+    /// Ctrl-D, or `q().` alone, leaves the shell and the node runs on
+    /// (`init:stop().` stops it); Ctrl-C interrupts a running expression.
+    /// History is kept in $XDG_DATA_HOME/cnode/remsh_history (or
+    /// ~/.local/share/cnode/remsh_history); Tab completes through the
+    /// node. Exit status: 0 on leaving, 1 if the node cannot be reached,
+    /// 3 if the connection is lost, 4 if the shell on the node ends.
+    Remsh(remsh::RemshArgs),
     /// Send a term to a process registered on a node ({NAME, NODE} ! TERM).
     Send(send::SendArgs),
     /// Run a named node until interrupted: answers pings, an `echo`
@@ -52,6 +61,7 @@ enum Command {
 pub(crate) fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Remsh(args) => return remsh::run(args),
         Command::Term(cmd) => term::run(cmd),
         Command::Epmd(cmd) => epmd::run(cmd),
         Command::Ping(args) => ping::run(args).map_err(|e| e.to_string()),
