@@ -175,9 +175,11 @@ impl Group {
                     process.monitor(shell.clone())?;
                     self.shell = Some(shell.clone());
                 }
-                None => return Err(NodeCliError::BadRpc {
-                    reason: reply.clone(),
-                }),
+                None => {
+                    return Err(NodeCliError::BadRpc {
+                        reason: reply.clone(),
+                    })
+                }
             },
             Some([down, _, kind, pid, reason])
                 if down.is_atom("DOWN")
@@ -393,10 +395,7 @@ impl Group {
         if let Input::Until { .. } = pending.input {
             self.evaluating = true;
         }
-        let _ = process.send(
-            pending.message.from.clone(),
-            pending.message.reply(result),
-        );
+        let _ = process.send(pending.message.from.clone(), pending.message.reply(result));
         Ok(None)
     }
 
