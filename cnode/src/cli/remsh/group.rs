@@ -615,13 +615,14 @@ mod tests {
         let pair = |name: &str, extra: Term| Term::tuple(vec![Term::charlist(name), extra]);
         let otp25 = Term::list(vec![pair("map", Term::Int(2)), pair("max", Term::Int(1))]);
         assert_eq!(match_names(&otp25), ["map", "max"]);
-        let section = Term::map(etf::Map::from_entries(vec![
+        let section = Term::map(vec![
             (Term::atom("title"), Term::charlist("Functions")),
             (
                 Term::atom("elems"),
                 Term::list(vec![pair("map", Term::Nil), pair("max", Term::Nil)]),
             ),
-        ]));
+        ])
+        .expect("distinct keys");
         assert_eq!(match_names(&Term::list(vec![section])), ["map", "max"]);
     }
 }
