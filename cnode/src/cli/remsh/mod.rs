@@ -67,10 +67,7 @@ pub(crate) fn run(args: RemshArgs) -> ExitCode {
     });
     saved.restore();
     match result {
-        Ok((Ending::Left, _)) => {
-            terminal::print_now("\n");
-            ExitCode::SUCCESS
-        }
+        Ok((Ending::Left, _)) => ExitCode::SUCCESS,
         Ok((Ending::Lost, target)) => {
             eprintln!("\ncnode: the connection to {target} was lost");
             ExitCode::from(EXIT_LOST)
