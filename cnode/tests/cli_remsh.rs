@@ -9,7 +9,8 @@
 //! - Ctrl-D leaves with status 0 and the node still answers ping;
 //! - a second run recalls the first run's last line with Up, and `q().`
 //!   leaves it with the node running;
-//! - `init:stop().` stops the node: a clear message and status 3.
+//! - `init:stop().` stops the node: a clear message and status 69
+//!   (unreachable).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -220,7 +221,7 @@ fn a_shell_on_the_node_in_a_real_terminal(otp: Otp) {
     let tmux = Tmux::start(&command);
     tmux.wait_text(&prompt(1));
     tmux.line("init:stop().");
-    let screen = tmux.wait_line("EXIT=3");
+    let screen = tmux.wait_line("EXIT=69");
     assert!(
         screen.contains(&format!("cnode: the connection to {target} was lost")),
         "{screen}"

@@ -37,7 +37,8 @@ pub(crate) struct NodeOptions {
     /// The magic cookie [default: the content of ~/.erlang.cookie].
     #[arg(long)]
     cookie: Option<String>,
-    /// Seconds the whole command may take (1 to 86400).
+    /// Seconds the whole command may take (1 to 86400); for `remsh`,
+    /// connecting only.
     #[arg(
         long,
         value_name = "SECONDS",

@@ -14,10 +14,12 @@
 //! shell (the shell process on the node is killed) and the node runs on;
 //! `init:stop().` and `halt().` still stop it. Ctrl-C while an expression
 //! runs interrupts it (the shell survives, bindings kept); at the prompt
-//! it abandons the line. Exit status: 0 when the user leaves, 3 when the
-//! connection to the node is lost (the node stopped, or the network
-//! failed), 4 when the shell process on the node ends otherwise, 1 when
-//! the node cannot be reached at all.
+//! it abandons the line. Exit status, from the table of the node commands
+//! ([`exit_code`](super::exit_code)): 0 when the user leaves, 69
+//! (unreachable) when the connection to the node is lost (the node
+//! stopped, or the network failed), 70 (call failed) when the shell
+//! process on the node ends on its own, and the table's code of the
+//! failure when the node cannot be reached at all.
 
 mod group;
 mod io_request;
@@ -30,6 +32,7 @@ use clap::Args;
 
 use self::group::{Ending, Group};
 use self::terminal::Terminal;
+use super::exit_code::Exit;
 use super::node_error::NodeCliError;
 use super::session::{self, NodeOptions};
 
@@ -41,11 +44,6 @@ pub(crate) struct RemshArgs {
     #[command(flatten)]
     options: NodeOptions,
 }
-
-/// Exit status when the connection to the node is lost.
-const EXIT_LOST: u8 = 3;
-/// Exit status when the shell process on the node ends on its own.
-const EXIT_SHELL_ENDED: u8 = 4;
 
 /// Runs `cnode remsh`, reporting failures on stderr.
 pub(crate) fn run(args: RemshArgs) -> ExitCode {
@@ -70,15 +68,15 @@ pub(crate) fn run(args: RemshArgs) -> ExitCode {
         Ok((Ending::Left, _)) => ExitCode::SUCCESS,
         Ok((Ending::Lost, target)) => {
             eprintln!("\ncnode: the connection to {target} was lost");
-            ExitCode::from(EXIT_LOST)
+            Exit::Unreachable.into()
         }
         Ok((Ending::ShellEnded(reason), target)) => {
             eprintln!("\ncnode: the shell on {target} ended: {reason}");
-            ExitCode::from(EXIT_SHELL_ENDED)
+            Exit::CallFailed.into()
         }
         Err(err) => {
             eprintln!("cnode: {err}");
-            ExitCode::FAILURE
+            Exit::from(&err).into()
         }
     }
 }
