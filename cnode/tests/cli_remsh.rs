@@ -7,8 +7,9 @@
 //! - Ctrl-C interrupts `timer:sleep(infinity)` and the shell answers on
 //!   with its bindings; Tab completes `lists:keyfi` and lists `lists:ma`;
 //! - Ctrl-D leaves with status 0 and the node still answers ping;
-//! - a second run recalls the first run's last line with Up, and `q().`
-//!   leaves it with the node running;
+//! - a second run recalls the first run's last line with Up, shows a
+//!   typed-ahead expression after its prompt, and `q().` leaves it with
+//!   the node running;
 //! - `init:stop().` stops the node: a clear message and status 69
 //!   (unreachable).
 
@@ -212,6 +213,10 @@ fn a_shell_on_the_node_in_a_real_terminal(otp: Otp) {
     tmux.keys(&["Up"]);
     tmux.wait_text(&format!("{} Y.", prompt(1)));
     tmux.keys(&["C-u"]);
+    // Typed ahead: the second expression is shown after its own prompt.
+    tmux.line("7. 8.");
+    tmux.wait_line(&format!("{} 8.", prompt(2)));
+    tmux.wait_line("8");
     tmux.line("q().");
     tmux.wait_line("EXIT=0");
     assert!(pings(&target, epmd_port), "the node runs on after q()");

@@ -291,6 +291,12 @@ impl Group {
             self.evaluating = false;
             let node = message.from.node.as_str().to_owned();
             let prompt = self.prompt_text(&node, &prompt).await;
+            if !self.buffer.trim().is_empty() {
+                // Typed ahead on an earlier line (`1. 2.`): shown after
+                // its prompt, as `erl` shows it.
+                let echo = format!("{prompt}{}\n", self.buffer.trim());
+                self.output(echo);
+            }
             let pending = Pending {
                 message,
                 latin1,
