@@ -10,11 +10,13 @@
 //! - a second run recalls the first run's last line with Up, shows a
 //!   typed-ahead expression after its prompt, and `q().` leaves it with
 //!   the node running;
+//! - without a terminal, lines come from stdin;
 //! - `init:stop().` stops the node: a clear message and status 69
 //!   (unreachable).
 
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use interop_tests::local::{short_host, start_epmd_blocking, unique_label, unique_name, ErlNode};
@@ -221,6 +223,27 @@ fn a_shell_on_the_node_in_a_real_terminal(otp: Otp) {
     tmux.wait_line("EXIT=0");
     assert!(pings(&target, epmd_port), "the node runs on after q()");
     drop(tmux);
+
+    // Without a terminal: lines from stdin, values on stdout.
+    let mut piped = Command::new(CNODE)
+        .args(["remsh", &alive, "--cookie", COOKIE])
+        .env("ERL_EPMD_PORT", epmd_port.to_string())
+        .env("XDG_DATA_HOME", &data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cnode runs");
+    piped
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"Z = 6.\nZ * 7.\n")
+        .expect("cnode reads");
+    let out = piped.wait_with_output().expect("cnode ends");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.lines().any(|l| l == "42"), "{stdout}");
 
     // Third run: the node stops under us.
     let tmux = Tmux::start(&command);
