@@ -37,6 +37,10 @@ pub(crate) enum Ending {
 /// scanning input, completing a word).
 const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Most input requests kept waiting for the one being served (one
+/// process reads at a time; more is a node flooding us).
+const MAX_WAITING_INPUT: usize = 1024;
+
 /// An input request being served.
 struct Pending {
     message: IoMessage,
@@ -206,6 +210,10 @@ impl Group {
     ) -> Result<Option<Ending>, NodeCliError> {
         let request = IoRequest::parse(&io.request);
         if let IoRequest::Read { .. } = request {
+            if self.queue.len() >= MAX_WAITING_INPUT {
+                let _ = process.send(io.from.clone(), io.reply(io_request::error("busy")));
+                return Ok(None);
+            }
             self.queue.push_back(io);
             return self.next_input(process).await;
         }
@@ -259,7 +267,10 @@ impl Group {
                     let mut result = Term::atom("ok");
                     for request in requests {
                         let request = IoRequest::parse(request);
-                        if let IoRequest::Read { .. } = request {
+                        // Input is served in turn, not within a batch; a
+                        // batch in a batch is refused so that the node
+                        // cannot make us recurse as deep as it likes.
+                        if let IoRequest::Read { .. } | IoRequest::Requests(_) = request {
                             return io_request::error("request");
                         }
                         result = self.answer(node, &request).await;
