@@ -475,21 +475,29 @@ impl Group {
         cnode::chardata_to_string(prompt, false).unwrap_or_else(|| prompt.to_string())
     }
 
-    /// Completes `before` through the node's `edlin_expand`.
+    /// Completes `before` through the `expand_fun` set with `setopts`, or
+    /// else the node's `edlin_expand`.
     async fn complete(&mut self, before: &str) -> Completion {
         let reversed: String = before.chars().rev().collect();
         let target = self.target.clone();
         let rev = Term::charlist(&reversed);
+        let mut answer = None;
+        if let Some(fun) = self.options.expand_fun().cloned() {
+            let args = Term::list(vec![rev.clone()]);
+            answer = self.call(&target, "erlang", "apply", vec![fun, args]).await;
+        }
         // `expand/2` (OTP 26+) lists matches in sections; `expand/1` of
         // OTP 28+ only names the sections.
-        let mut answer = self
-            .call(
-                &target,
-                "edlin_expand",
-                "expand",
-                vec![rev.clone(), Term::Nil],
-            )
-            .await;
+        if answer.is_none() {
+            answer = self
+                .call(
+                    &target,
+                    "edlin_expand",
+                    "expand",
+                    vec![rev.clone(), Term::Nil],
+                )
+                .await;
+        }
         if answer.is_none() {
             answer = self
                 .call(&target, "edlin_expand", "expand", vec![rev])

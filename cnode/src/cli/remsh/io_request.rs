@@ -265,6 +265,15 @@ impl IoOptions {
             .any(|(key, value)| key == "binary" && value.is_atom("true"))
     }
 
+    /// The `expand_fun` set by `setopts`, if it is a fun (of arity 1).
+    pub(crate) fn expand_fun(&self) -> Option<&Term> {
+        self.options
+            .iter()
+            .find(|(key, _)| key == "expand_fun")
+            .map(|(_, value)| value)
+            .filter(|value| matches!(value, Term::Fun(_) | Term::Export(_)))
+    }
+
     /// Whether typed input is echoed (the shell turns it off to skip the
     /// rest of a line after a scan error).
     pub(crate) fn echo(&self) -> bool {

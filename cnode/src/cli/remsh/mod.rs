@@ -8,7 +8,7 @@
 //! ([`terminal`]), with history kept across runs in
 //! `$XDG_DATA_HOME/cnode/remsh_history` (or
 //! `~/.local/share/cnode/remsh_history`) and Tab completing through the
-//! node's `edlin_expand`.
+//! node's `edlin_expand` (or the `expand_fun` set with `io:setopts/1`).
 //!
 //! Leaving is safe by default: Ctrl-D, and `q().` typed alone, leave the
 //! shell (the shell process on the node is killed) and the node runs on;
