@@ -8,8 +8,9 @@
 //!   with its bindings; Tab completes `lists:keyfi` and lists `lists:ma`;
 //! - Ctrl-D leaves with status 0 and the node still answers ping;
 //! - a second run recalls the first run's last line with Up, shows a
-//!   typed-ahead expression after its prompt, and `q().` leaves it with
-//!   the node running;
+//!   typed-ahead expression after its prompt, completes through an
+//!   `expand_fun` set with `io:setopts/1`, and `q().` leaves it with the
+//!   node running;
 //! - without a terminal, lines come from stdin;
 //! - `init:stop().` stops the node: a clear message and status 69
 //!   (unreachable).
@@ -219,6 +220,13 @@ fn a_shell_on_the_node_in_a_real_terminal(otp: Otp) {
     tmux.line("7. 8.");
     tmux.wait_line(&format!("{} 8.", prompt(2)));
     tmux.wait_line("8");
+    // An expand_fun set by the node's code completes instead.
+    tmux.line(r#"io:setopts([{expand_fun, fun(_) -> {yes, "Zz", []} end}])."#);
+    tmux.wait_text(&prompt(4));
+    tmux.keys(&["-l", "abc"]);
+    tmux.keys(&["Tab"]);
+    tmux.wait_text(&format!("{} abcZz", prompt(4)));
+    tmux.keys(&["C-u"]);
     tmux.line("q().");
     tmux.wait_line("EXIT=0");
     assert!(pings(&target, epmd_port), "the node runs on after q()");
