@@ -132,9 +132,11 @@ pub use data::error::{
 pub use data::events::{DownReason, IoOp, NodeEvent, NodeEvents};
 pub use data::message::{Dest, Message};
 pub use data::name::{NameError, NodeName};
+pub use data::system::{Down, Exit, NodeDown, Reason, SystemMessage};
 pub use features::error::Error;
 pub use features::gen_server::{Call, CallError, Request};
 pub use features::global::GlobalError;
+pub use features::handle::ProcessHandle;
 pub use features::process::Process;
 pub use features::remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
 pub use features::rpc::{Multicall, Rpc, RpcHandle};
