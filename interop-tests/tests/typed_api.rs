@@ -1,13 +1,14 @@
 //! The typed API against real `erl` nodes (OTP 25 and 28): a typed served
 //! function called with `erpc:call` (and one with arguments that do not
-//! convert), messages received and sent as Rust enums, a typed rpc into
+//! convert), messages received and sent as Rust enums, a `gen_server:call`
+//! answered through a `ProcessHandle` in another task, a typed rpc into
 //! `lists`, and the `'DOWN'`s (`{shutdown, bye}`, then `noconnection` as
 //! the node halts) and `'EXIT'` of Erlang processes read as typed values.
 
 mod signals_support;
 
 use cnode::etf::{Pid, Term};
-use cnode::{Exception, Reason};
+use cnode::{Exception, Reason, Request};
 use interop_tests::local::{short_host, unique_name, Epmd};
 use interop_tests::Otp;
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,7 @@ mod otp28 {
 enum FromErl {
     Victim(Pid),
     Put(String, i64),
+    Get(String),
 }
 
 /// What we answer.
@@ -40,6 +42,7 @@ enum FromErl {
 #[serde(rename_all = "snake_case")]
 enum Reply {
     Stored(String),
+    Value(i64),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -71,6 +74,7 @@ async fn typed_messages_calls_and_signals_reach_erlang(otp: Otp) {
         receive {{stored, K}} -> io:format("stored ~p~n", [K])
         after 10000 -> io:format("no reply~n")
         end,
+        io:format("call ~p~n", [gen_server:call({{inbox, R}}, {{get, <<"k">>}})]),
         receive stop -> ok after 20000 -> ok end,
         halt()"#,
         r = node.name()
@@ -98,6 +102,21 @@ async fn typed_messages_calls_and_signals_reach_erlang(otp: Otp) {
         erl.next_line().await.expect("erl output"),
         r#"stored <<"k">>"#
     );
+
+    // A gen_server:call answered from another task through a handle.
+    let Request::Call(call) = inbox.next_request().await.expect("a call") else {
+        panic!("not a call");
+    };
+    assert_eq!(
+        call.request_as::<FromErl>().unwrap(),
+        FromErl::Get("k".into())
+    );
+    let handle = inbox.handle();
+    tokio::spawn(async move { handle.reply_as(&call, &Reply::Value(1)) })
+        .await
+        .unwrap()
+        .expect("the reply goes out");
+    assert_eq!(erl.next_line().await.expect("erl output"), "call {value,1}");
 
     // Typed rpc into Erlang.
     let sorted: Vec<i64> = node
