@@ -387,7 +387,7 @@ impl Process {
     }
 
     /// [`recv_matching`](Process::recv_matching) with a timeout (`receive
-    /// ... after`).
+    /// ... after`). Cancel safe.
     pub async fn recv_matching_timeout<F>(
         &mut self,
         timeout: Duration,

@@ -96,6 +96,12 @@ impl Process {
     /// [`Process::monitor`], leaving other messages in the mailbox. Cancel
     /// safe.
     ///
+    /// This is the "monitor handle" of the typed API: a handle with its
+    /// own `down().await` would have to receive from the mailbox, which one
+    /// owner holds (`&mut Process`); so the process waits, given the
+    /// reference, and a `select!` over several monitors or other messages
+    /// uses [`Process::recv`] with [`Message::as_down`](crate::Message::as_down).
+    ///
     /// ```no_run
     /// # async fn demo(node: cnode::Node) -> Result<(), cnode::Error> {
     /// use cnode::Reason;
