@@ -188,3 +188,49 @@ async fn downs_exits_and_nodedowns_are_typed() {
     };
     assert_eq!(nodedown.node.as_str(), "gone@mem");
 }
+
+/// The log lines at warning level or above, written while `body` runs.
+async fn warnings_during(body: impl std::future::Future<Output = ()>) -> String {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    body.await;
+    let bytes = buffer.0.lock().unwrap().clone();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[tokio::test(start_paused = true)]
+async fn monitoring_a_gone_node_again_and_again_logs_no_warnings() {
+    let network = MemoryNetwork::default();
+    let a = node(&network, "a@mem");
+    let mut watcher = a.spawn_process().unwrap();
+    let warnings = warnings_during(async {
+        for _ in 0..10 {
+            let monitor = watcher.monitor(("nobody", "gone@mem")).unwrap();
+            let down = watcher.recv_down(&monitor).await.unwrap();
+            assert_eq!(down.reason, Reason::NoConnection);
+            watcher.send(("nobody", "gone@mem"), term!(lost)).unwrap();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    })
+    .await;
+    assert_eq!(warnings, "");
+}
