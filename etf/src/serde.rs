@@ -114,11 +114,16 @@
 
 mod de;
 mod describe;
+mod dialect;
+pub mod elixir;
 mod error;
 mod raw;
+mod result;
 mod ser;
+mod shape;
 
 pub use de::Deserializer;
+pub use dialect::Dialect;
 pub use error::{Error, ErrorKind};
 pub use ser::{
     SerializeList, SerializeMap, SerializeStruct, SerializeStructVariant, SerializeTuple,
