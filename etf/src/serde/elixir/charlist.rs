@@ -18,9 +18,9 @@ use std::fmt;
 /// use etf::serde::elixir::Charlist;
 ///
 /// let term = etf::serde::to_term(&Charlist::from("hé"))?;
-/// assert_eq!(term.to_string(), "[104,233]");
+/// assert_eq!(term, etf::parse_term("[104,233]")?);
 /// assert_eq!(etf::serde::from_term::<Charlist>(&term)?.as_str(), "hé");
-/// # Ok::<(), etf::serde::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Charlist(pub String);
