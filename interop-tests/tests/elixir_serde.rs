@@ -215,10 +215,19 @@ fn decode_elixir_terms(terms: &[Vec<u8>]) {
     let a = Atom::new("a");
     assert_eq!(pairs, [(a.clone(), 1), (Atom::new("b"), 2), (a, 3)]);
 
-    assert_eq!(elixir::from_slice::<Charlist>(next()).unwrap().as_str(), "héllo");
-    assert_eq!(elixir::from_slice::<Charlist>(next()).unwrap().as_str(), "h€!");
+    assert_eq!(
+        elixir::from_slice::<Charlist>(next()).unwrap().as_str(),
+        "héllo"
+    );
+    assert_eq!(
+        elixir::from_slice::<Charlist>(next()).unwrap().as_str(),
+        "h€!"
+    );
 
-    assert_eq!(elixir::from_slice::<Result<u32, Reason>>(next()).unwrap(), Ok(42));
+    assert_eq!(
+        elixir::from_slice::<Result<u32, Reason>>(next()).unwrap(),
+        Ok(42)
+    );
     assert_eq!(
         elixir::from_slice::<Result<u32, Reason>>(next()).unwrap(),
         Err(Reason::Enoent)
@@ -227,7 +236,10 @@ fn decode_elixir_terms(terms: &[Vec<u8>]) {
         elixir::from_slice::<Result<u32, Reason>>(next()).unwrap(),
         Err(Reason::Timeout(30))
     );
-    assert_eq!(elixir::from_slice::<Result<(), Reason>>(next()).unwrap(), Ok(()));
+    assert_eq!(
+        elixir::from_slice::<Result<(), Reason>>(next()).unwrap(),
+        Ok(())
+    );
     assert_eq!(
         elixir::from_slice::<Reply>(next()).unwrap(),
         Reply::UserReply(Card {
@@ -235,8 +247,14 @@ fn decode_elixir_terms(terms: &[Vec<u8>]) {
             suit: Suit::Spades
         })
     );
-    assert_eq!(elixir::from_slice::<Reply>(next()).unwrap(), Reply::NotFound);
-    assert!(terms.next().is_none(), "elixir printed more terms than read");
+    assert_eq!(
+        elixir::from_slice::<Reply>(next()).unwrap(),
+        Reply::NotFound
+    );
+    assert!(
+        terms.next().is_none(),
+        "elixir printed more terms than read"
+    );
 }
 
 /// The values Rust sends, each checked by the line of [`CHECK`] at its
@@ -341,9 +359,6 @@ fn elixir_terms_decode_into_rust_types_and_rust_values_match_elixir_patterns() {
 
     assert!(status.success(), "elixir failed: {status}");
     assert_eq!(verdicts.len(), sent.len(), "verdicts: {verdicts:#?}");
-    let failed: Vec<_> = verdicts
-        .iter()
-        .filter(|v| !v.contains(": ok: "))
-        .collect();
+    let failed: Vec<_> = verdicts.iter().filter(|v| !v.contains(": ok: ")).collect();
     assert!(failed.is_empty(), "elixir refused: {failed:#?}");
 }

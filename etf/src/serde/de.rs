@@ -449,9 +449,13 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         let bare = super::result::is_result(name, variants);
+        let variant = |atom: &'de crate::Atom| {
+            super::result::variant(name, variants, atom.as_str())
+                .ok_or_else(|| self.mismatch(super::result::EXPECTED))
+        };
         match self.term {
             Term::Atom(atom) => visitor.visit_enum(EnumAccess {
-                variant: super::result::variant(name, variants, atom.as_str()),
+                variant: variant(atom)?,
                 fields: &[],
                 depth: self.depth,
                 bare: bare.then_some(self.term),
@@ -459,7 +463,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
             Term::Tuple(elems) => match elems.split_first() {
                 Some((Term::Atom(atom), fields)) if !fields.is_empty() => {
                     visitor.visit_enum(EnumAccess {
-                        variant: super::result::variant(name, variants, atom.as_str()),
+                        variant: variant(atom)?,
                         fields,
                         depth: self.enter()?,
                         bare: None,
@@ -653,9 +657,15 @@ fn keyword_pair(term: &Term) -> Result<(&Term, &Term), Error> {
     match term {
         Term::Tuple(pair) => match pair.as_slice() {
             [key @ Term::Atom(_), value] => Ok((key, value)),
-            _ => Err(Error::mismatch("a pair `{key, Value}` with an atom key", term)),
+            _ => Err(Error::mismatch(
+                "a pair `{key, Value}` with an atom key",
+                term,
+            )),
         },
-        _ => Err(Error::mismatch("a pair `{key, Value}` with an atom key", term)),
+        _ => Err(Error::mismatch(
+            "a pair `{key, Value}` with an atom key",
+            term,
+        )),
     }
 }
 
@@ -677,7 +687,9 @@ impl<'de> de::MapAccess<'de> for KeywordAccess<'de> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
         let Some(pair) = self.pairs.next() else {
-            return Err(de::Error::custom("next_value_seed called after the last pair"));
+            return Err(de::Error::custom(
+                "next_value_seed called after the last pair",
+            ));
         };
         self.index += 1;
         let (key, value) = keyword_pair(pair)?;
@@ -797,7 +809,9 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
         if let (Some(bare), []) = (self.bare, self.fields) {
             return seed
                 .deserialize(Deserializer::with_max_depth(&UNIT, self.depth))
-                .map_err(|_| Error::mismatch("a tuple `{Tag, Value}` (a bare tag holds `()`)", bare));
+                .map_err(|_| {
+                    Error::mismatch("a tuple `{Tag, Value}` (a bare tag holds `()`)", bare)
+                });
         }
         match self.fields {
             [value] => {

@@ -24,18 +24,21 @@ pub(crate) fn tag(name: &str, variant: &str) -> Option<&'static str> {
 }
 
 /// The variant that the tag atom `tag` stands for, if the enum `name` with
-/// `variants` is `Result`; other tags are left as they are, so that serde
-/// names them in its "unknown variant" error.
-pub(crate) fn variant<'a>(name: &str, variants: &[&str], tag: &'a str) -> &'a str {
-    if name != NAME || variants != VARIANTS {
-        return tag;
+/// `variants` is `Result`: `Some("Ok")` or `Some("Err")`, `None` for
+/// another tag. Other enums' tags are their variants' names as they are.
+pub(crate) fn variant<'a>(name: &str, variants: &[&str], tag: &'a str) -> Option<&'a str> {
+    if !is_result(name, variants) {
+        return Some(tag);
     }
     match tag {
-        "ok" => VARIANTS[0],
-        "error" => VARIANTS[1],
-        other => other,
+        "ok" => Some(VARIANTS[0]),
+        "error" => Some(VARIANTS[1]),
+        _ => None,
     }
 }
+
+/// What a `Result` reads, for its errors.
+pub(crate) const EXPECTED: &str = "`ok`, `error`, `{ok, Value}` or `{error, Reason}`";
 
 /// Whether the enum `name` with `variants` is `Result`.
 pub(crate) fn is_result(name: &str, variants: &[&str]) -> bool {

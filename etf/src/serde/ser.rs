@@ -478,7 +478,10 @@ impl ser::SerializeMap for SerializeMap {
 
 /// A map key that cannot be a keyword list's atom.
 fn keyword_key(key: &Term) -> Error {
-    Error::mismatch("a keyword list key (an atom, or a string of at most 255 characters)", key)
+    Error::mismatch(
+        "a keyword list key (an atom, or a string of at most 255 characters)",
+        key,
+    )
 }
 
 /// Builds a map with atom keys from a struct's fields, a native record,
