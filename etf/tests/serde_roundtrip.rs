@@ -433,10 +433,10 @@ struct StrictUser {
 /// way: a struct that denies unknown fields reads it.
 #[test]
 fn elixir_structs_hide_their_module_key_from_the_fields() {
-    let term = term(r#"#{name => <<"x">>, '__struct__' => 'Elixir.User'}"#);
-    let user: StrictUser = from_term(&term).unwrap();
+    let given = term(r#"#{name => <<"x">>, '__struct__' => 'Elixir.User'}"#);
+    let user: StrictUser = from_term(&given).unwrap();
     assert_eq!(user, StrictUser { name: "x".into() });
-    assert_eq!(to_term(&user).unwrap(), term);
+    assert_eq!(to_term(&user).unwrap(), given);
     let extra = term(r#"#{name => <<"x">>, age => 1, '__struct__' => 'Elixir.User'}"#);
     assert!(from_term::<StrictUser>(&extra).is_err());
 }
