@@ -1,6 +1,7 @@
 //! What a user does with a node: the process API, rpc, functions served
 //! to Erlang, remote spawn, gen_server-style calls, `global` names.
 
+pub(crate) mod error;
 pub(crate) mod gen_server;
 pub(crate) mod global;
 pub(crate) mod net_kernel;
