@@ -72,7 +72,10 @@
 //! `__struct__` key is ignored then, unless it denies unknown fields).
 //!
 //! Elixir expects a struct's map to hold every field of the
-//! `defstruct`: do not skip fields of a `%Module` struct.
+//! `defstruct`: do not skip fields of a `%Module` struct. And
+//! `#[serde(flatten)]` makes serde handle a struct as a plain map, so a
+//! `%Module` struct with a flattened field gets no `__struct__` and is not
+//! checked: spell such fields out.
 //!
 //! # `nil`
 //!
