@@ -156,12 +156,13 @@ pub(crate) enum NodeCliError {
         /// The part that does not decode.
         part: &'static str,
     },
-    /// The terminal could not be set up, drawn on or read.
-    #[error("terminal: {0}")]
-    Terminal(#[source] std::io::Error),
     /// The result could not be written.
     #[error("cannot write to stdout: {0}")]
     Output(#[source] std::io::Error),
+    /// The terminal failed: reading a line (`cnode remsh`), or setting up,
+    /// drawing or reading keys for the live view (`cnode top`).
+    #[error("the terminal failed: {0}")]
+    Terminal(String),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
@@ -193,8 +194,8 @@ impl NodeCliError {
             NodeCliError::Syntax { .. } => "syntax",
             NodeCliError::Unexpected { .. } => "unexpected",
             NodeCliError::Malformed { .. } => "malformed",
-            NodeCliError::Terminal(_) => "terminal",
             NodeCliError::Output(_) => "output",
+            NodeCliError::Terminal(_) => "terminal",
             NodeCliError::Runtime(_) => "runtime",
         }
     }

@@ -1,5 +1,5 @@
-//! The short-lived hidden node behind `cnode ping`, `call`, `eval`,
-//! `send` and `top`: the options they share, naming our node and the target, and
+//! The short-lived hidden node behind `cnode ping`, `call`, `eval` and
+//! `send`: the options they share, naming our node and the target, and
 //! setting up the one connection they use.
 //!
 //! The target is looked up in EPMD before our node starts, so that a node
@@ -37,7 +37,8 @@ pub(crate) struct NodeOptions {
     /// The magic cookie [default: the content of ~/.erlang.cookie].
     #[arg(long)]
     cookie: Option<String>,
-    /// Seconds the whole command may take (1 to 86400).
+    /// Seconds the whole command may take (1 to 86400); for `remsh`,
+    /// connecting only.
     #[arg(
         long,
         value_name = "SECONDS",
@@ -78,13 +79,12 @@ where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = Result<T, NodeCliError>>,
 {
-    run_limited(options, target, Limit::Whole, command)
+    run_within(options, target, Bound::Whole, command)
 }
 
-/// As [`run`], for a command that runs as long as its user wants (`cnode
-/// top`): `--timeout` bounds connecting, and then each call the command
-/// makes with [`Session::timeout`], not the whole command.
-pub(crate) fn run_open<T, F, Fut>(
+/// As [`run`], but only connecting is bound by `--timeout`: for a command
+/// that lasts as long as its user wants (`cnode remsh`, `cnode top`).
+pub(crate) fn run_interactive<T, F, Fut>(
     options: &NodeOptions,
     target: &str,
     command: F,
@@ -93,22 +93,22 @@ where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = Result<T, NodeCliError>>,
 {
-    run_limited(options, target, Limit::Connect, command)
+    run_within(options, target, Bound::Connect, command)
 }
 
 /// What `--timeout` bounds.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Limit {
-    /// Connecting and the command together.
+enum Bound {
+    /// The whole command.
     Whole,
-    /// Connecting only.
+    /// Setting up the connection only.
     Connect,
 }
 
-fn run_limited<T, F, Fut>(
+fn run_within<T, F, Fut>(
     options: &NodeOptions,
     target: &str,
-    limit: Limit,
+    bound: Bound,
     command: F,
 ) -> Result<T, NodeCliError>
 where
@@ -128,8 +128,8 @@ where
             node: target.to_string(),
             after: timeout,
         };
-        let result = match limit {
-            Limit::Whole => {
+        let result = match bound {
+            Bound::Whole => {
                 let work = async {
                     let session = options.connect(&target, timeout, &mut our_node).await?;
                     command(session).await
@@ -138,7 +138,7 @@ where
                     .await
                     .unwrap_or_else(|_| Err(timed_out()))
             }
-            Limit::Connect => {
+            Bound::Connect => {
                 let connect = options.connect(&target, timeout, &mut our_node);
                 match tokio::time::timeout(timeout, connect).await {
                     Ok(Ok(session)) => command(session).await,

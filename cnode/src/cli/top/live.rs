@@ -25,9 +25,9 @@ const FIRST_REFRESH: Duration = Duration::from_millis(500);
 /// Runs the live view until the user quits.
 pub(crate) async fn run(watch: &mut Watch, settings: Settings) -> Result<(), NodeCliError> {
     if !std::io::stdout().is_terminal() {
-        return Err(NodeCliError::Terminal(std::io::Error::other(
-            "the live view needs a terminal on stdout; use --once or --json",
-        )));
+        return Err(NodeCliError::Terminal(
+            "the live view needs a terminal on stdout; use --once or --json".to_owned(),
+        ));
     }
     let mut terminal = RawTerminal::enter()?;
     let mut inputs = read_inputs();
@@ -41,7 +41,7 @@ pub(crate) async fn run(watch: &mut Watch, settings: Settings) -> Result<(), Nod
                 let key = match input {
                     Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => key,
                     Some(Ok(_)) => continue,
-                    Some(Err(err)) => return Err(NodeCliError::Terminal(err)),
+                    Some(Err(err)) => return Err(terminal_error(err)),
                     None => return Ok(()),
                 };
                 match screen.handle_key(key) {
@@ -103,6 +103,10 @@ async fn refresh_pane(watch: &Watch, screen: &mut Screen) -> Result<(), NodeCliE
     Ok(())
 }
 
+fn terminal_error(err: std::io::Error) -> NodeCliError {
+    NodeCliError::Terminal(err.to_string())
+}
+
 /// Terminal events, read by a thread that blocks on the terminal. The
 /// thread ends when the receiver is gone and the next event comes, or
 /// with the process.
@@ -126,7 +130,7 @@ struct RawTerminal {
 
 impl RawTerminal {
     fn enter() -> Result<RawTerminal, NodeCliError> {
-        let terminal = ratatui::try_init().map_err(NodeCliError::Terminal)?;
+        let terminal = ratatui::try_init().map_err(terminal_error)?;
         Ok(RawTerminal { terminal })
     }
 
@@ -134,7 +138,7 @@ impl RawTerminal {
         self.terminal
             .draw(|frame| screen.draw(frame))
             .map(drop)
-            .map_err(NodeCliError::Terminal)
+            .map_err(terminal_error)
     }
 }
 

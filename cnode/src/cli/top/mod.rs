@@ -82,7 +82,7 @@ fn top(args: TopArgs) -> Result<(), NodeCliError> {
         limit: usize::from(args.limit),
     };
     let (once, json) = (args.once, args.json);
-    let text = session::run_open(&args.options, &args.node, |session| async move {
+    let text = session::run_interactive(&args.options, &args.node, |session| async move {
         let mut watch = Watch::start(&session).await?;
         let result = if once || json {
             once_report(&mut watch, &settings, json).await.map(Some)
