@@ -99,8 +99,15 @@
 //!   ([`Node::global_register`], [`Node::global_whereis`],
 //!   [`Node::global_send`]).
 //!
-//! Not yet: visible (non-hidden) mode, dynamic node names, `sys` messages
-//! for gen_server-style processes, group leaders (a spawn's group leader
+//! - A gen_server you implement: the [`Server`] trait (`init`,
+//!   `handle_call`, `handle_cast`, `handle_info`, `terminate`, typed
+//!   through serde), run by [`Node::start_server`]: deferred replies
+//!   ([`ReplyTo`]), stop with a reason, panics become exits, and `sys`
+//!   (`get_state`, `get_status`, `suspend`, `resume`, `terminate`)
+//!   answered for Erlang's tools. See the `server` guide in [`Server`]'s
+//!   module docs, reachable from [`Server`].
+//!
+//! Not yet: visible (non-hidden) mode, dynamic node names, group leaders (a spawn's group leader
 //! is ignored).
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
@@ -134,6 +141,7 @@ pub use features::process::Process;
 pub use features::remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
 pub use features::rpc::{Multicall, Rpc, RpcHandle};
 pub use features::serve::{Exception, FunctionFuture, FunctionResult};
+pub use features::server::{Context, Next, Reply, ReplyTo, Server, ServerError, ServerRef};
 pub use net::resolve::AddressFamily;
 pub use net::tls::{TlsConfig, TlsConfigError};
 pub use node::Node;

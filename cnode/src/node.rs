@@ -13,6 +13,7 @@ use crate::features::global::GlobalError;
 use crate::features::process::Process;
 use crate::features::rpc::Rpc;
 use crate::features::serve::{async_handler, sync_handler, FunctionResult, Functions};
+use crate::features::server::{self, Server, ServerError, ServerRef};
 use crate::runtime::core::{Core, Owner};
 
 /// A running node. Cheap to clone; the node shuts down when the last clone
@@ -186,6 +187,20 @@ impl Node {
         Fut: std::future::Future<Output = FunctionResult> + Send + 'static,
     {
         self.functions.insert(module, function, async_handler(f));
+    }
+
+    /// Starts `server` as a process of this node, registered as `name` if
+    /// given (`gen_server:start({local, Name}, ...)`), and returns once its
+    /// [`Server::init`] has run: the server then answers
+    /// `gen_server:call`, `gen_server:cast`, plain messages and `sys`
+    /// requests, as the [`Server`] docs describe. Fails if the name is
+    /// taken or init fails (with init's reason).
+    pub async fn start_server<S: Server>(
+        &self,
+        name: Option<&str>,
+        server: S,
+    ) -> Result<ServerRef, ServerError> {
+        server::start(&self.core, name, server).await
     }
 
     /// Stops serving `module:function`; `false` if it was not served.

@@ -5,7 +5,7 @@
 //! The caller of `gen_server:call` monitors the server, so a server that
 //! ends with [`Process::exit_with`] (or is dropped, reason `normal`) makes
 //! the call exit with that reason, and a name nobody has gives `noproc`,
-//! as with an Erlang gen_server. `sys` messages are not handled.
+//! as with an Erlang gen_server. `sys` messages are not handled here: a [`Server`](crate::Server) answers them.
 //!
 //! ```no_run
 //! # async fn demo(node: cnode::Node) -> Result<(), Box<dyn std::error::Error>> {
@@ -60,11 +60,17 @@ impl Call {
     /// Sends `{Tag, Reply}`: to the alias of an `[alias | Ref]` tag, as
     /// `gen:reply` does, else to the caller's pid.
     pub fn reply(&self, server: &Process, reply: Term) -> Result<(), SendError> {
+        let (to, message) = self.reply_message(reply);
+        server.send(to, message)
+    }
+
+    /// Where the answer `reply` goes, and the message `{Tag, Reply}`.
+    pub(crate) fn reply_message(&self, reply: Term) -> (Dest, Term) {
         let to = match alias_of(&self.tag) {
             Some(alias) => Dest::Alias(alias.clone()),
             None => Dest::Pid(self.from.clone()),
         };
-        server.send(to, Term::tuple(vec![self.tag.clone(), reply]))
+        (to, Term::tuple(vec![self.tag.clone(), reply]))
     }
 }
 

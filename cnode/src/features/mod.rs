@@ -1,5 +1,6 @@
 //! What a user does with a node: the process API, rpc, functions served
-//! to Erlang, remote spawn, gen_server-style calls, `global` names.
+//! to Erlang, remote spawn, gen_server-style calls, servers implemented as a trait
+//! (with their `sys` protocol), `global` names.
 
 pub(crate) mod gen_server;
 pub(crate) mod global;
@@ -9,3 +10,5 @@ pub(crate) mod process;
 pub(crate) mod remote_spawn;
 pub(crate) mod rpc;
 pub(crate) mod serve;
+pub(crate) mod server;
+pub(crate) mod sys;
