@@ -72,6 +72,7 @@
 //! ```
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -79,7 +80,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
-use etf::{Pid, Term};
+use etf::{Atom, Pid, Term};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::oneshot;
@@ -436,6 +437,7 @@ async fn run<S: Server>(
 /// Takes messages until the server stops; returns the exit reason.
 async fn serve<S: Server>(server: &mut S, ctx: &mut Context) -> Term {
     let mut suspended = false;
+    let mut releases = HashMap::new();
     loop {
         let next = if suspended {
             ctx.process
@@ -460,7 +462,13 @@ async fn serve<S: Server>(server: &mut S, ctx: &mut Context) -> Term {
         };
         if let Some((call, request)) = sys::parse(&message.payload) {
             let answer = match request {
-                SysRequest::GetState => server.state_term(),
+                SysRequest::GetState => {
+                    let state = server.state_term();
+                    match bare_state(&mut releases, ctx.process.core(), &call.from).await {
+                        true => state,
+                        false => Term::tuple(vec![Term::atom("ok"), state]),
+                    }
+                }
                 SysRequest::GetStatus => {
                     sys::status(ctx.pid(), ctx.name(), suspended, server.state_term())
                 }
@@ -495,6 +503,46 @@ async fn serve<S: Server>(server: &mut S, ctx: &mut Context) -> Term {
         }
     }
 }
+
+/// Whether `sys:get_state` on `caller`'s node takes the bare state as the
+/// answer (OTP 25 and older) rather than `{ok, State}` (the releases after
+/// it). The release is asked of the node's `rex` once and remembered; a
+/// local caller, or a node that does not say, gets `{ok, State}`.
+async fn bare_state(releases: &mut HashMap<Atom, bool>, core: &Arc<Core>, caller: &Pid) -> bool {
+    if core.is_local(&caller.node) {
+        return false;
+    }
+    if let Some(bare) = releases.get(&caller.node) {
+        return *bare;
+    }
+    let Ok(mut asker) = Process::spawn(core) else {
+        return false;
+    };
+    let me = Term::Pid(asker.pid().clone());
+    let request = Term::tuple(vec![
+        Term::atom("call"),
+        Term::atom("erlang"),
+        Term::atom("system_info"),
+        Term::list(vec![Term::atom("otp_release")]),
+        me,
+    ]);
+    let rex = Dest::Name {
+        name: Atom::new("rex"),
+        node: caller.node.clone(),
+    };
+    let release = match asker.gen_call(rex, request, RELEASE_WAIT).await {
+        Ok(answer) => etf::serde::from_term::<String>(&answer)
+            .ok()
+            .and_then(|text| text.parse::<u32>().ok()),
+        Err(_) => None,
+    };
+    let bare = matches!(release, Some(release) if release <= 25);
+    releases.insert(caller.node.clone(), bare);
+    bare
+}
+
+/// How long [`bare_state`] waits for a node to say its release.
+const RELEASE_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs one call; a panic is `Err` with its exit reason.
 async fn handle_call<S: Server>(
