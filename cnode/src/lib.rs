@@ -104,7 +104,8 @@
 //!   through serde), run by [`Node::start_server`]: deferred replies
 //!   ([`ReplyTo`]), stop with a reason, panics become exits, and `sys`
 //!   (`get_state`, `get_status`, `suspend`, `resume`, `terminate`)
-//!   answered for Erlang's tools. See the `server` guide in [`Server`]'s
+//!   answered for Erlang's tools; restarted by a supervisor
+//!   ([`Node::start_supervised`], [`RestartPolicy`]). See the `server` guide in [`Server`]'s
 //!   module docs, reachable from [`Server`].
 //!
 //! Not yet: visible (non-hidden) mode, dynamic node names, group leaders (a spawn's group leader
@@ -142,6 +143,7 @@ pub use features::remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
 pub use features::rpc::{Multicall, Rpc, RpcHandle};
 pub use features::serve::{Exception, FunctionFuture, FunctionResult};
 pub use features::server::{Context, Next, Reply, ReplyTo, Server, ServerError, ServerRef};
+pub use features::supervise::{Restart, RestartPolicy, Supervisor};
 pub use net::resolve::AddressFamily;
 pub use net::tls::{TlsConfig, TlsConfigError};
 pub use node::Node;

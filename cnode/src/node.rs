@@ -14,6 +14,7 @@ use crate::features::process::Process;
 use crate::features::rpc::Rpc;
 use crate::features::serve::{async_handler, sync_handler, FunctionResult, Functions};
 use crate::features::server::{self, Server, ServerError, ServerRef};
+use crate::features::supervise::{self, RestartPolicy, Supervisor};
 use crate::runtime::core::{Core, Owner};
 
 /// A running node. Cheap to clone; the node shuts down when the last clone
@@ -201,6 +202,23 @@ impl Node {
         server: S,
     ) -> Result<ServerRef, ServerError> {
         server::start(&self.core, name, server).await
+    }
+
+    /// [`Node::start_server`] under a supervisor that starts a new server
+    /// from `make` when it ends, as `policy` says (an OTP `one_for_one`
+    /// supervisor with this one child). Callers reach the server by `name`
+    /// across restarts; [`Supervisor::server`] is the one running now.
+    pub async fn start_supervised<S, F>(
+        &self,
+        name: Option<&str>,
+        policy: RestartPolicy,
+        make: F,
+    ) -> Result<Supervisor, ServerError>
+    where
+        S: Server,
+        F: FnMut() -> S + Send + 'static,
+    {
+        supervise::start(&self.core, name, policy, make).await
     }
 
     /// Stops serving `module:function`; `false` if it was not served.

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use cnode::{
-    CallError, Context, Message, Next, Node, Process, RegisterError, Reply, ReplyTo, Server,
-    ServerError,
+    CallError, Context, Message, Next, Node, Process, RegisterError, Reply, ReplyTo, Restart,
+    RestartPolicy, Server, ServerError,
 };
 use epmd_client::ServerHandle;
 use etf::{Pid, Reference, Term};
@@ -55,10 +55,14 @@ struct Counter {
 
 impl Counter {
     fn new(watcher: &Process) -> Counter {
+        Counter::watched_by(watcher.pid().clone())
+    }
+
+    fn watched_by(watcher: Pid) -> Counter {
         Counter {
             count: 0,
             infos: Vec::new(),
-            watcher: watcher.pid().clone(),
+            watcher,
             trap_exit: false,
         }
     }
@@ -452,4 +456,113 @@ async fn sys_requests_get_the_state_the_status_and_suspend_it() {
         sys(&mut caller, &pid, trace, WAIT).await,
         Some(Term::atom("ok"))
     );
+}
+
+fn policy(restart: Restart, intensity: u32) -> RestartPolicy {
+    RestartPolicy {
+        restart,
+        intensity,
+        period: Duration::from_secs(60),
+    }
+}
+
+#[tokio::test]
+async fn a_permanent_server_restarts_until_the_intensity_is_passed() {
+    let (_epmd, node) = node().await;
+    let mut watcher = node.spawn_process().expect("spawn");
+    let pid = watcher.pid().clone();
+    let supervisor = node
+        .start_supervised(Some("phoenix"), policy(Restart::Permanent, 2), move || {
+            Counter::watched_by(pid.clone())
+        })
+        .await
+        .expect("starts");
+    let mut caller = node.spawn_process().expect("spawn");
+    let mut pids = Vec::new();
+    for round in 0..3 {
+        let server = supervisor.server().expect("a server runs");
+        pids.push(server.pid().clone());
+        assert_eq!(node.whereis("phoenix").as_ref(), Some(server.pid()));
+        server.cast(&Tell::Add(5)).expect("cast");
+        let count: i64 = server.call(&Ask::Get, WAIT).await.expect("get");
+        assert_eq!(count, 5, "round {round}: a fresh server");
+        let crash = caller
+            .gen_call(("phoenix", node.name()), Term::atom("panic"), WAIT)
+            .await;
+        assert!(matches!(crash, Err(CallError::Exit { .. })), "{crash:?}");
+        let reason = terminated(&mut watcher).await;
+        assert!(reason.as_tuple().expect("a tuple")[0].is_atom("panic"));
+        if round < 2 {
+            // Restarted under the same name, with a new pid.
+            let deadline = tokio::time::Instant::now() + WAIT;
+            while supervisor.server().map(|s| s.pid().clone()).as_ref() == Some(server.pid()) {
+                assert!(tokio::time::Instant::now() < deadline, "no restart");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+    // The third crash within the period passes intensity 2.
+    tokio::time::timeout(WAIT, supervisor.ended())
+        .await
+        .expect("the supervisor gives up");
+    assert!(supervisor.server().is_none());
+    assert_eq!(node.whereis("phoenix"), None);
+    pids.dedup();
+    assert_eq!(pids.len(), 3);
+}
+
+#[tokio::test]
+async fn transient_and_temporary_servers_restart_as_otp_says() {
+    let (_epmd, node) = node().await;
+    let mut watcher = node.spawn_process().expect("spawn");
+    let pid = watcher.pid().clone();
+    let make = move || Counter::watched_by(pid.clone());
+
+    // Transient: a crash restarts it, a clean stop does not.
+    let supervisor = node
+        .start_supervised(None, policy(Restart::Transient, 5), make.clone())
+        .await
+        .expect("starts");
+    let first = supervisor.server().expect("runs");
+    first.cast(&Tell::Stop).expect("cast");
+    assert_eq!(terminated(&mut watcher).await, Term::atom("cast_stop"));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let second = loop {
+        match supervisor.server() {
+            Some(server) if server.pid() != first.pid() => break server,
+            _ => {
+                assert!(tokio::time::Instant::now() < deadline, "no restart");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    second
+        .stop(Term::atom("shutdown"), WAIT)
+        .await
+        .expect("stops");
+    assert_eq!(terminated(&mut watcher).await, Term::atom("shutdown"));
+    tokio::time::timeout(WAIT, supervisor.ended())
+        .await
+        .expect("not restarted after shutdown");
+
+    // Temporary: never restarted.
+    let supervisor = node
+        .start_supervised(None, policy(Restart::Temporary, 5), make.clone())
+        .await
+        .expect("starts");
+    let server = supervisor.server().expect("runs");
+    server.cast(&Tell::Stop).expect("cast");
+    assert_eq!(terminated(&mut watcher).await, Term::atom("cast_stop"));
+    tokio::time::timeout(WAIT, supervisor.ended())
+        .await
+        .expect("not restarted");
+
+    // Stopping the supervisor stops the server with `shutdown`.
+    let supervisor = node
+        .start_supervised(None, policy(Restart::Permanent, 5), make)
+        .await
+        .expect("starts");
+    supervisor.stop().await;
+    assert_eq!(terminated(&mut watcher).await, Term::atom("shutdown"));
+    assert!(supervisor.server().is_none());
 }

@@ -11,4 +11,5 @@ pub(crate) mod remote_spawn;
 pub(crate) mod rpc;
 pub(crate) mod serve;
 pub(crate) mod server;
+pub(crate) mod supervise;
 pub(crate) mod sys;
