@@ -138,24 +138,45 @@ pub(crate) fn status(pid: &Pid, name: Option<&str>, suspended: bool, state: Term
 #[cfg(test)]
 mod tests {
     use super::*;
-    use etf::text::parse_term;
+    use etf::parse_term;
 
     fn term(text: &str) -> Term {
         parse_term(text).expect("a term")
     }
 
+    fn from(tag: Term) -> Term {
+        let pid = Pid {
+            node: etf::Atom::new("erl@host"),
+            id: 5,
+            serial: 0,
+            creation: 1,
+        };
+        Term::tuple(vec![Term::Pid(pid), tag])
+    }
+
+    fn system(from: Term, request: &str) -> Term {
+        Term::tuple(vec![Term::atom("system"), from, term(request)])
+    }
+
     #[test]
     fn system_messages_are_told_apart() {
-        let (call, request) = parse(&term(
-            "{system, {<0.5.0>, [alias | #Ref<0.1.2.3>]}, get_state}",
-        ))
-        .expect("a system message");
+        let tag = term("[alias | 7]");
+        let (call, request) =
+            parse(&system(from(tag.clone()), "get_state")).expect("a system message");
         assert_eq!(request, SysRequest::GetState);
-        assert_eq!(call.from.to_string(), "<0.5.0>");
-        let (_, request) = parse(&term("{system, {<0.5.0>, t}, {terminate, shutdown}}")).unwrap();
+        assert_eq!(call.from.id, 5);
+        assert_eq!(call.tag, tag);
+        let (_, request) = parse(&system(from(term("t")), "{terminate, shutdown}")).unwrap();
         assert_eq!(request, SysRequest::Terminate(Term::atom("shutdown")));
-        assert!(parse(&term("{system, nobody, get_state}")).is_none());
-        assert!(parse(&term("{'$gen_call', {<0.5.0>, t}, get_state}")).is_none());
+        let (_, request) = parse(&system(from(term("t")), "suspend")).unwrap();
+        assert_eq!(request, SysRequest::Suspend);
+        assert!(parse(&system(term("nobody"), "get_state")).is_none());
+        let call = Term::tuple(vec![
+            Term::atom("$gen_call"),
+            from(term("t")),
+            term("get_state"),
+        ]);
+        assert!(parse(&call).is_none());
     }
 
     #[test]
