@@ -105,11 +105,10 @@
 //!   ([`ReplyTo`]), stop with a reason, panics become exits, and `sys`
 //!   (`get_state`, `get_status`, `suspend`, `resume`, `terminate`)
 //!   answered for Erlang's tools; restarted by a supervisor
-//!   ([`Node::start_supervised`], [`RestartPolicy`]). See the `server` guide in [`Server`]'s
-//!   module docs, reachable from [`Server`].
+//!   ([`Node::start_supervised`], [`RestartPolicy`]). See [`Server`].
 //!
-//! Not yet: visible (non-hidden) mode, dynamic node names, group leaders (a spawn's group leader
-//! is ignored).
+//! Not yet: visible (non-hidden) mode, dynamic node names, group leaders (a
+//! spawn's group leader is ignored).
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 

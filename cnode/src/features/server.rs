@@ -2,74 +2,7 @@
 //! ([`Node::start_server`](crate::Node::start_server)) as an Erlang
 //! gen_server runs a callback module.
 //!
-//! Erlang calls it with `gen_server:call(Pid | {Name, Node}, Request)`,
-//! `gen_server:cast` and plain `!`; Rust with [`ServerRef::call`] and
-//! [`ServerRef::cast`]. Requests and replies are Rust types, converted
-//! with `etf::serde` (a request that does not convert is answered
-//! `{error, {bad_request, Why}}`; a cast that does not convert is dropped
-//! with a warning). [`Term`] is a type like any other: use it for a
-//! request or reply to take the raw term.
-//!
-//! What OTP users expect holds:
-//! - A call may be answered later, from anywhere: return
-//!   [`Reply::NoReply`] and keep the [`ReplyTo`] (`gen_server:reply/2`).
-//! - A handler returning [`Reply::Stop`] or [`Next::Stop`] ends the server
-//!   with that reason, after [`Server::terminate`]; its links get the exit
-//!   signal, its monitors fire, pending callers exit with the reason.
-//! - An exit signal from a linked process ends it unless it traps exits
-//!   ([`Process::trap_exit`] in [`Server::init`]; the `'EXIT'` messages
-//!   then reach [`Server::handle_info`]). Unlike OTP, [`Server::terminate`]
-//!   runs in both cases: the process is already gone, so it is the
-//!   place for Rust clean-up, as `Drop` is.
-//! - A panic in a handler ends the server with the exit reason `{panic,
-//!   Message}` (after [`Server::terminate`]); the node and the other
-//!   processes go on.
-//! - `sys:get_state`, `sys:get_status`, `sys:suspend`, `sys:resume` and
-//!   `sys:terminate` work on it from Erlang (the state is what
-//!   [`Server::state_term`] gives).
-//! - [`Context::set_timeout`] is the timeout of a gen_server callback's
-//!   return: with no message within it, [`Server::handle_info`] gets the
-//!   atom `timeout`.
-//!
-//! ```no_run
-//! # async fn demo(node: cnode::Node) -> Result<(), Box<dyn std::error::Error>> {
-//! use cnode::{Context, Next, Reply, ReplyTo, Server};
-//! use serde::{Deserialize, Serialize};
-//!
-//! struct Counter(i64);
-//!
-//! #[derive(Serialize, Deserialize)]
-//! #[serde(rename_all = "snake_case")]
-//! enum Op {
-//!     Get,
-//!     Add(i64),
-//! }
-//!
-//! impl Server for Counter {
-//!     type Call = Op;
-//!     type Cast = Op;
-//!     type Reply = i64;
-//!
-//!     async fn handle_call(&mut self, op: Op, _: ReplyTo, _: &mut Context) -> Reply<i64> {
-//!         if let Op::Add(n) = op {
-//!             self.0 += n;
-//!         }
-//!         Reply::Reply(self.0)
-//!     }
-//!
-//!     async fn handle_cast(&mut self, op: Op, _: &mut Context) -> Next {
-//!         if let Op::Add(n) = op {
-//!             self.0 += n;
-//!         }
-//!         Next::Continue
-//!     }
-//! }
-//!
-//! // gen_server:call({counter, Node}, {add, 2}) gives 2 in Erlang.
-//! let counter = node.start_server(Some("counter"), Counter(0)).await?;
-//! let one: i64 = counter.call(&Op::Add(1), std::time::Duration::from_secs(5)).await?;
-//! # Ok(()) }
-//! ```
+//! (The guide is on [`Server`], where rustdoc shows it.)
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -98,6 +31,75 @@ use crate::runtime::core::Core;
 /// Only [`Server::handle_call`] must be written; the others default to
 /// what an empty Erlang callback does. The futures must be `Send`: the
 /// server runs as a task of its own.
+///
+/// Erlang calls it with `gen_server:call(Pid | {Name, Node}, Request)`,
+/// `gen_server:cast` and plain `!`; Rust with [`ServerRef::call`] and
+/// [`ServerRef::cast`]. Requests and replies are Rust types, converted
+/// with `etf::serde` (a request that does not convert is answered
+/// `{error, {bad_request, Why}}`; a cast that does not convert is dropped
+/// with a warning). [`Term`] is a type like any other: use it for a
+/// request or reply to take the raw term.
+///
+/// What OTP users expect holds:
+/// - A call may be answered later, from anywhere: return
+///   [`Reply::NoReply`] and keep the [`ReplyTo`] (`gen_server:reply/2`).
+/// - A handler returning [`Reply::Stop`] or [`Next::Stop`] ends the server
+///   with that reason, after [`Server::terminate`]; its links get the exit
+///   signal, its monitors fire, pending callers exit with the reason.
+/// - An exit signal from a linked process ends it unless it traps exits
+///   ([`Process::trap_exit`] in [`Server::init`]; the `'EXIT'` messages
+///   then reach [`Server::handle_info`]). Unlike OTP, [`Server::terminate`]
+///   runs in both cases: the process is already gone, so it is the
+///   place for Rust clean-up, as `Drop` is.
+/// - A panic in a handler ends the server with the exit reason `{panic,
+///   Message}` (after [`Server::terminate`]); the node and the other
+///   processes go on.
+/// - `sys:get_state`, `sys:get_status`, `sys:suspend`, `sys:resume` and
+///   `sys:terminate` work on it from Erlang (the state is what
+///   [`Server::state_term`] gives).
+/// - [`Context::set_timeout`] is the timeout of a gen_server callback's
+///   return: with no message within it, [`Server::handle_info`] gets the
+///   atom `timeout`.
+///
+/// ```no_run
+/// # async fn demo(node: cnode::Node) -> Result<(), Box<dyn std::error::Error>> {
+/// use cnode::{Context, Next, Reply, ReplyTo, Server};
+/// use serde::{Deserialize, Serialize};
+///
+/// struct Counter(i64);
+///
+/// #[derive(Serialize, Deserialize)]
+/// #[serde(rename_all = "snake_case")]
+/// enum Op {
+///     Get,
+///     Add(i64),
+/// }
+///
+/// impl Server for Counter {
+///     type Call = Op;
+///     type Cast = Op;
+///     type Reply = i64;
+///
+///     async fn handle_call(&mut self, op: Op, _: ReplyTo, _: &mut Context) -> Reply<i64> {
+///         if let Op::Add(n) = op {
+///             self.0 += n;
+///         }
+///         Reply::Reply(self.0)
+///     }
+///
+///     async fn handle_cast(&mut self, op: Op, _: &mut Context) -> Next {
+///         if let Op::Add(n) = op {
+///             self.0 += n;
+///         }
+///         Next::Continue
+///     }
+/// }
+///
+/// // gen_server:call({counter, Node}, {add, 2}) gives 2 in Erlang.
+/// let counter = node.start_server(Some("counter"), Counter(0)).await?;
+/// let one: i64 = counter.call(&Op::Add(1), std::time::Duration::from_secs(5)).await?;
+/// # Ok(()) }
+/// ```
 pub trait Server: Send + 'static {
     /// The request of a call, from `gen_server:call(Server, Request)`.
     type Call: DeserializeOwned + Send;
