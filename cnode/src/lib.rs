@@ -124,6 +124,10 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+/// The term model and codec this crate sends and receives, with its
+/// `serde` mapping ([`etf::serde`]): one dependency is enough.
+pub use etf;
+
 pub use builder::{
     NodeBuilder, DEFAULT_MAX_UNAUTHENTICATED, DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE,
     DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
@@ -135,6 +139,7 @@ pub use data::error::{
 pub use data::events::{DownReason, IoOp, NodeEvent, NodeEvents};
 pub use data::message::{Dest, Message};
 pub use data::name::{NameError, NodeName};
+pub use features::error::Error;
 pub use features::gen_server::{Call, CallError, Request};
 pub use features::global::GlobalError;
 pub use features::process::Process;

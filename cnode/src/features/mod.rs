@@ -2,6 +2,7 @@
 //! to Erlang, remote spawn, gen_server-style calls, servers implemented as a trait
 //! (with their `sys` protocol), `global` names.
 
+pub(crate) mod error;
 pub(crate) mod gen_server;
 pub(crate) mod global;
 pub(crate) mod net_kernel;
