@@ -357,6 +357,12 @@ async fn init_failures_and_taken_names_are_errors() {
         other => panic!("{other:?}"),
     }
     assert_eq!(node.whereis("bad"), None);
+    // As the one error type of the library, readable.
+    let mut bad = Counter::new(&watcher);
+    bad.count = -1;
+    let err: cnode::Error = node.start_server(None, bad).await.unwrap_err().into();
+    assert_eq!(err.to_string(), "the server's init failed: negative");
+    assert!(matches!(err, cnode::Error::Other(_)));
     let _first = node
         .start_server(Some("taken"), Counter::new(&watcher))
         .await
@@ -365,7 +371,10 @@ async fn init_failures_and_taken_names_are_errors() {
         .start_server(Some("taken"), Counter::new(&watcher))
         .await
     {
-        Err(ServerError::Register(RegisterError::NameTaken { .. })) => {}
+        Err(err @ ServerError::Register(RegisterError::NameTaken { .. })) => {
+            let err = cnode::Error::from(err);
+            assert!(matches!(err, cnode::Error::Register(_)), "{err}");
+        }
         other => panic!("{other:?}"),
     }
 }

@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 
 use crate::data::error::{RecvError, RegisterError, SendError, SpawnError};
 use crate::data::message::{Dest, Message};
+use crate::features::error::Error;
 use crate::features::gen_server::{Call, CallError, Request};
 use crate::features::process::Process;
 use crate::features::sys::{self, SysRequest};
@@ -376,6 +377,22 @@ pub enum ServerError {
         #[source]
         source: etf::serde::Error,
     },
+}
+
+impl From<ServerError> for Error {
+    /// The error of the operation that failed, as the other calls give it
+    /// ([`Error::Spawn`], [`Error::Call`], [`Error::Serde`], ...); a failed
+    /// init is [`Error::Other`], its `Display` naming the reason.
+    fn from(error: ServerError) -> Error {
+        match error {
+            ServerError::Spawn(e) => Error::Spawn(e),
+            ServerError::Register(e) => Error::Register(e),
+            ServerError::Call(e) => Error::Call(e),
+            ServerError::Send(e) => Error::Send(e),
+            ServerError::Encode(e) | ServerError::Decode { source: e, .. } => Error::Serde(e),
+            init @ ServerError::Init { .. } => Error::other(init),
+        }
+    }
 }
 
 /// Registers and starts `server` on the node `core` runs, returning once
