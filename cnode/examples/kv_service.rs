@@ -24,8 +24,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use cnode::etf::{self, Pid, Term};
 use cnode::{Context, Exception, Message, Next, Node, Reply, ReplyTo, Server};
-use etf::{Atom, Pid, Term};
 use serde::{Deserialize, Serialize};
 
 /// What callers ask, as Erlang writes it: `{put, Key, Value}`, `size`...
@@ -39,8 +39,9 @@ enum Ask {
     Greet(User),
 }
 
-/// `%User{name: "Ann", age: 30}` (its `__struct__` key is ignored).
+/// `%User{name: "Ann", age: 30}`: a map of another struct is refused.
 #[derive(Serialize, Deserialize)]
+#[serde(rename = "%User")]
 struct User {
     name: String,
     age: u32,
@@ -48,9 +49,8 @@ struct User {
 
 /// Answered as `%Card{name: ..., adult: ...}`.
 #[derive(Serialize)]
+#[serde(rename = "%Card")]
 struct Card {
-    #[serde(rename = "__struct__")]
-    module: Atom,
     name: String,
     adult: bool,
 }
@@ -79,7 +79,6 @@ impl Server for Kv {
                 .monitor(pid)
                 .map_or(Term::atom("error"), |_| ok()),
             Ask::Greet(user) => etf::serde::to_term(&Card {
-                module: Atom::new("Elixir.Card"),
                 name: format!("Hello, {}", user.name),
                 adult: user.age >= 18,
             })

@@ -224,6 +224,7 @@ fn kv_service_serves_erlang(otp: Otp) {
         User = #{{'__struct__' => 'Elixir.User', name => <<"Ann">>, age => 30}},
         Card = gen_server:call(KV, {{greet, User}}),
         Show(lists:sort(maps:to_list(Card))),
+        {{error, {{bad_request, _}}}} = gen_server:call(KV, {{greet, User#{{'__struct__' := x}}}}),
         Watched = spawn(fun() -> receive go -> exit(gone) end end),
         Show(gen_server:call(KV, {{watch, Watched}})),
         Watched ! go."#
