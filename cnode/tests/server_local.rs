@@ -131,6 +131,7 @@ impl Server for Counter {
     }
 
     fn state_term(&self) -> Term {
+        assert_ne!(self.count, 666, "no state to show");
         Term::tuple(vec![Term::atom("count"), Term::Int(self.count)])
     }
 }
@@ -315,6 +316,20 @@ async fn a_panic_becomes_an_exit_and_the_node_goes_on() {
         .expect("the node still starts servers");
     let count: i64 = other.call(&Ask::Get, WAIT).await.expect("get");
     assert_eq!(count, 0);
+
+    // A panic in state_term (sys:get_state) ends it the same way.
+    let _: Term = other.call(&Ask::Put(666), WAIT).await.expect("put");
+    let mut caller = node.spawn_process().expect("spawn");
+    let none = sys(
+        &mut caller,
+        other.pid(),
+        Term::atom("get_state"),
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(none, None);
+    let reason = terminated(&mut watcher).await;
+    assert!(reason.to_string().contains("no state to show"), "{reason}");
 }
 
 #[tokio::test]

@@ -52,9 +52,9 @@ use crate::runtime::core::Core;
 ///   then reach [`Server::handle_info`]). Unlike OTP, [`Server::terminate`]
 ///   runs in both cases: the process is already gone, so it is the
 ///   place for Rust clean-up, as `Drop` is.
-/// - A panic in a handler ends the server with the exit reason `{panic,
-///   Message}` (after [`Server::terminate`]); the node and the other
-///   processes go on.
+/// - A panic in a callback (or in [`Server::state_term`]) ends the server
+///   with the exit reason `{panic, Message}` (after [`Server::terminate`]);
+///   the node and the other processes go on.
 /// - `sys:get_state`, `sys:get_status`, `sys:suspend`, `sys:resume` and
 ///   `sys:terminate` work on it from Erlang (the state is what
 ///   [`Server::state_term`] gives).
@@ -482,15 +482,19 @@ async fn serve<S: Server>(server: &mut S, ctx: &mut Context) -> Term {
         if let Some((call, request)) = sys::parse(&message.payload) {
             let answer = match request {
                 SysRequest::GetState => {
-                    let state = server.state_term();
+                    let state = match state_of(server) {
+                        Ok(state) => state,
+                        Err(panic) => return panic,
+                    };
                     match bare_state(&mut releases, ctx.process.core(), &call.from).await {
                         true => state,
                         false => Term::tuple(vec![Term::atom("ok"), state]),
                     }
                 }
-                SysRequest::GetStatus => {
-                    sys::status(ctx.pid(), ctx.name(), suspended, server.state_term())
-                }
+                SysRequest::GetStatus => match state_of(server) {
+                    Ok(state) => sys::status(ctx.pid(), ctx.name(), suspended, state),
+                    Err(panic) => return panic,
+                },
                 SysRequest::Suspend => {
                     suspended = true;
                     Term::atom("ok")
@@ -607,6 +611,13 @@ fn answer_call(ctx: &Context, call: &Call, answer: Term) {
     if let Err(err) = ctx.process.send(to, message) {
         tracing::debug!(%err, "a server's reply was not sent");
     }
+}
+
+/// [`Server::state_term`]; a panic in it is `Err` with its exit reason,
+/// and ends the server as a panic in a handler does.
+fn state_of<S: Server>(server: &S) -> Result<Term, Term> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| server.state_term()))
+        .map_err(|payload| panic_reason(payload.as_ref()))
 }
 
 /// Runs `future`, turning a panic in it into the exit reason `{panic,
