@@ -67,17 +67,17 @@ impl Server for Kv {
         Reply::Reply(match ask {
             Ask::Put(key, value) => {
                 self.0.insert(key, value);
-                ok()
+                Term::atom("ok")
             }
             Ask::Get(key) => match self.0.get(&key) {
-                Some(value) => Term::tuple(vec![ok(), value.clone()]),
+                Some(value) => Term::ok(value.clone()),
                 None => Term::atom("error"),
             },
             Ask::Size => Term::from(self.0.len() as i64),
-            Ask::Watch(pid) => ctx
-                .process()
-                .monitor(pid)
-                .map_or(Term::atom("error"), |_| ok()),
+            Ask::Watch(pid) => match ctx.process().monitor(pid) {
+                Ok(_) => Term::atom("ok"),
+                Err(_) => Term::atom("error"),
+            },
             Ask::Greet(user) => etf::serde::to_term(&Card {
                 name: format!("Hello, {}", user.name),
                 adult: user.age >= 18,
@@ -87,21 +87,15 @@ impl Server for Kv {
     }
 
     async fn handle_info(&mut self, message: Message, _: &mut Context) -> Next {
-        if let Some([down, _, _, pid, reason]) = message.payload.as_tuple() {
-            if down.is_atom("DOWN") {
-                println!("watched {pid} went down: {reason}");
-            }
+        if let Some(down) = message.as_down() {
+            println!("watched {} went down: {}", down.object, down.reason);
         }
         Next::Continue
     }
 }
 
-fn ok() -> Term {
-    Term::atom("ok")
-}
-
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), cnode::Error> {
     let mut args = std::env::args().skip(1);
     let mut builder = Node::builder(args.next().unwrap_or_else(|| "kv".to_owned()));
     if let Some(cookie) = args.next() {
@@ -109,11 +103,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let node = builder.start().await?;
     let kv = node.start_server(Some("kv"), Kv::default()).await?;
-    node.register_async_function("kv", "size", move |_| {
+    node.register_typed_function("kv", "size", move |()| {
         let kv = kv.clone();
         async move {
             let size = kv.call::<_, i64>(&Ask::Size, Duration::from_secs(5)).await;
-            size.map(Term::from).map_err(|_| Exception::badarg())
+            size.map_err(|_| Exception::badarg())
         }
     });
     println!("kv serving on {}", node.name());

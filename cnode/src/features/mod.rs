@@ -5,6 +5,7 @@
 pub(crate) mod error;
 pub(crate) mod gen_server;
 pub(crate) mod global;
+pub(crate) mod handle;
 pub(crate) mod net_kernel;
 pub(crate) mod node_watch;
 pub(crate) mod process;
@@ -14,3 +15,4 @@ pub(crate) mod serve;
 pub(crate) mod server;
 pub(crate) mod supervise;
 pub(crate) mod sys;
+pub(crate) mod typed;

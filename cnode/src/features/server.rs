@@ -243,7 +243,7 @@ impl ReplyTo {
 
     /// Answers the call with a term as it is.
     pub fn reply_term(&self, reply: Term) -> Result<(), ServerError> {
-        let (to, message) = self.call.reply_message(reply);
+        let (to, message) = (self.call.reply_to(), self.call.reply_message(reply));
         Ok(self
             .core
             .send(&self.server, to, message)
@@ -607,7 +607,7 @@ async fn handle_call<S: Server>(
 /// Sends a call's answer; a caller that cannot be reached is as a caller
 /// that is gone (gen_server's replies are sent with `!`).
 fn answer_call(ctx: &Context, call: &Call, answer: Term) {
-    let (to, message) = call.reply_message(answer);
+    let (to, message) = (call.reply_to(), call.reply_message(answer));
     if let Err(err) = ctx.process.send(to, message) {
         tracing::debug!(%err, "a server's reply was not sent");
     }
