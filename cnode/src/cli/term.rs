@@ -18,6 +18,8 @@
 mod json;
 mod stream;
 
+pub(super) use json::to_json;
+
 use clap::{Args, Subcommand};
 use etf::{DecodeOptions, EncodeOptions};
 use std::fs;
