@@ -46,6 +46,23 @@ pub(super) fn read_small_value<R: Read>(
     limit: usize,
 ) -> Result<Result<Term, (Vec<usize>, usize)>, Error> {
     let base = src.pos();
+    // Fast path: the value is whole in the window; decoded in place.
+    src.fill_to(limit)?;
+    let window = src.window();
+    let mut decoder = crate::Decoder::new(&window[..window.len().min(limit)]);
+    match decoder.read_body() {
+        Ok(term) => {
+            let n = decoder.position();
+            src.consume(n);
+            return Ok(Ok(term));
+        }
+        Err(err) if !err.is_incomplete() => {
+            let at = base + err.offset();
+            return Err(Error::Decode(DecodeError::new(err.kind().clone(), at)));
+        }
+        // Larger than the limit, or cut short: the slow path tells which.
+        Err(_) => {}
+    }
     scratch.clear();
     scratch.push(crate::VERSION);
     if let Some(open) = copy_value(src, scratch, limit.saturating_add(1))? {

@@ -98,6 +98,16 @@ impl<R: Read> Source<R> {
         Ok(())
     }
 
+    /// Reads until the window holds at least `n` bytes or the input ends.
+    pub(super) fn fill_to(&mut self, n: usize) -> Result<(), Error> {
+        while self.buf.len() - self.head < n {
+            if self.read_more()? == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the input has no bytes left.
     pub(super) fn at_end(&mut self) -> Result<bool, Error> {
         Ok(self.buf.len() == self.head && self.read_more()? == 0)
@@ -108,7 +118,9 @@ impl<R: Read> Source<R> {
         if self.eof {
             return Ok(0);
         }
-        if self.head > 0 {
+        // Consumed bytes are dropped once they are half the buffer, so that
+        // each byte is moved at most about once.
+        if self.head > 0 && self.head >= self.buf.len() / 2 {
             self.buf.drain(..self.head);
             self.head = 0;
         }
