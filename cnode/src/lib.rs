@@ -11,8 +11,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use cnode::etf::Term;
 //! use cnode::Node;
-//! use etf::Term;
 //! use std::time::Duration;
 //!
 //! let node = Node::builder("rust@localhost").cookie("secret").start().await?;
