@@ -33,6 +33,15 @@ use std::collections::HashMap;
 const MIN_SLICE: usize = 32 * 1024;
 
 /// Bounds on what one connection may hold in unfinished messages.
+///
+/// A fragmented message arrives as fragments numbered from N down to 1,
+/// and fragments of different messages may interleave. The bytes counted
+/// are those that really arrived, never an announced fragment count, so a
+/// peer cannot make the connection reserve memory it did not send; going
+/// past either bound is an error of the connection. The memory held may
+/// exceed the count by a bounded factor (about 4 with OTP's 64 KiB
+/// fragments and `cnode`'s reads), as large parts are kept as slices of
+/// the buffers they were read into rather than copied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FragmentLimits {
     /// Unfinished sequences at a time.
