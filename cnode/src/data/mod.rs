@@ -6,3 +6,4 @@ pub(crate) mod message;
 pub(crate) mod name;
 pub(crate) mod size;
 pub(crate) mod spawn;
+pub(crate) mod system;

@@ -4,9 +4,11 @@
 pub(crate) mod error;
 pub(crate) mod gen_server;
 pub(crate) mod global;
+pub(crate) mod handle;
 pub(crate) mod net_kernel;
 pub(crate) mod node_watch;
 pub(crate) mod process;
 pub(crate) mod remote_spawn;
 pub(crate) mod rpc;
 pub(crate) mod serve;
+pub(crate) mod typed;

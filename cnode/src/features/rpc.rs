@@ -99,6 +99,9 @@ impl Rpc {
     /// `rpc:call(Node, M, F, A, Timeout)`: calls `module:function(args...)`
     /// on `node` and waits for its value. `{badrpc, Reason}` comes back as
     /// [`RpcError::BadRpc`], a lost connection as [`RpcError::NodeDown`].
+    /// Cancel safe: the call waits in a process of its own, not in a
+    /// mailbox of the caller's, so dropping it leaves no late answer
+    /// anywhere (the remote call itself may still run).
     pub async fn call(
         &self,
         node: &str,
