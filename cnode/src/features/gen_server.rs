@@ -48,9 +48,12 @@ use crate::runtime::dispatch::gen_call;
 /// ends with [`Process::exit_with`] (or is dropped, reason `normal`)
 /// makes the call exit with that reason, and a name nobody has gives
 /// `noproc`, as with an Erlang gen_server. A [`Call`] can be kept and
-/// answered later, from any process of the node (`{noreply, State}`, then
-/// `gen_server:reply/2`). `sys` messages are not answered: they arrive as
-/// [`Request::Info`]. The [guide](crate::guide#gen_server) maps the
+/// answered later from another task, through a
+/// [`ProcessHandle`](crate::ProcessHandle) of the server (`{noreply,
+/// State}`, then `gen_server:reply/2`). A `'DOWN'` or `'EXIT'` arrives as
+/// [`Request::Info`] and reads with [`Message::as_down`] and
+/// [`Message::as_exit`]. `sys` messages are not answered: they arrive as
+/// [`Request::Info`] too. The [guide](crate::guide#gen_server) maps the
 /// gen_server callbacks to this loop.
 ///
 /// ```no_run
