@@ -191,6 +191,7 @@ pub use builder::{
     NodeBuilder, DEFAULT_MAX_UNAUTHENTICATED, DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE,
     DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
 };
+pub use data::chardata::chardata_to_string;
 pub use data::error::{
     ConnectError, NodeError, RecvError, RegisterError, RpcError, SendError, SpawnError,
     UnreachableReason,

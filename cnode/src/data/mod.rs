@@ -1,5 +1,6 @@
 //! Plain data: messages, destinations, signals, names, errors, events.
 
+pub(crate) mod chardata;
 pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod message;

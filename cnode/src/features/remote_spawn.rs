@@ -68,7 +68,9 @@ impl Process {
     /// `spawn_link/4`/`spawn_monitor/4` with the options), waiting up to
     /// `timeout` for the node's answer. Messages that arrive meanwhile stay
     /// in the mailbox. Dropped before the answer (cancelled), the spawn
-    /// may still happen, and its reply then waits in the mailbox.
+    /// may still happen, and its reply then waits in the mailbox. This
+    /// process is the new process's group leader: its output
+    /// (`io:format`) arrives here as `io_request` messages.
     pub async fn spawn_remote(
         &mut self,
         node: &str,
