@@ -157,9 +157,16 @@
 //! }
 //! ```
 //!
-//! Not yet: visible (non-hidden) mode, dynamic node names, `sys` messages
-//! for gen_server-style processes, group leaders (a spawn's group leader
-//! is ignored).
+//! - A gen_server you implement: the [`Server`] trait (`init`,
+//!   `handle_call`, `handle_cast`, `handle_info`, `terminate`, typed
+//!   through serde), run by [`Node::start_server`]: deferred replies
+//!   ([`ReplyTo`]), stop with a reason, panics become exits, and `sys`
+//!   (`get_state`, `get_status`, `suspend`, `resume`, `terminate`)
+//!   answered for Erlang's tools; restarted by a supervisor
+//!   ([`Node::start_supervised`], [`RestartPolicy`]). See [`Server`].
+//!
+//! Not yet: visible (non-hidden) mode, dynamic node names, group leaders (a
+//! spawn's group leader is ignored).
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -208,6 +215,8 @@ pub use features::process::Process;
 pub use features::remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
 pub use features::rpc::{Multicall, Rpc, RpcHandle};
 pub use features::serve::{Exception, FunctionFuture, FunctionResult};
+pub use features::server::{Context, Next, Reply, ReplyTo, Server, ServerError, ServerRef};
+pub use features::supervise::{Restart, RestartPolicy, Supervisor};
 pub use net::resolve::AddressFamily;
 pub use net::tls::{TlsConfig, TlsConfigError};
 pub use node::Node;

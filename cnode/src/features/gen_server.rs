@@ -5,7 +5,7 @@
 //! The caller of `gen_server:call` monitors the server, so a server that
 //! ends with [`Process::exit_with`] (or is dropped, reason `normal`) makes
 //! the call exit with that reason, and a name nobody has gives `noproc`,
-//! as with an Erlang gen_server. `sys` messages are not handled.
+//! as with an Erlang gen_server. `sys` messages are not handled here: a [`Server`](crate::Server) answers them.
 //!
 //! Typed: [`Call::request_as`] and [`Call::reply_as`] read the request and
 //! write the reply through [`etf::serde`]; [`Process::gen_call_as`] calls.
