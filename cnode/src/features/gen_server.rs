@@ -53,8 +53,9 @@ use crate::runtime::dispatch::gen_call;
 /// State}`, then `gen_server:reply/2`). A `'DOWN'` or `'EXIT'` arrives as
 /// [`Request::Info`] and reads with [`Message::as_down`] and
 /// [`Message::as_exit`]. `sys` messages are not answered: they arrive as
-/// [`Request::Info`] too. The [guide](crate::guide#gen_server) maps the
-/// gen_server callbacks to this loop.
+/// [`Request::Info`] too (a [`Server`](crate::Server) answers them, and
+/// runs the loop for you). The [guide](crate::guide#gen_server) maps the
+/// gen_server callbacks to this loop and to the trait.
 ///
 /// ```no_run
 /// # async fn demo(node: cnode::Node) -> Result<(), cnode::Error> {
