@@ -136,7 +136,9 @@ impl From<&NodeCliError> for Exit {
             NodeCliError::Send(err) => send(err),
             NodeCliError::Spawn(_) => Exit::Failure,
             NodeCliError::Unexpected { .. } => Exit::Protocol,
-            NodeCliError::Output(_) | NodeCliError::Runtime(_) => Exit::Local,
+            NodeCliError::Output(_) | NodeCliError::Runtime(_) | NodeCliError::Terminal(_) => {
+                Exit::Local
+            }
         }
     }
 }

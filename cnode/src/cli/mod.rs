@@ -11,6 +11,7 @@ mod node_error;
 mod output;
 mod ping;
 mod proto_dist;
+mod remsh;
 mod send;
 mod serve;
 mod session;
@@ -45,6 +46,15 @@ enum Command {
     /// Evaluate Erlang expressions on a node and print the last value.
     #[command(after_long_help = value_help())]
     Eval(eval::EvalArgs),
+    /// An interactive Erlang shell on a node, as `erl -remsh` gives.
+    /// Ctrl-D, or `q().` alone, leaves the shell and the node runs on
+    /// (`init:stop().` stops it); Ctrl-C interrupts a running expression.
+    /// History is kept in $XDG_DATA_HOME/cnode/remsh_history (or
+    /// ~/.local/share/cnode/remsh_history); Tab completes through the
+    /// node. Exit status: 0 on leaving, 69 if the connection is lost, 70
+    /// if the shell on the node ends on its own, else the node commands'
+    /// table (`cnode ping --help`).
+    Remsh(remsh::RemshArgs),
     /// Send a term to a process registered on a node ({NAME, NODE} ! TERM).
     #[command(after_long_help = exit_code::HELP)]
     Send(send::SendArgs),
@@ -79,6 +89,7 @@ pub(crate) fn run() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Remsh(args) => return remsh::run(args),
         Command::Term(cmd) => term::run(cmd),
         Command::Epmd(cmd) => epmd::run(cmd),
         Command::Ping(args) => return ping::run(args),

@@ -147,6 +147,9 @@ pub(crate) enum NodeCliError {
     /// The result could not be written.
     #[error("cannot write to stdout: {0}")]
     Output(#[source] std::io::Error),
+    /// The terminal failed while reading a line (`cnode remsh`).
+    #[error("the terminal failed: {0}")]
+    Terminal(String),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
@@ -178,6 +181,7 @@ impl NodeCliError {
             NodeCliError::Syntax { .. } => "syntax",
             NodeCliError::Unexpected { .. } => "unexpected",
             NodeCliError::Output(_) => "output",
+            NodeCliError::Terminal(_) => "terminal",
             NodeCliError::Runtime(_) => "runtime",
         }
     }

@@ -225,6 +225,15 @@ mod tests {
     }
 
     #[test]
+    fn it_crosses_tasks_and_boxes() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Error>();
+        let boxed: Box<dyn std::error::Error + Send + Sync> =
+            Error::from(SpawnError::Shutdown).into();
+        assert_eq!(boxed.to_string(), "the local node is shut down");
+    }
+
+    #[test]
     fn question_mark_converts_every_error() {
         fn run(step: u8) -> Result<(), Error> {
             match step {
