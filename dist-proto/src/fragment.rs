@@ -35,11 +35,11 @@ const PRESIZE_MAX: usize = 64 << 20;
 /// A fragmented message arrives as fragments numbered from N down to 1,
 /// and fragments of different messages may interleave. The bytes counted
 /// are those that really arrived, never an announced fragment count, so a
-/// peer cannot make the connection reserve memory it did not send; going
-/// past either bound is an error of the connection. The memory held may
-/// exceed the count by a bounded factor (about 4 with OTP's 64 KiB
-/// fragments and `cnode`'s reads), as large parts are kept as slices of
-/// the buffers they were read into rather than copied.
+/// peer cannot make the connection hold memory it did not send; going past
+/// either bound is an error of the connection. A message's buffer is sized
+/// from its first fragment (never past what `max_buffered` leaves), and a
+/// presized buffer is only address space until bytes arrive in it, so a
+/// fragment count announced and never sent costs no resident memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FragmentLimits {
     /// Unfinished sequences at a time.
