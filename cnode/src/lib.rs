@@ -6,10 +6,13 @@
 //! send and receive terms. It answers `net_adm:ping`, pings, and calls
 //! Erlang functions through `rex` ([`Rpc`]).
 //!
+//! Coming from Erlang or Elixir? The [`guide`] maps `gen_server`, `!` and
+//! `receive`, monitors, links, `rpc` and term syntax to this API.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use cnode::etf::Term;
 //! use cnode::Node;
-//! use etf::Term;
 //! use std::time::Duration;
 //!
 //! let node = Node::builder("rust@localhost").cookie("secret").start().await?;
@@ -182,6 +185,14 @@ mod tests;
 /// The term model and codec this crate sends and receives, with its
 /// `serde` mapping ([`etf::serde`]): one dependency is enough.
 pub use etf;
+
+/// Erlang and Elixir idioms in this crate: `gen_server`, `spawn` and `!`,
+/// `receive ... after`, monitors and `'DOWN'`, links and `'EXIT'`, `rpc`,
+/// nodes, `global`, and terms (atoms, binaries, charlists, Elixir structs).
+///
+/// It holds no items: it is documentation, with examples that run.
+#[doc = include_str!("../docs/guide.md")]
+pub mod guide {}
 
 pub use builder::{
     NodeBuilder, DEFAULT_MAX_UNAUTHENTICATED, DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE,

@@ -172,6 +172,28 @@ impl Node {
     /// the caller, as an Erlang node does. Registering a name again
     /// replaces the function.
     ///
+    /// Callers reach it by every route an Erlang node offers: `erpc:call`
+    /// and `erpc:cast`, `rpc:call` and `rpc:cast` (through erpc, or through
+    /// `rex` from nodes without it), and `spawn/4` on this node. An
+    /// [`Exception`] is raised in the caller as the matching `erlang:error`,
+    /// `throw` or `exit` would be.
+    ///
+    /// ```no_run
+    /// # fn demo(node: cnode::Node) {
+    /// use cnode::etf::Term;
+    /// use cnode::Exception;
+    ///
+    /// // erpc:call('rust@localhost', text, upper, [<<"abc">>]) gives <<"ABC">>.
+    /// node.register_function("text", "upper", |args| match args.as_slice() {
+    ///     [text] => text
+    ///         .as_utf8()
+    ///         .map(|t| Term::from(t.to_uppercase()))
+    ///         .ok_or_else(Exception::badarg),
+    ///     _ => Err(Exception::badarg()),
+    /// });
+    /// # }
+    /// ```
+    ///
     /// [`Exception`]: crate::Exception
     pub fn register_function<F>(&self, module: &str, function: &str, f: F)
     where
@@ -316,7 +338,7 @@ impl Node {
 
     /// `global:register_name(Name, Pid)`, done by `via`: `pid` (of this
     /// node) gets the global name until it ends or the connection to `via`
-    /// is lost.
+    /// is lost. How `global` is reached: [`GlobalError`].
     pub async fn global_register(
         &self,
         via: &str,
