@@ -58,13 +58,13 @@ if [ "$before" = yes ] && [ -z "${BEFORE:-}" ]; then
     rm -rf "$work/main-src"
     mkdir -p "$work/main-src"
     git archive main | tar -x -C "$work/main-src"
-    CARGO_TARGET_DIR="$target" cargo build --release -q -p cnode --bin cnode \
+    CARGO_TARGET_DIR="$target" cargo build --release -q -p cnode-cli --bin cnode \
         --manifest-path "$work/main-src/Cargo.toml"
     cp "$target/release/cnode" "$work/cnode-before"
     BEFORE="$work/cnode-before"
 fi
 echo "== building this checkout (release)" >&2
-cargo build --release -q -p cnode --bin cnode
+cargo build --release -q -p cnode-cli --bin cnode
 cp "$target/release/cnode" "$work/cnode-after"
 
 text="$work/maps.txt"
