@@ -582,6 +582,11 @@ impl<'d> Parser<'d> {
                     self.pos += 5;
                     Term::Int(i32::from_be_bytes([b0, b1, b2, b3]).into())
                 }
+                [tag::SMALL_ATOM_UTF8, len, ..] => {
+                    self.pos += 2;
+                    let text = self.take(len.into(), "atom")?;
+                    Term::Atom(atoms::get(text, true).map_err(|kind| DecodeError::new(kind, at))?)
+                }
                 [t, _, ..] if is_leaf(t) => {
                     self.pos += 1;
                     self.leaf(t, at)?
