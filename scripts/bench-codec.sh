@@ -3,7 +3,8 @@
 # and `erltf` crates (criterion) and against the BEAM's own binary_to_term /
 # term_to_binary (OTP 29, OTP 28 and OTP 25), all on the same bytes. Prints a
 # Markdown table of times and ratios for BENCHMARKS.md.
-#   scripts/bench-codec.sh [criterion args, e.g. --measurement-time 5]
+#   scripts/bench-codec.sh [criterion args, e.g. a filter such as small_message]
+# CODEC_BENCH_SECONDS (default 3) is criterion's measurement time per row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -20,7 +21,7 @@ mkdir -p "$real"
 "$otp25/bin/erlc" -o "$real" scripts/bench/literal_dump.erl
 "$otp25/bin/erl" -noshell -pa "$real" -run literal_dump main "$real/literals.bin"
 ETF_BENCH_REAL_DIR="$real" ETF_BENCH_DUMP_DIR="$dump" cargo bench -q -p etf --bench codec -- \
-    --warm-up-time 1 --measurement-time 3 "$@" >&2
+    --warm-up-time 1 --measurement-time "${CODEC_BENCH_SECONDS:-3}" "$@" >&2
 
 beam="$(mktemp -d)"
 trap 'rm -rf "$beam"' EXIT
