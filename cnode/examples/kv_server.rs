@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+use cnode::etf::Term;
 use cnode::{Exception, Node, Request};
-use etf::Term;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,11 +37,12 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Keys and values as Erlang terms, in their text form (terms with floats
-/// are not `Hash`).
-type Store = Arc<Mutex<HashMap<String, Term>>>;
+/// Keys and values as Erlang terms. `Term` is `Hash` and `Eq` with
+/// Erlang's exact equality, so `1` and `1.0` are two keys, as in an Erlang
+/// map.
+type Store = Arc<Mutex<HashMap<Term, Term>>>;
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+async fn run() -> Result<(), cnode::Error> {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "kv".to_owned());
     let mut builder = Node::builder(name);
@@ -67,15 +68,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 let request = call.request.clone();
                 let reply = match request.as_tuple() {
                     Some([op, key, value]) if op.is_atom("put") => {
-                        lock(&store).insert(key.to_string(), value.clone());
+                        lock(&store).insert(key.clone(), value.clone());
                         Term::atom("ok")
                     }
-                    Some([op, key]) if op.is_atom("get") => {
-                        match lock(&store).get(&key.to_string()) {
-                            Some(value) => Term::tuple(vec![Term::atom("ok"), value.clone()]),
-                            None => Term::atom("error"),
-                        }
-                    }
+                    Some([op, key]) if op.is_atom("get") => match lock(&store).get(key) {
+                        Some(value) => Term::ok(value.clone()),
+                        None => Term::atom("error"),
+                    },
                     _ if request.is_atom("stop") => {
                         // The caller's monitor reports the reason; the node
                         // stays up (until Ctrl-C) for later calls to get
@@ -94,6 +93,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-fn lock(store: &Store) -> std::sync::MutexGuard<'_, HashMap<String, Term>> {
+fn lock(store: &Store) -> std::sync::MutexGuard<'_, HashMap<Term, Term>> {
     store.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -99,6 +99,61 @@
 //!   ([`Node::global_register`], [`Node::global_whereis`],
 //!   [`Node::global_send`]).
 //!
+//! - Typed messaging through [`etf::serde`] (re-exported as
+//!   [`cnode::etf`](etf), so one dependency is enough):
+//!   [`Process::send_as`], [`Process::recv_as`] (the oldest message that
+//!   converts, the others kept), [`Message::decode`],
+//!   [`Process::gen_call_as`], [`Call::request_as`], [`Call::reply_as`],
+//!   [`Rpc::call_as`] and [`Node::register_typed_function`]. System
+//!   messages as typed values: [`Message::as_down`] ([`Down`]),
+//!   [`Message::as_exit`] ([`Exit`]), [`Message::as_nodedown`],
+//!   [`Message::system`], each with a [`Reason`]; [`Process::recv_down`]
+//!   waits for the `'DOWN'` of one monitor.
+//! - A [`ProcessHandle`] ([`Process::handle`]): cloneable, it sends and
+//!   replies to calls as its process from other tasks, while the one
+//!   owner of the [`Process`] receives. Every receive method is cancel
+//!   safe (a receive dropped in a `tokio::select!` takes no message).
+//! - One error type, [`Error`], that `?` makes of every error here, of
+//!   the codec's and of `std::io`; its `Display` and `Debug` are one
+//!   readable line, so `main` can return `Result<(), cnode::Error>`.
+//!
+//! ```no_run
+//! use cnode::etf::term;
+//! use cnode::{Exception, Node, Request};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! #[serde(rename_all = "snake_case")]
+//! enum Command {
+//!     Get(String),
+//!     Put(String, i64),
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), cnode::Error> {
+//!     let node = Node::builder("rust@localhost").cookie("secret").start().await?;
+//!     // erpc:call(rust@localhost, math, add, [1, 2]) gives 3.
+//!     node.register_typed_function("math", "add", |(a, b): (i64, i64)| async move {
+//!         Ok::<_, Exception>(a + b)
+//!     });
+//!     let mut server = node.spawn_process()?;
+//!     server.register("kv")?;
+//!     let mut value = 0;
+//!     loop {
+//!         if let Request::Call(call) = server.next_request().await? {
+//!             match call.request_as::<Command>() {
+//!                 Ok(Command::Put(_, v)) => {
+//!                     value = v;
+//!                     call.reply(&server, term!(ok))?
+//!                 }
+//!                 Ok(Command::Get(_)) => call.reply(&server, term!({ok, (value)}))?,
+//!                 Err(_) => call.reply(&server, term!({error, badarg}))?,
+//!             }
+//!         }
+//!     }
+//! }
+//! ```
+//!
 //! Not yet: visible (non-hidden) mode, dynamic node names, `sys` messages
 //! for gen_server-style processes, group leaders (a spawn's group leader
 //! is ignored).
@@ -117,10 +172,15 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+/// The term model and codec this crate sends and receives, with its
+/// `serde` mapping ([`etf::serde`]): one dependency is enough.
+pub use etf;
+
 pub use builder::{
     NodeBuilder, DEFAULT_MAX_UNAUTHENTICATED, DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE,
     DEFAULT_PENDING_BYTES, DEFAULT_PENDING_LIMIT, DEFAULT_SEND_BUFFER_LIMIT,
 };
+pub use data::chardata::chardata_to_string;
 pub use data::error::{
     ConnectError, NodeError, RecvError, RegisterError, RpcError, SendError, SpawnError,
     UnreachableReason,
@@ -128,8 +188,11 @@ pub use data::error::{
 pub use data::events::{DownReason, IoOp, NodeEvent, NodeEvents};
 pub use data::message::{Dest, Message};
 pub use data::name::{NameError, NodeName};
+pub use data::system::{Down, Exit, NodeDown, Reason, SystemMessage};
+pub use features::error::Error;
 pub use features::gen_server::{Call, CallError, Request};
 pub use features::global::GlobalError;
+pub use features::handle::ProcessHandle;
 pub use features::process::Process;
 pub use features::remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
 pub use features::rpc::{Multicall, Rpc, RpcHandle};

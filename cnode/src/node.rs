@@ -13,6 +13,7 @@ use crate::features::global::GlobalError;
 use crate::features::process::Process;
 use crate::features::rpc::Rpc;
 use crate::features::serve::{async_handler, sync_handler, FunctionResult, Functions};
+use crate::features::typed::typed_function;
 use crate::runtime::core::{Core, Owner};
 
 /// A running node. Cheap to clone; the node shuts down when the last clone
@@ -185,6 +186,35 @@ impl Node {
         F: Fn(Vec<Term>) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = FunctionResult> + Send + 'static,
     {
+        self.functions.insert(module, function, async_handler(f));
+    }
+
+    /// [`Node::register_async_function`] with Rust arguments and result:
+    /// the arguments, as one tuple, convert to an `A` (a tuple type such as
+    /// `(i64, String)` for `m:f/2`, `(T,)` for one argument, `()` for
+    /// none) and the result converts back to a term, through
+    /// [`etf::serde`]. Arguments that do not convert (another arity, or
+    /// other types) raise `error:{badarg, Description}` in the caller, the
+    /// description naming the function and what did not convert.
+    ///
+    /// ```no_run
+    /// # fn demo(node: cnode::Node) {
+    /// use cnode::Exception;
+    ///
+    /// // From Erlang: erpc:call(rust@localhost, math, add, [1, 2]) gives 3.
+    /// node.register_typed_function("math", "add", |(a, b): (i64, i64)| async move {
+    ///     a.checked_add(b).ok_or_else(Exception::badarg)
+    /// });
+    /// # }
+    /// ```
+    pub fn register_typed_function<A, R, F, Fut>(&self, module: &str, function: &str, f: F)
+    where
+        A: serde::de::DeserializeOwned + Send + 'static,
+        R: serde::Serialize,
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<R, crate::Exception>> + Send + 'static,
+    {
+        let f = typed_function(module, function, f);
         self.functions.insert(module, function, async_handler(f));
     }
 

@@ -22,7 +22,7 @@ const WAIT: Duration = Duration::from_secs(20);
 interop_tests::per_release!(
     ping_call_eval_and_send_reach_erl_as_a_hidden_node,
     long_names_reach_a_node_started_with_name,
-    failures_exit_1_with_one_line_saying_why,
+    failures_exit_with_their_code_and_one_line_saying_why,
 );
 
 /// An erl that reports hidden nodes coming up and has a registered `sink`
@@ -146,7 +146,7 @@ fn long_names_reach_a_node_started_with_name(otp: Otp) {
     assert_success(&out, &format!("'{node}'\n"));
 }
 
-fn failures_exit_1_with_one_line_saying_why(otp: Otp) {
+fn failures_exit_with_their_code_and_one_line_saying_why(otp: Otp) {
     let erl = Erl::start(&otp);
     let node = erl.node.clone();
     let h = short_host().expect("host name");
@@ -157,6 +157,7 @@ fn failures_exit_1_with_one_line_saying_why(otp: Otp) {
         &out,
         "pang\n",
         &format!("cnode: no node named nosuch registered in EPMD on {h} (port {epmd_port})"),
+        69,
     );
 
     let out = erl.cnode(&["ping", &node, "--cookie", "not_the_cookie"]);
@@ -164,6 +165,7 @@ fn failures_exit_1_with_one_line_saying_why(otp: Otp) {
         &out,
         "pang\n",
         &format!("cnode: node {node} refused our cookie"),
+        77,
     );
     let out = erl.cnode(&[
         "call",
@@ -173,7 +175,12 @@ fn failures_exit_1_with_one_line_saying_why(otp: Otp) {
         "--cookie",
         "not_the_cookie",
     ]);
-    assert_failure(&out, "", &format!("cnode: node {node} refused our cookie"));
+    assert_failure(
+        &out,
+        "",
+        &format!("cnode: node {node} refused our cookie"),
+        77,
+    );
 
     let out = erl.cnode(&[
         "call", &node, "erlang", "error", "[boom]", "--cookie", COOKIE,
@@ -182,6 +189,7 @@ fn failures_exit_1_with_one_line_saying_why(otp: Otp) {
         &out,
         "",
         "cnode: badrpc: {'EXIT',{boom,[{erlang,error,[boom],",
+        70,
     );
     let out = erl.cnode(&[
         "call",
@@ -196,32 +204,39 @@ fn failures_exit_1_with_one_line_saying_why(otp: Otp) {
         &out,
         "",
         "cnode: badrpc: {'EXIT',{undef,[{no_such_module,f,[1],",
+        70,
     );
     let out = erl.cnode(&["call", &node, "lists", "sort", "[3, 1", "--cookie", COOKIE]);
-    assert_failure(&out, "", "cnode: ARGS is not an Erlang term: ");
+    assert_failure(&out, "", "cnode: ARGS is not an Erlang term: ", 65);
     let out = erl.cnode(&["call", &node, "lists", "sort", "{3, 1}", "--cookie", COOKIE]);
     assert_failure(
         &out,
         "",
         "cnode: ARGS must be a list of arguments such as [1, two], not {3,1}",
+        65,
     );
 
     let out = erl.cnode(&["eval", &node, "X = 1 + , X.", "--cookie", COOKIE]);
-    assert_failure(&out, "", "cnode: in EXPRS at 1:9: syntax error before: ','");
+    assert_failure(
+        &out,
+        "",
+        "cnode: in EXPRS at 1:9: syntax error before: ','",
+        65,
+    );
     // OTP 25 puts this error at the quote, OTP 28 after it.
     let out = erl.cnode(&["eval", &node, "\"abc", "--cookie", COOKIE]);
-    assert_failure(&out, "", "cnode: in EXPRS at 1:");
+    assert_failure(&out, "", "cnode: in EXPRS at 1:", 65);
     assert!(
         String::from_utf8_lossy(&out.stderr)
             .contains(": unterminated string starting with \"abc\""),
         "{out:?}"
     );
     let out = erl.cnode(&["eval", &node, "1 = 2.", "--cookie", COOKIE]);
-    assert_failure(&out, "", "cnode: exception error: {badmatch,2}");
+    assert_failure(&out, "", "cnode: exception error: {badmatch,2}", 70);
     let out = erl.cnode(&["eval", &node, "exit(bye).", "--cookie", COOKIE]);
-    assert_failure(&out, "", "cnode: exception exit: bye");
+    assert_failure(&out, "", "cnode: exception exit: bye", 70);
     let out = erl.cnode(&["eval", &node, "throw(up).", "--cookie", COOKIE]);
-    assert_failure(&out, "", "cnode: exception throw: up");
+    assert_failure(&out, "", "cnode: exception throw: up", 70);
 
     let started = Instant::now();
     let out = erl.cnode(&[
@@ -239,6 +254,7 @@ fn failures_exit_1_with_one_line_saying_why(otp: Otp) {
         &out,
         "",
         &format!("cnode: no answer from {node} within 1 s"),
+        75,
     );
     assert!(
         started.elapsed() < Duration::from_secs(8),
@@ -261,11 +277,12 @@ fn failures_exit_1_with_one_line_saying_why(otp: Otp) {
         &out,
         "pang\n",
         &format!("cnode: no EPMD answers on {h} port {closed}, so no node {alive} runs there"),
+        69,
     );
 
     // Our own mistakes print no pang.
     let out = erl.cnode(&["ping", "not a name", "--cookie", COOKIE]);
-    assert_failure(&out, "", "cnode: bad node name \"not a name\"");
+    assert_failure(&out, "", "cnode: bad node name \"not a name\"", 65);
 }
 
 /// Asserts exit status 0, this stdout and an empty stderr.
@@ -278,16 +295,16 @@ fn assert_success(out: &Output, stdout: &str) {
     );
 }
 
-/// Asserts exit status 1, this stdout and one stderr line starting with
-/// `stderr_start`.
-fn assert_failure(out: &Output, stdout: &str, stderr_start: &str) {
+/// Asserts exit status `code` (see `cnode --help`), this stdout and one
+/// stderr line starting with `stderr_start`.
+fn assert_failure(out: &Output, stdout: &str, stderr_start: &str, code: i32) {
     let (got_out, got_err) = texts(out);
     assert!(
-        out.status.code() == Some(1)
+        out.status.code() == Some(code)
             && got_out == stdout
             && got_err.starts_with(stderr_start)
             && got_err.lines().count() == 1,
-        "expected exit 1, stdout {stdout:?}, stderr {stderr_start:?}...; got {:?}, stdout {got_out:?}, stderr {got_err:?}",
+        "expected exit {code}, stdout {stdout:?}, stderr {stderr_start:?}...; got {:?}, stdout {got_out:?}, stderr {got_err:?}",
         out.status
     );
 }

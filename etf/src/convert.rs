@@ -516,7 +516,10 @@ impl From<Record> for Term {
 macro_rules! from_tuple {
     ($(($($name:ident),+)),*) => {$(
         impl<$($name: Into<Term>),+> From<($($name,)+)> for Term {
-            /// A tuple of the converted elements.
+            /// A tuple of the converted elements. A `&str` element becomes
+            /// a binary, so `("ok", 1).into()` is `{<<"ok">>, 1}`: write
+            /// atoms as [`Term::atom`], or use [`Term::ok`] or
+            /// [`term!`](crate::term!) (`term!({ok, 1})`).
             #[allow(non_snake_case)] // the element names are the type names
             fn from(($($name,)+): ($($name,)+)) -> Term {
                 Term::Tuple(vec![$($name.into()),+])

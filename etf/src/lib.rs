@@ -30,6 +30,7 @@ mod order;
 mod record;
 #[cfg(feature = "serde")]
 pub mod serde;
+mod shorthand;
 #[cfg(feature = "proptest")]
 pub mod strategy;
 mod term;

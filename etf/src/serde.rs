@@ -18,7 +18,9 @@
 //!
 //! # The mapping
 //!
-//! Chosen to give the terms Erlang and Elixir code writes by hand:
+//! Chosen to give the terms Erlang and Elixir code writes by hand (the
+//! [`elixir`] module has the table with Elixir's spelling, and more on
+//! each Elixir mapping):
 //!
 //! | Rust | Erlang term | also accepted when deserializing |
 //! |------|-------------|----------------------------------|
@@ -28,18 +30,22 @@
 //! | `char` | integer (the code point) | a one-character string |
 //! | `String`, `&str` | UTF-8 binary | atom, charlist (`"abc"`, `[]`) |
 //! | bytes (`serde_bytes`) | binary | list of bytes |
-//! | `Option<T>` | `undefined`, or the value itself | `nil` (Elixir) for `None` |
+//! | [`elixir::Charlist`] | charlist `"abc"` (Elixir `'abc'`) | |
+//! | `Option<T>` | `undefined` (`nil` with [`elixir::to_term`]), or the value itself | `nil` and `undefined` for `None` |
 //! | `()`, unit struct | `{}` (the empty tuple, as `()` is in Rust) | `ok` |
 //! | newtype struct `S(T)` | the value of `T` | |
 //! | `Vec<T>`, sequences, sets | proper list | |
 //! | tuples, tuple structs, arrays | tuple | |
 //! | structs | map with atom keys `#{field => Value}` | binary keys; extra keys ignored; a native record |
 //! | struct named `#Module:Name` | native record `#Module:Name{field = Value}` | a map |
+//! | struct named `%Module` | Elixir struct `%Module{field: value}`: `#{'__struct__' => 'Elixir.Module', field => Value}` | only that module's struct |
+//! | [`elixir::Keyword`] of a struct or map | keyword list `[{field, Value}]` | pairs in any order |
 //! | `HashMap`, `BTreeMap` | map | |
 //! | unit variant | atom `variant` | |
 //! | newtype variant | `{variant, Value}` | |
 //! | tuple variant | `{variant, A, B, ...}` | |
 //! | struct variant | `{variant, #{field => Value}}` | |
+//! | `Result<T, E>` | `{ok, Value}`, `{error, Reason}`; `ok`, `error` for `()` | `{ok, {}}` for `Ok(())` |
 //! | [`Term`], [`Pid`], [`Port`], ... | the term itself, unchanged | |
 //!
 //! # Native records
@@ -78,7 +84,8 @@
 //! on an enum gives Erlang-style atoms (`Ok` becomes `ok`).
 //!
 //! Some Rust values meet on one term: `None` and the unit variant
-//! `Undefined` are both `undefined`, `Some(None)` cannot be told from `None`,
+//! `Undefined` are both `undefined` (and read back as `None` inside an
+//! `Option`, as does `nil`), `Some(None)` cannot be told from `None`,
 //! and `Vec<u8>` is a list of integers while `serde_bytes` gives a binary.
 //! Both directions report `false` from `is_human_readable`, so types with a
 //! compact form pick it: an `Ipv4Addr` becomes `{127,0,0,1}`, as `inet`
@@ -114,11 +121,16 @@
 
 mod de;
 mod describe;
+mod dialect;
+pub mod elixir;
 mod error;
 mod raw;
+mod result;
 mod ser;
+mod shape;
 
 pub use de::Deserializer;
+pub use dialect::Dialect;
 pub use error::{Error, ErrorKind};
 pub use ser::{
     SerializeList, SerializeMap, SerializeStruct, SerializeStructVariant, SerializeTuple,

@@ -225,3 +225,101 @@ fn deep_values_convert_and_limits_are_opt_in() {
         .unwrap();
     assert_eq!(again, deep);
 }
+
+/// An Elixir struct with the other Elixir mappings inside.
+#[derive(Deserialize, Debug)]
+#[serde(rename = "%Shop.Order")]
+#[allow(dead_code)]
+struct Order {
+    id: u32,
+    opts: etf::serde::elixir::Keyword<OrderOpts>,
+    #[serde(with = "etf::serde::elixir::charlist")]
+    note: String,
+    sent: Result<u32, String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[allow(dead_code)]
+struct OrderOpts {
+    urgent: bool,
+}
+
+fn order(opts: &str, note: &str, sent: &str) -> String {
+    format!(
+        "#{{'__struct__' => 'Elixir.Shop.Order', id => 1, opts => {opts}, note => {note}, sent => {sent}}}"
+    )
+}
+
+#[test]
+fn elixir_mapping_errors_name_what_and_where() {
+    let table: &[(String, &str, &str)] = &[
+        (
+            "#{id => 1}".to_owned(),
+            "",
+            "expected %Shop.Order{}, found a map without `__struct__`",
+        ),
+        (
+            "#{'__struct__' => 'Elixir.Shop.Cart', id => 1}".to_owned(),
+            "",
+            "expected %Shop.Order{}, found %Shop.Cart{}",
+        ),
+        (
+            "#{'__struct__' => lists, id => 1}".to_owned(),
+            "",
+            "expected %Shop.Order{}, found %:lists{}",
+        ),
+        (
+            "#{'__struct__' => <<\"Elixir.Shop.Order\">>}".to_owned(),
+            "",
+            "expected %Shop.Order{}, found a map whose `__struct__` is the binary <<\"Elixir.Shop.Order\">>",
+        ),
+        (
+            "[{id, 1}]".to_owned(),
+            "",
+            "expected %Shop.Order{}, found a list of 1 elements",
+        ),
+        (
+            order("[{urgent, true}, {3, x}]", "\"n\"", "ok"),
+            ".opts[1]",
+            "expected a pair `{key, Value}` with an atom key, found a tuple of 2 elements",
+        ),
+        (
+            order("[{urgent, 3}]", "\"n\"", "ok"),
+            ".opts.urgent",
+            "expected `true` or `false`, found the integer 3",
+        ),
+        (
+            order("#{urgent => true}", "\"n\"", "ok"),
+            ".opts",
+            "expected a keyword list, found a map of 1 entries",
+        ),
+        (
+            order("[{urgent, true}]", "<<\"n\">>", "ok"),
+            ".note",
+            "expected a list, found the binary <<\"n\">>",
+        ),
+        (
+            order("[{urgent, true}]", "[55296]", "{ok, 1}"),
+            ".note",
+            "invalid value: integer `55296`, expected a Unicode code point",
+        ),
+        (
+            order("[{urgent, true}]", "\"n\"", "ok"),
+            ".sent",
+            "expected a tuple `{Tag, Value}` (a bare tag holds `()`), found the atom `ok`",
+        ),
+        (
+            order("[{urgent, true}]", "\"n\"", "{done, 1}"),
+            ".sent",
+            "expected `ok`, `error`, `{ok, Value}` or `{error, Reason}`, found a tuple of 2 elements",
+        ),
+    ];
+    for (text, path, message) in table {
+        let (got_path, got_message, _) = error::<Order>(text);
+        assert_eq!(
+            (got_path.as_str(), got_message.as_str()),
+            (*path, *message),
+            "{text}"
+        );
+    }
+}

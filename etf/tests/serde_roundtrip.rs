@@ -422,3 +422,86 @@ fn records_read_as_maps_and_structs_and_are_checked_by_name() {
     assert_eq!(r.get("y"), Some(&Term::Int(2)));
     assert!(from_term::<etf::Record>(&term("{}")).is_err());
 }
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[serde(rename = "%User", deny_unknown_fields)]
+struct StrictUser {
+    name: String,
+}
+
+/// An Elixir struct's `__struct__` is checked, then out of the fields'
+/// way: a struct that denies unknown fields reads it.
+#[test]
+fn elixir_structs_hide_their_module_key_from_the_fields() {
+    let given = term(r#"#{name => <<"x">>, '__struct__' => 'Elixir.User'}"#);
+    let user: StrictUser = from_term(&given).unwrap();
+    assert_eq!(user, StrictUser { name: "x".into() });
+    assert_eq!(to_term(&user).unwrap(), given);
+    let extra = term(r#"#{name => <<"x">>, age => 1, '__struct__' => 'Elixir.User'}"#);
+    assert!(from_term::<StrictUser>(&extra).is_err());
+}
+
+/// `%Elixir.Mod` and `%:mod` name modules as they are.
+#[test]
+fn elixir_struct_names_spell_modules_three_ways() {
+    #[derive(Serialize)]
+    #[serde(rename = "%Elixir.A.B")]
+    struct Full {}
+    #[derive(Serialize)]
+    #[serde(rename = "%:erl_mod")]
+    struct Erl {}
+    assert_eq!(
+        to_term(&Full {}).unwrap(),
+        term("#{'__struct__' => 'Elixir.A.B'}")
+    );
+    assert_eq!(
+        to_term(&Erl {}).unwrap(),
+        term("#{'__struct__' => erl_mod}")
+    );
+}
+
+/// A map as a keyword list: string keys become atoms, in the map's order.
+#[test]
+fn maps_become_keyword_lists_with_atom_keys() {
+    use etf::serde::elixir::Keyword;
+    let map: BTreeMap<String, u8> = [("b".to_owned(), 2), ("a".to_owned(), 1)].into();
+    let term_ = to_term(&Keyword(&map)).unwrap();
+    assert_eq!(term_, term("[{a,1},{b,2}]"));
+    assert_eq!(
+        from_term::<Keyword<BTreeMap<String, u8>>>(&term_)
+            .unwrap()
+            .0,
+        map
+    );
+    assert_eq!(
+        to_term(&Keyword(BTreeMap::<String, u8>::new())).unwrap(),
+        Term::Nil
+    );
+    let numbers: BTreeMap<u8, u8> = [(1, 2)].into();
+    let err = to_term(&Keyword(numbers)).unwrap_err();
+    assert!(err.to_string().contains("keyword list key"), "{err}");
+}
+
+/// `Result` is `{ok, V} | {error, R}`, `()` inside is the bare tag, and
+/// other enums keep their variants' names.
+#[test]
+fn results_are_ok_and_error_tuples() {
+    let cases: Vec<(Result<(), u8>, &str)> = vec![(Ok(()), "ok"), (Err(3), "{error,3}")];
+    for (value, text) in cases {
+        assert_eq!(to_term(&value).unwrap(), term(text));
+        assert_eq!(from_term::<Result<(), u8>>(&term(text)).unwrap(), value);
+    }
+    assert_eq!(to_term(&Err::<u8, ()>(())).unwrap(), term("error"));
+    assert_eq!(
+        from_term::<Result<u8, ()>>(&term("error")).unwrap(),
+        Err(())
+    );
+    assert_eq!(
+        from_term::<Result<(), u8>>(&term("{ok,{}}")).unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        to_term(&Ok::<Vec<u8>, ()>(vec![1])).unwrap(),
+        term("{ok,[1]}")
+    );
+}

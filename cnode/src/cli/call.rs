@@ -1,14 +1,18 @@
 //! `cnode call NODE MOD FUN [ARGS]`: `rpc:call/4` from a hidden node.
 //!
 //! ARGS is one Erlang term, a list (`'[3, "abc", {a, b}]'`), `[]` when left
-//! out. The value is printed in Erlang term syntax, laid out as `~p` does;
-//! `{badrpc, Reason}` exits 1 with `badrpc: Reason`.
+//! out. The value is printed in Erlang term syntax, laid out as `~p` does
+//! (or as JSON with `--json`, nothing with `--quiet`); `{badrpc, Reason}`
+//! prints `badrpc: Reason` and exits 70 (see [`exit_code`](super::exit_code)).
+
+use std::process::ExitCode;
 
 use clap::Args;
 use etf::Term;
 
 use super::atom_arg::atom_arg;
 use super::node_error::NodeCliError;
+use super::output::{self, ValueOutputArgs};
 use super::session::{self, NodeOptions};
 
 /// Arguments of `cnode call`.
@@ -25,17 +29,24 @@ pub(crate) struct CallArgs {
     #[arg(default_value = "[]")]
     args: String,
     #[command(flatten)]
+    output: ValueOutputArgs,
+    #[command(flatten)]
     options: NodeOptions,
 }
 
 /// Runs `cnode call`.
-pub(crate) fn run(args: CallArgs) -> Result<(), NodeCliError> {
+pub(crate) fn run(args: CallArgs) -> ExitCode {
+    let mode = args.output.mode();
+    output::value(mode, call(args))
+}
+
+fn call(args: CallArgs) -> Result<Term, NodeCliError> {
+    let mode = args.output.mode();
     let module = atom_arg("MOD", &args.module)?;
     let function = atom_arg("FUN", &args.function)?;
     let call_args = parse_args(&args.args)?;
-    let value = session::run(&args.options, &args.node, |session| async move {
-        session
-            .rpc()
+    session::run(&args.options, &args.node, |session| async move {
+        output::rpc(&session, mode)
             .call(
                 &session.target,
                 &module,
@@ -45,8 +56,7 @@ pub(crate) fn run(args: CallArgs) -> Result<(), NodeCliError> {
             )
             .await
             .map_err(NodeCliError::from_rpc)
-    })?;
-    session::print_line(format_args!("{value:#}"))
+    })
 }
 
 /// The elements of the ARGS list.

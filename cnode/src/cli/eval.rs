@@ -7,13 +7,20 @@
 //! `erl_eval:exprs/2`. The expressions run in an rpc worker process on the
 //! node, with our rpc process as group leader. A scan or parse error prints
 //! its position and the node's own description (`Module:format_error/1`);
-//! an exception prints its class and reason, without the stack.
+//! an exception prints its class and reason, without the stack, and exits
+//! 70 (see [`exit_code`](super::exit_code)). `--json` prints the value or
+//! the failure as one JSON document, `--quiet` nothing.
+
+use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
+use cnode::Rpc;
 use etf::Term;
 
 use super::node_error::NodeCliError;
-use super::session::{self, NodeOptions, Session};
+use super::output::{self, ValueOutputArgs};
+use super::session::{self, NodeOptions};
 
 /// Arguments of `cnode eval`.
 #[derive(Args, Debug)]
@@ -24,18 +31,37 @@ pub(crate) struct EvalArgs {
     /// (the final dot may be left out).
     exprs: String,
     #[command(flatten)]
+    output: ValueOutputArgs,
+    #[command(flatten)]
     options: NodeOptions,
 }
 
 /// Runs `cnode eval`.
-pub(crate) fn run(args: EvalArgs) -> Result<(), NodeCliError> {
-    let value = session::run(&args.options, &args.node, |session| async move {
-        eval(&session, &args.exprs).await
-    })?;
-    session::print_line(format_args!("{value:#}"))
+pub(crate) fn run(args: EvalArgs) -> ExitCode {
+    let mode = args.output.mode();
+    let result = session::run(&args.options, &args.node, |session| async move {
+        let remote = Remote {
+            rpc: output::rpc(&session, mode),
+            target: session.target.clone(),
+            timeout: session.timeout,
+        };
+        eval(&remote, &args.exprs).await
+    });
+    output::value(mode, result)
 }
 
-async fn eval(session: &Session, text: &str) -> Result<Term, NodeCliError> {
+/// Where the expressions run, and how to call there.
+struct Remote {
+    /// The rpc client, printing what called code prints as the output
+    /// mode wants.
+    rpc: Rpc,
+    /// The node.
+    target: String,
+    /// `--timeout`, for each call.
+    timeout: Duration,
+}
+
+async fn eval(session: &Remote, text: &str) -> Result<Term, NodeCliError> {
     let start = Term::tuple(vec![1.into(), 1.into()]);
     let scanned = call(
         session,
@@ -74,13 +100,13 @@ async fn eval(session: &Session, text: &str) -> Result<Term, NodeCliError> {
 }
 
 async fn call(
-    session: &Session,
+    session: &Remote,
     module: &str,
     function: &str,
     args: Vec<Term>,
 ) -> Result<Term, NodeCliError> {
     session
-        .rpc()
+        .rpc
         .call(&session.target, module, function, args, session.timeout)
         .await
         .map_err(NodeCliError::from_rpc)
@@ -114,7 +140,7 @@ fn exception(err: NodeCliError) -> NodeCliError {
 
 /// Describes `{Location, Module, Descriptor}` with the node's
 /// `Module:format_error(Descriptor)`; the descriptor itself if that fails.
-async fn syntax_error(session: &Session, info: &Term) -> NodeCliError {
+async fn syntax_error(session: &Remote, info: &Term) -> NodeCliError {
     let Some([location, module, descriptor]) = info.as_tuple() else {
         return unexpected(session, "erl_scan/erl_parse", info.clone());
     };
@@ -133,7 +159,7 @@ async fn syntax_error(session: &Session, info: &Term) -> NodeCliError {
 }
 
 /// `unicode:characters_to_binary(Module:format_error(Descriptor))`.
-async fn describe(session: &Session, module: &str, descriptor: &Term) -> Option<String> {
+async fn describe(session: &Remote, module: &str, descriptor: &Term) -> Option<String> {
     let chars = call(session, module, "format_error", vec![descriptor.clone()])
         .await
         .ok()?;
@@ -143,7 +169,7 @@ async fn describe(session: &Session, module: &str, descriptor: &Term) -> Option<
     text.as_utf8().map(str::to_owned)
 }
 
-fn unexpected(session: &Session, function: &'static str, answer: Term) -> NodeCliError {
+fn unexpected(session: &Remote, function: &'static str, answer: Term) -> NodeCliError {
     NodeCliError::Unexpected {
         node: session.target.clone(),
         function,

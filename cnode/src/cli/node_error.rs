@@ -1,6 +1,7 @@
 //! What can go wrong when `cnode ping`, `call`, `eval` or `send` reaches a
 //! node. Each variant prints as the one line that follows `cnode: ` on
-//! stderr.
+//! stderr, has a [`kind`](NodeCliError::kind) for `--json` output, and
+//! maps to an exit code in [`exit_code`](super::exit_code).
 
 use std::time::Duration;
 
@@ -146,12 +147,45 @@ pub(crate) enum NodeCliError {
     /// The result could not be written.
     #[error("cannot write to stdout: {0}")]
     Output(#[source] std::io::Error),
+    /// The terminal failed while reading a line (`cnode remsh`).
+    #[error("the terminal failed: {0}")]
+    Terminal(String),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
 }
 
 impl NodeCliError {
+    /// A short stable name of the variant, `error.kind` in `--json`
+    /// output.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            NodeCliError::BadNodeName { .. } => "bad_node_name",
+            NodeCliError::NotRegistered { .. } => "not_registered",
+            NodeCliError::NoEpmd { .. } => "no_epmd",
+            NodeCliError::Epmd { .. } => "epmd",
+            NodeCliError::Start(_) => "start",
+            NodeCliError::CookieRefused { .. } => "cookie_refused",
+            NodeCliError::Connect(_) => "connect",
+            NodeCliError::Timeout { .. } => "timeout",
+            NodeCliError::BadRpc { .. } => "badrpc",
+            NodeCliError::Exception { .. } => "exception",
+            NodeCliError::Dist(_) => "dist_options",
+            NodeCliError::Lost { .. } => "lost",
+            NodeCliError::Rpc(_) => "rpc",
+            NodeCliError::Send(_) => "send",
+            NodeCliError::Spawn(_) => "spawn",
+            NodeCliError::BadTerm { .. } => "bad_term",
+            NodeCliError::NotAnAtom { .. } => "not_an_atom",
+            NodeCliError::ArgsNotList { .. } => "args_not_list",
+            NodeCliError::Syntax { .. } => "syntax",
+            NodeCliError::Unexpected { .. } => "unexpected",
+            NodeCliError::Output(_) => "output",
+            NodeCliError::Terminal(_) => "terminal",
+            NodeCliError::Runtime(_) => "runtime",
+        }
+    }
+
     /// Names the connect failures a user acts on differently.
     pub(crate) fn from_connect(err: ConnectError) -> NodeCliError {
         match err {

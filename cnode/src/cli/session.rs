@@ -37,7 +37,8 @@ pub(crate) struct NodeOptions {
     /// The magic cookie [default: the content of ~/.erlang.cookie].
     #[arg(long)]
     cookie: Option<String>,
-    /// Seconds the whole command may take (1 to 86400).
+    /// Seconds the whole command may take (1 to 86400); for `remsh`,
+    /// connecting only.
     #[arg(
         long,
         value_name = "SECONDS",
@@ -78,6 +79,42 @@ where
     F: FnOnce(Session) -> Fut,
     Fut: Future<Output = Result<T, NodeCliError>>,
 {
+    run_within(options, target, Bound::Whole, command)
+}
+
+/// As [`run`], but only connecting is bound by `--timeout`: for a command
+/// that lasts as long as its user wants (`cnode remsh`).
+pub(crate) fn run_interactive<T, F, Fut>(
+    options: &NodeOptions,
+    target: &str,
+    command: F,
+) -> Result<T, NodeCliError>
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = Result<T, NodeCliError>>,
+{
+    run_within(options, target, Bound::Connect, command)
+}
+
+/// What `--timeout` bounds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    /// The whole command.
+    Whole,
+    /// Setting up the connection only.
+    Connect,
+}
+
+fn run_within<T, F, Fut>(
+    options: &NodeOptions,
+    target: &str,
+    bound: Bound,
+    command: F,
+) -> Result<T, NodeCliError>
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = Result<T, NodeCliError>>,
+{
     init_logging();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -87,18 +124,29 @@ where
     let target = options.target_name(target)?;
     runtime.block_on(async {
         let mut our_node = None;
-        let work = async {
-            let session = options.connect(&target, timeout, &mut our_node).await?;
-            command(session).await
+        let timed_out = || NodeCliError::Timeout {
+            node: target.to_string(),
+            after: timeout,
         };
-        let result = tokio::time::timeout(timeout, work)
-            .await
-            .unwrap_or_else(|_| {
-                Err(NodeCliError::Timeout {
-                    node: target.to_string(),
-                    after: timeout,
-                })
-            });
+        let result = match bound {
+            Bound::Whole => {
+                let work = async {
+                    let session = options.connect(&target, timeout, &mut our_node).await?;
+                    command(session).await
+                };
+                tokio::time::timeout(timeout, work)
+                    .await
+                    .unwrap_or_else(|_| Err(timed_out()))
+            }
+            Bound::Connect => {
+                let connect = options.connect(&target, timeout, &mut our_node);
+                match tokio::time::timeout(timeout, connect).await {
+                    Ok(Ok(session)) => command(session).await,
+                    Ok(Err(err)) => Err(err),
+                    Err(_) => Err(timed_out()),
+                }
+            }
+        };
         if let Some(node) = our_node {
             node.shutdown().await;
         }

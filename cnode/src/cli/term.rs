@@ -11,6 +11,8 @@
 
 mod json;
 
+pub(super) use json::to_json;
+
 use clap::{Args, Subcommand};
 use etf::{DecodeOptions, EncodeOptions};
 use std::fs;

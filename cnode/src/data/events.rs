@@ -146,7 +146,8 @@ impl NodeEvents {
 
     /// The next event; `None` once the node is shut down. If the
     /// subscriber fell more than the buffer (1024 events) behind, the
-    /// oldest missed events are skipped with a warning.
+    /// oldest missed events are skipped with a warning. Cancel safe: a
+    /// `recv` dropped before it completes loses no event.
     pub async fn recv(&mut self) -> Option<NodeEvent> {
         loop {
             match self.rx.recv().await {

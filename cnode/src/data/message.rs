@@ -1,6 +1,9 @@
 //! Messages as they reach a mailbox, and where messages go.
 
 use etf::{Atom, Pid, Reference, Term};
+use serde::de::DeserializeOwned;
+
+use crate::data::system::{Down, Exit, NodeDown, SystemMessage};
 
 /// A message as it reached a mailbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -10,6 +13,67 @@ pub struct Message {
     pub from: Option<Pid>,
     /// The message term.
     pub payload: Term,
+}
+
+impl Message {
+    /// The payload as a Rust value, through [`etf::serde`]'s mapping.
+    ///
+    /// ```
+    /// use cnode::Message;
+    /// use etf::Term;
+    ///
+    /// let message = Message { from: None, payload: Term::tuple(vec![Term::atom("add"), 2.into()]) };
+    /// #[derive(serde::Deserialize, Debug, PartialEq)]
+    /// #[serde(rename_all = "snake_case")]
+    /// enum Op { Add(i64), Reset }
+    /// assert_eq!(message.decode::<Op>()?, Op::Add(2));
+    /// # Ok::<(), etf::serde::Error>(())
+    /// ```
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, etf::serde::Error> {
+        etf::serde::from_term(&self.payload)
+    }
+
+    /// The `'DOWN'` of a process monitor, if this is one.
+    pub fn as_down(&self) -> Option<Down> {
+        Down::from_term(&self.payload)
+    }
+
+    /// The trapped exit signal (`{'EXIT', From, Reason}`), if this is one.
+    pub fn as_exit(&self) -> Option<Exit> {
+        Exit::from_term(&self.payload)
+    }
+
+    /// The `{nodedown, Node}` of `monitor_node`, if this is one.
+    pub fn as_nodedown(&self) -> Option<NodeDown> {
+        NodeDown::from_term(&self.payload)
+    }
+
+    /// The message as one the system sends (`'DOWN'`, `'EXIT'`,
+    /// `nodedown`), if it is one of them.
+    ///
+    /// A process can send these shapes too: a message is classified by its
+    /// shape alone, as an Erlang `receive` pattern would match it.
+    ///
+    /// ```
+    /// # async fn demo(mut process: cnode::Process) -> Result<(), cnode::Error> {
+    /// use cnode::{Reason, SystemMessage};
+    ///
+    /// let message = process.recv().await?;
+    /// match message.system() {
+    ///     Some(SystemMessage::Down(down)) if down.reason == Reason::NoConnection => {
+    ///         println!("lost the node of {}", down.object);
+    ///     }
+    ///     Some(SystemMessage::Exit(exit)) => println!("{} exited: {}", exit.from, exit.reason),
+    ///     _ => println!("got {}", message.payload),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn system(&self) -> Option<SystemMessage> {
+        self.as_down()
+            .map(SystemMessage::Down)
+            .or_else(|| self.as_exit().map(SystemMessage::Exit))
+            .or_else(|| self.as_nodedown().map(SystemMessage::NodeDown))
+    }
 }
 
 /// Where a message goes: a pid (local or remote) or a name registered on a

@@ -7,6 +7,11 @@
 //! the call exit with that reason, and a name nobody has gives `noproc`,
 //! as with an Erlang gen_server. `sys` messages are not handled.
 //!
+//! Typed: [`Call::request_as`] and [`Call::reply_as`] read the request and
+//! write the reply through [`etf::serde`]; [`Process::gen_call_as`] calls.
+//! A `'DOWN'` or `'EXIT'` arriving as [`Request::Info`] reads with
+//! [`Message::as_down`] and [`Message::as_exit`].
+//!
 //! ```no_run
 //! # async fn demo(node: cnode::Node) -> Result<(), Box<dyn std::error::Error>> {
 //! use cnode::Request;
@@ -59,12 +64,25 @@ pub struct Call {
 impl Call {
     /// Sends `{Tag, Reply}`: to the alias of an `[alias | Ref]` tag, as
     /// `gen:reply` does, else to the caller's pid.
+    ///
+    /// To reply later from another task, take a
+    /// [`ProcessHandle`](crate::ProcessHandle) of the server
+    /// ([`Process::handle`]) and use its `reply`.
     pub fn reply(&self, server: &Process, reply: Term) -> Result<(), SendError> {
-        let to = match alias_of(&self.tag) {
+        server.send(self.reply_to(), self.reply_message(reply))
+    }
+
+    /// Where the reply goes.
+    pub(crate) fn reply_to(&self) -> Dest {
+        match alias_of(&self.tag) {
             Some(alias) => Dest::Alias(alias.clone()),
             None => Dest::Pid(self.from.clone()),
-        };
-        server.send(to, Term::tuple(vec![self.tag.clone(), reply]))
+        }
+    }
+
+    /// The reply message, `{Tag, Reply}`.
+    pub(crate) fn reply_message(&self, reply: Term) -> Term {
+        Term::tuple(vec![self.tag.clone(), reply])
     }
 }
 
@@ -118,7 +136,8 @@ pub enum CallError {
 }
 
 impl Process {
-    /// The next message, classified for a gen_server-style loop.
+    /// The next message, classified for a gen_server-style loop. Cancel
+    /// safe, as [`Process::recv`].
     pub async fn next_request(&mut self) -> Result<Request, RecvError> {
         self.recv().await.map(Request::from_message)
     }
@@ -126,6 +145,10 @@ impl Process {
     /// `gen_server:call(Server, Request, Timeout)` to a pid or `(name,
     /// node)`: monitors the server, sends `{'$gen_call', {Self, Ref},
     /// Request}`, and waits for `{Ref, Reply}` or the monitor's `'DOWN'`.
+    ///
+    /// Not cancel safe in one respect: dropped before it completes, the
+    /// call leaves its monitor, and a late reply or `'DOWN'` may then
+    /// arrive in the mailbox (as after an Erlang `catch gen_server:call`).
     pub async fn gen_call(
         &mut self,
         server: impl Into<Dest>,

@@ -1,11 +1,14 @@
 //! What a user does with a node: the process API, rpc, functions served
 //! to Erlang, remote spawn, gen_server-style calls, `global` names.
 
+pub(crate) mod error;
 pub(crate) mod gen_server;
 pub(crate) mod global;
+pub(crate) mod handle;
 pub(crate) mod net_kernel;
 pub(crate) mod node_watch;
 pub(crate) mod process;
 pub(crate) mod remote_spawn;
 pub(crate) mod rpc;
 pub(crate) mod serve;
+pub(crate) mod typed;

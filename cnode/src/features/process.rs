@@ -100,21 +100,7 @@ impl Process {
     /// [`NodeBuilder::send_buffer_limit`]: crate::NodeBuilder::send_buffer_limit
     /// [`NodeBuilder::pending_bytes`]: crate::NodeBuilder::pending_bytes
     pub async fn send_wait(&self, to: impl Into<Dest>, payload: Term) -> Result<(), SendError> {
-        let to = to.into();
-        if !self.core.is_local(to.node()) {
-            // A failure is the send's to report (or to lose the message).
-            let _ = self.core.connect(to.node().as_str()).await;
-        }
-        let mut payload = payload;
-        loop {
-            match self.core.send(&self.pid, to.clone(), payload) {
-                Err(Refused::Busy(busy)) => {
-                    busy.wire.room().await;
-                    payload = busy.payload;
-                }
-                sent => return Ok(sent?),
-            }
-        }
+        send_wait(&self.core, &self.pid, to.into(), payload).await
     }
 
     /// Links this process to `other` (`link/1`). Linking to a local process
@@ -165,8 +151,11 @@ impl Process {
     /// `erlang:monitor(process, Target)` for a pid or a `(name, node)`:
     /// a `{'DOWN', Ref, process, Target, Reason}` message comes when the
     /// target ends (`noproc` if it does not exist, `noconnection` if its
-    /// node's connection is lost). Returns the monitor reference. A node
-    /// that cannot be reached gives a [`SendError`].
+    /// node's connection is lost or cannot be set up: a node that cannot
+    /// be reached gives that `'DOWN'`, not an error). Returns the monitor
+    /// reference; [`Process::recv_down`] waits for its `'DOWN'`, typed.
+    /// Fails only for a target that is no process: an alias
+    /// ([`SendError::NotMonitorable`]).
     pub fn monitor(&self, target: impl Into<Dest>) -> Result<Reference, SendError> {
         let reference = self.core.make_ref();
         let (target, node) = match target.into() {
@@ -281,6 +270,10 @@ impl Process {
 
     /// The next message, waiting as long as it takes. Priority messages
     /// come first (see [`Process::priority_alias`]).
+    ///
+    /// Cancel safe, as every receive method of `Process`: a receive
+    /// dropped before it completes (a losing branch of `tokio::select!`,
+    /// a timeout) takes no message; the next receive sees them all.
     pub async fn recv(&mut self) -> Result<Message, RecvError> {
         self.check_alive()?;
         if let Some(message) = self.take_priority() {
@@ -292,7 +285,7 @@ impl Process {
         Ok(self.next_new().await?.0)
     }
 
-    /// The next message if one came within `timeout`.
+    /// The next message if one came within `timeout`. Cancel safe.
     pub async fn recv_timeout(&mut self, timeout: Duration) -> Result<Message, RecvError> {
         tokio::time::timeout(timeout, self.recv())
             .await
@@ -365,7 +358,9 @@ impl Process {
 
     /// The oldest message for which `matches` is true, as Erlang's
     /// `receive` with patterns: the others stay in the mailbox, in order.
-    /// Priority messages are looked at first.
+    /// Priority messages are looked at first. Cancel safe: the messages
+    /// passed over stay in the mailbox, in order, also when the receive is
+    /// dropped before it completes.
     pub async fn recv_matching<F>(&mut self, mut matches: F) -> Result<Message, RecvError>
     where
         F: FnMut(&Message) -> bool,
@@ -392,7 +387,7 @@ impl Process {
     }
 
     /// [`recv_matching`](Process::recv_matching) with a timeout (`receive
-    /// ... after`).
+    /// ... after`). Cancel safe.
     pub async fn recv_matching_timeout<F>(
         &mut self,
         timeout: Duration,
@@ -412,6 +407,30 @@ impl Process {
         let next = self.mailbox.take().await?;
         self.check_alive()?;
         Ok(next)
+    }
+}
+
+/// [`Process::send_wait`] as `from`, also for a
+/// [`ProcessHandle`](crate::ProcessHandle).
+pub(crate) async fn send_wait(
+    core: &Arc<Core>,
+    from: &Pid,
+    to: Dest,
+    payload: Term,
+) -> Result<(), SendError> {
+    if !core.is_local(to.node()) {
+        // A failure is the send's to report (or to lose the message).
+        let _ = core.connect(to.node().as_str()).await;
+    }
+    let mut payload = payload;
+    loop {
+        match core.send(from, to.clone(), payload) {
+            Err(Refused::Busy(busy)) => {
+                busy.wire.room().await;
+                payload = busy.payload;
+            }
+            sent => return Ok(sent?),
+        }
     }
 }
 

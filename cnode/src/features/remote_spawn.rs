@@ -67,7 +67,10 @@ impl Process {
     /// Starts `module:function(args...)` on `node` (`spawn/4`, or
     /// `spawn_link/4`/`spawn_monitor/4` with the options), waiting up to
     /// `timeout` for the node's answer. Messages that arrive meanwhile stay
-    /// in the mailbox.
+    /// in the mailbox. Dropped before the answer (cancelled), the spawn
+    /// may still happen, and its reply then waits in the mailbox. This
+    /// process is the new process's group leader: its output
+    /// (`io:format`) arrives here as `io_request` messages.
     pub async fn spawn_remote(
         &mut self,
         node: &str,

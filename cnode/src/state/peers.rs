@@ -397,7 +397,18 @@ impl Peers {
         }
         if let Some(Peer::Pending(p)) = self.peers.remove(node) {
             if !p.queue.is_empty() {
-                tracing::warn!(%node, dropped = p.queue.len(), %err, "dropping messages queued for a failed connection");
+                // As Erlang's `!` to an unreachable node, the loss is
+                // silent: the sender learns of it through a monitor or
+                // `Node::connect`. Logged at debug, for a gone node is
+                // retried by monitors and senders, every time.
+                let messages = p.queue.iter().filter(|(c, _)| is_message(c)).count();
+                tracing::debug!(
+                    %node,
+                    messages,
+                    signals = p.queue.len() - messages,
+                    %err,
+                    "dropping what was queued for a failed connection"
+                );
             }
             for waiter in p.waiters {
                 let _ = waiter.send(Err(err.clone()));
@@ -477,6 +488,22 @@ impl Peers {
         }
         events
     }
+}
+
+/// Whether a queued control message carries a message (rather than a
+/// signal: link, monitor, exit, ...).
+fn is_message(control: &ControlMessage) -> bool {
+    matches!(
+        control,
+        ControlMessage::Send { .. }
+            | ControlMessage::SendSender { .. }
+            | ControlMessage::RegSend { .. }
+            | ControlMessage::AliasSend { .. }
+            | ControlMessage::AltactSigSend {
+                kind: dist_proto::AltactKind::Message,
+                ..
+            }
+    )
 }
 
 #[cfg(test)]

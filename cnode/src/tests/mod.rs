@@ -17,6 +17,7 @@ mod scripted;
 mod signals;
 mod strangers;
 mod ticks;
+mod typed;
 
 /// The cookie of every node in these tests.
 const COOKIE: &str = "in-memory";

@@ -3,6 +3,7 @@
 
 use super::error::{Error, ErrorKind};
 use super::raw::{handover, WHOLE_TERM};
+use super::shape::{describe_found, shape, struct_text, Shape, STRUCT_KEY};
 use crate::{Record, Term};
 use ::serde::de::value::{BorrowedStrDeserializer, U8Deserializer};
 use ::serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
@@ -19,6 +20,9 @@ pub struct Deserializer<'de> {
     /// How many levels (`Some`, newtypes) have been entered on this same
     /// term, without going into one of its elements.
     same: usize,
+    /// The term is read as a keyword list (it is inside
+    /// [`Keyword`](super::elixir::Keyword)).
+    keyword: bool,
 }
 
 /// How many `Some` and newtype levels may wrap one another on one term. A
@@ -45,6 +49,7 @@ impl<'de> Deserializer<'de> {
             term,
             depth,
             same: 0,
+            keyword: false,
         }
     }
 
@@ -64,6 +69,7 @@ impl<'de> Deserializer<'de> {
             term: self.term,
             depth: self.enter()?,
             same: self.same + 1,
+            keyword: self.keyword,
         })
     }
 
@@ -328,7 +334,10 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
             // A `Term` field: its copy is handed over whole.
             return handover::give(self.term, || visitor.visit_newtype_struct(self));
         }
-        let inner = self.inner()?;
+        let mut inner = self.inner()?;
+        if name == super::elixir::KEYWORD {
+            inner.keyword = true;
+        }
         super::grow(|| visitor.visit_newtype_struct(inner))
     }
 
@@ -362,8 +371,18 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
         self.deserialize_tuple(len, visitor)
     }
 
-    /// A map, or a native record as the map of its fields.
+    /// A map, or a native record as the map of its fields; a keyword list
+    /// inside [`Keyword`](super::elixir::Keyword).
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if self.keyword {
+            return match self.list() {
+                Some(Elements::Terms(pairs)) => {
+                    visitor.visit_map(KeywordAccess::new(pairs.as_slice(), self.enter()?))
+                }
+                // A list of small integers is a charlist, not pairs.
+                _ => Err(self.mismatch("a keyword list")),
+            };
+        }
         match self.term {
             Term::Map(map) => visitor.visit_map(MapAccess::new(&map.entries, self.enter()?)),
             Term::Record(record) => visitor.visit_map(RecordAccess::new(record, self.enter()?)),
@@ -377,45 +396,77 @@ impl<'de> de::Deserializer<'de> for Deserializer<'de> {
     ///
     /// A native record's fields are read the same way. A struct whose serde
     /// name is `#Module:Name` refuses a record of another module or name.
+    ///
+    /// A struct whose serde name is `%Module` (an Elixir struct) reads
+    /// only a map whose `__struct__` is that module, and does not see the
+    /// `__struct__` key. Inside [`Keyword`](super::elixir::Keyword), the
+    /// fields are read from a keyword list.
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        if let (Term::Record(record), Some((module, name, _))) =
-            (self.term, super::ser::record_name(name))
-        {
-            if *record.module() != module || *record.name() != name {
-                return Err(de::Error::custom(format_args!(
+        if self.keyword {
+            return self.deserialize_map(visitor);
+        }
+        match (self.term, shape(name)) {
+            (Term::Record(record), Shape::Record(module, name, _))
+                if *record.module() != module || *record.name() != name =>
+            {
+                Err(de::Error::custom(format_args!(
                     "expected the record #{module}:{name}{{}}, found {}",
                     super::describe::describe(self.term)
-                )));
+                )))
             }
+            (term, Shape::Elixir(module)) => {
+                let key = Term::Atom(crate::Atom::new(STRUCT_KEY));
+                match term {
+                    Term::Map(map) if map.get(&key) == Some(&Term::Atom(module.clone())) => {
+                        let mut access = MapAccess::new(&map.entries, self.enter()?);
+                        access.skip = Some(STRUCT_KEY);
+                        visitor.visit_map(access)
+                    }
+                    _ => Err(ErrorKind::WrongStruct {
+                        expected: struct_text(&module),
+                        found: describe_found(term),
+                    }
+                    .into()),
+                }
+            }
+            _ => self.deserialize_map(visitor),
         }
-        self.deserialize_map(visitor)
     }
 
     /// `variant` for a unit variant; `{variant, Value}`,
     /// `{variant, A, B, ...}` or `{variant, #{...}}` for the others.
+    /// `Result` reads `{ok, Value}` and `{error, Reason}`, and the bare
+    /// atoms `ok` and `error` as `Ok(())` and `Err(())`.
     fn deserialize_enum<V: Visitor<'de>>(
         self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
+        name: &'static str,
+        variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
+        let bare = super::result::is_result(name, variants);
+        let variant = |atom: &'de crate::Atom| {
+            super::result::variant(name, variants, atom.as_str())
+                .ok_or_else(|| self.mismatch(super::result::EXPECTED))
+        };
         match self.term {
             Term::Atom(atom) => visitor.visit_enum(EnumAccess {
-                variant: atom.as_str(),
+                variant: variant(atom)?,
                 fields: &[],
                 depth: self.depth,
+                bare: bare.then_some(self.term),
             }),
             Term::Tuple(elems) => match elems.split_first() {
                 Some((Term::Atom(atom), fields)) if !fields.is_empty() => {
                     visitor.visit_enum(EnumAccess {
-                        variant: atom.as_str(),
+                        variant: variant(atom)?,
                         fields,
                         depth: self.enter()?,
+                        bare: None,
                     })
                 }
                 _ => Err(self.mismatch("an atom or a tuple tagged with an atom")),
@@ -526,6 +577,9 @@ struct MapAccess<'de> {
     entries: std::slice::Iter<'de, (Term, Term)>,
     /// The nesting allowance of keys and values.
     depth: usize,
+    /// An atom key not shown to the visitor (an Elixir struct's
+    /// `__struct__`, checked before).
+    skip: Option<&'static str>,
 }
 
 impl<'de> MapAccess<'de> {
@@ -533,6 +587,7 @@ impl<'de> MapAccess<'de> {
         MapAccess {
             entries: entries.iter(),
             depth,
+            skip: None,
         }
     }
 }
@@ -544,6 +599,13 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
+        if let Some(skip) = self.skip {
+            if let Some((Term::Atom(key), _)) = self.entries.as_slice().first() {
+                if key.as_str() == skip {
+                    self.entries.next();
+                }
+            }
+        }
         match self.entries.as_slice().first() {
             Some((key, _)) => {
                 super::grow(|| seed.deserialize(Deserializer::with_max_depth(key, self.depth)))
@@ -568,6 +630,75 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.len())
+    }
+}
+
+/// A keyword list's pairs `{key, Value}` as map entries.
+struct KeywordAccess<'de> {
+    pairs: std::slice::Iter<'de, Term>,
+    /// The position of the next pair, for error paths.
+    index: usize,
+    /// The nesting allowance of keys and values.
+    depth: usize,
+}
+
+impl<'de> KeywordAccess<'de> {
+    fn new(pairs: &'de [Term], depth: usize) -> KeywordAccess<'de> {
+        KeywordAccess {
+            pairs: pairs.iter(),
+            index: 0,
+            depth,
+        }
+    }
+}
+
+/// A keyword list's pair: its atom key and its value.
+fn keyword_pair(term: &Term) -> Result<(&Term, &Term), Error> {
+    match term {
+        Term::Tuple(pair) => match pair.as_slice() {
+            [key @ Term::Atom(_), value] => Ok((key, value)),
+            _ => Err(Error::mismatch(
+                "a pair `{key, Value}` with an atom key",
+                term,
+            )),
+        },
+        _ => Err(Error::mismatch(
+            "a pair `{key, Value}` with an atom key",
+            term,
+        )),
+    }
+}
+
+impl<'de> de::MapAccess<'de> for KeywordAccess<'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let Some(pair) = self.pairs.as_slice().first() else {
+            return Ok(None);
+        };
+        let (key, _) = keyword_pair(pair).map_err(|e| e.at_index(self.index))?;
+        seed.deserialize(Deserializer::with_max_depth(key, self.depth))
+            .map(Some)
+            .map_err(|e| e.at_key(key))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        let Some(pair) = self.pairs.next() else {
+            return Err(de::Error::custom(
+                "next_value_seed called after the last pair",
+            ));
+        };
+        self.index += 1;
+        let (key, value) = keyword_pair(pair)?;
+        super::grow(|| seed.deserialize(Deserializer::with_max_depth(value, self.depth)))
+            .map_err(|e| e.at_key(key))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.pairs.len())
     }
 }
 
@@ -627,6 +758,9 @@ struct EnumAccess<'de> {
     fields: &'de [Term],
     /// The nesting allowance of the fields.
     depth: usize,
+    /// The bare atom, when it may stand for a newtype variant holding `()`
+    /// (`ok` and `error` for `Result`).
+    bare: Option<&'de Term>,
 }
 
 impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
@@ -643,6 +777,7 @@ impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
             VariantAccess {
                 fields: self.fields,
                 depth: self.depth,
+                bare: self.bare,
             },
         ))
     }
@@ -651,7 +786,11 @@ impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
 struct VariantAccess<'de> {
     fields: &'de [Term],
     depth: usize,
+    bare: Option<&'de Term>,
 }
+
+/// What a bare `ok` or `error` holds: `()`, which reads from `{}`.
+static UNIT: Term = Term::Tuple(Vec::new());
 
 impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
     type Error = Error;
@@ -667,6 +806,13 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'de> {
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
+        if let (Some(bare), []) = (self.bare, self.fields) {
+            return seed
+                .deserialize(Deserializer::with_max_depth(&UNIT, self.depth))
+                .map_err(|_| {
+                    Error::mismatch("a tuple `{Tag, Value}` (a bare tag holds `()`)", bare)
+                });
+        }
         match self.fields {
             [value] => {
                 super::grow(|| seed.deserialize(Deserializer::with_max_depth(value, self.depth)))

@@ -40,6 +40,17 @@ pub enum ErrorKind {
         /// The number of elements of the term.
         found: usize,
     },
+    /// A struct named `%Module` (an Elixir struct) read from a map of
+    /// another struct, from a map without `__struct__`, or from another
+    /// term.
+    #[error("expected {expected}, found {found}")]
+    WrongStruct {
+        /// The struct the Rust type is, as Elixir writes it: `%User{}`.
+        expected: String,
+        /// What was found instead: `%Admin{}`, "a map without
+        /// `__struct__`", "the integer 3".
+        found: String,
+    },
     /// A float that the BEAM cannot represent.
     #[error("float {0} is NaN or infinite, which the BEAM has no term for")]
     NonFiniteFloat(f64),

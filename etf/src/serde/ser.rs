@@ -1,7 +1,9 @@
 //! [`Serializer`]: Rust values to terms.
 
+use super::dialect::Dialect;
 use super::error::{Error, ErrorKind};
 use super::raw;
+use super::shape::{shape, Shape, STRUCT_KEY};
 use crate::{Atom, Map, Record, Term};
 use ::serde::ser::{self, Serialize};
 use bytes::Bytes;
@@ -15,6 +17,11 @@ pub struct Serializer {
     /// How many more levels of nesting may be entered (`usize::MAX`: no
     /// limit).
     depth: usize,
+    /// How `None` is written.
+    dialect: Dialect,
+    /// The value at this level is written as a keyword list (it is inside
+    /// [`Keyword`](super::elixir::Keyword)).
+    keyword: bool,
 }
 
 impl Serializer {
@@ -22,7 +29,7 @@ impl Serializer {
     /// on a stack that grows on the heap as needed, and [`Term`] fields
     /// are copied whole, without recursion.
     pub fn new() -> Serializer {
-        Serializer { depth: usize::MAX }
+        Serializer::with_max_depth(usize::MAX)
     }
 
     /// A serializer that enters at most `depth` levels of nesting
@@ -32,15 +39,39 @@ impl Serializer {
     /// [`Term`] (or [`crate::Map`], [`crate::Pid`], ...) field is one value
     /// however deep it is: it is copied whole.
     pub fn with_max_depth(depth: usize) -> Serializer {
-        Serializer { depth }
+        Serializer {
+            depth,
+            dialect: Dialect::Erlang,
+            keyword: false,
+        }
+    }
+
+    /// The same serializer writing for `dialect`: with
+    /// [`Dialect::Elixir`], `None` becomes `nil` instead of `undefined`.
+    /// [`elixir::to_term`](super::elixir::to_term) is the short way.
+    pub fn dialect(self, dialect: Dialect) -> Serializer {
+        Serializer { dialect, ..self }
     }
 
     /// The serializer for what is inside a value at this level.
     fn enter(self) -> Result<Serializer, Error> {
         match self.depth.checked_sub(1) {
-            Some(depth) => Ok(Serializer { depth }),
+            Some(depth) => Ok(Serializer {
+                depth,
+                keyword: false,
+                ..self
+            }),
             None => Err(ErrorKind::TooDeep.into()),
         }
+    }
+
+    /// The serializer for the same term one level deeper (`Some`,
+    /// newtypes): what the value at this level is to become still holds.
+    fn wrap(self) -> Result<Serializer, Error> {
+        Ok(Serializer {
+            keyword: self.keyword,
+            ..self.enter()?
+        })
     }
 }
 
@@ -161,12 +192,13 @@ impl ser::Serializer for Serializer {
         Ok(Term::Binary(Bytes::copy_from_slice(v)))
     }
 
+    /// `undefined`, or `nil` for [`Dialect::Elixir`].
     fn serialize_none(self) -> Result<Term, Error> {
-        Ok(atom("undefined"))
+        Ok(atom(self.dialect.none_atom()))
     }
 
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Term, Error> {
-        let inner = self.enter()?;
+        let inner = self.wrap()?;
         super::grow(|| value.serialize(inner))
     }
 
@@ -197,20 +229,30 @@ impl ser::Serializer for Serializer {
                 <Error as ser::Error>::custom("a raw term did not hand itself over")
             });
         }
-        let inner = self.enter()?;
+        let mut inner = self.wrap()?;
+        if name == super::elixir::KEYWORD {
+            inner.keyword = true;
+        }
         super::grow(|| value.serialize(inner))
     }
 
+    /// `{variant, Value}`; for `Result`, `{ok, Value}` or
+    /// `{error, Reason}`, and the bare atom `ok` or `error` when the value
+    /// is `()`.
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
         self,
-        _name: &'static str,
+        name: &'static str,
         _index: u32,
         variant: &'static str,
         value: &T,
     ) -> Result<Term, Error> {
         let inner = self.enter()?;
         let value = super::grow(|| value.serialize(inner))?;
-        Ok(Term::Tuple(vec![atom(variant), value]))
+        match super::result::tag(name, variant) {
+            Some(tag) if value == Term::Tuple(Vec::new()) => Ok(atom(tag)),
+            Some(tag) => Ok(Term::Tuple(vec![atom(tag), value])),
+            None => Ok(Term::Tuple(vec![atom(variant), value])),
+        }
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<SerializeList, Error> {
@@ -255,16 +297,23 @@ impl ser::Serializer for Serializer {
             inner: self.enter()?,
             entries: Vec::with_capacity(capacity(len)),
             key: None,
+            keyword: self.keyword,
         })
     }
 
-    /// A map with atom keys, or a native record when the struct's serde
-    /// name is `#Module:Name` (see the [module documentation](super)).
+    /// A map with atom keys; a native record when the struct's serde name
+    /// is `#Module:Name`, an Elixir struct when it is `%Module`, a keyword
+    /// list inside [`Keyword`](super::elixir::Keyword) (see the
+    /// [module documentation](super)).
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<SerializeStruct, Error> {
         Ok(SerializeStruct {
             inner: self.enter()?,
             entries: Vec::with_capacity(capacity(Some(len))),
-            record: record_name(name),
+            shape: if self.keyword {
+                None
+            } else {
+                Some(shape(name))
+            },
         })
     }
 
@@ -280,7 +329,7 @@ impl ser::Serializer for Serializer {
             fields: SerializeStruct {
                 inner: self.enter()?,
                 entries: Vec::with_capacity(capacity(Some(len))),
-                record: None,
+                shape: Some(Shape::Map),
             },
         })
     }
@@ -377,13 +426,16 @@ impl ser::SerializeTupleVariant for SerializeTupleVariant {
     }
 }
 
-/// Builds a map from serde map entries.
+/// Builds a map from serde map entries (a keyword list inside
+/// [`Keyword`](super::elixir::Keyword)).
 #[derive(Debug)]
 pub struct SerializeMap {
     /// The serializer of the elements, one level deeper.
     inner: Serializer,
     entries: Vec<(Term, Term)>,
     key: Option<Term>,
+    /// Build `[{key, Value}]`, the keys made atoms.
+    keyword: bool,
 }
 
 impl ser::SerializeMap for SerializeMap {
@@ -405,31 +457,43 @@ impl ser::SerializeMap for SerializeMap {
     }
 
     fn end(self) -> Result<Term, Error> {
-        map(self.entries)
+        if !self.keyword {
+            return map(self.entries);
+        }
+        let mut pairs = Vec::with_capacity(self.entries.len());
+        for (key, value) in self.entries {
+            let key = match &key {
+                Term::Atom(atom) => atom.clone(),
+                Term::Binary(text) => match std::str::from_utf8(text) {
+                    Ok(text) if text.chars().count() <= 255 => Atom::new(text),
+                    _ => return Err(keyword_key(&key)),
+                },
+                _ => return Err(keyword_key(&key)),
+            };
+            pairs.push(Term::Tuple(vec![Term::Atom(key), value]));
+        }
+        Ok(list(pairs))
     }
 }
 
-/// The native record a struct's serde name asks for: `#Module:Name`, or
-/// `#Module:Name/exported` for a record its module exports.
-pub(crate) fn record_name(name: &str) -> Option<(Atom, Atom, bool)> {
-    let rest = name.strip_prefix('#')?;
-    let (rest, exported) = match rest.strip_suffix("/exported") {
-        Some(rest) => (rest, true),
-        None => (rest, false),
-    };
-    let (module, name) = rest.split_once(':')?;
-    Some((Atom::new(module), Atom::new(name), exported))
+/// A map key that cannot be a keyword list's atom.
+fn keyword_key(key: &Term) -> Error {
+    Error::mismatch(
+        "a keyword list key (an atom, or a string of at most 255 characters)",
+        key,
+    )
 }
 
-/// Builds a map with atom keys from a struct's fields, or a native record.
+/// Builds a map with atom keys from a struct's fields, a native record,
+/// an Elixir struct or a keyword list.
 #[derive(Debug)]
 pub struct SerializeStruct {
     /// The serializer of the elements, one level deeper.
     inner: Serializer,
     /// The fields, named by atoms.
     entries: Vec<(Atom, Term)>,
-    /// The module, name and exported flag, for a native record.
-    record: Option<(Atom, Atom, bool)>,
+    /// What the fields become; `None`: a keyword list.
+    shape: Option<Shape>,
 }
 
 impl ser::SerializeStruct for SerializeStruct {
@@ -449,11 +513,21 @@ impl ser::SerializeStruct for SerializeStruct {
     fn end(self) -> Result<Term, Error> {
         // Field names are unique in Rust, but `#[serde(rename)]` can make
         // two equal: `map` and `Record` refuse that.
-        let Some((module, name, exported)) = self.record else {
-            let entries = self.entries.into_iter();
-            return map(entries.map(|(k, v)| (Term::Atom(k), v)).collect());
+        let entries = self.entries.into_iter();
+        let (module, name, exported) = match self.shape {
+            None => {
+                let pairs = entries.map(|(k, v)| Term::Tuple(vec![Term::Atom(k), v]));
+                return Ok(list(pairs.collect()));
+            }
+            Some(Shape::Map) => return map(entries.map(|(k, v)| (Term::Atom(k), v)).collect()),
+            Some(Shape::Elixir(module)) => {
+                let tag = (atom(STRUCT_KEY), Term::Atom(module));
+                let fields = entries.map(|(k, v)| (Term::Atom(k), v));
+                return map(std::iter::once(tag).chain(fields).collect());
+            }
+            Some(Shape::Record(module, name, exported)) => (module, name, exported),
         };
-        let (fields, values) = self.entries.into_iter().unzip();
+        let (fields, values) = entries.unzip();
         Record::from_columns(module, name, exported, fields, values)
             .map(Term::from)
             .map_err(|dup| ErrorKind::DuplicateKey(format!("the field `{}`", dup.field)).into())

@@ -33,7 +33,7 @@ const MAX_INDENTED_LEVELS: usize = 40;
 /// Renders `term` as JSON following the table above: on one line, or
 /// indented by two spaces per level as `serde_json::to_string_pretty` does
 /// (down to [`MAX_INDENTED_LEVELS`]).
-pub(super) fn to_json(term: &Term, pretty: bool) -> String {
+pub(in crate::cli) fn to_json(term: &Term, pretty: bool) -> String {
     let mut w = JsonWriter {
         out: String::new(),
         pretty,
