@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo build --release --quiet -p cnode --bin cnode --example demo
+cargo build --release --quiet -p cnode-cli --bin cnode
+cargo build --release --quiet -p cnode --example demo
 cnode=target/release/cnode
 demo=target/release/examples/demo
 started=$SECONDS

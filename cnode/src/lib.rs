@@ -6,10 +6,13 @@
 //! send and receive terms. It answers `net_adm:ping`, pings, and calls
 //! Erlang functions through `rex` ([`Rpc`]).
 //!
+//! Coming from Erlang or Elixir? The [`guide`] maps `gen_server`, `!` and
+//! `receive`, monitors, links, `rpc` and term syntax to this API.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use cnode::etf::Term;
 //! use cnode::Node;
-//! use etf::Term;
 //! use std::time::Duration;
 //!
 //! let node = Node::builder("rust@localhost").cookie("secret").start().await?;
@@ -154,9 +157,16 @@
 //! }
 //! ```
 //!
-//! Not yet: visible (non-hidden) mode, dynamic node names, `sys` messages
-//! for gen_server-style processes, group leaders (a spawn's group leader
-//! is ignored).
+//! - A gen_server you implement: the [`Server`] trait (`init`,
+//!   `handle_call`, `handle_cast`, `handle_info`, `terminate`, typed
+//!   through serde), run by [`Node::start_server`]: deferred replies
+//!   ([`ReplyTo`]), stop with a reason, panics become exits, and `sys`
+//!   (`get_state`, `get_status`, `suspend`, `resume`, `terminate`)
+//!   answered for Erlang's tools; restarted by a supervisor
+//!   ([`Node::start_supervised`], [`RestartPolicy`]). See [`Server`].
+//!
+//! Not yet: visible (non-hidden) mode, dynamic node names, group leaders (a
+//! spawn's group leader is ignored).
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
@@ -175,6 +185,14 @@ mod tests;
 /// The term model and codec this crate sends and receives, with its
 /// `serde` mapping ([`etf::serde`]): one dependency is enough.
 pub use etf;
+
+/// Erlang and Elixir idioms in this crate: `gen_server`, `spawn` and `!`,
+/// `receive ... after`, monitors and `'DOWN'`, links and `'EXIT'`, `rpc`,
+/// nodes, `global`, and terms (atoms, binaries, charlists, Elixir structs).
+///
+/// It holds no items: it is documentation, with examples that run.
+#[doc = include_str!("../docs/guide.md")]
+pub mod guide {}
 
 pub use builder::{
     NodeBuilder, DEFAULT_MAX_UNAUTHENTICATED, DEFAULT_MAX_UNAUTHENTICATED_PER_SOURCE,
@@ -197,6 +215,8 @@ pub use features::process::Process;
 pub use features::remote_spawn::{RemoteSpawnError, SpawnOptions, Spawned};
 pub use features::rpc::{Multicall, Rpc, RpcHandle};
 pub use features::serve::{Exception, FunctionFuture, FunctionResult};
+pub use features::server::{Context, Next, Reply, ReplyTo, Server, ServerError, ServerRef};
+pub use features::supervise::{Restart, RestartPolicy, Supervisor};
 pub use net::resolve::AddressFamily;
 pub use net::tls::{TlsConfig, TlsConfigError};
 pub use node::Node;

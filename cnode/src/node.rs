@@ -13,6 +13,8 @@ use crate::features::global::GlobalError;
 use crate::features::process::Process;
 use crate::features::rpc::Rpc;
 use crate::features::serve::{async_handler, sync_handler, FunctionResult, Functions};
+use crate::features::server::{self, Server, ServerError, ServerRef};
+use crate::features::supervise::{self, RestartPolicy, Supervisor};
 use crate::features::typed::typed_function;
 use crate::runtime::core::{Core, Owner};
 
@@ -170,6 +172,28 @@ impl Node {
     /// the caller, as an Erlang node does. Registering a name again
     /// replaces the function.
     ///
+    /// Callers reach it by every route an Erlang node offers: `erpc:call`
+    /// and `erpc:cast`, `rpc:call` and `rpc:cast` (through erpc, or through
+    /// `rex` from nodes without it), and `spawn/4` on this node. An
+    /// [`Exception`] is raised in the caller as the matching `erlang:error`,
+    /// `throw` or `exit` would be.
+    ///
+    /// ```no_run
+    /// # fn demo(node: cnode::Node) {
+    /// use cnode::etf::Term;
+    /// use cnode::Exception;
+    ///
+    /// // erpc:call('rust@localhost', text, upper, [<<"abc">>]) gives <<"ABC">>.
+    /// node.register_function("text", "upper", |args| match args.as_slice() {
+    ///     [text] => text
+    ///         .as_utf8()
+    ///         .map(|t| Term::from(t.to_uppercase()))
+    ///         .ok_or_else(Exception::badarg),
+    ///     _ => Err(Exception::badarg()),
+    /// });
+    /// # }
+    /// ```
+    ///
     /// [`Exception`]: crate::Exception
     pub fn register_function<F>(&self, module: &str, function: &str, f: F)
     where
@@ -187,6 +211,37 @@ impl Node {
         Fut: std::future::Future<Output = FunctionResult> + Send + 'static,
     {
         self.functions.insert(module, function, async_handler(f));
+    }
+
+    /// Starts `server` as a process of this node, registered as `name` if
+    /// given (`gen_server:start({local, Name}, ...)`), and returns once its
+    /// [`Server::init`] has run: the server then answers
+    /// `gen_server:call`, `gen_server:cast`, plain messages and `sys`
+    /// requests, as the [`Server`] docs describe. Fails if the name is
+    /// taken or init fails (with init's reason).
+    pub async fn start_server<S: Server>(
+        &self,
+        name: Option<&str>,
+        server: S,
+    ) -> Result<ServerRef, ServerError> {
+        server::start(&self.core, name, server).await
+    }
+
+    /// [`Node::start_server`] under a supervisor that starts a new server
+    /// from `make` when it ends, as `policy` says (an OTP `one_for_one`
+    /// supervisor with this one child). Callers reach the server by `name`
+    /// across restarts; [`Supervisor::server`] is the one running now.
+    pub async fn start_supervised<S, F>(
+        &self,
+        name: Option<&str>,
+        policy: RestartPolicy,
+        make: F,
+    ) -> Result<Supervisor, ServerError>
+    where
+        S: Server,
+        F: FnMut() -> S + Send + 'static,
+    {
+        supervise::start(&self.core, name, policy, make).await
     }
 
     /// [`Node::register_async_function`] with Rust arguments and result:
@@ -283,7 +338,7 @@ impl Node {
 
     /// `global:register_name(Name, Pid)`, done by `via`: `pid` (of this
     /// node) gets the global name until it ends or the connection to `via`
-    /// is lost.
+    /// is lost. How `global` is reached: [`GlobalError`].
     pub async fn global_register(
         &self,
         via: &str,

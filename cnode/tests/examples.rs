@@ -1,7 +1,8 @@
 //! The programs in `cnode/examples/` run as their doc comments say, against
 //! real `erl` nodes of OTP 25, 27, 28 and 29 on loopback: `ping`, `rpc`,
-//! `send_receive`, `kv_server` and `node_events`. (`demo` is run by
-//! `scripts/demo.sh`.)
+//! `send_receive`, `kv_server`, `kv_service` and `node_events`; and
+//! `kv_service` against an Elixir 1.14 node (Debian's `elixir`, on its OTP
+//! 25). (`demo` is run by `scripts/demo.sh`.)
 //!
 //! The examples are built once per run of this file by `cargo build
 //! --examples`; each test starts its own `epmd` on a free port, given to
@@ -22,6 +23,7 @@ interop_tests::per_release!(
     ping_and_rpc_reach_erl,
     send_receive_trades_messages_with_an_erl_shell,
     kv_server_serves_gen_server_calls_casts_and_erpc,
+    kv_service_serves_erlang,
     node_events_reports_a_peer_going_down,
 );
 
@@ -196,6 +198,110 @@ fn kv_server_serves_gen_server_calls_casts_and_erpc(otp: Otp) {
     // The node stays up until Ctrl-C.
     kv.signal("INT").expect("SIGINT");
     assert_exits_successfully(&mut kv, "kv_server");
+}
+
+/// Starts `kv_service` on a fresh EPMD: the guard, its node name, and the
+/// EPMD (guard and port).
+fn kv_service(otp: &Otp) -> (ChildGuard, String, (ChildGuard, u16)) {
+    let epmd = start_epmd_blocking(otp).expect("epmd starts");
+    let kv_name = unique_name("kvs", otp);
+    let mut kv = example("kv_service", &[&kv_name, COOKIE], epmd.1);
+    let kv_node = format!("{kv_name}@{}", short_host().expect("host name"));
+    line_containing(&mut kv, &format!("kv serving on {kv_node}"));
+    (kv, kv_node, epmd)
+}
+
+fn kv_service_serves_erlang(otp: Otp) {
+    let (mut kv, kv_node, (_epmd, epmd_port)) = kv_service(&otp);
+    let session = format!(
+        r#"
+        Node = '{kv_node}', KV = {{kv, Node}},
+        Show = fun(Result) -> io:format("~p~n", [Result]) end,
+        Show(gen_server:call(KV, {{put, a, 1}})),
+        Show(gen_server:call(KV, {{get, a}})),
+        Show(gen_server:call(KV, {{get, b}})),
+        Show(erpc:call(Node, kv, size, [])),
+        User = #{{'__struct__' => 'Elixir.User', name => <<"Ann">>, age => 30}},
+        Card = gen_server:call(KV, {{greet, User}}),
+        Show(lists:sort(maps:to_list(Card))),
+        {{error, {{bad_request, _}}}} = gen_server:call(KV, {{greet, User#{{'__struct__' := x}}}}),
+        Watched = spawn(fun() -> receive go -> exit(gone) end end),
+        Show(gen_server:call(KV, {{watch, Watched}})),
+        Watched ! go."#
+    );
+    let (mut erl, _) = erl(&otp, epmd_port, &session);
+    for expected in [
+        "ok",
+        "{ok,1}",
+        "error",
+        "1",
+        r#"[{'__struct__','Elixir.Card'},{adult,true},{name,<<"Hello, Ann">>}]"#,
+        "ok",
+    ] {
+        assert_eq!(
+            erl.next_line_within(WAIT).expect("a result"),
+            expected,
+            "OTP {}",
+            otp.release
+        );
+    }
+    let down = line_containing(&mut kv, "went down");
+    assert!(down.ends_with("went down: gone"), "{down}");
+    kv.signal("INT").expect("SIGINT");
+    assert_exits_successfully(&mut kv, "kv_service");
+}
+
+/// What the example's doc shows in `iex`, as an `elixir` script: the
+/// structs are real Elixir structs, made by the Elixir node.
+const ELIXIR_SESSION: &str = r#"
+    defmodule User, do: defstruct [:name, :age]
+    defmodule Card, do: defstruct [:name, :adult]
+    defmodule Session do
+      def run(node) do
+        kv = {:kv, node}
+        IO.inspect(GenServer.call(kv, {:put, :a, 1}))
+        IO.inspect(GenServer.call(kv, {:get, :a}))
+        IO.inspect(:erpc.call(node, :kv, :size, []))
+        card = GenServer.call(kv, {:greet, %User{name: "Ann", age: 30}})
+        IO.inspect(card)
+        %Card{name: "Hello, Ann", adult: true} = card
+        IO.inspect(GenServer.call(kv, {:greet, %User{name: "Bo", age: 9}}).adult)
+        IO.inspect(GenServer.call(kv, {:watch, self()}))
+      end
+    end
+    [node] = System.argv()
+    Session.run(String.to_atom(node))
+"#;
+
+#[test]
+fn kv_service_serves_elixir() {
+    let otp = Otp::v25();
+    let (mut kv, kv_node, (_epmd, epmd_port)) = kv_service(&otp);
+    let mut elixir = Command::new("elixir");
+    elixir
+        .args(["--sname", &unique_name("exs", &otp), "--cookie", COOKIE])
+        .args(["-e", ELIXIR_SESSION, "--", &kv_node])
+        .env("ERL_EPMD_PORT", epmd_port.to_string());
+    let mut elixir = ChildGuard::spawn(elixir, "elixir").expect("elixir starts");
+    for expected in [
+        ":ok",
+        "{:ok, 1}",
+        "1",
+        r#"%Card{name: "Hello, Ann", adult: true}"#,
+        "false",
+        ":ok",
+    ] {
+        assert_eq!(elixir.next_line_within(WAIT).expect("a result"), expected);
+    }
+    assert_exits_successfully(&mut elixir, "elixir");
+    // The script's process ended with its node: the monitor fired.
+    let down = line_containing(&mut kv, "went down");
+    assert!(
+        down.ends_with("went down: noconnection") || down.ends_with("went down: normal"),
+        "{down}"
+    );
+    kv.signal("INT").expect("SIGINT");
+    assert_exits_successfully(&mut kv, "kv_service");
 }
 
 fn node_events_reports_a_peer_going_down(otp: Otp) {

@@ -4,7 +4,7 @@
 //!
 //! Layers, bottom up, as ARCHITECTURE.md draws them: `data`, `state`,
 //! `runtime`, `net`, `features`, then the facade (`node.rs`, `builder.rs`,
-//! `lib.rs`). The `cli` folder is the binary's, outside the library.
+//! `lib.rs`). The `cnode` tool lives in its own crate, `cnode-cli`.
 //! Comments and `#[cfg(test)]` modules at the end of a file are left out:
 //! a doc link or a test is no import.
 
@@ -105,17 +105,13 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
     }
 }
 
-/// The module a library file holds; `None` for the binary (`main.rs`,
-/// `cli/`).
+/// The module a library file holds.
 fn module_of(root: &Path, file: &Path) -> Option<Module> {
     let relative = file.strip_prefix(root).ok()?;
     let mut parts: Vec<String> = relative
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
-    if parts.first().map(String::as_str) == Some("cli") || relative == Path::new("main.rs") {
-        return None;
-    }
     let last = parts.pop()?;
     match last.as_str() {
         "mod.rs" | "lib.rs" => {}

@@ -1,21 +1,4 @@
-//! The connected phase: frames of control messages and payloads, atom cache
-//! headers, fragments and ticks.
-//!
-//! Received frames may be `112` pass-through, `131,68` (atom cache header),
-//! or `131,69`/`131,70` fragments, whatever was negotiated. Sent frames are
-//! `112` pass-through unless [`DistFlags::HEADER_FRAMES`] was negotiated (OTP
-//! then rejects `112`), in which case they are `131,68` header frames: with
-//! atom cache references when the peer also takes fragments (a message
-//! refers to its atoms through the cache, see `atom_refs.rs`), with an empty
-//! atom cache header otherwise. When the peer takes [`DistFlags::FRAGMENTS`],
-//! messages larger than [`ConnectionConfig::fragment_size`] go out in
-//! fragments, interleaved with other senders' messages and ticks: each
-//! [`Connection::poll_transmit`] hands out at most one fragment, so the
-//! caller decides how much is in flight by when it polls.
-//!
-//! Ticks follow OTP's ticker: every `net_ticktime / 4` we send a tick if we
-//! wrote nothing else in that interval, and the peer is declared dead after
-//! four intervals in a row in which nothing arrived.
+//! The connected phase of a distribution connection: [`Connection`].
 
 use crate::atom_cache::{AtomCache, AtomCacheError};
 use crate::control::{AltactDest, AltactKind, ControlError, ControlMessage};
@@ -196,7 +179,24 @@ pub enum ConnectionError {
     },
 }
 
-/// The connected phase of one distribution connection.
+/// The connected phase of one distribution connection: frames of control
+/// messages and payloads, atom cache headers, fragments and ticks.
+///
+/// Received frames may be `112` pass-through, `131,68` (atom cache header),
+/// or `131,69`/`131,70` fragments, whatever was negotiated. Sent frames are
+/// `112` pass-through unless [`DistFlags::HEADER_FRAMES`] was negotiated (OTP
+/// then rejects `112`), in which case they are `131,68` header frames: with
+/// atom cache references when the peer also takes fragments (a message
+/// refers to its atoms through the cache), with an empty
+/// atom cache header otherwise. When the peer takes [`DistFlags::FRAGMENTS`],
+/// messages larger than [`ConnectionConfig::fragment_size`] go out in
+/// fragments, interleaved with other senders' messages and ticks: each
+/// [`Connection::poll_transmit`] hands out at most one fragment, so the
+/// caller decides how much is in flight by when it polls.
+///
+/// Ticks follow OTP's ticker: every `net_ticktime / 4` we send a tick if we
+/// wrote nothing else in that interval, and the peer is declared dead after
+/// four intervals in a row in which nothing arrived.
 #[derive(Debug)]
 pub struct Connection {
     config: ConnectionConfig,

@@ -8,31 +8,38 @@
 //! [`FragmentLimits::max_buffered`] bytes of them, counted on the bytes that
 //! really arrived (never on an announced fragment count).
 //!
-//! A part of at least `MIN_SLICE` bytes (OTP sends 64 KiB) is kept as a
-//! slice of its frame, without a copy, and so is the last part; smaller
-//! parts before it are copied and joined, so that a stream of tiny
-//! fragments neither costs a buffer each nor pins a read buffer per byte.
-//! When the last fragment arrives the parts are copied once into a buffer of
-//! exactly the message's size; a message of one fragment (or of one kept
-//! slice) is not copied at all. So OTP's fragments are copied once, and
-//! only small parts amid a message twice.
-//!
-//! A kept slice holds on to the buffer its frame was read into until the
-//! message is complete, so the memory really held may exceed the counted
-//! bytes by the ratio of that buffer to `MIN_SLICE`. The frame decoder
-//! bounds that buffer (it stops sharing a buffer with more than 1 MiB of
-//! room behind a frame), and the connection's reads size it (256 KiB in
-//! `cnode`), so the ratio stays bounded: about 4 with OTP's 64 KiB
-//! fragments and `cnode`'s reads, a few dozen at worst.
+//! A message of one fragment is its frame's slice, not copied. The parts of
+//! a message of several are copied, each as it arrives (while it is still
+//! in the cache from the socket read), into one buffer: so the read buffers
+//! they came in are free again at once, for the connection to read the next
+//! fragments into the same memory, instead of staying pinned until the last
+//! fragment and then being copied cold. The buffer is sized from the first
+//! fragment: its length times the fragment count (OTP's fragments are all
+//! the same size but the last), at most `PRESIZE_MAX` and never more than
+//! the bytes left under [`FragmentLimits::max_buffered`] by the buffers
+//! presized and the bytes held so far; a message larger than its estimate
+//! grows the buffer as bytes arrive. A presized buffer is address space
+//! until bytes are written to it, so an announced count that never comes
+//! costs no resident memory.
 
 use bytes::Bytes;
 use etf::Atom;
 use std::collections::HashMap;
 
-/// The smallest part kept as a slice of its frame; smaller parts are copied.
-const MIN_SLICE: usize = 32 * 1024;
+/// The most a buffer is sized for from the first fragment's estimate; a
+/// larger message grows its buffer as its bytes arrive.
+const PRESIZE_MAX: usize = 64 << 20;
 
 /// Bounds on what one connection may hold in unfinished messages.
+///
+/// A fragmented message arrives as fragments numbered from N down to 1,
+/// and fragments of different messages may interleave. The bytes counted
+/// are those that really arrived, never an announced fragment count, so a
+/// peer cannot make the connection hold memory it did not send; going past
+/// either bound is an error of the connection. A message's buffer is sized
+/// from its first fragment (never past what `max_buffered` leaves), and a
+/// presized buffer is only address space until bytes arrive in it, so a
+/// fragment count announced and never sent costs no resident memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FragmentLimits {
     /// Unfinished sequences at a time.
@@ -113,7 +120,7 @@ pub struct Reassembled {
     /// The atoms ATOM_CACHE_REF indexes into.
     pub atoms: Vec<Atom>,
     /// The terms' bytes: the part itself for a message of one fragment, else
-    /// the parts joined in one buffer of exactly this size.
+    /// the parts joined in one buffer.
     pub data: Bytes,
 }
 
@@ -121,57 +128,27 @@ pub struct Reassembled {
 struct Partial {
     next_id: u64,
     atoms: Vec<Atom>,
-    /// The parts so far, in order: slices of their frames, and small parts
-    /// copied together.
-    parts: Vec<Bytes>,
-    /// Small parts copied since the last slice, not yet in `parts`.
-    small: Vec<u8>,
-    /// Bytes in `parts` and `small`.
-    len: usize,
+    /// The parts so far, joined.
+    data: Vec<u8>,
+    /// The capacity the buffer was made with, counted in
+    /// [`Reassembler::presized`] until the message is done.
+    presized: usize,
 }
 
 impl Partial {
-    fn new(next_id: u64, atoms: Vec<Atom>) -> Partial {
+    /// A message whose buffer has room for `presized` bytes.
+    fn new(next_id: u64, atoms: Vec<Atom>, presized: usize) -> Partial {
         Partial {
             next_id,
             atoms,
-            parts: Vec::new(),
-            small: Vec::new(),
-            len: 0,
+            data: Vec::with_capacity(presized),
+            presized,
         }
     }
 
-    /// Adds a part; the `last` one is never copied here, as it is joined
-    /// at once.
-    fn push(&mut self, part: Bytes, last: bool) {
-        self.len += part.len();
-        if part.len() < MIN_SLICE && !last {
-            self.small.extend_from_slice(&part);
-            return;
-        }
-        if !self.small.is_empty() {
-            self.parts
-                .push(Bytes::from(std::mem::take(&mut self.small)));
-        }
-        if !part.is_empty() {
-            self.parts.push(part);
-        }
-    }
-
-    /// The message's bytes: one copy into a buffer of the exact size, none
-    /// if there is only one piece.
-    fn join(mut self) -> Bytes {
-        match (self.parts.len(), self.small.is_empty()) {
-            (0, _) => return Bytes::from(self.small),
-            (1, true) => return self.parts.swap_remove(0),
-            _ => {}
-        }
-        let mut data = Vec::with_capacity(self.len);
-        for part in &self.parts {
-            data.extend_from_slice(part);
-        }
-        data.extend_from_slice(&self.small);
-        Bytes::from(data)
+    /// Bytes held so far.
+    fn len(&self) -> usize {
+        self.data.len()
     }
 }
 
@@ -181,6 +158,8 @@ pub struct Reassembler {
     limits: FragmentLimits,
     partial: HashMap<u64, Partial>,
     buffered: usize,
+    /// The capacity the unfinished messages' buffers were made with.
+    presized: usize,
 }
 
 impl Reassembler {
@@ -190,6 +169,7 @@ impl Reassembler {
             limits,
             partial: HashMap::new(),
             buffered: 0,
+            presized: 0,
         }
     }
 
@@ -205,7 +185,10 @@ impl Reassembler {
 
     /// Handles a first fragment (DIST_FRAG_HEADER) whose header resolved to
     /// `atoms`; returns the message if this was its only fragment. `part`
-    /// is best a slice of the received frame: it is kept without a copy.
+    /// is best a slice of the received frame: a message of one fragment is
+    /// that slice, not a copy; the first part of a longer one is copied
+    /// into the message's buffer, sized from `part`'s length times
+    /// `frag_id` (see the module's documentation for the bounds).
     pub fn start(
         &mut self,
         seq: u64,
@@ -228,15 +211,24 @@ impl Reassembler {
             });
         }
         self.reserve(part.len())?;
-        let mut partial = Partial::new(frag_id - 1, atoms);
-        partial.push(part, false);
+        let estimate = usize::try_from(frag_id)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(part.len());
+        let room = self
+            .limits
+            .max_buffered
+            .saturating_sub(self.buffered.saturating_add(self.presized));
+        let presized = estimate.min(PRESIZE_MAX).min(room).max(part.len());
+        self.presized += presized;
+        let mut partial = Partial::new(frag_id - 1, atoms, presized);
+        partial.data.extend_from_slice(&part);
         self.partial.insert(seq, partial);
         Ok(None)
     }
 
     /// Handles a continuation (DIST_FRAG_CONT); returns the message when
-    /// this was its last fragment (id 1). `part` is best a slice of the
-    /// received frame: it is kept without a copy.
+    /// this was its last fragment (id 1). `part` is copied into the
+    /// message's buffer, and not kept.
     pub fn cont(
         &mut self,
         seq: u64,
@@ -256,23 +248,25 @@ impl Reassembler {
             });
         }
         self.reserve(part.len())?;
-        if frag_id == 1 {
-            let Some(mut done) = self.partial.remove(&seq) else {
-                return Err(FragmentError::UnknownSequence { seq });
-            };
-            done.push(part, true);
-            self.buffered -= done.len;
-            let atoms = std::mem::take(&mut done.atoms);
-            return Ok(Some(Reassembled {
-                atoms,
-                data: done.join(),
-            }));
-        }
-        if let Some(partial) = self.partial.get_mut(&seq) {
-            partial.push(part, false);
+        let Some(partial) = self.partial.get_mut(&seq) else {
+            return Err(FragmentError::UnknownSequence { seq });
+        };
+        partial.data.extend_from_slice(&part);
+        if frag_id > 1 {
             partial.next_id -= 1;
+            return Ok(None);
         }
-        Ok(None)
+        let Some(done) = self.partial.remove(&seq) else {
+            return Err(FragmentError::UnknownSequence { seq });
+        };
+        self.buffered -= done.len();
+        self.presized -= done.presized;
+        Ok(Some(Reassembled {
+            atoms: done.atoms,
+            // A buffer with room left over (the last fragment was short)
+            // becomes the message's bytes as it is: no reallocation.
+            data: Bytes::from(done.data),
+        }))
     }
 
     fn reserve(&mut self, len: usize) -> Result<(), FragmentError> {
@@ -302,6 +296,8 @@ mod tests {
             .into()
     }
 
+    const MIN_SLICE: usize = 32 * 1024;
+
     #[test]
     fn reassembled_bytes_are_the_parts_concatenated() {
         let parts = [
@@ -330,12 +326,46 @@ mod tests {
         let frame = pattern(100, 9);
         let whole = r.start(1, 1, vec![], frame.slice(10..)).unwrap().unwrap();
         assert_eq!(whole.data.as_ptr(), frame[10..].as_ptr());
-        // One large part followed by an empty last fragment: still no copy.
-        let big = pattern(MIN_SLICE * 2, 3);
-        r.start(2, 2, vec![], big.clone()).unwrap();
-        let whole = r.cont(2, 1, Bytes::new()).unwrap().unwrap();
-        assert_eq!(whole.data.as_ptr(), big.as_ptr());
-        assert_eq!(whole.data, big);
+    }
+
+    #[test]
+    fn fragments_are_joined_in_one_buffer_sized_from_the_first() {
+        let mut r = Reassembler::default();
+        let parts = [pattern(1000, 1), pattern(1000, 2), pattern(400, 3)];
+        r.start(1, 3, vec![], parts[0].clone()).unwrap();
+        let first = r.partial[&1].data.as_ptr();
+        assert_eq!(r.partial[&1].data.capacity(), 3000);
+        r.cont(1, 2, parts[1].clone()).unwrap();
+        let whole = r.cont(1, 1, parts[2].clone()).unwrap().unwrap();
+        // Never moved: the buffer made for the first fragment is the message.
+        assert_eq!(whole.data.as_ptr(), first);
+        assert_eq!(
+            whole.data,
+            [&parts[0][..], &parts[1][..], &parts[2][..]].concat()
+        );
+        assert_eq!(r.presized, 0);
+        // A message larger than its estimate grows its buffer.
+        r.start(2, 2, vec![], pattern(10, 4)).unwrap();
+        let whole = r.cont(2, 1, pattern(5000, 5)).unwrap().unwrap();
+        assert_eq!(whole.data.len(), 5010);
+    }
+
+    #[test]
+    fn presized_buffers_stay_under_the_byte_limit() {
+        let mut r = Reassembler::new(FragmentLimits {
+            max_in_flight: 8,
+            max_buffered: 10_000,
+        });
+        // An announced count far beyond the limit sizes a buffer to the
+        // limit, and the next sequences get only what is left.
+        r.start(1, u64::MAX, vec![], pattern(1000, 1)).unwrap();
+        assert_eq!(r.partial[&1].data.capacity(), 9000);
+        r.start(2, u64::MAX, vec![], pattern(100, 2)).unwrap();
+        assert_eq!(r.partial[&2].data.capacity(), 100);
+        assert!(r.presized <= 10_000);
+        let mut r = Reassembler::default();
+        r.start(1, u64::MAX, vec![], pattern(1 << 20, 1)).unwrap();
+        assert_eq!(r.partial[&1].data.capacity(), PRESIZE_MAX);
     }
 
     #[test]

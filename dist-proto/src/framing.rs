@@ -137,8 +137,8 @@ impl FrameDecoder {
         }
         let frame = self.buf.split_to(len).freeze();
         if self.buf.capacity() > MAX_SPARE && self.buf.len() < self.buf.capacity() / 4 {
-            // A frame (or a slice of it, such as a fragment waiting for the
-            // rest of its message) keeps its whole buffer alive. Later frames
+            // A frame (or a slice of it, such as a binary of a message a
+            // process keeps) keeps its whole buffer alive. Later frames
             // must not land in, and pin, a buffer that a large frame made
             // grow: the few bytes after it move to a buffer of their own.
             // Only when they are few: many frames still waiting would

@@ -1,41 +1,7 @@
-//! Equality, ordering and hashing of terms, as Erlang defines them.
+//! Equality, ordering and hashing of terms, as Erlang defines them (see the
+//! crate documentation).
 //!
-//! - `==` on [`Term`] is Erlang's exact equality `=:=`: `1` and `1.0` differ,
-//!   `0.0` and `-0.0` differ (OTP 27+), and different Rust representations
-//!   of one term are equal (`Int(5)` and a `BigInt` of 5; `Nil`, an empty
-//!   `List` and an empty `ByteList`; a `ByteList` and the `List` of the same
-//!   small integers; an `ImproperList` whose tail is a list and the flat list).
-//! - [`Ord`] is Erlang's term order, `number < atom < reference < fun < port
-//!   < pid < tuple < record < map < [] < list < bitstring` (OTP 29 puts
-//!   native records between tuples and maps), made total so that it
-//!   agrees with `=:=`: terms compare first as Erlang's `<` does (numbers by
-//!   mathematical value), and only terms that Erlang calls equal (`1` and
-//!   `1.0`; `0.0` and `-0.0`, also deep inside) are then told apart: the
-//!   integer first, `-0.0` before `0.0`. Sorting a `Vec<Term>` therefore
-//!   orders it as `lists:sort/1` does, ties included in a fixed order.
-//! - [`Hash`] agrees with `==`.
-//! - [`Term::compare_erl`] is Erlang's arithmetic comparison (`==`, `<`),
-//!   where `1 == 1.0`.
-//!
-//! Maps compare as in Erlang: by size, then by their keys sorted in *map key
-//! order* (where every integer is less than every float), then by their
-//! values in that key order. [`Term::cmp_map_key`] is that key order; it is
-//! also the order of `term_to_binary(T, [deterministic])`.
-//!
-//! Pids compare by serial, number, node, creation; ports by node, creation,
-//! number; references by node, creation, then by their words as one number
-//! (most significant word last, so trailing zero words do not count: OTP
-//! treats `[1,2,3]` and `[1,2,3,0]` as the same reference); local funs come
-//! before external funs (checked on OTP 25 and 28). Native records compare
-//! by module, name, exported flag (not exported first), number of fields,
-//! field names in definition order, then values in that order (checked on
-//! OTP 29 with records decoded from crafted bytes). Local funs compare by
-//! module, index, uniq, arity, then environment: as on OTP 28, which
-//! rewrites a fun's old index, old uniq and creator pid when it decodes
-//! one, those fields play no part. [`Term::Local`] terms,
-//! which only their node can interpret, sort after every other term, by bytes.
-//!
-//! All these walks go by plain recursion for the first few levels and keep
+//! The walks go by plain recursion for the first few levels and keep
 //! the rest of their pending work on the heap (a stack of pairs of sequences
 //! still to compare, or of parts still to hash), so terms of any depth
 //! compare and hash with a bounded amount of Rust stack, and everyday terms

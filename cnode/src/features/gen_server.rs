@@ -5,7 +5,7 @@
 //! The caller of `gen_server:call` monitors the server, so a server that
 //! ends with [`Process::exit_with`] (or is dropped, reason `normal`) makes
 //! the call exit with that reason, and a name nobody has gives `noproc`,
-//! as with an Erlang gen_server. `sys` messages are not handled.
+//! as with an Erlang gen_server. `sys` messages are not handled here: a [`Server`](crate::Server) answers them.
 //!
 //! Typed: [`Call::request_as`] and [`Call::reply_as`] read the request and
 //! write the reply through [`etf::serde`]; [`Process::gen_call_as`] calls.
@@ -39,7 +39,41 @@ use crate::data::message::{Dest, Message};
 use crate::features::process::Process;
 use crate::runtime::dispatch::gen_call;
 
-/// A message to a gen_server-style process, classified.
+/// A message to a gen_server-style process, classified by
+/// [`Process::next_request`]: a Rust process answers
+/// `gen_server:call({Name, Node}, Request)` (Elixir's `GenServer.call`)
+/// and takes `gen_server:cast`.
+///
+/// The caller of `gen_server:call` monitors the server, so a server that
+/// ends with [`Process::exit_with`] (or is dropped, reason `normal`)
+/// makes the call exit with that reason, and a name nobody has gives
+/// `noproc`, as with an Erlang gen_server. A [`Call`] can be kept and
+/// answered later from another task, through a
+/// [`ProcessHandle`](crate::ProcessHandle) of the server (`{noreply,
+/// State}`, then `gen_server:reply/2`). A `'DOWN'` or `'EXIT'` arrives as
+/// [`Request::Info`] and reads with [`Message::as_down`] and
+/// [`Message::as_exit`]. `sys` messages are not answered: they arrive as
+/// [`Request::Info`] too (a [`Server`](crate::Server) answers them, and
+/// runs the loop for you). The [guide](crate::guide#gen_server) maps the
+/// gen_server callbacks to this loop and to the trait.
+///
+/// ```no_run
+/// # async fn demo(node: cnode::Node) -> Result<(), cnode::Error> {
+/// use cnode::etf::Term;
+/// use cnode::Request;
+///
+/// let mut server = node.spawn_process()?;
+/// server.register("counter")?;
+/// let mut count = 0;
+/// loop {
+///     match server.next_request().await? {
+///         Request::Call(call) => call.reply(&server, Term::from(count))?,
+///         Request::Cast(_) => count += 1,
+///         Request::Info(_) => {}
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
     /// `gen_server:call`: answer it with [`Call::reply`].

@@ -1,11 +1,6 @@
-//! The cluster's `global` name registry, as `ei_global` offers it: through
-//! rpc to `global` on a connected Erlang node (`via`).
-//!
-//! A Rust pid registered this way is known to every node of the cluster,
-//! and `global:send/2` from Erlang reaches it: `global` keeps the name
-//! while the connection from the node that registered it to our node
-//! lives. The registry itself runs on the Erlang nodes: this node, hidden,
-//! takes no part in `global`'s locking and name resolution.
+//! The cluster's `global` name registry through rpc to a connected Erlang
+//! node; what users need to know is on [`GlobalError`], which the
+//! `Node::global_*` methods link to.
 
 use std::time::Duration;
 
@@ -16,6 +11,15 @@ use crate::features::process::Process;
 use crate::features::rpc::Rpc;
 
 /// A `global` operation failed.
+///
+/// `global` is reached as `ei_global` reaches it: through rpc to `global`
+/// on a connected Erlang node (the `via` argument of
+/// [`Node::global_register`](crate::Node::global_register) and the other
+/// `Node::global_*` methods). A Rust pid registered this way is known to
+/// every node of the cluster, and `global:send/2` from Erlang reaches it;
+/// `global` keeps the name while the connection between `via` and this
+/// node lives. The registry itself runs on the Erlang nodes: this node,
+/// hidden, takes no part in `global`'s locking and name resolution.
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GlobalError {

@@ -1,5 +1,6 @@
 //! What a user does with a node: the process API, rpc, functions served
-//! to Erlang, remote spawn, gen_server-style calls, `global` names.
+//! to Erlang, remote spawn, gen_server-style calls, servers implemented as a trait
+//! (with their `sys` protocol), `global` names.
 
 pub(crate) mod error;
 pub(crate) mod gen_server;
@@ -11,4 +12,7 @@ pub(crate) mod process;
 pub(crate) mod remote_spawn;
 pub(crate) mod rpc;
 pub(crate) mod serve;
+pub(crate) mod server;
+pub(crate) mod supervise;
+pub(crate) mod sys;
 pub(crate) mod typed;

@@ -29,6 +29,27 @@ use crate::runtime::core::{Core, Owner};
 /// The rpc client of a node, from [`Node::rpc`](crate::Node::rpc). The called node must run
 /// `rex` (every Erlang node does). This node serves its registered
 /// functions to other nodes only: a call to itself times out.
+///
+/// Each call runs from a fresh process of this node, as `rpc:call` from
+/// a shell: it sends `rex` a `gen_server` call and waits for the answer,
+/// or for the connection to go down. That process is also the call's
+/// group leader, so what the called code prints (`io:format`) comes back
+/// here: it is logged, or handed to [`Rpc::with_output`]'s writer, and
+/// never makes the call hang.
+///
+/// ```no_run
+/// # async fn demo(node: cnode::Node) -> Result<(), cnode::Error> {
+/// use cnode::etf::Term;
+/// use std::time::Duration;
+///
+/// // rpc:call(erl@localhost, erlang, node, [], 5000)
+/// let name = node
+///     .rpc()
+///     .call("erl@localhost", "erlang", "node", vec![], Duration::from_secs(5))
+///     .await?;
+/// assert_eq!(name, Term::atom("erl@localhost"));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Rpc {
     /// Keeps the node running while the client lives.

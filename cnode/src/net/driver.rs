@@ -132,7 +132,7 @@ async fn drive<T: Transport>(core: &Arc<Core>, node: &Atom, wire: &Wire<T>) -> D
             // Let the processes just woken run before reading on: while a
             // large message streams in, this task is always ready, and a
             // process woken from it would otherwise wait behind it (and keep
-            // the read buffers its message shares alive).
+            // the read buffer a message of one frame shares alive).
             tokio::task::yield_now().await;
             last_yield = Instant::now();
             read_since_yield = 0;

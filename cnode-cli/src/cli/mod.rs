@@ -16,6 +16,7 @@ mod send;
 mod serve;
 mod session;
 mod term;
+mod top;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -58,6 +59,10 @@ enum Command {
     /// Send a term to a process registered on a node ({NAME, NODE} ! TERM).
     #[command(after_long_help = exit_code::HELP)]
     Send(send::SendArgs),
+    /// Watch a node live, as etop does: its figures and top processes by
+    /// reductions, memory or message queue (`--once`, `--json` for scripts).
+    #[command(after_long_help = exit_code::HELP)]
+    Top(top::TopArgs),
     /// Run a named node until interrupted: answers pings, an `echo`
     /// process, and rpc functions (erlang:node/0, erlang:nodes/0,
     /// erlang:whereis/1, cnode:echo/1, cnode:sleep/1).
@@ -96,6 +101,7 @@ pub(crate) fn run() -> ExitCode {
         Command::Call(args) => return call::run(args),
         Command::Eval(args) => return eval::run(args),
         Command::Send(args) => return send::run(args),
+        Command::Top(args) => return top::run(args),
         Command::Serve(args) => serve::run(args).map_err(|e| e.to_string()),
     };
     match result {

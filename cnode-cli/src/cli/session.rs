@@ -83,7 +83,7 @@ where
 }
 
 /// As [`run`], but only connecting is bound by `--timeout`: for a command
-/// that lasts as long as its user wants (`cnode remsh`).
+/// that lasts as long as its user wants (`cnode remsh`, `cnode top`).
 pub(crate) fn run_interactive<T, F, Fut>(
     options: &NodeOptions,
     target: &str,

@@ -71,7 +71,7 @@ pub(crate) const ALL: [Exit; 11] = [
 /// The table of exit codes shown at the end of `--help` for the node
 /// commands; a unit test keeps it in step with [`Exit`].
 pub(crate) const HELP: &str = "\
-Exit codes (ping, call, eval, send):
+Exit codes (ping, call, eval, send, top):
    0  ok            pong; the value of the call; the message delivered
    1  failure       any failure not listed below
    2  usage         the command line does not parse (unknown option, missing argument)
@@ -135,7 +135,7 @@ impl From<&NodeCliError> for Exit {
             NodeCliError::Rpc(err) => rpc(err),
             NodeCliError::Send(err) => send(err),
             NodeCliError::Spawn(_) => Exit::Failure,
-            NodeCliError::Unexpected { .. } => Exit::Protocol,
+            NodeCliError::Unexpected { .. } | NodeCliError::Malformed { .. } => Exit::Protocol,
             NodeCliError::Output(_) | NodeCliError::Runtime(_) | NodeCliError::Terminal(_) => {
                 Exit::Local
             }

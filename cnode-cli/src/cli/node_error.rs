@@ -1,6 +1,6 @@
-//! What can go wrong when `cnode ping`, `call`, `eval` or `send` reaches a
-//! node. Each variant prints as the one line that follows `cnode: ` on
-//! stderr, has a [`kind`](NodeCliError::kind) for `--json` output, and
+//! What can go wrong when `cnode ping`, `call`, `eval`, `send` or `top`
+//! reaches a node. Each variant prints as the one line that follows `cnode: `
+//! on stderr, has a [`kind`](NodeCliError::kind) for `--json` output, and
 //! maps to an exit code in [`exit_code`](super::exit_code).
 
 use std::time::Duration;
@@ -144,10 +144,23 @@ pub(crate) enum NodeCliError {
         /// What came back.
         answer: Term,
     },
+    /// A query of `cnode top` answered a term of another shape (the
+    /// answer itself may hold every process of the node, so it is not
+    /// printed).
+    #[error("unexpected answer to {query} from {node}: {part} does not decode")]
+    Malformed {
+        /// The target.
+        node: String,
+        /// Which query.
+        query: &'static str,
+        /// The part that does not decode.
+        part: &'static str,
+    },
     /// The result could not be written.
     #[error("cannot write to stdout: {0}")]
     Output(#[source] std::io::Error),
-    /// The terminal failed while reading a line (`cnode remsh`).
+    /// The terminal failed: reading a line (`cnode remsh`), or setting up,
+    /// drawing or reading keys for the live view (`cnode top`).
     #[error("the terminal failed: {0}")]
     Terminal(String),
     /// The async runtime could not start.
@@ -180,6 +193,7 @@ impl NodeCliError {
             NodeCliError::ArgsNotList { .. } => "args_not_list",
             NodeCliError::Syntax { .. } => "syntax",
             NodeCliError::Unexpected { .. } => "unexpected",
+            NodeCliError::Malformed { .. } => "malformed",
             NodeCliError::Output(_) => "output",
             NodeCliError::Terminal(_) => "terminal",
             NodeCliError::Runtime(_) => "runtime",
