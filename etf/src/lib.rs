@@ -132,6 +132,7 @@ pub use error::{
 };
 pub use options::{DecodeOptions, EncodeOptions};
 pub use term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
+pub use text::leaf;
 pub use text::{parse_term, ParseError, ParseErrorKind, ParseOptions, Pretty};
 
 use bytes::Bytes;

@@ -46,18 +46,21 @@ impl<R: Read> Source<R> {
     }
 
     /// The offset of the next byte.
+    #[inline]
     pub(super) fn pos(&self) -> usize {
         self.pos
     }
 
     /// The unconsumed bytes in the window (at least `n` after a successful
     /// [`Source::need`]).
+    #[inline]
     pub(super) fn window(&self) -> &[u8] {
         &self.buf[self.head..]
     }
 
     /// Consumes `n` bytes of the window, returning where they are for
     /// [`Source::slice`] (valid until the window next grows).
+    #[inline]
     pub(super) fn take(&mut self, n: usize) -> std::ops::Range<usize> {
         let start = self.head;
         self.consume(n);
@@ -65,6 +68,7 @@ impl<R: Read> Source<R> {
     }
 
     /// Bytes consumed by [`Source::take`].
+    #[inline]
     pub(super) fn slice(&self, range: std::ops::Range<usize>) -> &[u8] {
         &self.buf[range]
     }
@@ -80,6 +84,7 @@ impl<R: Read> Source<R> {
     }
 
     /// Consumes `n` bytes of the window.
+    #[inline]
     pub(super) fn consume(&mut self, n: usize) {
         self.head += n;
         self.pos += n;
@@ -88,7 +93,17 @@ impl<R: Read> Source<R> {
     /// Makes at least `n` bytes available, or fails with a truncation error
     /// naming `what` at the current offset. The window grows a chunk at a
     /// time, so a lying length costs no more memory than the input holds.
+    #[inline]
     pub(super) fn need(&mut self, n: usize, what: &'static str) -> Result<(), Error> {
+        if self.buf.len() - self.head >= n {
+            return Ok(());
+        }
+        self.need_more(n, what)
+    }
+
+    /// [`Source::need`] when the window is short: reads until it is not.
+    #[cold]
+    fn need_more(&mut self, n: usize, what: &'static str) -> Result<(), Error> {
         while self.buf.len() - self.head < n {
             if self.read_more()? == 0 {
                 let available = self.buf.len() - self.head;

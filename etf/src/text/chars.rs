@@ -12,6 +12,44 @@ pub(crate) const RESERVED_WORDS: &[&str] = &[
     "orelse", "receive", "rem", "try", "when", "xor",
 ];
 
+/// Whether `text` is one of [`RESERVED_WORDS`], by a `match` the compiler
+/// turns into a switch on length and bytes (the printer asks it of every
+/// atom).
+fn is_reserved(text: &str) -> bool {
+    matches!(
+        text,
+        "after"
+            | "and"
+            | "andalso"
+            | "band"
+            | "begin"
+            | "bnot"
+            | "bor"
+            | "bsl"
+            | "bsr"
+            | "bxor"
+            | "case"
+            | "catch"
+            | "cond"
+            | "div"
+            | "else"
+            | "end"
+            | "fun"
+            | "if"
+            | "let"
+            | "maybe"
+            | "not"
+            | "of"
+            | "or"
+            | "orelse"
+            | "receive"
+            | "rem"
+            | "try"
+            | "when"
+            | "xor"
+    )
+}
+
 /// Reserved words that older releases read as plain atoms; the parser accepts
 /// them unquoted.
 pub(crate) const SOFT_RESERVED_WORDS: &[&str] = &["maybe", "else"];
@@ -43,12 +81,25 @@ pub(crate) fn is_whitespace(c: char) -> bool {
 
 /// Whether an atom must be quoted, as `io_lib:write_atom/1` decides.
 pub(crate) fn atom_needs_quotes(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.is_ascii() {
+        // The common case, decided on bytes.
+        return match bytes.split_first() {
+            Some((first, rest)) if first.is_ascii_lowercase() => {
+                !rest
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'@')
+                    || is_reserved(text)
+            }
+            _ => true,
+        };
+    }
     let mut chars = text.chars();
     match chars.next() {
         Some(first) if is_atom_start(first) => {}
         _ => return true,
     }
-    !chars.all(is_name_char) || RESERVED_WORDS.contains(&text)
+    !chars.all(is_name_char) || is_reserved(text)
 }
 
 /// Whether a list element or binary character prints inside a string literal,
@@ -121,6 +172,15 @@ mod tests {
         let mut out = String::new();
         write_atom(&mut out, text).unwrap();
         out
+    }
+
+    #[test]
+    fn the_reserved_word_match_is_the_list() {
+        for word in RESERVED_WORDS {
+            assert!(is_reserved(word), "{word}");
+            assert!(!is_reserved(&word[1..]) || RESERVED_WORDS.contains(&&word[1..]));
+        }
+        assert!(!is_reserved("ok"));
     }
 
     #[test]

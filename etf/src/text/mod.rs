@@ -5,6 +5,7 @@ mod bits;
 mod chars;
 mod error;
 mod float;
+pub mod leaf;
 mod lex;
 mod parse;
 mod pretty;

@@ -209,22 +209,40 @@ fn code_of(item: &Term) -> Option<u32> {
     }
 }
 
-fn write_code(out: &mut impl Write, code: u32, quote: char) -> fmt::Result {
+pub(crate) fn write_code(out: &mut impl Write, code: u32, quote: char) -> fmt::Result {
     match char::from_u32(code) {
         Some(c) => write_quoted_char(out, c, quote),
         None => write!(out, "\\x{{{code:X}}}"),
     }
 }
 
-fn write_byte_list(out: &mut impl Write, bytes: &[u8]) -> fmt::Result {
+/// Writes printable Latin-1 `bytes` inside a string literal: runs of plain
+/// ASCII at once, other bytes escaped one by one.
+fn write_latin1(out: &mut impl Write, bytes: &[u8]) -> fmt::Result {
+    let plain = |b: &u8| (b' '..=b'~').contains(b) && *b != b'"' && *b != b'\\';
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let run = rest.iter().position(|b| !plain(b)).unwrap_or(rest.len());
+        let (head, tail) = rest.split_at(run);
+        // A run of printable ASCII is UTF-8.
+        out.write_str(std::str::from_utf8(head).unwrap_or_default())?;
+        if let Some((&byte, after)) = tail.split_first() {
+            write_quoted_char(out, char::from(byte), '"')?;
+            rest = after;
+        } else {
+            rest = tail;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn write_byte_list(out: &mut impl Write, bytes: &[u8]) -> fmt::Result {
     if bytes.is_empty() {
         return out.write_str("[]");
     }
     if bytes.iter().all(|&b| is_printable(u32::from(b))) {
         out.write_char('"')?;
-        for &byte in bytes {
-            write_quoted_char(out, char::from(byte), '"')?;
-        }
+        write_latin1(out, bytes)?;
         return out.write_char('"');
     }
     out.write_char('[')?;
@@ -246,7 +264,11 @@ fn write_bytes(out: &mut impl Write, bytes: &[u8]) -> fmt::Result {
 /// with some non-ASCII character, `<<"abc">>` when every byte is a printable
 /// Latin-1 character, `<<1,2,3>>` otherwise. A trailing partial byte
 /// (`tail`, as value and bit count) is written as `Value:Bits`.
-fn write_binary(out: &mut impl Write, bytes: &[u8], tail: Option<(u8, u8)>) -> fmt::Result {
+pub(crate) fn write_binary(
+    out: &mut impl Write,
+    bytes: &[u8],
+    tail: Option<(u8, u8)>,
+) -> fmt::Result {
     out.write_str("<<")?;
     if tail.is_none() && !bytes.is_empty() {
         if let Ok(text) = std::str::from_utf8(bytes) {
@@ -260,9 +282,7 @@ fn write_binary(out: &mut impl Write, bytes: &[u8], tail: Option<(u8, u8)>) -> f
         }
         if bytes.iter().all(|&b| is_printable(u32::from(b))) {
             out.write_char('"')?;
-            for &byte in bytes {
-                write_quoted_char(out, char::from(byte), '"')?;
-            }
+            write_latin1(out, bytes)?;
             return out.write_str("\">>");
         }
     }

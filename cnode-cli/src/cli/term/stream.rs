@@ -53,42 +53,70 @@ impl From<io::Error> for Failure {
 
 /// Output held in memory up to [`FLUSH_AT`] bytes.
 struct Out<W: Write> {
-    buf: Vec<u8>,
+    buf: String,
     sink: W,
 }
 
 impl<W: Write> Out<W> {
     fn new(sink: W) -> Out<W> {
         Out {
-            buf: Vec::with_capacity(FLUSH_AT + SMALL),
+            buf: String::with_capacity(FLUSH_AT + SMALL),
             sink,
         }
     }
 
     fn text(&mut self, text: &str) {
-        self.buf.extend_from_slice(text.as_bytes());
+        self.buf.push_str(text);
     }
 
     fn display(&mut self, value: &impl std::fmt::Display) {
-        // Writing to a Vec cannot fail.
-        let _ = write!(self.buf, "{value}");
+        // Writing to a String cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut self.buf, format_args!("{value}"));
+    }
+
+    /// Writes an integer in decimal, without the formatting machinery.
+    fn int(&mut self, n: i64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = n.unsigned_abs();
+        loop {
+            at -= 1;
+            // `rest % 10` is a digit.
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            self.buf.push('-');
+        }
+        // ASCII digits are UTF-8.
+        self.buf
+            .push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    }
+
+    /// Runs one of `etf::leaf`'s writers on the buffer.
+    fn leaf(&mut self, write: impl FnOnce(&mut String) -> std::fmt::Result) {
+        // Writing to a String cannot fail.
+        let _ = write(&mut self.buf);
     }
 
     fn maybe_flush(&mut self) -> io::Result<()> {
         if self.buf.len() >= FLUSH_AT {
-            self.sink.write_all(&self.buf)?;
+            self.sink.write_all(self.buf.as_bytes())?;
             self.buf.clear();
         }
         Ok(())
     }
 
     fn finish(mut self) -> io::Result<()> {
-        self.sink.write_all(&self.buf)?;
+        self.sink.write_all(self.buf.as_bytes())?;
         self.sink.flush()
     }
 }
 
-/// A large container being printed in Erlang syntax.
+/// A container being printed in Erlang syntax.
 enum Open {
     Tuple {
         written: usize,
@@ -106,37 +134,41 @@ enum Open {
     },
 }
 
-/// Prints the term of `reader` in Erlang syntax on one line, then a newline.
+/// Prints the term of `reader` in Erlang syntax on one line, then a newline,
+/// straight from its events: no term is built, except for the rare values
+/// the reader delivers whole ([`Event::Term`]).
 pub(super) fn print_text<R: Read>(reader: &mut Reader<R>, sink: impl Write) -> Result<(), Failure> {
     let mut out = Out::new(sink);
     let mut stack: Vec<Open> = Vec::new();
+    // Emptied code buffers of finished lists, reused by the next.
+    let mut spare: Vec<i64> = Vec::new();
     loop {
         out.maybe_flush()?;
-        if let Some(term) = reader.read_small_term(SMALL)? {
-            if !text_before(&mut stack, &mut out, Some(&term)) {
-                out.display(&term);
-            }
-            continue;
-        }
         let Some(event) = reader.next_event()? else {
             break;
         };
+        if let Event::Int(n) = event {
+            if !text_before(&mut stack, &mut out, &mut spare, Some(n)) {
+                out.int(n);
+            }
+            continue;
+        }
         match event {
             Event::TupleStart(_) => {
-                text_before(&mut stack, &mut out, None);
+                text_before(&mut stack, &mut out, &mut spare, None);
                 out.text("{");
                 stack.push(Open::Tuple { written: 0 });
             }
             Event::MapStart(_) => {
-                text_before(&mut stack, &mut out, None);
+                text_before(&mut stack, &mut out, &mut spare, None);
                 out.text("#{");
                 stack.push(Open::Map { written: 0 });
             }
             Event::ListStart(_) => {
-                text_before(&mut stack, &mut out, None);
+                text_before(&mut stack, &mut out, &mut spare, None);
                 stack.push(Open::List {
                     written: 0,
-                    codes: Some(Vec::new()),
+                    codes: Some(std::mem::take(&mut spare)),
                     in_tail: false,
                 });
             }
@@ -146,25 +178,34 @@ pub(super) fn print_text<R: Read>(reader: &mut Reader<R>, sink: impl Write) -> R
             }
             Event::ImproperTail => {
                 if let Some(Open::List { codes, in_tail, .. }) = stack.last_mut() {
-                    open_list(&mut out, codes);
+                    open_list(&mut out, codes, &mut spare);
                     *in_tail = true;
                 }
                 out.text("|");
             }
             Event::ListEnd => match stack.pop() {
                 Some(Open::List {
-                    codes: Some(codes), ..
+                    codes: Some(mut codes),
+                    ..
                 }) => {
                     // Every element a printable code: the printer's string.
-                    let list = Term::List(codes.into_iter().map(Term::Int).collect());
-                    out.display(&list);
+                    out.leaf(|buf| etf::leaf::write_string(buf, &codes));
+                    codes.clear();
+                    spare = codes;
                 }
                 _ => out.text("]"),
             },
             leaf => {
-                let term = leaf_term(leaf);
-                if !text_before(&mut stack, &mut out, Some(&term)) {
-                    out.display(&term);
+                text_before(&mut stack, &mut out, &mut spare, None);
+                match leaf {
+                    Event::Float(f) => out.leaf(|buf| etf::leaf::write_float(buf, f)),
+                    Event::Atom(text) => out.leaf(|buf| etf::leaf::write_atom(buf, text)),
+                    Event::Binary(bytes) => out.leaf(|buf| etf::leaf::write_binary(buf, bytes)),
+                    Event::String(bytes) => out.leaf(|buf| etf::leaf::write_byte_list(buf, bytes)),
+                    Event::Nil => out.text("[]"),
+                    Event::Term(term) => out.display(&term),
+                    // Every other event is handled above.
+                    _ => {}
                 }
             }
         }
@@ -173,10 +214,16 @@ pub(super) fn print_text<R: Read>(reader: &mut Reader<R>, sink: impl Write) -> R
     Ok(out.finish()?)
 }
 
-/// Writes what goes before a value in the innermost large container (`,`,
-/// ` => `). Returns `true` when the value was kept as a character code of
-/// a list that may still print as a string.
-fn text_before<W: Write>(stack: &mut [Open], out: &mut Out<W>, value: Option<&Term>) -> bool {
+/// Writes what goes before a value in the innermost container (`,`,
+/// ` => `). `code` is the value when it is an integer. Returns `true` when
+/// it was kept as a character code of a list that may still print as a
+/// string. `spare` takes back the code buffer of a list that will not.
+fn text_before<W: Write>(
+    stack: &mut [Open],
+    out: &mut Out<W>,
+    spare: &mut Vec<i64>,
+    code: Option<i64>,
+) -> bool {
     match stack.last_mut() {
         None => {}
         Some(Open::Tuple { written }) => {
@@ -200,14 +247,12 @@ fn text_before<W: Write>(stack: &mut [Open], out: &mut Out<W>, value: Option<&Te
                 return false;
             }
             if let Some(kept) = codes {
-                if let Some(&Term::Int(code)) = value {
-                    if is_printable(code) {
-                        kept.push(code);
-                        *written += 1;
-                        return true;
-                    }
+                if let Some(code) = code.filter(|&c| etf::leaf::is_printable(c)) {
+                    kept.push(code);
+                    *written += 1;
+                    return true;
                 }
-                open_list(out, codes);
+                open_list(out, codes, spare);
             }
             if *written > 0 {
                 out.text(",");
@@ -219,27 +264,21 @@ fn text_before<W: Write>(stack: &mut [Open], out: &mut Out<W>, value: Option<&Te
 }
 
 /// Writes the `[` of a list that will not print as a string, with the
-/// codes kept so far.
-fn open_list<W: Write>(out: &mut Out<W>, codes: &mut Option<Vec<i64>>) {
-    if let Some(kept) = codes.take() {
+/// codes kept so far; their buffer goes back to `spare` when it is empty.
+fn open_list<W: Write>(out: &mut Out<W>, codes: &mut Option<Vec<i64>>, spare: &mut Vec<i64>) {
+    if let Some(mut kept) = codes.take() {
         out.text("[");
-        for (i, code) in kept.iter().enumerate() {
+        for (i, &code) in kept.iter().enumerate() {
             if i > 0 {
                 out.text(",");
             }
-            out.display(code);
+            out.int(code);
+        }
+        kept.clear();
+        if spare.capacity() == 0 {
+            *spare = kept;
         }
     }
-}
-
-/// Whether the printer counts `code` as a printable character (as
-/// `io_lib:printable_unicode_list/1` does): asked of the printer itself
-/// outside printable ASCII.
-fn is_printable(code: i64) -> bool {
-    (32..=126).contains(&code)
-        || Term::List(vec![Term::Int(code)])
-            .to_string()
-            .starts_with('"')
 }
 
 /// A leaf event as a term.
