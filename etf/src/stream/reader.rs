@@ -448,7 +448,7 @@ impl<R: Read> Reader<R> {
         let text = &self.src.window()[header..header + n];
         let utf8 = t == tag::ATOM_UTF8 || t == tag::SMALL_ATOM_UTF8;
         let latin1 = !utf8 && !text.is_ascii();
-        if utf8 {
+        if utf8 && !text.is_ascii() {
             let chars = std::str::from_utf8(text)
                 .map_err(|_| DecodeError::new(K::InvalidUtf8Atom, at))?
                 .chars()

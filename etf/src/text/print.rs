@@ -271,8 +271,15 @@ pub(crate) fn write_binary(
 ) -> fmt::Result {
     out.write_str("<<")?;
     if tail.is_none() && !bytes.is_empty() {
-        if let Ok(text) = std::str::from_utf8(bytes) {
-            if !text.is_ascii() && text.chars().all(|c| is_printable(u32::from(c))) {
+        if let Ok(text) = std::str::from_utf8(bytes).map_err(|_| ()).and_then(|text| {
+            // Plain ASCII is written below, as Latin-1.
+            if text.is_ascii() {
+                Err(())
+            } else {
+                Ok(text)
+            }
+        }) {
+            if text.chars().all(|c| is_printable(u32::from(c))) {
                 out.write_char('"')?;
                 for c in text.chars() {
                     write_quoted_char(out, c, '"')?;

@@ -20,13 +20,15 @@
 //! text is small prints nothing; a large dump may have printed some text
 //! before its error is found.
 
-use super::json;
-use etf::stream::{Error, Event, Kind, Reader};
+mod to_json;
+
+use etf::stream::{Error, Event, Reader};
 use etf::Term;
 use std::io::{self, Read, Write};
+pub(super) use to_json::print_json;
 
 /// Values encoded in at most this many bytes are read whole.
-const SMALL: usize = 64 << 10;
+pub(super) const SMALL: usize = 64 << 10;
 
 /// Output is written when this much is pending.
 const FLUSH_AT: usize = 1 << 20;
@@ -52,30 +54,31 @@ impl From<io::Error> for Failure {
 }
 
 /// Output held in memory up to [`FLUSH_AT`] bytes.
-struct Out<W: Write> {
-    buf: String,
+pub(super) struct Out<W: Write> {
+    /// The text not yet written.
+    pub(super) buf: String,
     sink: W,
 }
 
 impl<W: Write> Out<W> {
-    fn new(sink: W) -> Out<W> {
+    pub(super) fn new(sink: W) -> Out<W> {
         Out {
             buf: String::with_capacity(FLUSH_AT + SMALL),
             sink,
         }
     }
 
-    fn text(&mut self, text: &str) {
+    pub(super) fn text(&mut self, text: &str) {
         self.buf.push_str(text);
     }
 
-    fn display(&mut self, value: &impl std::fmt::Display) {
+    pub(super) fn display(&mut self, value: &impl std::fmt::Display) {
         // Writing to a String cannot fail.
         let _ = std::fmt::Write::write_fmt(&mut self.buf, format_args!("{value}"));
     }
 
     /// Writes an integer in decimal, without the formatting machinery.
-    fn int(&mut self, n: i64) {
+    pub(super) fn int(&mut self, n: i64) {
         let mut digits = [0u8; 20];
         let mut at = digits.len();
         let mut rest = n.unsigned_abs();
@@ -97,12 +100,12 @@ impl<W: Write> Out<W> {
     }
 
     /// Runs one of `etf::leaf`'s writers on the buffer.
-    fn leaf(&mut self, write: impl FnOnce(&mut String) -> std::fmt::Result) {
+    pub(super) fn leaf(&mut self, write: impl FnOnce(&mut String) -> std::fmt::Result) {
         // Writing to a String cannot fail.
         let _ = write(&mut self.buf);
     }
 
-    fn maybe_flush(&mut self) -> io::Result<()> {
+    pub(super) fn maybe_flush(&mut self) -> io::Result<()> {
         if self.buf.len() >= FLUSH_AT {
             self.sink.write_all(self.buf.as_bytes())?;
             self.buf.clear();
@@ -110,7 +113,7 @@ impl<W: Write> Out<W> {
         Ok(())
     }
 
-    fn finish(mut self) -> io::Result<()> {
+    pub(super) fn finish(mut self) -> io::Result<()> {
         self.sink.write_all(self.buf.as_bytes())?;
         self.sink.flush()
     }
@@ -282,7 +285,7 @@ fn open_list<W: Write>(out: &mut Out<W>, codes: &mut Option<Vec<i64>>, spare: &m
 }
 
 /// A leaf event as a term.
-fn leaf_term(event: Event<'_>) -> Term {
+pub(super) fn leaf_term(event: Event<'_>) -> Term {
     match event {
         Event::Int(n) => Term::Int(n),
         Event::Float(f) => Term::Float(f),
@@ -294,90 +297,10 @@ fn leaf_term(event: Event<'_>) -> Term {
     }
 }
 
-/// Prints the term of `reader` as JSON ([`json`]), then a newline.
-pub(super) fn print_json<R: Read>(
-    reader: &mut Reader<R>,
-    sink: impl Write,
-    pretty: bool,
-) -> Result<(), Failure> {
-    let mut out = Out::new(sink);
-    // The element count of each large array being written.
-    let mut stack: Vec<usize> = Vec::new();
-    loop {
-        out.maybe_flush()?;
-        let whole = match reader.read_small_term(SMALL)? {
-            Some(term) => Some(term),
-            // Maps, records and leaves are read whole at any size.
-            None => match reader.peek_kind()? {
-                Some(Kind::Tuple | Kind::List) | None => None,
-                Some(_) => reader.read_term()?,
-            },
-        };
-        if let Some(term) = whole {
-            json_before(&mut stack, &mut out, pretty);
-            out.text(&json::to_json_at(&term, pretty, stack.len()));
-            continue;
-        }
-        let at = reader.position();
-        let Some(event) = reader.next_event()? else {
-            break;
-        };
-        match event {
-            Event::TupleStart(_) | Event::ListStart(_) => {
-                json_before(&mut stack, &mut out, pretty);
-                out.text("[");
-                stack.push(0);
-            }
-            Event::TupleEnd | Event::ListEnd => {
-                let level = stack.len();
-                if let Some(count) = stack.pop() {
-                    if count > 0 && breaking(pretty, level) {
-                        newline(&mut out, level - 1);
-                    }
-                }
-                out.text("]");
-            }
-            Event::ImproperTail => return Err(Failure::ImproperJson(at)),
-            leaf => {
-                json_before(&mut stack, &mut out, pretty);
-                out.text(&json::to_json_at(&leaf_term(leaf), pretty, stack.len()));
-            }
-        }
-    }
-    out.text("\n");
-    Ok(out.finish()?)
-}
-
-/// What goes before an element of the innermost large array: a comma after
-/// the first, and in the pretty layout a line break and indentation.
-fn json_before<W: Write>(stack: &mut [usize], out: &mut Out<W>, pretty: bool) {
-    let level = stack.len();
-    if let Some(count) = stack.last_mut() {
-        if *count > 0 {
-            out.text(",");
-        }
-        *count += 1;
-        if breaking(pretty, level) {
-            newline(out, level);
-        }
-    }
-}
-
-/// Whether a container `level` deep is laid out one element per line.
-fn breaking(pretty: bool, level: usize) -> bool {
-    pretty && level <= json::MAX_INDENTED_LEVELS
-}
-
-fn newline<W: Write>(out: &mut Out<W>, level: usize) {
-    out.text("\n");
-    for _ in 0..level {
-        out.text("  ");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::term::json;
 
     fn text_of(dump: &[u8]) -> String {
         let mut out = Vec::new();

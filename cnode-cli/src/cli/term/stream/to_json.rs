@@ -1,0 +1,379 @@
+//! `cnode term decode --json` from stream events: the JSON of
+//! [`json`](super::super::json), written as the term is read.
+//!
+//! Tuples, maps and leaves are written from their events, without a term.
+//! A map is written into the output as its entries come, each key and value
+//! in its JSON form, and rewritten at its end: as an object with its
+//! members in key order, or as an array of `[key, value]` pairs when some
+//! key is neither an atom nor UTF-8 text, or two keys have the same text
+//! (so output is not written out while a map is open: its memory is the
+//! map's JSON). Lists are read whole when they are small or inside a map
+//! (an improper list is a string of its Erlang syntax, which is only known
+//! at its end), and streamed element by element otherwise; a large improper
+//! list outside any map is then an error. The pretty layout indents a map's
+//! values by where the map ends up, so there maps are read whole.
+
+use super::super::json;
+use super::{leaf_term, Failure, Out, SMALL};
+use etf::stream::{Event, Kind, Reader};
+use etf::Term;
+use std::io::{Read, Write};
+
+/// A container being written.
+enum Open {
+    /// A tuple or list: an array, with this many elements written.
+    Array { count: usize },
+    /// A map: its JSON starts at `start` in the output; its keys and values
+    /// are items `first..` of [`Maps::bounds`], its keys' text entries
+    /// `first_key..` of [`Maps::keys`], their text from `first_text` on in
+    /// [`Maps::text`].
+    Map {
+        start: usize,
+        first: usize,
+        first_key: usize,
+        first_text: usize,
+    },
+}
+
+/// The entries of the open maps, in flat buffers shared by all of them.
+#[derive(Default)]
+struct Maps {
+    /// Where each key and value starts in the output.
+    bounds: Vec<usize>,
+    /// Each key's text as an object member name, or `None` when it cannot
+    /// be one.
+    keys: Vec<Option<Name>>,
+    text: String,
+    /// Scratch space for the rewrite and for quoting.
+    order: Vec<usize>,
+    rewritten: String,
+    scratch: Vec<u8>,
+}
+
+/// A map key that can be an object member name: its text is
+/// `Maps::text[from..to]`; it is written as `"text":`.
+#[derive(Clone, Copy)]
+struct Name {
+    from: usize,
+    to: usize,
+    /// The atom `true` or `false`, whose JSON value is not a string.
+    boolean: bool,
+}
+
+/// What the next value is, as far as a map key needs to know.
+enum KeyText<'a> {
+    /// An atom's or UTF-8 binary's text, and whether it is `true` or
+    /// `false`.
+    Text(&'a str, bool),
+    /// Anything else.
+    Other,
+}
+
+/// Prints the term of `reader` as JSON ([`json`]), then a newline.
+pub(in crate::cli::term) fn print_json<R: Read>(
+    reader: &mut Reader<R>,
+    sink: impl Write,
+    pretty: bool,
+) -> Result<(), Failure> {
+    let mut out = Out::new(sink);
+    let mut stack: Vec<Open> = Vec::new();
+    let mut maps = Maps::default();
+    let mut open_maps = 0usize;
+    let mut scratch: Vec<u8> = Vec::new();
+    loop {
+        if open_maps == 0 {
+            out.maybe_flush()?;
+        }
+        let whole = match reader.peek_kind()? {
+            Some(Kind::List) if open_maps > 0 => reader.read_term()?,
+            Some(Kind::List | Kind::Other) => reader.read_small_term(SMALL)?,
+            Some(Kind::Map) if pretty => reader.read_term()?,
+            _ => None,
+        };
+        if let Some(term) = whole {
+            let key = match &term {
+                Term::Atom(atom) => KeyText::Text(atom.as_str(), is_boolean(atom.as_str())),
+                Term::Binary(bytes) => match std::str::from_utf8(bytes) {
+                    Ok(text) => KeyText::Text(text, false),
+                    Err(_) => KeyText::Other,
+                },
+                _ => KeyText::Other,
+            };
+            if !before(&mut stack, &mut out, &mut maps, pretty, key) {
+                out.text(&json::to_json_at(&term, pretty, stack.len()));
+            }
+            continue;
+        }
+        let at = reader.position();
+        let Some(event) = reader.next_event()? else {
+            break;
+        };
+        match event {
+            Event::TupleStart(_) | Event::ListStart(_) => {
+                before(&mut stack, &mut out, &mut maps, pretty, KeyText::Other);
+                out.text("[");
+                stack.push(Open::Array { count: 0 });
+            }
+            Event::MapStart(_) => {
+                before(&mut stack, &mut out, &mut maps, pretty, KeyText::Other);
+                out.text("{");
+                stack.push(Open::Map {
+                    start: out.buf.len() - 1,
+                    first: maps.bounds.len(),
+                    first_key: maps.keys.len(),
+                    first_text: maps.text.len(),
+                });
+                open_maps += 1;
+            }
+            Event::TupleEnd | Event::ListEnd | Event::MapEnd => {
+                let level = stack.len();
+                match stack.pop() {
+                    Some(Open::Array { count }) => {
+                        if count > 0 && breaking(pretty, level) {
+                            newline(&mut out, level - 1);
+                        }
+                        out.text("]");
+                    }
+                    Some(Open::Map {
+                        start,
+                        first,
+                        first_key,
+                        first_text,
+                    }) => {
+                        open_maps -= 1;
+                        maps.finish(&mut out.buf, start, (first, first_key, first_text));
+                    }
+                    None => {}
+                }
+            }
+            Event::ImproperTail => return Err(Failure::ImproperJson(at)),
+            Event::Atom(text) => {
+                let boolean = is_boolean(text);
+                if !before(
+                    &mut stack,
+                    &mut out,
+                    &mut maps,
+                    pretty,
+                    KeyText::Text(text, boolean),
+                ) {
+                    if boolean {
+                        out.text(text);
+                    } else {
+                        quote(&mut out.buf, text, &mut scratch);
+                    }
+                }
+            }
+            Event::Binary(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => {
+                    if !before(
+                        &mut stack,
+                        &mut out,
+                        &mut maps,
+                        pretty,
+                        KeyText::Text(text, false),
+                    ) {
+                        quote(&mut out.buf, text, &mut scratch);
+                    }
+                }
+                Err(_) => {
+                    before(&mut stack, &mut out, &mut maps, pretty, KeyText::Other);
+                    let term = Term::Binary(bytes.to_vec().into());
+                    out.text(&json::to_json_at(&term, pretty, stack.len()));
+                }
+            },
+            leaf => {
+                before(&mut stack, &mut out, &mut maps, pretty, KeyText::Other);
+                match leaf {
+                    Event::Int(n) => out.int(n),
+                    Event::Float(f) => {
+                        scratch.clear();
+                        // Writing to a Vec cannot fail; decoded floats are finite.
+                        let _ = serde_json::to_writer(&mut scratch, &f);
+                        out.text(std::str::from_utf8(&scratch).unwrap_or_default());
+                    }
+                    Event::Nil => out.text("[]"),
+                    other => out.text(&json::to_json_at(&leaf_term(other), pretty, stack.len())),
+                }
+            }
+        }
+    }
+    out.text("\n");
+    Ok(out.finish()?)
+}
+
+/// What goes before a value in the innermost container: in an array a
+/// comma after the first element, and in the pretty layout a line break and
+/// indentation. In a map, written as an object until its end shows
+/// otherwise: a comma before a key after the first, and a key that can be a
+/// member name (`key`) written as `"name":`, for which `true` is returned
+/// (the caller writes nothing more); where each key and value starts is
+/// noted.
+fn before<W: Write>(
+    stack: &mut [Open],
+    out: &mut Out<W>,
+    maps: &mut Maps,
+    pretty: bool,
+    key: KeyText<'_>,
+) -> bool {
+    let level = stack.len();
+    match stack.last_mut() {
+        None => {}
+        Some(Open::Array { count }) => {
+            if *count > 0 {
+                out.text(",");
+            }
+            *count += 1;
+            if breaking(pretty, level) {
+                newline(out, level);
+            }
+        }
+        Some(Open::Map { first, .. }) => {
+            let items = maps.bounds.len() - *first;
+            if items % 2 == 1 {
+                maps.bounds.push(out.buf.len());
+                return false;
+            }
+            if items > 0 {
+                out.text(",");
+            }
+            maps.bounds.push(out.buf.len());
+            match key {
+                KeyText::Text(text, boolean) => {
+                    let from = maps.text.len();
+                    maps.text.push_str(text);
+                    maps.keys.push(Some(Name {
+                        from,
+                        to: maps.text.len(),
+                        boolean,
+                    }));
+                    quote(&mut out.buf, text, &mut maps.scratch);
+                    out.text(":");
+                    return true;
+                }
+                KeyText::Other => maps.keys.push(None),
+            }
+        }
+    }
+    false
+}
+
+/// Whether an atom is one JSON writes bare.
+fn is_boolean(text: &str) -> bool {
+    text == "true" || text == "false"
+}
+
+impl Maps {
+    /// Ends the map whose `{` is at `start` in `buf`, written as an object
+    /// (see [`before`]): done when its keys are all member names in strictly
+    /// increasing order (as Erlang writes small maps), else rewritten with
+    /// its members sorted, or as an array of `[key, value]` pairs when some
+    /// key is not a member name or two have the same text. Its entries are
+    /// then forgotten (`first` as in [`Open::Map`]).
+    fn finish(
+        &mut self,
+        buf: &mut String,
+        start: usize,
+        (first, first_key, first_text): (usize, usize, usize),
+    ) {
+        let bounds = &self.bounds[first..];
+        let keys = &self.keys[first_key..];
+        let text = &self.text;
+        let name = |entry: usize| -> &str {
+            keys[entry]
+                .and_then(|name| text.get(name.from..name.to))
+                .unwrap_or_default()
+        };
+        let named = keys.iter().all(Option::is_some);
+        let in_order = named && (1..keys.len()).all(|entry| name(entry - 1) < name(entry));
+        if in_order {
+            buf.push('}');
+        } else {
+            // Where item `i` (key `i / 2`, or its value) ends: before the
+            // comma of the next entry.
+            let item = |i: usize| -> &str {
+                let from = bounds[i];
+                let to = match bounds.get(i + 1) {
+                    Some(&next) if i % 2 == 1 => next - 1,
+                    Some(&next) => next,
+                    None => buf.len(),
+                };
+                buf.get(from..to).unwrap_or_default()
+            };
+            self.order.clear();
+            let mut object = false;
+            if named {
+                self.order.extend(0..keys.len());
+                self.order.sort_by(|&a, &b| name(a).cmp(name(b)));
+                object = self
+                    .order
+                    .windows(2)
+                    .all(|pair| name(pair[0]) != name(pair[1]));
+            }
+            let out = &mut self.rewritten;
+            out.clear();
+            if object {
+                out.push('{');
+                for (n, &entry) in self.order.iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    // `"name":` and the value.
+                    out.push_str(item(2 * entry));
+                    out.push_str(item(2 * entry + 1));
+                }
+                out.push('}');
+            } else {
+                out.push('[');
+                for entry in 0..keys.len() {
+                    if entry > 0 {
+                        out.push(',');
+                    }
+                    out.push('[');
+                    let key = item(2 * entry);
+                    match keys[entry] {
+                        Some(Name { boolean: true, .. }) => out.push_str(name(entry)),
+                        // `"name":` without its colon.
+                        Some(_) => out.push_str(key.strip_suffix(':').unwrap_or(key)),
+                        None => out.push_str(key),
+                    }
+                    out.push(',');
+                    out.push_str(item(2 * entry + 1));
+                    out.push(']');
+                }
+                out.push(']');
+            }
+            buf.truncate(start);
+            buf.push_str(out);
+        }
+        self.bounds.truncate(first);
+        self.keys.truncate(first_key);
+        self.text.truncate(first_text);
+    }
+}
+
+/// Writes `text` as a JSON string, as `serde_json` does: at once when
+/// nothing in it needs an escape.
+fn quote(buf: &mut String, text: &str, scratch: &mut Vec<u8>) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.push('"');
+        buf.push_str(text);
+        buf.push('"');
+        return;
+    }
+    scratch.clear();
+    // Writing a str to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *scratch, text);
+    buf.push_str(std::str::from_utf8(scratch).unwrap_or_default());
+}
+
+/// Whether a container `level` deep is laid out one element per line.
+fn breaking(pretty: bool, level: usize) -> bool {
+    pretty && level <= json::MAX_INDENTED_LEVELS
+}
+
+fn newline<W: Write>(out: &mut Out<W>, level: usize) {
+    out.text("\n");
+    for _ in 0..level {
+        out.text("  ");
+    }
+}
