@@ -359,6 +359,35 @@ mod tests {
         assert_eq!(text_of(&compressed), format!("{term}\n"));
     }
 
+    /// Small values are printed from events too: every way a map can end
+    /// up (in order, sorted, pairs), nested and as keys, and lists inside
+    /// maps (an improper one is a string).
+    #[test]
+    fn small_values_print_as_their_term_does() {
+        let texts = [
+            "#{b => 1, a => <<\"x\">>, c => [1, 2]}",
+            "#{a => 1, <<\"a\">> => 2}",
+            "#{true => false, 1 => {x, 2.5}, \"ab\" => [a | b]}",
+            "#{#{k => v} => #{z => [], y => #{}}, {t} => <<1, 2>>}",
+            "#{<<\"q\\\"\\n\">> => 'Tag', <<255>> => \"abc\", false => true}",
+            "[#{}, {}, [], \"hello\", [104, 1], [1 | 2], 'a b', 12345678901234567890]",
+            "{#{b => #{d => 1, c => 2}, a => [#{y => 1, x => 2}]}, -7, 1.0e20}",
+        ];
+        for text in texts {
+            let term: Term = text.parse().expect("parses");
+            let dump = etf::to_vec(&term).expect("encodes");
+            assert_eq!(text_of(&dump), format!("{term}\n"), "{text}");
+            for pretty in [false, true] {
+                let streamed = json_of(&dump, pretty).ok().expect("prints");
+                assert_eq!(
+                    streamed,
+                    format!("{}\n", json::to_json(&term, pretty)),
+                    "{text}, pretty: {pretty}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn streamed_json_is_the_json_of_the_term() {
         let term = large_term(false);

@@ -324,13 +324,13 @@ impl Maps {
                 out.push('}');
             } else {
                 out.push('[');
-                for entry in 0..keys.len() {
+                for (entry, key_name) in keys.iter().enumerate() {
                     if entry > 0 {
                         out.push(',');
                     }
                     out.push('[');
                     let key = item(2 * entry);
-                    match keys[entry] {
+                    match key_name {
                         Some(Name { boolean: true, .. }) => out.push_str(name(entry)),
                         // `"name":` without its colon.
                         Some(_) => out.push_str(key.strip_suffix(':').unwrap_or(key)),
