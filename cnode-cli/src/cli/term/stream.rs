@@ -72,37 +72,9 @@ impl<W: Write> Out<W> {
         self.buf.push_str(text);
     }
 
-    pub(super) fn display(&mut self, value: &impl std::fmt::Display) {
-        // Writing to a String cannot fail.
-        let _ = std::fmt::Write::write_fmt(&mut self.buf, format_args!("{value}"));
-    }
-
-    /// Writes an integer in decimal, without the formatting machinery.
+    /// Writes an integer in decimal.
     pub(super) fn int(&mut self, n: i64) {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut rest = n.unsigned_abs();
-        loop {
-            at -= 1;
-            // `rest % 10` is a digit.
-            digits[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        if n < 0 {
-            self.buf.push('-');
-        }
-        // ASCII digits are UTF-8.
-        self.buf
-            .push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
-    }
-
-    /// Runs one of `etf::leaf`'s writers on the buffer.
-    pub(super) fn leaf(&mut self, write: impl FnOnce(&mut String) -> std::fmt::Result) {
-        // Writing to a String cannot fail.
-        let _ = write(&mut self.buf);
+        push_int(&mut self.buf, n);
     }
 
     pub(super) fn maybe_flush(&mut self) -> io::Result<()> {
@@ -142,146 +114,195 @@ enum Open {
 /// the reader delivers whole ([`Event::Term`]).
 pub(super) fn print_text<R: Read>(reader: &mut Reader<R>, sink: impl Write) -> Result<(), Failure> {
     let mut out = Out::new(sink);
-    let mut stack: Vec<Open> = Vec::new();
-    // Emptied code buffers of finished lists, reused by the next.
-    let mut spare: Vec<i64> = Vec::new();
+    let mut syntax = Syntax::default();
     loop {
         out.maybe_flush()?;
         let Some(event) = reader.next_event()? else {
             break;
         };
-        if let Event::Int(n) = event {
-            if !text_before(&mut stack, &mut out, &mut spare, Some(n)) {
-                out.int(n);
-            }
-            continue;
-        }
-        match event {
-            Event::TupleStart(_) => {
-                text_before(&mut stack, &mut out, &mut spare, None);
-                out.text("{");
-                stack.push(Open::Tuple { written: 0 });
-            }
-            Event::MapStart(_) => {
-                text_before(&mut stack, &mut out, &mut spare, None);
-                out.text("#{");
-                stack.push(Open::Map { written: 0 });
-            }
-            Event::ListStart(_) => {
-                text_before(&mut stack, &mut out, &mut spare, None);
-                stack.push(Open::List {
-                    written: 0,
-                    codes: Some(std::mem::take(&mut spare)),
-                    in_tail: false,
-                });
-            }
-            Event::TupleEnd | Event::MapEnd => {
-                stack.pop();
-                out.text("}");
-            }
-            Event::ImproperTail => {
-                if let Some(Open::List { codes, in_tail, .. }) = stack.last_mut() {
-                    open_list(&mut out, codes, &mut spare);
-                    *in_tail = true;
-                }
-                out.text("|");
-            }
-            Event::ListEnd => match stack.pop() {
-                Some(Open::List {
-                    codes: Some(mut codes),
-                    ..
-                }) => {
-                    // Every element a printable code: the printer's string.
-                    out.leaf(|buf| etf::leaf::write_string(buf, &codes));
-                    codes.clear();
-                    spare = codes;
-                }
-                _ => out.text("]"),
-            },
-            leaf => {
-                text_before(&mut stack, &mut out, &mut spare, None);
-                match leaf {
-                    Event::Float(f) => out.leaf(|buf| etf::leaf::write_float(buf, f)),
-                    Event::Atom(text) => out.leaf(|buf| etf::leaf::write_atom(buf, text)),
-                    Event::Binary(bytes) => out.leaf(|buf| etf::leaf::write_binary(buf, bytes)),
-                    Event::String(bytes) => out.leaf(|buf| etf::leaf::write_byte_list(buf, bytes)),
-                    Event::Nil => out.text("[]"),
-                    Event::Term(term) => out.display(&term),
-                    // Every other event is handled above.
-                    _ => {}
-                }
-            }
-        }
+        syntax.event(&mut out.buf, &event);
     }
     out.text("\n");
     Ok(out.finish()?)
 }
 
-/// Writes what goes before a value in the innermost container (`,`,
-/// ` => `). `code` is the value when it is an integer. Returns `true` when
-/// it was kept as a character code of a list that may still print as a
-/// string. `spare` takes back the code buffer of a list that will not.
-fn text_before<W: Write>(
-    stack: &mut [Open],
-    out: &mut Out<W>,
-    spare: &mut Vec<i64>,
-    code: Option<i64>,
-) -> bool {
-    match stack.last_mut() {
-        None => {}
-        Some(Open::Tuple { written }) => {
-            if *written > 0 {
-                out.text(",");
-            }
-            *written += 1;
-        }
-        Some(Open::Map { written }) => {
-            if *written > 0 {
-                out.text(if *written % 2 == 1 { " => " } else { "," });
-            }
-            *written += 1;
-        }
-        Some(Open::List {
-            written,
-            codes,
-            in_tail,
-        }) => {
-            if *in_tail {
-                return false;
-            }
-            if let Some(kept) = codes {
-                if let Some(code) = code.filter(|&c| etf::leaf::is_printable(c)) {
-                    kept.push(code);
-                    *written += 1;
-                    return true;
+/// The Erlang syntax of a term, written event by event: what `Display`
+/// writes for the whole term.
+#[derive(Default)]
+pub(super) struct Syntax {
+    /// The open containers.
+    stack: Vec<Open>,
+    /// An emptied code buffer of a finished list, reused by the next.
+    spare: Vec<i64>,
+}
+
+impl Syntax {
+    /// Writes what `event` adds to the text.
+    pub(super) fn event(&mut self, buf: &mut String, event: &Event<'_>) {
+        match *event {
+            Event::Int(n) => {
+                if !self.before(buf, Some(n)) {
+                    push_int(buf, n);
                 }
-                open_list(out, codes, spare);
             }
-            if *written > 0 {
-                out.text(",");
+            Event::TupleStart(_) => {
+                self.before(buf, None);
+                buf.push('{');
+                self.stack.push(Open::Tuple { written: 0 });
             }
-            *written += 1;
+            Event::MapStart(_) => {
+                self.before(buf, None);
+                buf.push_str("#{");
+                self.stack.push(Open::Map { written: 0 });
+            }
+            Event::ListStart(_) => {
+                self.before(buf, None);
+                self.stack.push(Open::List {
+                    written: 0,
+                    codes: Some(std::mem::take(&mut self.spare)),
+                    in_tail: false,
+                });
+            }
+            Event::TupleEnd | Event::MapEnd => {
+                self.stack.pop();
+                buf.push('}');
+            }
+            Event::ImproperTail => {
+                if let Some(Open::List { codes, in_tail, .. }) = self.stack.last_mut() {
+                    open_list(buf, codes, &mut self.spare);
+                    *in_tail = true;
+                }
+                buf.push('|');
+            }
+            Event::ListEnd => match self.stack.pop() {
+                Some(Open::List {
+                    codes: Some(mut codes),
+                    ..
+                }) => {
+                    // Every element a printable code: the printer's string.
+                    // Writing to a String cannot fail.
+                    let _ = etf::leaf::write_string(buf, &codes);
+                    codes.clear();
+                    self.spare = codes;
+                }
+                _ => buf.push(']'),
+            },
+            ref leaf => {
+                self.before(buf, None);
+                // Writing to a String cannot fail.
+                let _ = match *leaf {
+                    Event::Float(f) => etf::leaf::write_float(buf, f),
+                    Event::Atom(text) => etf::leaf::write_atom(buf, text),
+                    Event::Binary(bytes) => etf::leaf::write_binary(buf, bytes),
+                    Event::String(bytes) => etf::leaf::write_byte_list(buf, bytes),
+                    Event::Nil => {
+                        buf.push_str("[]");
+                        Ok(())
+                    }
+                    Event::Term(ref term) => {
+                        std::fmt::Write::write_fmt(buf, format_args!("{term}"))
+                    }
+                    // Every other event is handled above.
+                    _ => Ok(()),
+                };
+            }
         }
     }
-    false
+
+    /// Writes a value read whole.
+    pub(super) fn term(&mut self, buf: &mut String, term: &Term) {
+        let code = match term {
+            Term::Int(n) => Some(*n),
+            _ => None,
+        };
+        if !self.before(buf, code) {
+            // Writing to a String cannot fail.
+            let _ = std::fmt::Write::write_fmt(buf, format_args!("{term}"));
+        }
+    }
+
+    /// Writes what goes before a value in the innermost container (`,`,
+    /// ` => `). `code` is the value when it is an integer. Returns `true`
+    /// when it was kept as a character code of a list that may still print
+    /// as a string.
+    fn before(&mut self, buf: &mut String, code: Option<i64>) -> bool {
+        match self.stack.last_mut() {
+            None => {}
+            Some(Open::Tuple { written }) => {
+                if *written > 0 {
+                    buf.push(',');
+                }
+                *written += 1;
+            }
+            Some(Open::Map { written }) => {
+                if *written > 0 {
+                    buf.push_str(if *written % 2 == 1 { " => " } else { "," });
+                }
+                *written += 1;
+            }
+            Some(Open::List {
+                written,
+                codes,
+                in_tail,
+            }) => {
+                if *in_tail {
+                    return false;
+                }
+                if let Some(kept) = codes {
+                    if let Some(code) = code.filter(|&c| etf::leaf::is_printable(c)) {
+                        kept.push(code);
+                        *written += 1;
+                        return true;
+                    }
+                    open_list(buf, codes, &mut self.spare);
+                }
+                if *written > 0 {
+                    buf.push(',');
+                }
+                *written += 1;
+            }
+        }
+        false
+    }
 }
 
 /// Writes the `[` of a list that will not print as a string, with the
 /// codes kept so far; their buffer goes back to `spare` when it is empty.
-fn open_list<W: Write>(out: &mut Out<W>, codes: &mut Option<Vec<i64>>, spare: &mut Vec<i64>) {
+fn open_list(buf: &mut String, codes: &mut Option<Vec<i64>>, spare: &mut Vec<i64>) {
     if let Some(mut kept) = codes.take() {
-        out.text("[");
+        buf.push('[');
         for (i, &code) in kept.iter().enumerate() {
             if i > 0 {
-                out.text(",");
+                buf.push(',');
             }
-            out.int(code);
+            push_int(buf, code);
         }
         kept.clear();
         if spare.capacity() == 0 {
             *spare = kept;
         }
     }
+}
+
+/// Writes an integer in decimal, without the formatting machinery.
+pub(super) fn push_int(buf: &mut String, n: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        // `rest % 10` is a digit.
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        buf.push('-');
+    }
+    // ASCII digits are UTF-8.
+    buf.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 /// A leaf event as a term.

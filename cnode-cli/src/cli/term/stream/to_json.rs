@@ -14,7 +14,7 @@
 //! values by where the map ends up, so there maps are read whole.
 
 use super::super::json;
-use super::{leaf_term, Failure, Out, SMALL};
+use super::{leaf_term, Failure, Out, Syntax, SMALL};
 use etf::stream::{Event, Kind, Reader};
 use etf::Term;
 use std::io::{Read, Write};
@@ -23,6 +23,15 @@ use std::io::{Read, Write};
 enum Open {
     /// A tuple or list: an array, with this many elements written.
     Array { count: usize },
+    /// A list inside a map: an array whose `[` is at `json` in the output,
+    /// unless it turns out improper; then it is the string of its Erlang
+    /// syntax, from `text` in [`Lists::text`].
+    List {
+        count: usize,
+        json: usize,
+        text: usize,
+        improper: bool,
+    },
     /// A map: its JSON starts at `start` in the output; its keys and values
     /// are items `first..` of [`Maps::bounds`], its keys' text entries
     /// `first_key..` of [`Maps::keys`], their text from `first_text` on in
@@ -48,6 +57,16 @@ struct Maps {
     order: Vec<usize>,
     rewritten: String,
     scratch: Vec<u8>,
+}
+
+/// The Erlang syntax of the lists open inside maps, written alongside
+/// their JSON for the one that turns out improper.
+#[derive(Default)]
+struct Lists {
+    /// How many are open.
+    open: usize,
+    syntax: Syntax,
+    text: String,
 }
 
 /// A map key that can be an object member name: its text is
@@ -79,18 +98,22 @@ pub(in crate::cli::term) fn print_json<R: Read>(
     let mut stack: Vec<Open> = Vec::new();
     let mut maps = Maps::default();
     let mut open_maps = 0usize;
+    let mut lists = Lists::default();
     let mut scratch: Vec<u8> = Vec::new();
     loop {
         if open_maps == 0 {
             out.maybe_flush()?;
         }
         let whole = match reader.peek_kind()? {
-            Some(Kind::List) if open_maps > 0 => reader.read_term()?,
+            Some(Kind::List) if open_maps > 0 => None,
             Some(Kind::List | Kind::Other) => reader.read_small_term(SMALL)?,
             Some(Kind::Map) if pretty => reader.read_term()?,
             _ => None,
         };
         if let Some(term) = whole {
+            if lists.open > 0 {
+                lists.syntax.term(&mut lists.text, &term);
+            }
             let key = match &term {
                 Term::Atom(atom) => KeyText::Text(atom.as_str(), is_boolean(atom.as_str())),
                 Term::Binary(bytes) => match std::str::from_utf8(bytes) {
@@ -108,7 +131,25 @@ pub(in crate::cli::term) fn print_json<R: Read>(
         let Some(event) = reader.next_event()? else {
             break;
         };
+        if lists.open > 0 {
+            lists.syntax.event(&mut lists.text, &event);
+        }
         match event {
+            Event::ListStart(_) if open_maps > 0 => {
+                before(&mut stack, &mut out, &mut maps, pretty, KeyText::Other);
+                if lists.open == 0 {
+                    lists.text.clear();
+                    lists.syntax.event(&mut lists.text, &event);
+                }
+                lists.open += 1;
+                stack.push(Open::List {
+                    count: 0,
+                    json: out.buf.len(),
+                    text: lists.text.len(),
+                    improper: false,
+                });
+                out.text("[");
+            }
             Event::TupleStart(_) | Event::ListStart(_) => {
                 before(&mut stack, &mut out, &mut maps, pretty, KeyText::Other);
                 out.text("[");
@@ -134,6 +175,18 @@ pub(in crate::cli::term) fn print_json<R: Read>(
                         }
                         out.text("]");
                     }
+                    Some(Open::List {
+                        improper: false, ..
+                    }) => {
+                        lists.open -= 1;
+                        out.text("]");
+                    }
+                    Some(Open::List { json, text, .. }) => {
+                        lists.open -= 1;
+                        out.buf.truncate(json);
+                        let syntax = lists.text.get(text..).unwrap_or_default();
+                        quote(&mut out.buf, syntax, &mut scratch);
+                    }
                     Some(Open::Map {
                         start,
                         first,
@@ -146,7 +199,10 @@ pub(in crate::cli::term) fn print_json<R: Read>(
                     None => {}
                 }
             }
-            Event::ImproperTail => return Err(Failure::ImproperJson(at)),
+            Event::ImproperTail => match stack.last_mut() {
+                Some(Open::List { improper, .. }) => *improper = true,
+                _ => return Err(Failure::ImproperJson(at)),
+            },
             Event::Atom(text) => {
                 let boolean = is_boolean(text);
                 if !before(
@@ -218,7 +274,7 @@ fn before<W: Write>(
     let level = stack.len();
     match stack.last_mut() {
         None => {}
-        Some(Open::Array { count }) => {
+        Some(Open::Array { count } | Open::List { count, .. }) => {
             if *count > 0 {
                 out.text(",");
             }
