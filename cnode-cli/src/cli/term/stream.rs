@@ -2,19 +2,17 @@
 //! [`etf::stream::Reader`] and printed as it is read, so memory is bounded
 //! by the nesting depth and the largest leaf, not by the input.
 //!
-//! Every value whose encoding fits in [`SMALL`] bytes is read whole and
-//! printed by the same code as a decoded term (`Display`, [`json`]), so the
-//! output is byte for byte what printing the whole term gives. Only larger
-//! tuples, lists and maps are streamed, element by element, and they are
-//! printed the same way:
-//! - a large list that could still be a string (only printable character
-//!   codes so far) keeps those codes until a non-printable element or its
-//!   end decides, as the printer must (4 bytes per code);
-//! - in JSON, a large map is read whole (its members are written in sorted
-//!   key order), and a large improper list is an error (its JSON form, a
-//!   string of its Erlang syntax, would have to be known before its first
-//!   element is written);
-//! - in Erlang syntax, duplicate keys in a large map are not detected.
+//! Erlang syntax is written straight from the reader's events ([`Syntax`],
+//! with the leaf writers of [`etf::leaf`]), so no term is built per value
+//! and the output is byte for byte what printing the whole term gives:
+//! - a list that could still be a string (only printable character codes
+//!   so far) keeps those codes until a non-printable element or its end
+//!   decides, as the printer must (8 bytes per code);
+//! - duplicate map keys are not detected (the reader cannot see them
+//!   without holding the map).
+//!
+//! JSON is written from events too ([`to_json`]); see there for how maps
+//! and improper lists are handled.
 //!
 //! Output is held until [`FLUSH_AT`] bytes are pending, so a bad dump whose
 //! text is small prints nothing; a large dump may have printed some text
@@ -27,7 +25,8 @@ use etf::Term;
 use std::io::{self, Read, Write};
 pub(super) use to_json::print_json;
 
-/// Values encoded in at most this many bytes are read whole.
+/// In JSON, a list outside any map, or a value without its own events
+/// (pid, record, ...), encoded in at most this many bytes is read whole.
 pub(super) const SMALL: usize = 64 << 10;
 
 /// Output is written when this much is pending.

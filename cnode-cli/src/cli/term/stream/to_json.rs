@@ -2,16 +2,20 @@
 //! [`json`](super::super::json), written as the term is read.
 //!
 //! Tuples, maps and leaves are written from their events, without a term.
-//! A map is written into the output as its entries come, each key and value
-//! in its JSON form, and rewritten at its end: as an object with its
-//! members in key order, or as an array of `[key, value]` pairs when some
-//! key is neither an atom nor UTF-8 text, or two keys have the same text
-//! (so output is not written out while a map is open: its memory is the
-//! map's JSON). Lists are read whole when they are small or inside a map
-//! (an improper list is a string of its Erlang syntax, which is only known
-//! at its end), and streamed element by element otherwise; a large improper
-//! list outside any map is then an error. The pretty layout indents a map's
-//! values by where the map ends up, so there maps are read whole.
+//! A map is written as an object as its entries come, and left so when its
+//! keys were all atoms or UTF-8 binaries in increasing order (as Erlang
+//! writes small maps); otherwise it is rewritten at its end, with its members
+//! sorted, or as an array of `[key, value]` pairs when some key cannot be a
+//! member name or two keys have the same text. Output is therefore not
+//! written out while a map is open: its memory is the map's JSON.
+//!
+//! A list inside a map is written from its events as an array while its
+//! Erlang syntax is written alongside ([`Syntax`]): if it turns out improper,
+//! its JSON is that syntax as a string. A list outside any map is read whole
+//! when small and streamed otherwise; a large improper one is then an error
+//! (its string would have to be known before its first element is written).
+//! The pretty layout indents a map's values by where the map ends up, so
+//! there maps are read whole.
 
 use super::super::json;
 use super::{leaf_term, Failure, Out, Syntax, SMALL};
