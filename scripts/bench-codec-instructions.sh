@@ -3,7 +3,9 @@
 # revision, on the workloads of etf/benches/codec.rs: a comparison that does
 # not depend on how busy the machine is. Prints a Markdown table.
 #   scripts/bench-codec-instructions.sh [BASE_REVISION (default: HEAD~1)] [N (default: 200)] [OPERATIONS]
-# OPERATIONS (default "decode decode_bytes encode") may add clone, eq and hash.
+# OPERATIONS (default "decode decode_bytes encode") may add clone, eq and hash,
+# and the other crates' eetf_decode, erltf_decode, erltf_decode_borrowed,
+# eetf_encode and erltf_encode (the same in both columns).
 # Each (operation, workload) is run under callgrind with N iterations and
 # with 0, and the difference divided by N, so set-up does not count.
 set -euo pipefail
@@ -20,8 +22,14 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 work="$(mktemp -d)"
 trap 'git -C "$root" worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
-# The workloads, as the benchmark writes them.
-ETF_BENCH_DUMP_DIR="$work/workloads" cargo bench -q -p etf --bench codec -- --test >/dev/null 2>&1
+# The workloads, as the benchmark writes them, with the literal tables of
+# OTP's .beam files (scripts/bench/literal_dump.erl) when erl is there.
+otp25="${CNODE_OTP25:-/usr/lib/erlang}"
+mkdir -p "$work/real"
+if "$otp25/bin/erlc" -o "$work/real" scripts/bench/literal_dump.erl 2>/dev/null; then
+    "$otp25/bin/erl" -noshell -pa "$work/real" -run literal_dump main "$work/real/literals.bin"
+fi
+ETF_BENCH_REAL_DIR="$work/real" ETF_BENCH_DUMP_DIR="$work/workloads" cargo bench -q -p etf --bench codec -- --test >/dev/null 2>&1
 
 # The driver, built in this tree and in the base revision (the same source).
 cargo build -q --release -p etf --example codec_loop

@@ -3,7 +3,8 @@
 # and `erltf` crates (criterion) and against the BEAM's own binary_to_term /
 # term_to_binary (OTP 29, OTP 28 and OTP 25), all on the same bytes. Prints a
 # Markdown table of times and ratios for BENCHMARKS.md.
-#   scripts/bench-codec.sh [criterion args, e.g. --measurement-time 5]
+#   scripts/bench-codec.sh [criterion args, e.g. a filter such as small_message]
+# CODEC_BENCH_SECONDS (default 3) is criterion's measurement time per row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -14,8 +15,13 @@ otp25="${CNODE_OTP25:-/usr/lib/erlang}"
 otp29="${CNODE_OTP29:-${XDG_CACHE_HOME:-$HOME/.cache}/cnode-otp/29}"
 
 rm -rf "$target/criterion/decode_"* "$target/criterion/encode_"*
-ETF_BENCH_DUMP_DIR="$dump" cargo bench -q -p etf --bench codec -- \
-    --warm-up-time 1 --measurement-time 3 "$@" >&2
+# A real-world workload: the literal tables of OTP's own .beam files.
+real="$target/bench-real"
+mkdir -p "$real"
+"$otp25/bin/erlc" -o "$real" scripts/bench/literal_dump.erl
+"$otp25/bin/erl" -noshell -pa "$real" -run literal_dump main "$real/literals.bin"
+ETF_BENCH_REAL_DIR="$real" ETF_BENCH_DUMP_DIR="$dump" cargo bench -q -p etf --bench codec -- \
+    --warm-up-time 1 --measurement-time "${CODEC_BENCH_SECONDS:-3}" "$@" >&2
 
 beam="$(mktemp -d)"
 trap 'rm -rf "$beam"' EXIT
@@ -57,12 +63,12 @@ def ratio(other, ours):
 
 for group in ("decode", "encode"):
     print(f"\n### {group}\n")
-    shared_col = " etf (`from_bytes`) |" if group == "decode" else ""
+    shared_col = " etf (`from_bytes`) | erltf (borrowed) |" if group == "decode" else ""
     print(f"| workload | etf |{shared_col} eetf | erltf | BEAM 29 | BEAM 28 | BEAM 25 | eetf/etf | erltf/etf | BEAM29/etf | BEAM28/etf |")
-    print("|---|---|" + ("---|" if group == "decode" else "") + "---|---|---|---|---|---|---|---|---|")
+    print("|---|---|" + ("---|---|" if group == "decode" else "") + "---|---|---|---|---|---|---|---|---|")
     for name in sorted(b28):
         ours = crit(group, name, "etf")
-        shared = f" {fmt(crit(group, name, 'etf_from_bytes'))} |" if group == "decode" else ""
+        shared = f" {fmt(crit(group, name, 'etf_from_bytes'))} | {fmt(crit(group, name, 'erltf_borrowed'))} |" if group == "decode" else ""
         e, r = crit(group, name, "eetf"), crit(group, name, "erltf")
         o29, o28, o25 = b29[name][group], b28[name][group], b25[name][group]
         print(f"| {name} | {fmt(ours)} |{shared} {fmt(e)} | {fmt(r)} | {fmt(o29)} | {fmt(o28)} | {fmt(o25)} | {ratio(e, ours)} | {ratio(r, ours)} | {ratio(o29, ours)} | {ratio(o28, ours)} |")

@@ -28,10 +28,14 @@ fn cnode(args: &[&str], stdin: &[u8]) -> Output {
         .spawn()
         .expect("cnode starts");
     let mut input = child.stdin.take().expect("piped stdin");
+    // Fed from another thread: `decode` streams, printing while it reads.
     // A failing command may exit before reading; a broken pipe is fine then.
-    let _ = input.write_all(stdin);
-    drop(input);
-    child.wait_with_output().expect("cnode runs")
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let _ = input.write_all(stdin);
+        });
+        child.wait_with_output().expect("cnode runs")
+    })
 }
 
 fn stdout_text(output: &Output) -> String {
@@ -382,5 +386,139 @@ fn decode_and_encode_handle_a_million_levels() {
             String::from_utf8_lossy(&encoded.stderr)
         );
         assert!(encoded.stdout == dump, "encode writes erl's bytes back");
+    }
+}
+
+/// `term_to_binary` of a list of `rows` maps `#{id => I, name => <<"row">>}`
+/// (I from 0), written to `sink` a row at a time; returns the Erlang text
+/// `cnode term decode` must print for it, as its length.
+fn write_rows(rows: u32, sink: &mut impl Write) -> std::io::Result<u64> {
+    // MAP(2): id => INTEGER I, name => BINARY "row".
+    let mut row = vec![116, 0, 0, 0, 2, 119, 2, b'i', b'd', 98, 0, 0, 0, 0];
+    row.extend_from_slice(&[
+        119, 4, b'n', b'a', b'm', b'e', 109, 0, 0, 0, 3, b'r', b'o', b'w',
+    ]);
+    let mut chunk = vec![131, 108];
+    chunk.extend_from_slice(&rows.to_be_bytes());
+    // `[` `]` and the newline, commas, and per row `#{id => ,name => <<"row">>}`.
+    let mut text_len = 3 + u64::from(rows.saturating_sub(1));
+    for i in 0..rows {
+        row[10..14].copy_from_slice(&i.to_be_bytes());
+        chunk.extend_from_slice(&row);
+        text_len += 27 + i.to_string().len() as u64;
+        if chunk.len() > 1 << 16 {
+            sink.write_all(&chunk)?;
+            chunk.clear();
+        }
+    }
+    chunk.push(106);
+    sink.write_all(&chunk)?;
+    Ok(text_len)
+}
+
+/// The peak resident memory of process `pid` so far, in KiB (Linux).
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A dump of 250,000 maps (7 MB; holding it, its term and its text took
+/// 89-90 MB of peak RSS before `decode` streamed, 6.5 MB since, release
+/// builds) is printed, as text and as JSON, within 24 MiB of resident
+/// memory, most of it the (debug) binary itself. The dump is made and the output
+/// counted as they stream (the test holds neither), and the peak RSS is
+/// sampled from /proc while the command runs (it is reached early and
+/// held). The size is kept small because the debug binary is slow; see
+/// `scripts/bench-dump.sh` for 79 MB and 1 GB dumps.
+#[test]
+fn decode_streams_a_dump_larger_than_its_memory() {
+    const ROWS: u32 = 250_000;
+    const LIMIT_KIB: u64 = 24 << 10;
+    for json in [false, true] {
+        let mut args = vec!["term", "decode"];
+        if json {
+            args.push("--json");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cnode"))
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cnode starts");
+        let pid = child.id();
+        let mut input = child.stdin.take().expect("piped stdin");
+        let writer = std::thread::spawn(move || {
+            let mut counted = CountingWriter(&mut input, 0);
+            let text_len = write_rows(ROWS, &mut counted).expect("cnode reads it all");
+            (text_len, counted.1)
+        });
+        let mut output = child.stdout.take().expect("piped stdout");
+        let reader = std::thread::spawn(move || {
+            let mut head = [0u8; 16];
+            let mut total = 0u64;
+            let mut tail = Vec::new();
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                let n = std::io::Read::read(&mut output, &mut buf).expect("reads");
+                if n == 0 {
+                    break;
+                }
+                if total < 16 {
+                    let k = (16 - total as usize).min(n);
+                    head[total as usize..total as usize + k].copy_from_slice(&buf[..k]);
+                }
+                total += n as u64;
+                tail.extend_from_slice(&buf[..n]);
+                let keep = tail.len().saturating_sub(64);
+                tail.drain(..keep);
+            }
+            (head, total, tail)
+        });
+        let mut peak = 0;
+        while child.try_wait().expect("waits").is_none() {
+            peak = peak.max(peak_rss_kib(pid).unwrap_or(0));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let status = child.wait().expect("exits");
+        let (text_len, dump_len) = writer.join().expect("writer");
+        let (head, printed, tail) = reader.join().expect("reader");
+        assert!(status.success(), "json: {json}");
+        assert!(dump_len > 7_000_000, "a dump of {dump_len} bytes");
+        assert!(
+            peak > 0 && peak < LIMIT_KIB,
+            "json: {json}: peak RSS {peak} KiB"
+        );
+        let (first, last) = if json {
+            (
+                &br#"[{"id":0,"name":"row"}"#[..16],
+                &br#"{"id":249999,"name":"row"}]"#[..],
+            )
+        } else {
+            (
+                &b"[#{id => 0,name => <<\"row\">>}"[..16],
+                &b"#{id => 249999,name => <<\"row\">>}]"[..],
+            )
+        };
+        assert_eq!(&head[..], first);
+        assert!(tail.ends_with(&[last, b"\n"].concat()), "json: {json}");
+        if !json {
+            assert_eq!(printed, text_len);
+        }
+    }
+}
+
+/// Counts the bytes written through it.
+struct CountingWriter<W>(W, u64);
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.0.write(buf)?;
+        self.1 += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
     }
 }

@@ -4,7 +4,8 @@
 //! `cargo bench -p etf --bench codec`; `scripts/bench-codec.sh` runs it and
 //! the BEAM's own codec on the same bytes, side by side. With
 //! `ETF_BENCH_DUMP_DIR` set, the workloads are also written there as
-//! `NAME.bin` for the BEAM side to read.
+//! `NAME.bin` for the BEAM side to read; with `ETF_BENCH_REAL_DIR` set, the
+//! `*.bin` files there are workloads too (see [`real_dumps`]).
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -21,7 +22,7 @@ fn pid(i: u32) -> Term {
 }
 
 /// The workloads: (name, encoded term).
-fn workloads() -> Vec<(&'static str, Vec<u8>)> {
+fn workloads() -> Vec<(String, Vec<u8>)> {
     let message = Term::tuple(vec![
         Term::atom("$gen_call"),
         Term::tuple(vec![
@@ -65,8 +66,34 @@ fn workloads() -> Vec<(&'static str, Vec<u8>)> {
         ("pid_list_1000", pids),
     ]
     .into_iter()
-    .filter_map(|(name, t)| etf::to_vec(&t).ok().map(|b| (name, b)))
+    .filter_map(|(name, t)| etf::to_vec(&t).ok().map(|b| (name.to_string(), b)))
+    .chain(real_dumps())
     .collect()
+}
+
+/// Real-world terms, when `ETF_BENCH_REAL_DIR` names a directory of
+/// `term_to_binary` files (`scripts/bench-codec.sh` writes `literals.bin`
+/// there: the literal tables of OTP's own .beam files, made by
+/// `scripts/bench/literal_dump.erl`). Each is a workload named after its file.
+fn real_dumps() -> Vec<(String, Vec<u8>)> {
+    let Some(dir) = std::env::var_os("ETF_BENCH_REAL_DIR") else {
+        return Vec::new();
+    };
+    let mut dumps: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let path = entry.path();
+            let name = path.file_stem()?.to_str()?.to_string();
+            let is_bin = path.extension().is_some_and(|e| e == "bin");
+            is_bin
+                .then(|| std::fs::read(&path).ok().map(|b| (name, b)))
+                .flatten()
+        })
+        .collect();
+    dumps.sort();
+    dumps
 }
 
 /// Writes each workload to `$ETF_BENCH_DUMP_DIR/NAME.bin`, when that is set.
@@ -101,6 +128,13 @@ fn decode(c: &mut Criterion) {
         if erltf::decode(&bytes).is_ok() {
             g.bench_function(BenchmarkId::from_parameter("erltf"), |b| {
                 b.iter(|| erltf::decode(black_box(&bytes)))
+            });
+        }
+        // erltf's zero-copy view: atoms, strings and binaries borrow the
+        // input (like with like for `etf_from_bytes`).
+        if erltf::decode_borrowed(&bytes).is_ok() {
+            g.bench_function(BenchmarkId::from_parameter("erltf_borrowed"), |b| {
+                b.iter(|| erltf::decode_borrowed(black_box(&bytes)))
             });
         }
         g.finish();

@@ -10,8 +10,11 @@
 //! `decode` is `etf::from_slice` and `decode_bytes` is `etf::from_bytes`, each
 //! including the drop of the term; `encode` is `etf::to_vec` of the term the
 //! file holds; `clone`, `eq` (against a clone) and `hash` (std's
-//! `DefaultHasher`) work on that term too. It uses only the crate's stable entry points, so the same file
-//! builds against older revisions for before/after comparisons.
+//! `DefaultHasher`) work on that term too. `eetf_decode`, `erltf_decode`,
+//! `erltf_decode_borrowed` (its zero-copy view), `eetf_encode` and
+//! `erltf_encode` run the other crates on the same bytes. It uses only the
+//! crate's stable entry points, so the same file builds against older
+//! revisions for before/after comparisons.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -19,7 +22,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [op, file, count] = args.as_slice() else {
-        eprintln!("usage: codec_loop decode|decode_bytes|encode|clone|eq|hash FILE N");
+        eprintln!("usage: codec_loop OPERATION FILE N (see the source for operations)");
         return ExitCode::FAILURE;
     };
     let Ok(count) = count.parse::<u64>() else {
@@ -75,10 +78,45 @@ fn main() -> ExitCode {
                 black_box(hasher.hash_one(black_box(&term)));
             }
         }
+        "eetf_decode" => {
+            for _ in 0..count {
+                drop(black_box(eetf::Term::decode(black_box(&bytes[..]))));
+            }
+        }
+        "erltf_decode" => {
+            for _ in 0..count {
+                drop(black_box(erltf::decode(black_box(&bytes))));
+            }
+        }
+        "erltf_decode_borrowed" => {
+            for _ in 0..count {
+                drop(black_box(erltf::decode_borrowed(black_box(&bytes))));
+            }
+        }
+        "eetf_encode" => {
+            let Ok(t) = eetf::Term::decode(&bytes[..]) else {
+                eprintln!("codec_loop: eetf does not decode {file}");
+                return ExitCode::FAILURE;
+            };
+            for _ in 0..count {
+                let mut out = Vec::new();
+                drop(black_box(black_box(&t).encode(&mut out).map(|_| out)));
+            }
+        }
+        "erltf_encode" => {
+            let Ok(t) = erltf::decode(&bytes) else {
+                eprintln!("codec_loop: erltf does not decode {file}");
+                return ExitCode::FAILURE;
+            };
+            for _ in 0..count {
+                drop(black_box(erltf::encode(black_box(&t))));
+            }
+        }
         other => {
             eprintln!(
-                "codec_loop: unknown operation {other:?} \
-                 (decode, decode_bytes, encode, clone, eq or hash)"
+                "codec_loop: unknown operation {other:?} (decode, decode_bytes, encode, \
+                 clone, eq, hash, eetf_decode, erltf_decode, erltf_decode_borrowed, \
+                 eetf_encode or erltf_encode)"
             );
             return ExitCode::FAILURE;
         }

@@ -197,9 +197,12 @@ enum Frame {
         left: usize,
         tail: bool,
     },
+    /// A map; while `has_key`, the last entry holds a key read and `[]`
+    /// in place of its value (rather than the key in the frame, which would
+    /// make every frame larger).
     Map {
         entries: Vec<(Term, Term)>,
-        key: Option<Term>,
+        has_key: bool,
         left: usize,
         start: usize,
     },
@@ -218,6 +221,46 @@ enum Frame {
     Local {
         start: usize,
     },
+}
+
+/// A stack of open containers is kept for the thread's next decode when it
+/// held at most this many (a few KiB): most terms then decode without
+/// allocating for it.
+const SPARE_STACK_FRAMES: usize = 64;
+
+thread_local! {
+    /// The emptied stack of the thread's last decode, for the next.
+    static SPARE_STACK: std::cell::Cell<Vec<Frame>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The next term when it is a leaf, read in place (the commonest ones
+/// without a call); else `$otherwise` (such as `break`), reading nothing.
+/// A macro rather than a function returning an `Option`: the loops over
+/// elements stay tight.
+macro_rules! next_leaf {
+    ($p:ident, $otherwise:expr) => {{
+        let at = $p.pos;
+        match *$p.data.get(at..).unwrap_or_default() {
+            [tag::SMALL_INTEGER, b, ..] => {
+                $p.pos += 2;
+                Term::Int(b.into())
+            }
+            [tag::INTEGER, b0, b1, b2, b3, ..] => {
+                $p.pos += 5;
+                Term::Int(i32::from_be_bytes([b0, b1, b2, b3]).into())
+            }
+            [tag::SMALL_ATOM_UTF8, len, ..] => {
+                $p.pos += 2;
+                let text = $p.take(len.into(), "atom")?;
+                Term::Atom(atoms::get(text, true).map_err(|kind| DecodeError::new(kind, at))?)
+            }
+            [t, _, ..] if is_leaf(t) => {
+                $p.pos += 1;
+                $p.leaf(t, at)?
+            }
+            _ => $otherwise,
+        }
+    }};
 }
 
 /// The parser of one term.
@@ -322,13 +365,25 @@ impl<'d> Parser<'d> {
     // ------------------------------------------------------------ the loop
 
     fn term(&mut self) -> Result<Term, DecodeError> {
-        let mut stack: Vec<Frame> = Vec::new();
+        let mut stack = SPARE_STACK
+            .try_with(|spare| spare.take())
+            .unwrap_or_default();
+        let result = self.term_with(&mut stack);
+        if stack.capacity() <= SPARE_STACK_FRAMES {
+            // Emptied only now: after an error, the open containers.
+            stack.clear();
+            let _ = SPARE_STACK.try_with(|spare| spare.set(stack));
+        }
+        result
+    }
+
+    fn term_with(&mut self, stack: &mut Vec<Frame>) -> Result<Term, DecodeError> {
         loop {
-            let value = match self.value(&mut stack)? {
+            let value = match self.value(stack)? {
                 Some(v) => v,
                 None => continue,
             };
-            if let Some(done) = self.deliver(&mut stack, value)? {
+            if let Some(done) = self.deliver(stack, value)? {
                 return Ok(done);
             }
         }
@@ -391,25 +446,29 @@ impl<'d> Parser<'d> {
                 }
                 Frame::Map {
                     entries,
-                    key,
+                    has_key,
                     left,
                     start,
-                } => match key.take() {
-                    None => {
-                        *key = Some(value);
+                } => {
+                    match (*has_key, entries.last_mut()) {
+                        (true, Some(last)) => {
+                            last.1 = value;
+                            *has_key = false;
+                            *left -= 1;
+                        }
+                        _ => {
+                            entries.push((value, Term::Nil));
+                            *has_key = true;
+                        }
+                    }
+                    self.fill_map(entries, has_key, left)?;
+                    if *left > 0 {
                         return Ok(None);
                     }
-                    Some(k) => {
-                        entries.push((k, value));
-                        *left -= 1;
-                        if *left > 0 {
-                            return Ok(None);
-                        }
-                        if first_duplicate(entries).is_some() {
-                            return Err(DecodeError::new(K::DuplicateMapKey, *start));
-                        }
+                    if first_duplicate(entries).is_some() {
+                        return Err(DecodeError::new(K::DuplicateMapKey, *start));
                     }
-                },
+                }
                 Frame::Fun {
                     fun,
                     left,
@@ -537,13 +596,22 @@ impl<'d> Parser<'d> {
             tag::MAP => {
                 let n = self.u32("MAP")?;
                 let n = self.count(n, 2, "MAP")?;
-                if n == 0 {
-                    Term::Map(Map::new())
+                if n > 0 {
+                    self.check_depth(stack, at)?;
+                }
+                let mut entries = Vec::with_capacity(n);
+                let (mut has_key, mut left) = (false, n);
+                self.fill_map(&mut entries, &mut has_key, &mut left)?;
+                if left == 0 {
+                    if first_duplicate(&entries).is_some() {
+                        return Err(DecodeError::new(K::DuplicateMapKey, at));
+                    }
+                    Term::Map(Map::from_unique(entries))
                 } else {
                     let frame = Frame::Map {
-                        entries: Vec::with_capacity(n),
-                        key: None,
-                        left: n,
+                        entries,
+                        has_key,
+                        left,
                         start: at,
                     };
                     self.push(stack, frame, at)?;
@@ -572,24 +640,35 @@ impl<'d> Parser<'d> {
     #[inline]
     fn fill(&mut self, items: &mut Vec<Term>, left: &mut usize) -> Result<(), DecodeError> {
         while *left > 0 {
-            let at = self.pos;
-            let value = match *self.data.get(at..).unwrap_or_default() {
-                [tag::SMALL_INTEGER, b, ..] => {
-                    self.pos += 2;
-                    Term::Int(b.into())
-                }
-                [tag::INTEGER, b0, b1, b2, b3, ..] => {
-                    self.pos += 5;
-                    Term::Int(i32::from_be_bytes([b0, b1, b2, b3]).into())
-                }
-                [t, _, ..] if is_leaf(t) => {
-                    self.pos += 1;
-                    self.leaf(t, at)?
-                }
-                _ => break,
-            };
+            let value = next_leaf!(self, break);
             items.push(value);
             *left -= 1;
+        }
+        Ok(())
+    }
+
+    /// As [`Parser::fill`] for a map's keys and values: while `has_key`,
+    /// the last entry waits for its value.
+    #[inline]
+    fn fill_map(
+        &mut self,
+        entries: &mut Vec<(Term, Term)>,
+        has_key: &mut bool,
+        left: &mut usize,
+    ) -> Result<(), DecodeError> {
+        while *left > 0 {
+            let value = next_leaf!(self, break);
+            match (*has_key, entries.last_mut()) {
+                (true, Some(last)) => {
+                    last.1 = value;
+                    *left -= 1;
+                    *has_key = false;
+                }
+                _ => {
+                    entries.push((value, Term::Nil));
+                    *has_key = true;
+                }
+            }
         }
         Ok(())
     }
@@ -1151,6 +1230,49 @@ mod tests {
         ]);
         let bytes = crate::to_vec(&list).unwrap();
         assert_eq!(crate::from_slice(&bytes).unwrap(), list);
+    }
+
+    /// A map of `n` small-integer keys (the last equal to the first when
+    /// `duplicate`), each to 1 or, every third when `nested`, to `{1}`.
+    fn map_bytes(n: u8, nested: bool, duplicate: bool) -> Vec<u8> {
+        let mut bytes = vec![131, 116, 0, 0, 0, n];
+        for i in 0..n {
+            let key = if duplicate && i == n - 1 { 0 } else { i };
+            bytes.extend_from_slice(&[97, key]);
+            if nested && i % 3 == 0 {
+                bytes.extend_from_slice(&[104, 1, 97, 1]);
+            } else {
+                bytes.extend_from_slice(&[97, 1]);
+            }
+        }
+        bytes
+    }
+
+    #[test]
+    fn maps_read_leaf_entries_in_place_and_still_reject_duplicate_keys() {
+        for n in [1, 2, 5, 40] {
+            for nested in [false, true] {
+                let t = crate::from_slice(&map_bytes(n, nested, false)).unwrap();
+                let Term::Map(map) = &t else {
+                    panic!("not a map: {t:?}");
+                };
+                assert_eq!(map.len(), usize::from(n));
+                for (i, (k, v)) in map.iter().enumerate() {
+                    assert_eq!(k, &Term::Int(i as i64));
+                    let one = if nested && i % 3 == 0 {
+                        Term::tuple(vec![Term::Int(1)])
+                    } else {
+                        Term::Int(1)
+                    };
+                    assert_eq!(v, &one, "{n} {nested} {i}");
+                }
+                if n > 1 {
+                    let err = crate::from_slice(&map_bytes(n, nested, true)).unwrap_err();
+                    assert_eq!(err.kind(), &K::DuplicateMapKey, "{n} {nested}");
+                    assert_eq!(err.offset(), 1, "{n} {nested}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -321,10 +321,29 @@ impl<'o> Encoder<'o> {
             Term::Int(i) => self.int(*i),
             Term::Atom(a) => self.atom(a)?,
             Term::Pid(p) => self.pid(p)?,
+            // A small tuple of integers, atoms, floats and `[]` (`{ok, 1}`, a
+            // record of flags...) is written here whole, without a call
+            // to `term` or a job.
+            Term::Tuple(v) if v.len() <= 8 && v.iter().all(is_plain) => self.plain_tuple(v)?,
             _ if is_container(t) => return Ok(false),
             _ => self.term(t, jobs)?,
         }
         Ok(true)
+    }
+
+    /// Writes a small tuple whose elements are all [`is_plain`].
+    #[inline(never)]
+    fn plain_tuple(&mut self, v: &[Term]) -> Result<(), EncodeError> {
+        self.tuple_header(v.len())?;
+        for t in v {
+            match t {
+                Term::Int(i) => self.int(*i),
+                Term::Atom(a) => self.atom(a)?,
+                Term::Float(f) => self.float(*f)?,
+                _ => self.out.push(tag::NIL),
+            }
+        }
+        Ok(())
     }
 
     /// Writes a term's header (all of it for a leaf) and schedules its parts.
@@ -675,6 +694,13 @@ fn is_container(t: &Term) -> bool {
             | Term::Fun(_)
             | Term::Record(_)
     )
+}
+
+/// True for the terms a small tuple written in place may hold: integers,
+/// atoms, floats and `[]`.
+#[inline(always)]
+fn is_plain(t: &Term) -> bool {
+    matches!(t, Term::Int(_) | Term::Atom(_) | Term::Float(_) | Term::Nil)
 }
 
 /// The byte value of an integer term in `0..=255`.

@@ -148,3 +148,62 @@ fn check_depth_limit(data: &[u8], term: &Term) {
         }
     }
 }
+
+/// Reads `data` with the streaming [`crate::stream::Reader`], fed a few
+/// bytes per read, and builds the term back from its events; reads it
+/// again whole with `read_term`. Whatever [`crate::from_slice`] decodes the
+/// stream must give equal both ways, and what the stream accepts the
+/// decoder must accept too (unless it exceeds one of the decoder's limits,
+/// or a map has a duplicate key, which only a whole read can see).
+pub fn stream(data: &[u8]) {
+    let decoded = crate::from_slice(data);
+    let built = crate::stream::build::build(&mut crate::stream::Reader::new(Trickle::new(data)));
+    let mut whole_reader = crate::stream::Reader::new(Trickle::new(data));
+    let whole = whole_reader
+        .read_term()
+        .and_then(|t| whole_reader.next_event().map(|end| (t, end.is_none())));
+    match &decoded {
+        Ok(term) => {
+            assert_eq!(built.as_ref().ok(), Some(&Some(term.clone())), "events");
+            match whole {
+                Ok((Some(t), true)) => assert_eq!(&t, term, "read_term"),
+                other => panic!("read_term of a valid term: {other:?}"),
+            }
+        }
+        Err(err) => {
+            let limit = err.category() == crate::Category::Limit;
+            if let Ok(Some(term)) = &built {
+                assert!(
+                    limit,
+                    "the stream accepted {term:?}, the decoder said {err}"
+                );
+            }
+            if let Ok((Some(term), true)) = &whole {
+                assert!(limit, "read_term accepted {term:?}, the decoder said {err}");
+            }
+        }
+    }
+}
+
+/// A reader that hands out its bytes 1 to 7 at a time, so that every
+/// boundary inside a term falls between two reads somewhere.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl<'a> Trickle<'a> {
+    fn new(data: &'a [u8]) -> Trickle<'a> {
+        Trickle { data, step: 0 }
+    }
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.step = self.step % 7 + 1;
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}

@@ -8,6 +8,9 @@
 //! [`Decoder`] reads terms one after another from a buffer, with an atom
 //! cache for distribution frames, and [`encode_body`] writes a term without
 //! the version byte.
+//! [`stream::Reader`] reads a dump from any [`std::io::Read`] as a stream of
+//! events, in memory bounded by its depth and largest leaf, for dumps larger
+//! than memory.
 //! Terms print in Erlang term syntax through [`std::fmt::Display`] and parse
 //! back with [`parse_term`].
 //!
@@ -116,6 +119,7 @@ pub mod serde;
 mod shorthand;
 #[cfg(feature = "proptest")]
 pub mod strategy;
+pub mod stream;
 mod term;
 mod text;
 

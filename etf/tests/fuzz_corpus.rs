@@ -17,6 +17,11 @@ fn etf_decode_compressed_corpus() {
 }
 
 #[test]
+fn etf_stream_corpus() {
+    replay("etf_stream", etf::fuzzing::stream);
+}
+
+#[test]
 fn term_syntax_corpus() {
     replay("term_syntax", etf::fuzzing::term_syntax);
 }

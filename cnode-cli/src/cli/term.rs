@@ -8,8 +8,15 @@
 //! of `term_to_binary/2`. Every failure is one line on stderr and exit
 //! status 1: decode errors name the byte offset and what was expected there,
 //! parse errors the line and column.
+//!
+//! `decode` streams (see [`stream`]): a dump larger than memory prints in
+//! memory bounded by its nesting depth and its largest leaf, except with
+//! `--pretty` in Erlang syntax, whose `~tp` layout needs every container's
+//! width before writing it and so reads the whole dump. `encode` still
+//! reads the whole text and builds the term before writing it.
 
 mod json;
+mod stream;
 
 pub(super) use json::to_json;
 
@@ -102,6 +109,12 @@ enum TermCliError {
     },
     #[error("cannot encode the term: {0}")]
     Encode(#[from] etf::EncodeError),
+    #[error("{path}: {what} at byte {at}")]
+    Unstreamable {
+        path: String,
+        what: &'static str,
+        at: usize,
+    },
     #[error("refusing to write binary output to a terminal; use -o FILE or a pipe")]
     BinaryToTerminal,
 }
@@ -116,6 +129,57 @@ pub(crate) fn run(cmd: TermCommand) -> Result<(), String> {
 }
 
 fn decode(args: &DecodeArgs) -> Result<(), TermCliError> {
+    if args.pretty && !args.json {
+        return decode_whole(args);
+    }
+    match args.input.as_deref() {
+        Some(path) if path != Path::new("-") => {
+            let name = path.display().to_string();
+            match fs::File::open(path) {
+                Ok(file) => decode_stream(args, name, file),
+                Err(source) => Err(TermCliError::Read { path: name, source }),
+            }
+        }
+        _ => decode_stream(args, "stdin".into(), io::stdin().lock()),
+    }
+}
+
+/// Prints the dump as it is read (see [`stream`]): one line of Erlang
+/// syntax, or JSON.
+fn decode_stream(args: &DecodeArgs, name: String, input: impl Read) -> Result<(), TermCliError> {
+    let mut reader = etf::stream::Reader::new(input);
+    let stdout = io::stdout().lock();
+    let result = if args.json {
+        stream::print_json(&mut reader, stdout, args.pretty)
+    } else {
+        stream::print_text(&mut reader, stdout)
+    };
+    result.map_err(|failure| match failure {
+        stream::Failure::Input(etf::stream::Error::Decode(source)) => {
+            TermCliError::Decode { path: name, source }
+        }
+        stream::Failure::Input(err) => TermCliError::Read {
+            path: name,
+            source: match err {
+                etf::stream::Error::Io(source) => source,
+                other => io::Error::other(other.to_string()),
+            },
+        },
+        stream::Failure::ImproperJson(at) => TermCliError::Unstreamable {
+            path: name,
+            what: "an improper list too large to hold has no streaming JSON form",
+            at,
+        },
+        stream::Failure::Output(source) => TermCliError::Write {
+            path: "stdout".into(),
+            source,
+        },
+    })
+}
+
+/// Reads the whole dump and prints it laid out as `~tp` does, which needs
+/// the width of every container before writing it.
+fn decode_whole(args: &DecodeArgs) -> Result<(), TermCliError> {
     let (name, bytes) = read_input(args.input.as_deref())?;
     let term = etf::Term::decode(&bytes, &DecodeOptions::default())
         .map_err(|source| TermCliError::Decode { path: name, source })?;

@@ -2,17 +2,19 @@
 //! atoms so that atoms seen before (node names in pids, record tags, the
 //! keys of maps) share one allocation instead of making a new one.
 //!
-//! The memo is a direct-mapped table: each slot holds the last atom whose
-//! text hashed to it. It holds at most [`SLOTS`] atoms of at most
-//! [`MAX_MEMO_LEN`] bytes per thread, so its memory is bounded whatever the
-//! input; an atom that collides only evicts the one before it.
+//! The memo is a two-way set-associative table: the text's hash picks a
+//! pair of slots, the most recently added atom of the pair first. It holds
+//! at most [`SLOTS`] atoms of at most [`MAX_MEMO_LEN`] bytes per thread, so
+//! its memory is bounded whatever the input (about 100 KiB); an atom that
+//! collides only evicts the older of the pair, so two atoms that hash alike
+//! (the keys of one map, say) do not evict each other in turn.
 
 use crate::error::DecodeErrorKind;
 use crate::term::Atom;
 use std::cell::RefCell;
 
 /// Slots in the memo (a power of two).
-const SLOTS: usize = 256;
+const SLOTS: usize = 1024;
 /// Longer atoms are not memoized.
 const MAX_MEMO_LEN: usize = 64;
 
@@ -30,17 +32,26 @@ impl Recent {
         if self.slots.is_empty() {
             self.slots = vec![None; SLOTS];
         }
-        let slot = slot_of(text);
-        if let Some(Some(a)) = self.slots.get(slot) {
+        let first = pair_of(text);
+        let Some([newer, older]) = self.slots.get_mut(first..first + 2) else {
+            return make(text, true);
+        };
+        if let Some(a) = newer {
             if a.as_bytes() == text {
                 return Ok(a.clone());
             }
         }
+        if let Some(a) = older {
+            if a.as_bytes() == text {
+                let a = a.clone();
+                // Most recent first: the next lookup of it costs one compare.
+                std::mem::swap(newer, older);
+                return Ok(a);
+            }
+        }
         // Memoized text is UTF-8 (or ASCII, the same in Latin-1).
         let atom = make(text, true)?;
-        if let Some(s) = self.slots.get_mut(slot) {
-            *s = Some(atom.clone());
-        }
+        *older = newer.replace(atom.clone());
         Ok(atom)
     }
 }
@@ -65,12 +76,29 @@ pub(super) fn get(text: &[u8], utf8: bool) -> Result<Atom, DecodeErrorKind> {
     make(text, utf8)
 }
 
-fn slot_of(text: &[u8]) -> usize {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in text {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+/// The first of the two slots for `text`: a multiplicative hash of its
+/// bytes, eight at a time.
+#[inline]
+fn pair_of(text: &[u8]) -> usize {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = text.len() as u64;
+    let mut chunks = text.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
     }
-    (h as usize) & (SLOTS - 1)
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        // Byte by byte: a copy of a variable length would call `memcpy`.
+        let w = rest
+            .iter()
+            .rev()
+            .fold(0u64, |w, &b| (w << 8) | u64::from(b));
+        h = (h ^ w).wrapping_mul(K);
+    }
+    // The top bits of a product depend on every bit of its factors.
+    ((h >> (64 - SLOTS.trailing_zeros())) as usize) & (SLOTS - 2)
 }
 
 /// A new atom of this text, checked: valid UTF-8 (when `utf8`) and at most

@@ -28,15 +28,23 @@ use std::fmt::Write;
 /// How many levels of containers the pretty layout indents (two spaces
 /// each, so 80 columns); deeper ones are written on one line. Indenting
 /// every level would make the output grow with the square of the depth.
-const MAX_INDENTED_LEVELS: usize = 40;
+pub(super) const MAX_INDENTED_LEVELS: usize = 40;
 
 /// Renders `term` as JSON following the table above: on one line, or
 /// indented by two spaces per level as `serde_json::to_string_pretty` does
 /// (down to [`MAX_INDENTED_LEVELS`]).
 pub(in crate::cli) fn to_json(term: &Term, pretty: bool) -> String {
+    to_json_at(term, pretty, 0)
+}
+
+/// As [`to_json`], for a term written inside `base` open containers (of a
+/// streamed dump): the pretty layout indents and stops indenting as if
+/// they were part of the term.
+pub(super) fn to_json_at(term: &Term, pretty: bool, base: usize) -> String {
     let mut w = JsonWriter {
         out: String::new(),
         pretty,
+        base,
         stack: Vec::new(),
     };
     w.value(term);
@@ -130,6 +138,8 @@ struct Open<'a> {
 struct JsonWriter<'a> {
     out: String,
     pretty: bool,
+    /// Containers open around the term (see [`to_json_at`]).
+    base: usize,
     stack: Vec<Open<'a>>,
 }
 
@@ -192,13 +202,13 @@ impl<'a> JsonWriter<'a> {
     /// Whether the innermost open container is laid out one element per
     /// line: in the pretty layout, down to [`MAX_INDENTED_LEVELS`].
     fn breaking(&self) -> bool {
-        self.pretty && self.stack.len() <= MAX_INDENTED_LEVELS
+        self.pretty && self.base + self.stack.len() <= MAX_INDENTED_LEVELS
     }
 
     /// A line break, then two spaces per open container.
     fn newline(&mut self) {
         self.out.push('\n');
-        for _ in 0..self.stack.len() {
+        for _ in 0..self.base + self.stack.len() {
             self.out.push_str("  ");
         }
     }
