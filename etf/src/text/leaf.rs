@@ -53,3 +53,50 @@ pub fn write_string(out: &mut impl Write, codes: &[i64]) -> fmt::Result {
     }
     out.write_char('"')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Term;
+
+    fn written(write: impl FnOnce(&mut String) -> fmt::Result) -> String {
+        let mut out = String::new();
+        assert!(write(&mut out).is_ok());
+        out
+    }
+
+    #[test]
+    fn leaves_print_as_their_terms_do() {
+        for atom in [
+            "ok", "Ok", "a b", "é", "receive", "receiver", "", "x@y_1", "it's", "日本",
+        ] {
+            let term = Term::Atom(crate::Atom::new(atom));
+            assert_eq!(written(|o| write_atom(o, atom)), term.to_string(), "{atom}");
+        }
+        let binaries: [&[u8]; 6] = [
+            b"",
+            b"abc",
+            b"a\"b\\c\n",
+            "é".as_bytes(),
+            &[255, 1],
+            b"\x7f~ ",
+        ];
+        for bytes in binaries {
+            let binary = Term::Binary(bytes.to_vec().into());
+            assert_eq!(written(|o| write_binary(o, bytes)), binary.to_string());
+            let list = Term::ByteList(bytes.to_vec());
+            assert_eq!(written(|o| write_byte_list(o, bytes)), list.to_string());
+        }
+        for value in [0.5, 1.0e20, -0.0, 1.0 / 7.0, 123456789.0] {
+            assert_eq!(
+                written(|o| write_float(o, value)),
+                Term::Float(value).to_string()
+            );
+        }
+        let codes = [104, 233, 10, 34, 0x1F600];
+        assert!(codes.iter().all(|&c| is_printable(c)));
+        assert!(!is_printable(1) && !is_printable(-1) && !is_printable(0xD800));
+        let list = Term::List(codes.iter().map(|&c| Term::Int(c)).collect());
+        assert_eq!(written(|o| write_string(o, &codes)), list.to_string());
+    }
+}
