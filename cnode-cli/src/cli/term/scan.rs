@@ -187,7 +187,7 @@ mod tests {
         assert_eq!(end("#{a => <0.1.2>}}"), 15);
         assert_eq!(end("#Fun<m.1.2,3,4,16#1,5,6,<0.1.2>,[x, y]> | t"), 40);
         assert_eq!(end("\"a,]\\\"b\" \"c\", x"), 12);
-        assert_eq!(end("'a,b' % c, d\n , x"), 15);
+        assert_eq!(end("'a,b' % c, d\n , x"), 14);
         assert_eq!(end("$, , x"), 2);
         assert_eq!(end("$\\^[, x"), 4);
         assert_eq!(end("$\\\", x"), 3);
