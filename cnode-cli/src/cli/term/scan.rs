@@ -188,7 +188,7 @@ mod tests {
         assert_eq!(end("#Fun<m.1.2,3,4,16#1,5,6,<0.1.2>,[x, y]> | t"), 40);
         assert_eq!(end("\"a,]\\\"b\" \"c\", x"), 12);
         assert_eq!(end("'a,b' % c, d\n , x"), 14);
-        assert_eq!(end("$, , x"), 2);
+        assert_eq!(end("$, , x"), 3);
         assert_eq!(end("$\\^[, x"), 4);
         assert_eq!(end("$\\\", x"), 3);
     }
