@@ -108,7 +108,11 @@ impl EncodeOptions {
         self
     }
 
-    /// Sets whether map entries are written in key order.
+    /// Sets whether map entries are written in key order (Erlang's term
+    /// order), as `term_to_binary(T, [deterministic])` writes them. One case
+    /// differs: where keys are themselves maps of two or more entries, the
+    /// BEAM compares them by their keys in its internal order (atoms by
+    /// atom table index), which only that node knows.
     pub fn deterministic(mut self, deterministic: bool) -> EncodeOptions {
         self.deterministic = deterministic;
         self

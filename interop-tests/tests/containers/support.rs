@@ -342,8 +342,8 @@ pub(crate) fn wait_for_log(container: &Container, line: &str) {
 }
 
 /// The `cnode` binary of this build (`target/<profile>/cnode`), built
-/// first: the tool is a binary of the `cnode` package, which this test
-/// package does not build.
+/// first: the tool is the binary of the `cnode-cli` package, which this
+/// test package does not build.
 pub(crate) fn cnode_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let profile_dir = exe
@@ -351,7 +351,7 @@ pub(crate) fn cnode_binary() -> PathBuf {
         .and_then(|deps| deps.parent())
         .expect("target/<profile>/deps");
     let mut build = Command::new(env!("CARGO"));
-    build.args(["build", "-p", "cnode", "--bin", "cnode"]);
+    build.args(["build", "-p", "cnode-cli", "--bin", "cnode"]);
     if profile_dir
         .file_name()
         .is_some_and(|name| name == "release")
