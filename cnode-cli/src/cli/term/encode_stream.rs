@@ -34,6 +34,10 @@ use std::io::{self, Read, Write};
 /// text ends within this many bytes.
 pub(super) const SMALL: usize = 64 << 10;
 
+/// How many large containers may be open at once; deeper ones are parsed
+/// whole.
+const MAX_STREAMED: usize = 32;
+
 /// How many bytes one read asks for.
 const CHUNK: usize = 64 << 10;
 
@@ -586,6 +590,12 @@ impl<R: Read> Streamer<R> {
     /// The `[` or `{` at the current position if the container it opens
     /// runs on past [`SMALL`] bytes.
     fn open_large(&mut self) -> Result<Option<u8>, Failure> {
+        // Each level scans up to SMALL bytes ahead before opening: past
+        // MAX_STREAMED levels, deeper containers are parsed whole, so that
+        // a deeply nested text is not scanned once per level.
+        if self.stack.len() >= MAX_STREAMED {
+            return Ok(None);
+        }
         match self.window.peek()? {
             Some(open @ (b'[' | b'{')) => match self.window.scan(Some(SMALL))? {
                 None => Ok(Some(open)),
