@@ -522,3 +522,89 @@ impl<W: Write> Write for CountingWriter<W> {
         self.0.flush()
     }
 }
+
+/// `encode` of 250,000 maps in one list (about 16 MB of text; holding the
+/// text and its term took well over 100 MB before `encode` streamed) stays
+/// within 24 MiB of resident memory, most of it the (debug) binary, and
+/// writes the bytes of the whole-term encoder. The text ends with a large
+/// tuple, a list that is a STRING and a tail that is a list, whose headers
+/// are only known at their close. The text is fed from a thread and the
+/// peak RSS sampled from /proc as for `decode` above.
+#[test]
+fn encode_streams_a_text_larger_than_its_memory() {
+    const ROWS: u32 = 250_000;
+    const LIMIT_KIB: u64 = 24 << 10;
+    let mut text = String::from("[\n");
+    for i in 0..ROWS {
+        text.push_str(&format!(
+            "#{{id => {i}, name => <<\"row{i}\">>, tags => [a, 'b c'], score => {}}},\n",
+            f64::from(i) / 7.0
+        ));
+    }
+    let ints: Vec<String> = (0..70_000).map(|i| (i % 300).to_string()).collect();
+    let bytes: Vec<String> = (0..60_000).map(|i| (i % 256).to_string()).collect();
+    text.push_str(&format!(
+        "{{{}}}, % a large tuple\n [{}], \"text\" | [7, 8 | [9]]].\n",
+        ints.join(", "),
+        bytes.join(",")
+    ));
+    let expected = etf::parse_term(&text)
+        .expect("parses")
+        .encode(&etf::EncodeOptions::new())
+        .expect("encodes");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cnode"))
+        .args(["term", "encode"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cnode starts");
+    let pid = child.id();
+    let mut input = child.stdin.take().expect("piped stdin");
+    let text_len = text.len();
+    let writer = std::thread::spawn(move || input.write_all(text.as_bytes()));
+    let mut output = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut output, &mut bytes).map(|_| bytes)
+    });
+    let mut peak = 0;
+    while child.try_wait().expect("waits").is_none() {
+        peak = peak.max(peak_rss_kib(pid).unwrap_or(0));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = child.wait().expect("exits");
+    writer.join().expect("writer").expect("cnode reads it all");
+    let written = reader.join().expect("reader").expect("reads");
+    assert!(status.success());
+    assert!(text_len > 15_000_000, "a text of {text_len} bytes");
+    assert!(peak > 0 && peak < LIMIT_KIB, "peak RSS {peak} KiB");
+    assert!(written == expected, "the whole-term encoder's bytes");
+}
+
+/// Streaming `encode` reports errors inside a large list at their line and
+/// column in the whole text, and leaves no partial output file.
+#[test]
+fn encode_streaming_errors_name_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("cnode-enc-err-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let out = dir.join("out.etf");
+    let mut text = String::from("[");
+    for i in 0..20_000 {
+        text.push_str(&format!("{{{i}, ok}},\n"));
+    }
+    text.push_str("{1, ok}, {2 oops}]");
+    let output = cnode(
+        &["term", "encode", "-o", out.to_str().expect("utf-8 path")],
+        text.as_bytes(),
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("stdin: line 20001, column 13: "),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "no partial output");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,10 +12,16 @@
 //! `decode` streams (see [`stream`]): a dump larger than memory prints in
 //! memory bounded by its nesting depth and its largest leaf, except with
 //! `--pretty` in Erlang syntax, whose `~tp` layout needs every container's
-//! width before writing it and so reads the whole dump. `encode` still
-//! reads the whole text and builds the term before writing it.
+//! width before writing it and so reads the whole dump. `encode` streams
+//! too (see [`encode_stream`]): a large list or tuple is encoded element by
+//! element, its encoded elements spooled until its count is known, except
+//! with `--compressed`, whose header needs the uncompressed size and whose
+//! choice of form needs both sizes, and so encodes the whole term.
 
+mod encode_stream;
 mod json;
+mod scan;
+mod spool;
 mod stream;
 
 pub(super) use json::to_json;
@@ -107,8 +113,23 @@ enum TermCliError {
         path: String,
         source: etf::ParseError,
     },
+    #[error("{path}: line {line}, column {column}: {message}")]
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: not UTF-8 text at line {line}, column {column}")]
+    NotTextAt {
+        path: String,
+        line: usize,
+        column: usize,
+    },
     #[error("cannot encode the term: {0}")]
     Encode(#[from] etf::EncodeError),
+    #[error("cannot encode the term: a {what} of {len} elements is too large for ETF")]
+    TooLarge { what: &'static str, len: u64 },
     #[error("{path}: {what} at byte {at}")]
     Unstreamable {
         path: String,
@@ -198,18 +219,109 @@ fn decode_whole(args: &DecodeArgs) -> Result<(), TermCliError> {
 }
 
 fn encode(args: &EncodeArgs) -> Result<(), TermCliError> {
-    let (name, bytes) = read_input(args.input.as_deref())?;
+    let options = EncodeOptions::new()
+        .minor_version(args.minor_version)
+        .compression(args.compressed)
+        .deterministic(args.deterministic);
+    if args.compressed.is_some() {
+        let (name, bytes) = read_input(args.input.as_deref())?;
+        return encode_whole(args, name, bytes, &options);
+    }
+    let (name, input): (String, Box<dyn Read>) = match args.input.as_deref() {
+        Some(path) if path != Path::new("-") => {
+            let name = path.display().to_string();
+            match fs::File::open(path) {
+                Ok(file) => (name, Box::new(file)),
+                Err(source) => return Err(TermCliError::Read { path: name, source }),
+            }
+        }
+        _ => ("stdin".into(), Box::new(io::stdin().lock())),
+    };
+    let streamer = match encode_stream::start(input, options.clone()) {
+        Ok(encode_stream::Start::Whole(bytes)) => return encode_whole(args, name, bytes, &options),
+        Ok(encode_stream::Start::Stream(streamer)) => streamer,
+        Err(failure) => return Err(encode_failure(&name, failure)),
+    };
+    match &args.output {
+        Some(path) => {
+            let shown = path.display().to_string();
+            let file = fs::File::create(path).map_err(|source| TermCliError::Write {
+                path: shown.clone(),
+                source,
+            })?;
+            let mut out = io::BufWriter::with_capacity(1 << 20, file);
+            let result = streamer.run(&mut out);
+            if result.is_err() {
+                // No partial output is left behind, as before streaming.
+                drop(out);
+                let _ = fs::remove_file(path);
+            }
+            result.map_err(|failure| match failure {
+                encode_stream::Failure::Write(source) => TermCliError::Write {
+                    path: shown,
+                    source,
+                },
+                other => encode_failure(&name, other),
+            })
+        }
+        None => {
+            let stdout = io::stdout().lock();
+            if stdout.is_terminal() {
+                return Err(TermCliError::BinaryToTerminal);
+            }
+            let mut out = io::BufWriter::with_capacity(1 << 20, stdout);
+            streamer.run(&mut out).map_err(|failure| match failure {
+                encode_stream::Failure::Write(source) => TermCliError::Write {
+                    path: "stdout".into(),
+                    source,
+                },
+                other => encode_failure(&name, other),
+            })
+        }
+    }
+}
+
+/// The error of a streaming encode of the input called `name`.
+fn encode_failure(name: &str, failure: encode_stream::Failure) -> TermCliError {
+    use encode_stream::Failure;
+    let path = name.to_string();
+    match failure {
+        Failure::Read(source) => TermCliError::Read { path, source },
+        Failure::Write(source) => TermCliError::Write {
+            path: "a spool file".into(),
+            source,
+        },
+        Failure::NotText { line, column } => TermCliError::NotTextAt { path, line, column },
+        Failure::Syntax {
+            line,
+            column,
+            message,
+        } => TermCliError::Syntax {
+            path,
+            line,
+            column,
+            message,
+        },
+        Failure::Encode(err) => TermCliError::Encode(err),
+        Failure::TooLarge { what, len } => TermCliError::TooLarge { what, len },
+    }
+}
+
+/// Parses the whole text and encodes the term: small inputs, inputs that
+/// are not a list or tuple at the top, and compressed output.
+fn encode_whole(
+    args: &EncodeArgs,
+    name: String,
+    bytes: Vec<u8>,
+    options: &EncodeOptions,
+) -> Result<(), TermCliError> {
     let text = String::from_utf8(bytes).map_err(|source| TermCliError::NotText {
         path: name.clone(),
         source,
     })?;
     let term =
         etf::parse_term(&text).map_err(|source| TermCliError::Parse { path: name, source })?;
-    let options = EncodeOptions::new()
-        .minor_version(args.minor_version)
-        .compression(args.compressed)
-        .deterministic(args.deterministic);
-    let etf = term.encode(&options)?;
+    let etf = term.encode(options)?;
     match &args.output {
         Some(path) => fs::write(path, &etf).map_err(|source| TermCliError::Write {
             path: path.display().to_string(),
