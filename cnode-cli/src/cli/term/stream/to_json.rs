@@ -1,5 +1,5 @@
 //! `cnode term decode --json` from stream events: the JSON of
-//! [`json`](super::super::json), written as the term is read.
+//! [`json`], written as the term is read.
 //!
 //! Tuples, maps and leaves are written from their events, without a term.
 //! A map is written as an object as its entries come, and left so when its
