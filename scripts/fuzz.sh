@@ -45,7 +45,10 @@ trap 'rm -rf "$work"' EXIT
 failed=()
 for target in "${targets[@]}"; do
     mkdir -p "$work/$target"
-    cp corpus/"$target"/* "$work/$target"/
+    # etf_flat reads what etf_decode reads: it starts from those seeds.
+    seeds="$target"
+    [ "$target" = etf_flat ] && seeds=etf_decode
+    cp corpus/"$seeds"/* "$work/$target"/
     echo "== fuzz $target for ${seconds}s" >&2
     # -rss_limit_mb / -malloc_limit_mb: the whole process and any single
     # allocation; -timeout: seconds per input; -max_len: inputs up to 64 KiB.

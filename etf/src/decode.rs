@@ -5,8 +5,8 @@
 //! overflow the Rust stack, and no length field makes it allocate more than
 //! the remaining input could fill.
 
-mod atoms;
-mod inflate;
+pub(crate) mod atoms;
+pub(crate) mod inflate;
 pub(crate) mod tag;
 
 use crate::error::{DecodeError, DecodeErrorKind as K};
@@ -166,6 +166,19 @@ impl<'a> Decoder<'a> {
         self.pos = p.pos;
         Ok(t)
     }
+}
+
+/// Reads the one term at `pos` of `data` (no version byte, no atom
+/// cache), binaries copied: the term and the offset after it. The flat
+/// decoder hands this parser the rare tags it stores as bytes.
+pub(crate) fn parse_at(
+    data: &[u8],
+    pos: usize,
+    opts: &DecodeOptions,
+) -> Result<(Term, usize), DecodeError> {
+    let mut p = Parser::new(data, None, pos, opts, None);
+    let t = p.term()?;
+    Ok((t, p.pos))
 }
 
 pub(crate) fn truncated(

@@ -22,6 +22,59 @@ pub fn decode(data: &[u8]) {
     round_trip(&term);
 }
 
+/// Decodes `data` flat ([`crate::flat::FlatTerm`]) and as a tree: both
+/// accept or both reject (with the same error kind), an accepted term
+/// converts back to an equal term that prints the same, every node can be
+/// visited, and a depth limit is honoured alike.
+pub fn flat(data: &[u8]) {
+    use crate::flat::FlatTerm;
+    let tree = crate::from_slice(data);
+    let flat = FlatTerm::from_slice(data);
+    let shared = FlatTerm::from_bytes(Bytes::copy_from_slice(data));
+    match (&tree, &flat, &shared) {
+        (Ok(t), Ok(f), Ok(s)) => {
+            let back = f.to_term();
+            assert_eq!(&back, t, "flat decoding gives another term");
+            assert_eq!(&s.to_term(), t, "shared flat decoding gives another term");
+            assert_eq!(back.to_string(), t.to_string(), "flat term prints differently");
+            walk(f.root());
+        }
+        (Err(t), Err(f), Err(s)) => {
+            assert_eq!(t.kind(), f.kind(), "flat decoding fails differently");
+            assert_eq!(t.kind(), s.kind(), "shared flat decoding fails differently");
+        }
+        _ => panic!("flat and tree decoding disagree: {tree:?} / {flat:?} / {shared:?}"),
+    }
+    let opts = DecodeOptions::new().max_depth(usize::from(data.len() as u8 % 5));
+    let tree = Term::decode(data, &opts);
+    let flat = FlatTerm::decode_with(Bytes::copy_from_slice(data), &opts);
+    match (&tree, &flat) {
+        (Ok(t), Ok(f)) => assert_eq!(&f.to_term(), t, "depth-limited decodings differ"),
+        (Err(t), Err(f)) => assert_eq!(t.kind(), f.kind(), "depth-limited errors differ"),
+        _ => panic!("depth-limited decodings disagree: {tree:?} / {flat:?}"),
+    }
+}
+
+/// Visits every node of a flat term through its accessors, iteratively.
+fn walk(root: crate::flat::TermRef<'_>) {
+    let mut pending = vec![root];
+    while let Some(t) = pending.pop() {
+        let _ = (t.as_i64(), t.as_f64(), t.as_str(), t.as_binary());
+        let _ = (t.as_pid(), t.as_port(), t.as_reference(), t.as_export());
+        if let Some(items) = t.tuple() {
+            pending.extend(items);
+        } else if let Some(items) = t.list() {
+            pending.extend(items);
+            pending.extend(t.list_tail());
+        } else if let Some(entries) = t.map() {
+            for (k, v) in entries {
+                pending.push(k);
+                pending.push(v);
+            }
+        }
+    }
+}
+
 /// Wraps `data[1..]` as the zlib-compressed body of a term (tag 80), so the
 /// fuzzer explores terms behind the decompressor. `data[0]` chooses the
 /// declared uncompressed size: right, or off by a little or a lot.

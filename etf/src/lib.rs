@@ -107,6 +107,7 @@ mod debug;
 mod decode;
 mod deep;
 mod encode;
+pub mod flat;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -16,6 +16,13 @@ fn etf_decode_compressed_corpus() {
     replay("etf_decode_compressed", etf::fuzzing::decode_compressed);
 }
 
+/// The `etf_flat` target starts from the `etf_decode` seeds.
+#[test]
+fn etf_flat_corpus() {
+    replay("etf_decode", etf::fuzzing::flat);
+    replay("etf_decode_compressed", etf::fuzzing::flat);
+}
+
 #[test]
 fn etf_stream_corpus() {
     replay("etf_stream", etf::fuzzing::stream);

@@ -63,7 +63,7 @@ pub(super) fn empty() -> Atom {
 
 /// The atom encoded as `text`: UTF-8 when `utf8`, else Latin-1.
 /// Fails on invalid UTF-8 or on more than 255 characters.
-pub(super) fn get(text: &[u8], utf8: bool) -> Result<Atom, DecodeErrorKind> {
+pub(crate) fn get(text: &[u8], utf8: bool) -> Result<Atom, DecodeErrorKind> {
     // ASCII is the same in both encodings and the common case.
     if text.len() <= MAX_MEMO_LEN && (utf8 || text.is_ascii()) {
         if let Ok(result) = RECENT.try_with(|r| match r.try_borrow_mut() {

@@ -10,7 +10,7 @@ const MAX_RATIO: usize = 1032;
 
 /// Inflates the compressed term whose tag 80 is at `at`. Returns the
 /// uncompressed body and the offset just after the zlib stream.
-pub(super) fn inflate(
+pub(crate) fn inflate(
     data: &[u8],
     at: usize,
     limit: usize,
