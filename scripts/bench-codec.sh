@@ -63,12 +63,15 @@ def ratio(other, ours):
 
 for group in ("decode", "encode"):
     print(f"\n### {group}\n")
-    shared_col = " etf (`from_bytes`) | erltf (borrowed) |" if group == "decode" else ""
+    shared_col = " etf (`from_bytes`) | etf flat | etf flat (`from_bytes`) | erltf (borrowed) |" if group == "decode" else ""
     print(f"| workload | etf |{shared_col} eetf | erltf | BEAM 29 | BEAM 28 | BEAM 25 | eetf/etf | erltf/etf | BEAM29/etf | BEAM28/etf |")
-    print("|---|---|" + ("---|---|" if group == "decode" else "") + "---|---|---|---|---|---|---|---|---|")
+    print("|---|---|" + ("---|---|---|---|" if group == "decode" else "") + "---|---|---|---|---|---|---|---|---|")
     for name in sorted(b28):
         ours = crit(group, name, "etf")
-        shared = f" {fmt(crit(group, name, 'etf_from_bytes'))} | {fmt(crit(group, name, 'erltf_borrowed'))} |" if group == "decode" else ""
+        shared = (
+            f" {fmt(crit(group, name, 'etf_from_bytes'))} | {fmt(crit(group, name, 'etf_flat'))} |"
+            f" {fmt(crit(group, name, 'etf_flat_from_bytes'))} | {fmt(crit(group, name, 'erltf_borrowed'))} |"
+        ) if group == "decode" else ""
         e, r = crit(group, name, "eetf"), crit(group, name, "erltf")
         o29, o28, o25 = b29[name][group], b28[name][group], b25[name][group]
         print(f"| {name} | {fmt(ours)} |{shared} {fmt(e)} | {fmt(r)} | {fmt(o29)} | {fmt(o28)} | {fmt(o25)} | {ratio(e, ours)} | {ratio(r, ours)} | {ratio(o29, ours)} | {ratio(o28, ours)} |")

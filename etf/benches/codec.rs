@@ -120,6 +120,12 @@ fn decode(c: &mut Criterion) {
         g.bench_function(BenchmarkId::from_parameter("etf_from_bytes"), |b| {
             b.iter(|| etf::from_bytes(black_box(shared.clone())))
         });
+        g.bench_function(BenchmarkId::from_parameter("etf_flat"), |b| {
+            b.iter(|| etf::flat::FlatTerm::from_slice(black_box(&bytes)))
+        });
+        g.bench_function(BenchmarkId::from_parameter("etf_flat_from_bytes"), |b| {
+            b.iter(|| etf::flat::FlatTerm::from_bytes(black_box(shared.clone())))
+        });
         if eetf::Term::decode(&bytes[..]).is_ok() {
             g.bench_function(BenchmarkId::from_parameter("eetf"), |b| {
                 b.iter(|| eetf::Term::decode(black_box(&bytes[..])))

@@ -11,6 +11,10 @@
 //! including the drop of the term; `encode` is `etf::to_vec` of the term the
 //! file holds; `clone`, `eq` (against a clone) and `hash` (std's
 //! `DefaultHasher`) work on that term too. `eetf_decode`, `erltf_decode`,
+//! `flat_decode` and `flat_decode_bytes` are `etf::flat::FlatTerm::from_slice`
+//! and `from_bytes` (decode and drop), `flat_walk` decodes from `Bytes` and
+//! visits every node, reading each leaf's value (integers, floats, atoms,
+//! binary lengths, pid fields). `eetf_decode`, `erltf_decode`,
 //! `erltf_decode_borrowed` (its zero-copy view), `eetf_encode` and
 //! `erltf_encode` run the other crates on the same bytes. It uses only the
 //! crate's stable entry points, so the same file builds against older
@@ -53,6 +57,25 @@ fn main() -> ExitCode {
         "decode_bytes" => {
             for _ in 0..count {
                 drop(black_box(etf::from_bytes(black_box(shared.clone()))));
+            }
+        }
+        "flat_decode" => {
+            for _ in 0..count {
+                drop(black_box(etf::flat::FlatTerm::from_slice(black_box(&bytes))));
+            }
+        }
+        "flat_decode_bytes" => {
+            for _ in 0..count {
+                drop(black_box(etf::flat::FlatTerm::from_bytes(black_box(
+                    shared.clone(),
+                ))));
+            }
+        }
+        "flat_walk" => {
+            for _ in 0..count {
+                if let Ok(flat) = etf::flat::FlatTerm::from_bytes(black_box(shared.clone())) {
+                    black_box(walk(flat.root()));
+                }
             }
         }
         "encode" => {
@@ -114,7 +137,8 @@ fn main() -> ExitCode {
         }
         other => {
             eprintln!(
-                "codec_loop: unknown operation {other:?} (decode, decode_bytes, encode, \
+                "codec_loop: unknown operation {other:?} (decode, decode_bytes, flat_decode, \
+                 flat_decode_bytes, flat_walk, encode, \
                  clone, eq, hash, eetf_decode, erltf_decode, erltf_decode_borrowed, \
                  eetf_encode or erltf_encode)"
             );
@@ -122,4 +146,36 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Visits every node of a flat term, reading each leaf: a checksum.
+fn walk(root: etf::flat::TermRef<'_>) -> u64 {
+    let mut sum = 0u64;
+    let mut pending = vec![root];
+    while let Some(t) = pending.pop() {
+        if let Some(items) = t.tuple() {
+            pending.extend(items);
+        } else if let Some(items) = t.list() {
+            pending.extend(items);
+            pending.extend(t.list_tail());
+        } else if let Some(entries) = t.map() {
+            for (k, v) in entries {
+                pending.push(k);
+                pending.push(v);
+            }
+        } else if let Some(i) = t.as_i64() {
+            sum = sum.wrapping_add(i as u64);
+        } else if let Some(f) = t.as_f64() {
+            sum = sum.wrapping_add(f.to_bits());
+        } else if let Some(a) = t.as_str() {
+            sum = sum.wrapping_add(a.len() as u64);
+        } else if let Some(b) = t.as_binary().or(t.as_byte_list()) {
+            sum = sum.wrapping_add(b.len() as u64);
+        } else if let Some(p) = t.as_pid() {
+            sum = sum.wrapping_add(p.id.into());
+        } else {
+            sum = sum.wrapping_add(t.kind() as u64);
+        }
+    }
+    sum
 }

@@ -64,7 +64,13 @@ impl FlatTerm {
     /// once (a compressed input is inflated instead). Fails on bytes after
     /// the term.
     pub fn from_slice(bytes: &[u8]) -> Result<FlatTerm, DecodeError> {
-        decode(bytes, None, &DecodeOptions::default())
+        let (inflated, nodes, atoms) = decode(bytes, &DecodeOptions::default())?;
+        let input = inflated.unwrap_or_else(|| Bytes::copy_from_slice(bytes));
+        Ok(FlatTerm {
+            input,
+            nodes,
+            atoms,
+        })
     }
 
     /// As [`FlatTerm::from_slice`], sharing `bytes`: binaries point into it.
@@ -85,8 +91,12 @@ impl FlatTerm {
     /// # Ok::<(), etf::EncodeError>(())
     /// ```
     pub fn decode_with(bytes: Bytes, opts: &DecodeOptions) -> Result<FlatTerm, DecodeError> {
-        let data = bytes.clone();
-        decode(&data, Some(bytes), opts)
+        let (inflated, nodes, atoms) = decode(&bytes, opts)?;
+        Ok(FlatTerm {
+            input: inflated.unwrap_or(bytes),
+            nodes,
+            atoms,
+        })
     }
 
     /// The whole term.
@@ -143,12 +153,11 @@ impl PartialEq<Term> for FlatTerm {
     }
 }
 
-/// Decodes `data` (which `shared` holds, when given) as `Term::decode` does.
-fn decode(
-    data: &[u8],
-    shared: Option<Bytes>,
-    opts: &DecodeOptions,
-) -> Result<FlatTerm, DecodeError> {
+/// The nodes and atoms of `data` decoded as `Term::decode` does, and the
+/// body they point into when it is not `data` (a compressed term's).
+type Decoded = (Option<Bytes>, Vec<Node>, Vec<Atom>);
+
+fn decode(data: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
     let version = *data
         .first()
         .ok_or_else(|| crate::decode::truncated("version byte", 1, 0, 0))?;
@@ -164,20 +173,11 @@ fn decode(
         if end != data.len() {
             return Err(DecodeError::new(K::TrailingBytes(data.len() - end), end));
         }
-        return Ok(FlatTerm {
-            input: Bytes::from(inflated),
-            nodes,
-            atoms,
-        });
+        return Ok((Some(Bytes::from(inflated)), nodes, atoms));
     }
     let (nodes, atoms, pos) = parse::parse(data, 1, opts)?;
     if pos != data.len() {
         return Err(DecodeError::new(K::TrailingBytes(data.len() - pos), pos));
     }
-    let input = shared.unwrap_or_else(|| Bytes::copy_from_slice(data));
-    Ok(FlatTerm {
-        input,
-        nodes,
-        atoms,
-    })
+    Ok((None, nodes, atoms))
 }

@@ -1,29 +1,44 @@
-//! The atom table of one flat term: each distinct atom once, found again
-//! by its text through a per-thread hash table that is reused from term to
-//! term (a generation number marks the slots of the current term, so
-//! nothing is cleared between terms).
+//! The atom table of one flat term: each distinct atom once.
+//!
+//! Atoms are found by text in a per-thread hash table that outlives the
+//! term: a slot keeps its atom for later terms (a memo, as the tree
+//! decoder's, so a known atom costs no validation and no allocation) and,
+//! when it was seen in the current term, its index in the term's table. A
+//! generation number tells the current term's slots from older ones, so
+//! nothing is cleared between terms. Only an older slot is ever
+//! overwritten, so a search for an atom of the current term always finds
+//! it before any free slot.
 
 use crate::decode::atoms;
 use crate::error::DecodeErrorKind;
 use crate::term::Atom;
 
-/// A slot of the hash table: an index into the term's atoms, valid when
-/// its generation is the current one.
-#[derive(Clone, Copy, Default)]
+/// A slot of the hash table.
+#[derive(Clone, Default)]
 struct Slot {
+    /// The term in which `index` is valid.
     generation: u32,
+    /// The atom's index in that term's table.
     index: u32,
+    /// The text's length and first sixteen bytes (two little-endian words,
+    /// zero padded): the whole text for atoms of up to sixteen bytes.
+    len: usize,
+    head: u64,
+    tail: u64,
+    atom: Option<Atom>,
 }
 
 /// Slots of a new table (a power of two).
-const FIRST_SLOTS: usize = 64;
+const FIRST_SLOTS: usize = 256;
 /// A table larger than this is not kept for the thread's next term.
-const MAX_KEPT_SLOTS: usize = 1 << 16;
+const MAX_KEPT_SLOTS: usize = 4096;
 
 /// Finds atoms by text; the table of [`Slot`]s lives across terms.
 pub(super) struct Interner {
     slots: Vec<Slot>,
     generation: u32,
+    /// Slots of the current term.
+    live: usize,
 }
 
 impl Interner {
@@ -31,14 +46,16 @@ impl Interner {
         Interner {
             slots: Vec::new(),
             generation: 0,
+            live: 0,
         }
     }
 
-    /// Starts a new term: the slots of the last one no longer count.
+    /// Starts a new term: the indices of the last one no longer count.
     pub(super) fn reset(&mut self) {
         if self.slots.is_empty() || self.slots.len() > MAX_KEPT_SLOTS {
             self.slots = vec![Slot::default(); FIRST_SLOTS];
         }
+        self.live = 0;
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             self.slots.fill(Slot::default());
@@ -49,7 +66,6 @@ impl Interner {
     /// The index in `atoms` of the atom written as `text` (UTF-8 when
     /// `utf8`, else Latin-1), added if new. Fails as the tree decoder does
     /// on invalid UTF-8 or more than 255 characters.
-    #[inline]
     pub(super) fn intern(
         &mut self,
         atoms: &mut Vec<Atom>,
@@ -58,16 +74,26 @@ impl Interner {
     ) -> Result<u32, DecodeErrorKind> {
         // The table is keyed by UTF-8 text: ASCII is the same in both.
         if utf8 || text.is_ascii() {
-            match self.find(atoms, text) {
-                Ok(index) => Ok(index),
-                Err(slot) => {
-                    let atom = atoms::get(text, utf8)?;
-                    Ok(self.insert(atoms, slot, atom))
-                }
-            }
+            let key = Key::of(text, 0, text.len());
+            self.find(atoms, text, &key, || atoms::get(text, utf8))
         } else {
             self.intern_atom(atoms, atoms::get(text, false)?)
         }
+    }
+
+    /// As [`Interner::intern`] for the UTF-8 text `data[at..at + len]`
+    /// (in range): reads it a word at a time where `data` goes on.
+    #[inline]
+    pub(super) fn intern_utf8_at(
+        &mut self,
+        atoms: &mut Vec<Atom>,
+        data: &[u8],
+        at: usize,
+        len: usize,
+    ) -> Result<u32, DecodeErrorKind> {
+        let text = data.get(at..at + len).unwrap_or_default();
+        let key = Key::of(data, at, len);
+        self.find(atoms, text, &key, || atoms::get(text, true))
     }
 
     /// The index of `atom` in `atoms`, added if new.
@@ -76,79 +102,144 @@ impl Interner {
         atoms: &mut Vec<Atom>,
         atom: Atom,
     ) -> Result<u32, DecodeErrorKind> {
-        match self.find(atoms, atom.as_bytes()) {
-            Ok(index) => Ok(index),
-            Err(slot) => Ok(self.insert(atoms, slot, atom)),
-        }
+        let text = atom.as_bytes();
+        let key = Key::of(text, 0, text.len());
+        let found = self.find(atoms, text, &key, || Ok(atom.clone()));
+        found
     }
 
-    /// The index of the atom of this text, or the free slot for it.
+    /// The index of the atom of this text, made by `make` if the table
+    /// does not know it.
     #[inline]
-    fn find(&self, atoms: &[Atom], text: &[u8]) -> Result<u32, usize> {
+    fn find(
+        &mut self,
+        atoms: &mut Vec<Atom>,
+        text: &[u8],
+        key: &Key,
+        make: impl FnOnce() -> Result<Atom, DecodeErrorKind>,
+    ) -> Result<u32, DecodeErrorKind> {
         let mask = self.slots.len() - 1;
-        let mut i = hash(text) & mask;
+        let bits = self.slots.len().trailing_zeros();
+        let mut i = (key.hash >> (64 - bits)) as usize;
         loop {
-            let slot = self.slots[i];
-            if slot.generation != self.generation {
-                return Err(i);
-            }
-            if atoms.get(slot.index as usize).map(|a| a.as_bytes()) == Some(text) {
+            let generation = self.generation;
+            let slot = &mut self.slots[i];
+            let same = match &slot.atom {
+                Some(a) => {
+                    slot.len == text.len()
+                        && slot.head == key.head
+                        && slot.tail == key.tail
+                        && (text.len() <= 16 || a.as_bytes() == text)
+                }
+                None => false,
+            };
+            if same && slot.generation == generation {
                 return Ok(slot.index);
+            }
+            if same || slot.generation != generation {
+                let atom = match (&slot.atom, same) {
+                    (Some(a), true) => a.clone(),
+                    _ => {
+                        let atom = make()?;
+                        *slot = Slot {
+                            len: text.len(),
+                            head: key.head,
+                            tail: key.tail,
+                            atom: Some(atom.clone()),
+                            ..Slot::default()
+                        };
+                        atom
+                    }
+                };
+                let index = atoms.len() as u32;
+                slot.generation = generation;
+                slot.index = index;
+                atoms.push(atom);
+                self.live += 1;
+                // At most half full, so that searches stay short.
+                if self.live * 2 > self.slots.len() {
+                    self.grow(atoms);
+                }
+                return Ok(index);
             }
             i = (i + 1) & mask;
         }
     }
 
-    fn insert(&mut self, atoms: &mut Vec<Atom>, slot: usize, atom: Atom) -> u32 {
-        let index = atoms.len() as u32;
-        atoms.push(atom);
-        self.slots[slot] = Slot {
-            generation: self.generation,
-            index,
-        };
-        // At most half full, so that a search always ends at a free slot.
-        if atoms.len() * 2 > self.slots.len() {
-            self.grow(atoms);
-        }
-        index
-    }
-
+    /// Doubles the table, keeping only the current term's atoms.
     fn grow(&mut self, atoms: &[Atom]) {
         self.slots = vec![Slot::default(); self.slots.len() * 2];
         let mask = self.slots.len() - 1;
+        let bits = self.slots.len().trailing_zeros();
         for (index, atom) in atoms.iter().enumerate() {
-            let mut i = hash(atom.as_bytes()) & mask;
+            let key = Key::of(atom.as_bytes(), 0, atom.len());
+            let mut i = (key.hash >> (64 - bits)) as usize;
             while self.slots[i].generation == self.generation {
                 i = (i + 1) & mask;
             }
             self.slots[i] = Slot {
                 generation: self.generation,
                 index: index as u32,
+                len: atom.len(),
+                head: key.head,
+                tail: key.tail,
+                atom: Some(atom.clone()),
             };
         }
     }
 }
 
-/// A multiplicative hash of the text, eight bytes at a time.
-#[inline]
-fn hash(text: &[u8]) -> usize {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = text.len() as u64;
-    let mut chunks = text.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+/// What the table knows of a text before comparing it whole.
+struct Key {
+    hash: u64,
+    head: u64,
+    tail: u64,
+}
+
+impl Key {
+    /// The text `data[at..at + len]` (in range): its first two words and a
+    /// multiplicative hash of all of them.
+    #[inline]
+    fn of(data: &[u8], at: usize, len: usize) -> Key {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let head = word(data, at, len.min(8));
+        let tail = word(data, at + 8, len.saturating_sub(8).min(8));
+        let mut h = (len as u64 ^ head).wrapping_mul(K);
+        h = (h.rotate_left(29) ^ tail).wrapping_mul(K);
+        let mut i = 16;
+        while i < len {
+            h = (h.rotate_left(29) ^ word(data, at + i, (len - i).min(8))).wrapping_mul(K);
+            i += 8;
+        }
+        Key {
+            hash: h,
+            head,
+            tail,
+        }
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let w = rest
+}
+
+/// The `n` (at most 8) bytes at `at` as a little-endian word, zero padded:
+/// one load where eight bytes are there to read.
+#[inline]
+fn word(data: &[u8], at: usize, n: usize) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    match data.get(at..at + 8) {
+        Some(s) => {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(s);
+            u64::from_le_bytes(w) & (u64::MAX >> (64 - 8 * n))
+        }
+        // Byte by byte: a copy of a variable length would call `memcpy`.
+        None => data
+            .get(at..at + n)
+            .unwrap_or_default()
             .iter()
             .rev()
-            .fold(0u64, |w, &b| (w << 8) | u64::from(b));
-        h = (h ^ w).wrapping_mul(K);
+            .fold(0u64, |w, &b| (w << 8) | u64::from(b)),
     }
-    (h >> 32) as usize
 }
 
 #[cfg(test)]

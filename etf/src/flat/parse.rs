@@ -47,6 +47,9 @@ struct Scratch {
     keys: Vec<(Kind, u64)>,
 }
 
+/// The most nodes reserved before decoding (1 MiB).
+const MAX_RESERVED_NODES: usize = 1 << 16;
+
 /// A stack of open containers is kept when it held at most this many.
 const SPARE_FRAMES: usize = 256;
 
@@ -75,8 +78,10 @@ pub(super) fn parse(
 ) -> Result<(Vec<Node>, Vec<Atom>, usize), DecodeError> {
     let mut scratch = SCRATCH.try_with(Cell::take).unwrap_or_default();
     scratch.interner.reset();
-    // Every node takes at least one byte of input, nearly all two.
-    let capacity = (data.len() - start.min(data.len())) / 2 + 2;
+    // Every node takes at least one byte of input, nearly all two; past
+    // 1 MiB of nodes the buffer grows as needed (a large binary would
+    // otherwise reserve eight times its size).
+    let capacity = ((data.len() - start.min(data.len())) / 2 + 2).min(MAX_RESERVED_NODES);
     let mut tape = Tape {
         data,
         pos: start,
@@ -90,7 +95,7 @@ pub(super) fn parse(
     tape.frames.clear();
     let result = tape.run();
     let Tape {
-        mut nodes,
+        nodes,
         atoms,
         pos,
         mut frames,
@@ -112,9 +117,6 @@ pub(super) fn parse(
         })
     });
     result?;
-    if nodes.capacity() > 2 * nodes.len() + 64 {
-        nodes.shrink_to_fit();
-    }
     Ok((nodes, atoms, pos))
 }
 
@@ -136,7 +138,52 @@ impl<'d> Tape<'d> {
             if self.value()? && self.deliver()? {
                 return Ok(());
             }
+            self.fill()?;
         }
+    }
+
+    /// Reads the top container's elements while they are the commonest
+    /// leaves (integers, UTF-8 atoms, `[]`), in a tight loop; the last
+    /// element is left to [`Tape::value`], which closes the container.
+    #[inline]
+    fn fill(&mut self) -> Result<(), DecodeError> {
+        let Some(top) = self.frames.last_mut() else {
+            return Ok(());
+        };
+        let data: &'d [u8] = self.data;
+        let mut left = top.left;
+        let mut pos = self.pos;
+        while left > 1 {
+            let node = match *data.get(pos..).unwrap_or_default() {
+                [tag::SMALL_INTEGER, b, ..] => {
+                    pos += 2;
+                    Node::new(Kind::Int, 0, b.into())
+                }
+                [tag::INTEGER, b0, b1, b2, b3, ..] => {
+                    pos += 5;
+                    let v = i64::from(i32::from_be_bytes([b0, b1, b2, b3]));
+                    Node::new(Kind::Int, 0, v as u64)
+                }
+                [tag::SMALL_ATOM_UTF8, len, ref rest @ ..] if rest.len() >= usize::from(len) => {
+                    let index = self
+                        .interner
+                        .intern_utf8_at(&mut self.atoms, data, pos + 2, len.into())
+                        .map_err(|kind| DecodeError::new(kind, pos))?;
+                    pos += 2 + usize::from(len);
+                    Node::new(Kind::Atom, index, 0)
+                }
+                [tag::NIL, ..] => {
+                    pos += 1;
+                    Node::new(Kind::Nil, 0, 0)
+                }
+                _ => break,
+            };
+            self.nodes.push(node);
+            left -= 1;
+        }
+        top.left = left;
+        self.pos = pos;
+        Ok(())
     }
 
     // ------------------------------------------------------------ raw reads
@@ -232,8 +279,12 @@ impl<'d> Tape<'d> {
             }
             [tag::SMALL_ATOM_UTF8, len, ..] => {
                 self.pos += 2;
-                let text = self.take(len.into(), "atom")?;
-                let index = self.intern(text, true, at)?;
+                let start = self.pos;
+                self.take(len.into(), "atom")?;
+                let index = self
+                    .interner
+                    .intern_utf8_at(&mut self.atoms, data, start, len.into())
+                    .map_err(|kind| DecodeError::new(kind, at))?;
                 self.push(Node::new(Kind::Atom, index, 0));
                 Ok(true)
             }
@@ -407,12 +458,18 @@ impl<'d> Tape<'d> {
             tag::PID | tag::NEW_PID => {
                 let node = self.atom()?;
                 let start = self.pos;
-                self.u32("PID")?;
-                self.u32("PID")?;
-                if t == tag::PID {
-                    self.u8("PID")?;
+                let size = if t == tag::PID { 9 } else { 12 };
+                if self.left() >= size {
+                    self.pos += size;
                 } else {
-                    self.u32("NEW_PID")?;
+                    // Not all there: the error of the field that is missing.
+                    self.u32("PID")?;
+                    self.u32("PID")?;
+                    if t == tag::PID {
+                        self.u8("PID")?;
+                    } else {
+                        self.u32("NEW_PID")?;
+                    }
                 }
                 self.push(Node {
                     tag: t,
@@ -660,8 +717,19 @@ impl<'d> Tape<'d> {
     }
 
     /// An atom in a field that must hold one (a pid's node...).
+    #[inline]
     fn atom(&mut self) -> Result<u32, DecodeError> {
         let at = self.pos;
+        let data: &'d [u8] = self.data;
+        if let [tag::SMALL_ATOM_UTF8, len, ref rest @ ..] = *data.get(at..).unwrap_or_default() {
+            if rest.len() >= usize::from(len) {
+                self.pos = at + 2 + usize::from(len);
+                return self
+                    .interner
+                    .intern_utf8_at(&mut self.atoms, data, at + 2, len.into())
+                    .map_err(|kind| DecodeError::new(kind, at));
+            }
+        }
         let t = self.u8("atom tag")?;
         match t {
             tag::ATOM | tag::SMALL_ATOM | tag::ATOM_UTF8 | tag::SMALL_ATOM_UTF8 => {
