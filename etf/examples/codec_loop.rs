@@ -61,7 +61,9 @@ fn main() -> ExitCode {
         }
         "flat_decode" => {
             for _ in 0..count {
-                drop(black_box(etf::flat::FlatTerm::from_slice(black_box(&bytes))));
+                drop(black_box(etf::flat::FlatTerm::from_slice(black_box(
+                    &bytes,
+                ))));
             }
         }
         "flat_decode_bytes" => {

@@ -168,7 +168,10 @@ fn decode(data: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
         let (inflated, end) = inflate::inflate(data, 1, opts.max_decompressed_size)?;
         let (nodes, atoms, pos) = parse::parse(&inflated, 0, opts)?;
         if pos != inflated.len() {
-            return Err(DecodeError::new(K::TrailingBytes(inflated.len() - pos), pos));
+            return Err(DecodeError::new(
+                K::TrailingBytes(inflated.len() - pos),
+                pos,
+            ));
         }
         if end != data.len() {
             return Err(DecodeError::new(K::TrailingBytes(data.len() - end), end));

@@ -36,7 +36,11 @@ pub fn flat(data: &[u8]) {
             let back = f.to_term();
             assert_eq!(&back, t, "flat decoding gives another term");
             assert_eq!(&s.to_term(), t, "shared flat decoding gives another term");
-            assert_eq!(back.to_string(), t.to_string(), "flat term prints differently");
+            assert_eq!(
+                back.to_string(),
+                t.to_string(),
+                "flat term prints differently"
+            );
             walk(f.root());
         }
         (Err(t), Err(f), Err(s)) => {

@@ -107,8 +107,8 @@ mod debug;
 mod decode;
 mod deep;
 mod encode;
-pub mod flat;
 mod error;
+pub mod flat;
 #[doc(hidden)]
 pub mod fuzzing;
 mod map;

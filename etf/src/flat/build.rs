@@ -159,9 +159,7 @@ impl<'a> Parts<'a> {
     /// stands in should it ever not.
     pub(super) fn raw(&self, n: &Node) -> Term {
         let bytes = self.shared_bytes(n.payload, n.len as usize);
-        Decoder::from_bytes(bytes)
-            .read_body()
-            .unwrap_or(Term::Nil)
+        Decoder::from_bytes(bytes).read_body().unwrap_or(Term::Nil)
     }
 
     /// The term of a node that has no children on the tape.

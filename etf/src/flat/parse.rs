@@ -195,7 +195,11 @@ impl<'d> Tape<'d> {
     #[inline]
     fn take(&mut self, n: usize, what: &'static str) -> Result<&'d [u8], DecodeError> {
         let data: &'d [u8] = self.data;
-        match self.pos.checked_add(n).and_then(|end| data.get(self.pos..end)) {
+        match self
+            .pos
+            .checked_add(n)
+            .and_then(|end| data.get(self.pos..end))
+        {
             Some(s) => {
                 self.pos += n;
                 Ok(s)
