@@ -104,6 +104,25 @@ impl FlatTerm {
         TermRef::new(self, 0)
     }
 
+    /// Every term in the tree, containers before their elements (the
+    /// order of the wire): a walk over the whole term without a stack.
+    ///
+    /// ```
+    /// use etf::flat::{FlatTerm, Kind};
+    ///
+    /// let bytes = etf::to_vec(&etf::parse_term("{a, [1, {b}], #{c => 2}}").unwrap())?;
+    /// let flat = FlatTerm::from_slice(&bytes)?;
+    /// let atoms: Vec<_> = flat.preorder().filter_map(|t| t.as_str()).collect();
+    /// assert_eq!(atoms, ["a", "b", "c"]);
+    /// let sum: i64 = flat.preorder().filter_map(|t| t.as_i64()).sum();
+    /// assert_eq!(sum, 3);
+    /// assert_eq!(flat.preorder().filter(|t| t.kind() == Kind::Tuple).count(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn preorder(&self) -> impl ExactSizeIterator<Item = TermRef<'_>> + '_ {
+        (0..self.nodes.len()).map(move |i| TermRef::new(self, i))
+    }
+
     /// The owned [`Term`], equal to what [`crate::from_slice`] gives.
     pub fn to_term(&self) -> Term {
         self.root().to_term()

@@ -39,6 +39,8 @@ pub(super) struct Interner {
     generation: u32,
     /// Slots of the current term.
     live: usize,
+    /// 64 minus log2 of the number of slots: the hash's top bits index them.
+    shift: u32,
 }
 
 impl Interner {
@@ -47,6 +49,7 @@ impl Interner {
             slots: Vec::new(),
             generation: 0,
             live: 0,
+            shift: 64,
         }
     }
 
@@ -56,6 +59,7 @@ impl Interner {
             self.slots = vec![Slot::default(); FIRST_SLOTS];
         }
         self.live = 0;
+        self.shift = 64 - self.slots.len().trailing_zeros();
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             self.slots.fill(Slot::default());
@@ -91,8 +95,8 @@ impl Interner {
         at: usize,
         len: usize,
     ) -> Result<u32, DecodeErrorKind> {
-        let text = data.get(at..at + len).unwrap_or_default();
         let key = Key::of(data, at, len);
+        let text = data.get(at..at + len).unwrap_or_default();
         self.find(atoms, text, &key, || atoms::get(text, true))
     }
 
@@ -118,8 +122,7 @@ impl Interner {
         make: impl FnOnce() -> Result<Atom, DecodeErrorKind>,
     ) -> Result<u32, DecodeErrorKind> {
         let mask = self.slots.len() - 1;
-        let bits = self.slots.len().trailing_zeros();
-        let mut i = (key.hash >> (64 - bits)) as usize;
+        let mut i = (key.hash >> self.shift) as usize;
         loop {
             let generation = self.generation;
             let slot = &mut self.slots[i];
@@ -169,10 +172,10 @@ impl Interner {
     fn grow(&mut self, atoms: &[Atom]) {
         self.slots = vec![Slot::default(); self.slots.len() * 2];
         let mask = self.slots.len() - 1;
-        let bits = self.slots.len().trailing_zeros();
+        self.shift = 64 - self.slots.len().trailing_zeros();
         for (index, atom) in atoms.iter().enumerate() {
             let key = Key::of(atom.as_bytes(), 0, atom.len());
-            let mut i = (key.hash >> (64 - bits)) as usize;
+            let mut i = (key.hash >> self.shift) as usize;
             while self.slots[i].generation == self.generation {
                 i = (i + 1) & mask;
             }
@@ -198,18 +201,23 @@ struct Key {
 impl Key {
     /// The text `data[at..at + len]` (in range): its first two words and a
     /// multiplicative hash of all of them.
-    #[inline]
+    #[inline(always)]
     fn of(data: &[u8], at: usize, len: usize) -> Key {
         const K: u64 = 0x9e37_79b9_7f4a_7c15;
         // The common case, an atom of at most sixteen bytes with sixteen
         // bytes of input from its start: two loads.
         let (head, tail) = match data.get(at..at + 16) {
             Some(s) if len <= 16 => {
-                let mut w = [0u8; 16];
-                w.copy_from_slice(s);
-                let both = u128::from_le_bytes(w) & (u128::MAX >> (128 - 8 * len.max(1)));
-                let both = if len == 0 { 0 } else { both };
-                (both as u64, (both >> 64) as u64)
+                let mut lo = [0u8; 8];
+                let mut hi = [0u8; 8];
+                lo.copy_from_slice(&s[..8]);
+                hi.copy_from_slice(&s[8..]);
+                let (lo, hi) = (u64::from_le_bytes(lo), u64::from_le_bytes(hi));
+                if len <= 8 {
+                    (lo & MASKS[len], 0)
+                } else {
+                    (lo, hi & MASKS[len - 8])
+                }
             }
             _ => (
                 word(data, at, len.min(8)),
@@ -230,6 +238,17 @@ impl Key {
     }
 }
 
+/// `MASKS[n]`: the low `n` bytes of a word.
+const MASKS: [u64; 9] = {
+    let mut m = [0u64; 9];
+    let mut n = 1;
+    while n <= 8 {
+        m[n] = u64::MAX >> (64 - 8 * n);
+        n += 1;
+    }
+    m
+};
+
 /// The `n` (at most 8) bytes at `at` as a little-endian word, zero padded:
 /// one load where eight bytes are there to read.
 #[inline]
@@ -241,7 +260,7 @@ fn word(data: &[u8], at: usize, n: usize) -> u64 {
         Some(s) => {
             let mut w = [0u8; 8];
             w.copy_from_slice(s);
-            u64::from_le_bytes(w) & (u64::MAX >> (64 - 8 * n))
+            u64::from_le_bytes(w) & MASKS[n.min(8)]
         }
         // Byte by byte: a copy of a variable length would call `memcpy`.
         None => data
