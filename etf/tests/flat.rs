@@ -201,3 +201,14 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn flat_terms_cross_threads() {
+    fn is_shareable<T: Send + Sync + Clone>() {}
+    is_shareable::<FlatTerm>();
+    let bytes = etf::to_vec(&etf::parse_term("{a, <<1,2>>, [b]}").unwrap()).unwrap();
+    let flat = FlatTerm::from_slice(&bytes).unwrap();
+    let copy = flat.clone();
+    let printed = std::thread::spawn(move || copy.to_string()).join().unwrap();
+    assert_eq!(printed, flat.to_string());
+}

@@ -81,7 +81,11 @@ pub(super) fn parse(
     // Every node takes at least one byte of input, nearly all two; past
     // 1 MiB of nodes the buffer grows as needed (a large binary would
     // otherwise reserve eight times its size).
-    let capacity = ((data.len() - start.min(data.len())) / 2 + 2).min(MAX_RESERVED_NODES);
+    let capacity = match data.get(start) {
+        // A term that is one binary is one node.
+        Some(&tag::BINARY) => 1,
+        _ => ((data.len() - start.min(data.len())) / 2 + 2).min(MAX_RESERVED_NODES),
+    };
     let mut tape = Tape {
         data,
         pos: start,
