@@ -15,7 +15,7 @@ use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::map::first_duplicate;
 use crate::options::DecodeOptions;
 use crate::term::{Atom, Term};
-use std::cell::Cell;
+use std::cell::RefCell;
 
 /// What an open container waits for.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -54,8 +54,8 @@ const MAX_RESERVED_NODES: usize = 1 << 16;
 const SPARE_FRAMES: usize = 256;
 
 thread_local! {
-    static SCRATCH: Cell<Scratch> = const {
-        Cell::new(Scratch { frames: Vec::new(), interner: Interner::new(), keys: Vec::new() })
+    static SCRATCH: RefCell<Scratch> = const {
+        RefCell::new(Scratch { frames: Vec::new(), interner: Interner::new(), keys: Vec::new() })
     };
 }
 
@@ -76,8 +76,24 @@ pub(super) fn parse(
     start: usize,
     opts: &DecodeOptions,
 ) -> Result<(Vec<Node>, Vec<Atom>, usize), DecodeError> {
-    let mut scratch = SCRATCH.try_with(Cell::take).unwrap_or_default();
+    let fresh = || parse_with(&mut Scratch::default(), data, start, opts);
+    SCRATCH
+        .try_with(|s| match s.try_borrow_mut() {
+            Ok(mut scratch) => parse_with(&mut scratch, data, start, opts),
+            Err(_) => fresh(),
+        })
+        .unwrap_or_else(|_| fresh())
+}
+
+fn parse_with(
+    scratch: &mut Scratch,
+    data: &[u8],
+    start: usize,
+    opts: &DecodeOptions,
+) -> Result<(Vec<Node>, Vec<Atom>, usize), DecodeError> {
     scratch.interner.reset();
+    scratch.frames.clear();
+    scratch.keys.clear();
     // Every node takes at least one byte of input, nearly all two; past
     // 1 MiB of nodes the buffer grows as needed (a large binary would
     // otherwise reserve eight times its size).
@@ -92,51 +108,32 @@ pub(super) fn parse(
         opts,
         nodes: Vec::with_capacity(capacity),
         atoms: Vec::new(),
-        frames: std::mem::take(&mut scratch.frames),
-        interner: scratch.interner,
-        keys: std::mem::take(&mut scratch.keys),
+        frames: &mut scratch.frames,
+        interner: &mut scratch.interner,
+        keys: &mut scratch.keys,
     };
-    tape.frames.clear();
     let result = tape.run();
-    let Tape {
-        nodes,
-        atoms,
-        pos,
-        mut frames,
-        interner,
-        mut keys,
-        ..
-    } = tape;
-    if frames.capacity() <= SPARE_FRAMES {
-        frames.clear();
-    } else {
-        frames = Vec::new();
+    let (nodes, atoms, pos) = (tape.nodes, tape.atoms, tape.pos);
+    if scratch.frames.capacity() > SPARE_FRAMES {
+        scratch.frames = Vec::new();
     }
-    keys.clear();
-    let _ = SCRATCH.try_with(|s| {
-        s.set(Scratch {
-            frames,
-            interner,
-            keys,
-        })
-    });
     result?;
     Ok((nodes, atoms, pos))
 }
 
 /// The decoder's state.
-struct Tape<'d> {
+struct Tape<'d, 's> {
     data: &'d [u8],
     pos: usize,
     opts: &'d DecodeOptions,
     nodes: Vec<Node>,
     atoms: Vec<Atom>,
-    frames: Vec<Frame>,
-    interner: Interner,
-    keys: Vec<(Kind, u64)>,
+    frames: &'s mut Vec<Frame>,
+    interner: &'s mut Interner,
+    keys: &'s mut Vec<(Kind, u64)>,
 }
 
-impl<'d> Tape<'d> {
+impl<'d> Tape<'d, '_> {
     fn run(&mut self) -> Result<(), DecodeError> {
         loop {
             if self.value()? && self.deliver()? {
