@@ -254,6 +254,10 @@ macro_rules! next_leaf {
                 let text = $p.take(len.into(), "atom")?;
                 Term::Atom(atoms::get(text, true).map_err(|kind| DecodeError::new(kind, at))?)
             }
+            [tag::NIL, ..] => {
+                $p.pos += 1;
+                Term::Nil
+            }
             [t, _, ..] if is_leaf(t) => {
                 $p.pos += 1;
                 $p.leaf(t, at)?
