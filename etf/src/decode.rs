@@ -249,10 +249,21 @@ macro_rules! next_leaf {
                 $p.pos += 5;
                 Term::Int(i32::from_be_bytes([b0, b1, b2, b3]).into())
             }
-            [tag::SMALL_ATOM_UTF8, len, ..] => {
+            [t @ (tag::SMALL_ATOM_UTF8 | tag::SMALL_ATOM), len, ..] => {
                 $p.pos += 2;
                 let text = $p.take(len.into(), "atom")?;
-                Term::Atom(atoms::get(text, true).map_err(|kind| DecodeError::new(kind, at))?)
+                let utf8 = t == tag::SMALL_ATOM_UTF8;
+                Term::Atom(atoms::get(text, utf8).map_err(|kind| DecodeError::new(kind, at))?)
+            }
+            [t @ (tag::ATOM_UTF8 | tag::ATOM), l0, l1, ..] => {
+                $p.pos += 3;
+                let text = $p.take(u16::from_be_bytes([l0, l1]).into(), "atom")?;
+                let utf8 = t == tag::ATOM_UTF8;
+                Term::Atom(atoms::get(text, utf8).map_err(|kind| DecodeError::new(kind, at))?)
+            }
+            [tag::NEW_PID, _, ..] => {
+                $p.pos += 1;
+                Term::Pid($p.pid_body(tag::NEW_PID)?)
             }
             [tag::NIL, ..] => {
                 $p.pos += 1;
