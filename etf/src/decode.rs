@@ -601,6 +601,10 @@ impl<'d> Parser<'d> {
                     self.check_depth(stack, at)?;
                 }
                 let mut items = Vec::with_capacity(left);
+                if let Some(&(tag::SMALL_INTEGER | tag::INTEGER)) = self.data.get(self.pos) {
+                    // Most likely a list of numbers: read at once.
+                    self.int_run(&mut items, &mut left);
+                }
                 let mut tail = false;
                 if let Some(list) = self.list_items(&mut items, &mut left, &mut tail)? {
                     return Ok(Some(list));
@@ -660,6 +664,32 @@ impl<'d> Parser<'d> {
             *left -= 1;
         }
         Ok(())
+    }
+
+    /// Reads integer elements (a list of numbers) while they come, with the
+    /// position and count kept in registers.
+    #[inline]
+    fn int_run(&mut self, items: &mut Vec<Term>, left: &mut usize) {
+        let data = self.data;
+        let mut pos = self.pos;
+        let mut n = *left;
+        while n > 0 {
+            let i = match *data.get(pos..).unwrap_or_default() {
+                [tag::SMALL_INTEGER, b, ..] => {
+                    pos += 2;
+                    i64::from(b)
+                }
+                [tag::INTEGER, b0, b1, b2, b3, ..] => {
+                    pos += 5;
+                    i32::from_be_bytes([b0, b1, b2, b3]).into()
+                }
+                _ => break,
+            };
+            items.push(Term::Int(i));
+            n -= 1;
+        }
+        self.pos = pos;
+        *left = n;
     }
 
     /// As [`Parser::fill`] for a map's keys and values: while `has_key`,
