@@ -404,6 +404,7 @@ impl<'d> Parser<'d> {
         }
     }
 
+    #[inline]
     fn push(&self, stack: &mut Vec<Frame>, frame: Frame, at: usize) -> Result<(), DecodeError> {
         self.check_depth(stack, at)?;
         stack.push(frame);
