@@ -44,8 +44,14 @@ pub fn flat(data: &[u8]) {
             walk(f.root());
         }
         (Err(t), Err(f), Err(s)) => {
-            assert_eq!(t.kind(), f.kind(), "flat decoding fails differently");
-            assert_eq!(t.kind(), s.kind(), "shared flat decoding fails differently");
+            assert!(
+                same_failure(t.kind(), f.kind()),
+                "flat decoding fails differently: {t:?} / {f:?}"
+            );
+            assert!(
+                same_failure(t.kind(), s.kind()),
+                "shared flat decoding fails differently: {t:?} / {s:?}"
+            );
         }
         _ => panic!("flat and tree decoding disagree: {tree:?} / {flat:?} / {shared:?}"),
     }
@@ -54,8 +60,20 @@ pub fn flat(data: &[u8]) {
     let flat = FlatTerm::decode_with(Bytes::copy_from_slice(data), &opts);
     match (&tree, &flat) {
         (Ok(t), Ok(f)) => assert_eq!(&f.to_term(), t, "depth-limited decodings differ"),
-        (Err(t), Err(f)) => assert_eq!(t.kind(), f.kind(), "depth-limited errors differ"),
+        (Err(t), Err(f)) => assert!(
+            same_failure(t.kind(), f.kind()),
+            "depth-limited errors differ: {t:?} / {f:?}"
+        ),
         _ => panic!("depth-limited decodings disagree: {tree:?} / {flat:?}"),
+    }
+}
+
+/// The same error kind; for truncated input, the same variant (which field
+/// is reported missing depends on how many fields a decoder reads at once).
+fn same_failure(a: &DecodeErrorKind, b: &DecodeErrorKind) -> bool {
+    match (a, b) {
+        (DecodeErrorKind::Truncated { .. }, DecodeErrorKind::Truncated { .. }) => true,
+        _ => a == b,
     }
 }
 
