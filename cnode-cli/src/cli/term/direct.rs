@@ -821,7 +821,7 @@ mod tests {
             })
         );
         assert!(Direct::new(&EncodeOptions::new().minor_version(0)).is_none());
-        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
         assert_eq!(direct(&deep, &opts).0, Outcome::Fallback);
         let deep = format!("{}1{}", "{".repeat(MAX_DEPTH), "}".repeat(MAX_DEPTH));
         assert!(matches!(direct(&deep, &opts).0, Outcome::Done(_)));
