@@ -145,6 +145,8 @@ mod tests {
             (100_000.0, "1.0e5"),
             (123_456_789_012_345.6, "123456789012345.6"),
             (-2.5, "-2.5"),
+            // Two shortest candidates: OTP 25 (Ryu) rounds the tie to even.
+            (122_004_446_041_270.12, "122004446041270.12"),
             (f64::MAX, "1.7976931348623157e308"),
         ];
         for &(value, printed) in table {
@@ -152,10 +154,12 @@ mod tests {
         }
     }
 
-    /// The digits and exponent agree with `{:e}`, Rust's own shortest
-    /// round-trip notation, over a spread of bit patterns.
+    /// The digits are as short as `{:e}`'s, Rust's own shortest notation,
+    /// with the same exponent, and read back to the value, over a spread of
+    /// bit patterns. (On a tie between two shortest candidates, `{:e}` and
+    /// OTP can differ: see `notation_matches_otp`, 122004446041270.12.)
     #[test]
-    fn shortest_digits_agree_with_std() {
+    fn shortest_digits_round_trip() {
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         for i in 0..200_000u64 {
             state = state
@@ -171,15 +175,16 @@ mod tests {
             }
             let sci = format!("{value:e}");
             let (mantissa, exp) = sci.split_once('e').unwrap();
-            let expected: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+            let std_digits = mantissa.chars().filter(char::is_ascii_digit).count();
             let mut ryu = ryu::Buffer::new();
             let mut buf = [0u8; 24];
             let (digits, exponent) = shortest(ryu.format_finite(value), &mut buf);
-            assert_eq!(
-                (digits, exponent),
-                (expected.as_str(), exp.parse().unwrap()),
-                "{value:e}"
-            );
+            assert_eq!(digits.len(), std_digits, "{value:e}");
+            assert_eq!(exponent, exp.parse::<i32>().unwrap(), "{value:e}");
+            let back: f64 = format!("{}.{}e{exponent}", &digits[..1], &digits[1..])
+                .parse()
+                .unwrap();
+            assert_eq!(back.to_bits(), value.to_bits(), "{value:e}");
         }
     }
 }
