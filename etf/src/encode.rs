@@ -11,13 +11,14 @@
 mod chunked;
 mod compress;
 mod float_text;
+mod recursive;
 
 pub use chunked::Chunked;
 
 use crate::decode::tag;
 use crate::error::EncodeError;
 use crate::options::EncodeOptions;
-use crate::term::{Atom, BitBinary, Fun, Map, Pid, Record, Term};
+use crate::term::{Atom, BitBinary, Fun, Map, Pid, Record, Reference, Term};
 use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
 use num_traits::ToPrimitive;
@@ -207,6 +208,9 @@ struct Encoder<'o> {
     opts: &'o EncodeOptions,
     /// Atom cache references to write instead of atoms' text, if any.
     refs: Option<&'o mut dyn AtomRefs>,
+    /// No references and minor version 2: every atom of at most 255 bytes
+    /// is written as SMALL_ATOM_UTF8 without a further check.
+    plain_atoms: bool,
 }
 
 impl<'o> Encoder<'o> {
@@ -221,6 +225,7 @@ impl<'o> Encoder<'o> {
             open_funs: 0,
             opts,
             refs: None,
+            plain_atoms: false,
         }
     }
 
@@ -234,7 +239,9 @@ impl<'o> Encoder<'o> {
             _ => self.out.extend_from_slice(bytes),
         }
     }
-    fn run(&mut self, term: &Term) -> Result<(), EncodeError> {
+    /// Writes `term` with an explicit stack of pending work, so at any depth.
+    #[inline(never)]
+    fn iterative(&mut self, term: &Term) -> Result<(), EncodeError> {
         let mut jobs: Vec<Job<'_>> = Vec::new();
         match term {
             // A tuple of leaves (most control messages and many payloads)
@@ -377,19 +384,7 @@ impl<'o> Encoder<'o> {
                 self.out.extend_from_slice(&p.id.to_be_bytes());
                 self.out.extend_from_slice(&p.creation.to_be_bytes());
             }
-            Term::Reference(r) => {
-                let n = match u16::try_from(r.ids.len()) {
-                    Ok(n @ 1..=5) => n,
-                    _ => return Err(EncodeError::InvalidReferenceLength(r.ids.len())),
-                };
-                self.out.push(tag::NEWER_REFERENCE);
-                self.out.extend_from_slice(&n.to_be_bytes());
-                self.atom(&r.node)?;
-                self.out.extend_from_slice(&r.creation.to_be_bytes());
-                for id in &r.ids {
-                    self.out.extend_from_slice(&id.to_be_bytes());
-                }
-            }
+            Term::Reference(r) => self.reference(r)?,
             Term::Export(e) => {
                 self.out.push(tag::EXPORT);
                 self.atom(&e.module)?;
@@ -460,36 +455,53 @@ impl<'o> Encoder<'o> {
         Ok(())
     }
 
+    #[inline(always)]
     fn float(&mut self, f: f64) -> Result<(), EncodeError> {
+        if f.is_finite() && self.opts.minor_version != 0 {
+            let [b0, b1, b2, b3, b4, b5, b6, b7] = f.to_bits().to_be_bytes();
+            self.out
+                .extend_from_slice(&[tag::NEW_FLOAT, b0, b1, b2, b3, b4, b5, b6, b7]);
+            Ok(())
+        } else {
+            self.float_other(f)
+        }
+    }
+
+    /// [`Encoder::float`] for the text FLOAT of minor version 0, and the
+    /// error for a float the BEAM cannot hold.
+    #[inline(never)]
+    fn float_other(&mut self, f: f64) -> Result<(), EncodeError> {
         if !f.is_finite() {
             return Err(EncodeError::NonFiniteFloat(f));
         }
-        if self.opts.minor_version == 0 {
-            self.out.push(tag::FLOAT);
-            self.out.extend_from_slice(&float_text::format(f));
-        } else {
-            self.out.push(tag::NEW_FLOAT);
-            self.out.extend_from_slice(&f.to_bits().to_be_bytes());
-        }
+        self.out.push(tag::FLOAT);
+        self.out.extend_from_slice(&float_text::format(f));
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn atom(&mut self, a: &Atom) -> Result<(), EncodeError> {
-        if let Some(index) = self.refs.as_mut().and_then(|refs| refs.reference(a)) {
-            self.out.extend_from_slice(&[tag::ATOM_CACHE_REF, index]);
-            return Ok(());
-        }
         let text = a.as_bytes();
-        // The common case: at most 255 bytes is at most 255 characters.
         match u8::try_from(text.len()) {
-            Ok(n) if self.opts.minor_version == 2 => {
+            // The common case: at most 255 bytes is at most 255 characters.
+            Ok(n) if self.plain_atoms => {
                 self.out.extend_from_slice(&[tag::SMALL_ATOM_UTF8, n]);
                 self.out.extend_from_slice(text);
                 Ok(())
             }
-            _ => self.atom_checked(a),
+            _ => self.atom_other(a),
         }
+    }
+
+    /// [`Encoder::atom`] with atom cache references, long atoms or the
+    /// older minor versions.
+    #[inline(never)]
+    fn atom_other(&mut self, a: &Atom) -> Result<(), EncodeError> {
+        if let Some(index) = self.refs.as_mut().and_then(|refs| refs.reference(a)) {
+            self.out.extend_from_slice(&[tag::ATOM_CACHE_REF, index]);
+            return Ok(());
+        }
+        self.atom_checked(a)
     }
 
     /// [`Encoder::atom`] for long atoms and the older minor versions.
@@ -523,7 +535,7 @@ impl<'o> Encoder<'o> {
         Ok(())
     }
 
-    #[inline]
+    #[inline(never)]
     fn pid(&mut self, p: &Pid) -> Result<(), EncodeError> {
         self.out.push(tag::NEW_PID);
         self.atom(&p.node)?;
@@ -532,6 +544,21 @@ impl<'o> Encoder<'o> {
         let [c0, c1, c2, c3] = p.creation.to_be_bytes();
         self.out
             .extend_from_slice(&[i0, i1, i2, i3, s0, s1, s2, s3, c0, c1, c2, c3]);
+        Ok(())
+    }
+
+    fn reference(&mut self, r: &Reference) -> Result<(), EncodeError> {
+        let n = match u16::try_from(r.ids.len()) {
+            Ok(n @ 1..=5) => n,
+            _ => return Err(EncodeError::InvalidReferenceLength(r.ids.len())),
+        };
+        self.out.push(tag::NEWER_REFERENCE);
+        self.out.extend_from_slice(&n.to_be_bytes());
+        self.atom(&r.node)?;
+        self.out.extend_from_slice(&r.creation.to_be_bytes());
+        for id in &r.ids {
+            self.out.extend_from_slice(&id.to_be_bytes());
+        }
         Ok(())
     }
 
