@@ -36,7 +36,9 @@ pub fn encode_body(
     }
     let start = out.len();
     out.reserve(size_hint(term));
-    let result = Encoder::new(out, None, opts).run(term);
+    let mut encoder = Encoder::new(std::mem::take(out), None, opts);
+    let result = encoder.run(term);
+    *out = encoder.out;
     if result.is_err() {
         out.truncate(start);
     }
@@ -115,11 +117,12 @@ fn chunked_with(
     if tail.capacity() - tail.len() < 64 {
         tail.reserve(size_hint(term).min(chunked::SHARE_MIN));
     }
-    let mut encoder = Encoder::new(tail, Some(chunks), opts);
+    let mut encoder = Encoder::new(std::mem::take(tail), Some(chunks), opts);
     if let Some(refs) = refs.as_mut() {
         encoder.refs = Some(&mut **refs);
     }
     let result = encoder.run(term);
+    *tail = encoder.out;
     if result.is_err() {
         out.restore(mark);
     }
@@ -198,7 +201,9 @@ enum Job<'t> {
 }
 
 struct Encoder<'o> {
-    out: &'o mut Vec<u8>,
+    /// The output, owned while encoding (taken from the caller's `Vec` and
+    /// given back), so that each write reaches it without an indirection.
+    out: Vec<u8>,
     /// Where `out` goes when a large binary is shared rather than copied;
     /// `None` to copy every binary into `out`.
     shared: Option<&'o mut Vec<Bytes>>,
@@ -215,7 +220,7 @@ struct Encoder<'o> {
 
 impl<'o> Encoder<'o> {
     fn new(
-        out: &'o mut Vec<u8>,
+        out: Vec<u8>,
         shared: Option<&'o mut Vec<Bytes>>,
         opts: &'o EncodeOptions,
     ) -> Encoder<'o> {
@@ -234,7 +239,7 @@ impl<'o> Encoder<'o> {
     fn binary_bytes(&mut self, bytes: &Bytes) {
         match &mut self.shared {
             Some(chunks) if bytes.len() >= chunked::SHARE_MIN && self.open_funs == 0 => {
-                chunked::push_shared(chunks, self.out, bytes.clone());
+                chunked::push_shared(chunks, &mut self.out, bytes.clone());
             }
             _ => self.out.extend_from_slice(bytes),
         }
@@ -535,7 +540,7 @@ impl<'o> Encoder<'o> {
         Ok(())
     }
 
-    #[inline(never)]
+    #[inline(always)]
     fn pid(&mut self, p: &Pid) -> Result<(), EncodeError> {
         self.out.push(tag::NEW_PID);
         self.atom(&p.node)?;
