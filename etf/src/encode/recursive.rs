@@ -3,8 +3,7 @@
 //! than [`RECURSION_LIMIT`] levels goes to the explicit stack of
 //! [`Encoder::iterative`], so that depth never threatens the Rust stack.
 
-use super::{small_byte, tag, Encoder};
-use crate::error::EncodeError;
+use super::{small_byte, tag, Encoder, Step};
 use crate::term::{Map, Term};
 
 /// Levels of containers written by recursion before the explicit stack
@@ -14,7 +13,7 @@ const RECURSION_LIMIT: u32 = 64;
 
 impl Encoder<'_> {
     /// Writes `term`: recursively near the top, iteratively below.
-    pub(super) fn run(&mut self, term: &Term) -> Result<(), EncodeError> {
+    pub(super) fn run(&mut self, term: &Term) -> Step {
         self.plain_atoms = self.refs.is_none() && self.opts.minor_version == 2;
         self.nested(term, RECURSION_LIMIT)
     }
@@ -22,7 +21,7 @@ impl Encoder<'_> {
     /// Writes an element of a container: integers, atoms and pids in place,
     /// the rest through [`Encoder::nested`].
     #[inline(always)]
-    fn element(&mut self, t: &Term, depth: u32) -> Result<(), EncodeError> {
+    fn element(&mut self, t: &Term, depth: u32) -> Step {
         match t {
             Term::Int(i) => {
                 self.int(*i);
@@ -35,7 +34,7 @@ impl Encoder<'_> {
     }
 
     /// Writes `term`, whose containers may recurse `depth` more levels.
-    fn nested(&mut self, term: &Term, depth: u32) -> Result<(), EncodeError> {
+    fn nested(&mut self, term: &Term, depth: u32) -> Step {
         match term {
             Term::Int(i) => self.int(*i),
             Term::Atom(a) => self.atom(a)?,
@@ -68,7 +67,7 @@ impl Encoder<'_> {
     }
 
     /// A proper list: STRING when OTP would write one, else LIST.
-    fn list_nested(&mut self, items: &[Term], depth: u32) -> Result<(), EncodeError> {
+    fn list_nested(&mut self, items: &[Term], depth: u32) -> Step {
         if items.is_empty() {
             self.out.push(tag::NIL);
         } else if items.len() <= usize::from(u16::MAX)
@@ -91,7 +90,7 @@ impl Encoder<'_> {
 
     /// A list held as bytes: STRING, or LIST of SMALL_INTEGERs when longer
     /// than STRING allows.
-    fn byte_list(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+    fn byte_list(&mut self, bytes: &[u8]) -> Step {
         match u16::try_from(bytes.len()) {
             Ok(0) => self.out.push(tag::NIL),
             Ok(n) => {
@@ -113,7 +112,7 @@ impl Encoder<'_> {
 
     /// A map: its entries in its own order, or sorted by key when the
     /// options ask for deterministic output.
-    fn map_nested(&mut self, m: &Map, depth: u32) -> Result<(), EncodeError> {
+    fn map_nested(&mut self, m: &Map, depth: u32) -> Step {
         self.out.push(tag::MAP);
         self.len32(m.len(), "map")?;
         if self.opts.deterministic {
