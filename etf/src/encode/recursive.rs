@@ -33,6 +33,24 @@ impl Encoder<'_> {
         }
     }
 
+    /// [`Encoder::element`], with a tuple written in the same frame as its
+    /// parent (`{Module, Function, Arity}`, `{Key, Value}`...), so that its
+    /// leaves cost no call. Used for lists whose first element is a tuple
+    /// (in its own loop, so that the loops over other lists stay lean).
+    #[inline(always)]
+    fn element_or_tuple(&mut self, t: &Term, depth: u32) -> Step {
+        match t {
+            Term::Tuple(v) if depth > 0 => {
+                self.tuple_header(v.len())?;
+                for t in v {
+                    self.element(t, depth - 1)?;
+                }
+                Ok(())
+            }
+            _ => self.element(t, depth),
+        }
+    }
+
     /// Writes `term`, whose containers may recurse `depth` more levels.
     fn nested(&mut self, term: &Term, depth: u32) -> Step {
         match term {
@@ -67,6 +85,8 @@ impl Encoder<'_> {
     }
 
     /// A proper list: STRING when OTP would write one, else LIST.
+    // Out of line: its loop, compiled on its own, keeps integers in registers.
+    #[inline(never)]
     fn list_nested(&mut self, items: &[Term], depth: u32) -> Step {
         if items.is_empty() {
             self.out.push(tag::NIL);
@@ -80,8 +100,14 @@ impl Encoder<'_> {
         } else {
             self.out.push(tag::LIST);
             self.len32(items.len(), "list")?;
-            for t in items {
-                self.element(t, depth)?;
+            if matches!(items[0], Term::Tuple(_)) {
+                for t in items {
+                    self.element_or_tuple(t, depth)?;
+                }
+            } else {
+                for t in items {
+                    self.element(t, depth)?;
+                }
             }
             self.out.push(tag::NIL);
         }
