@@ -249,10 +249,25 @@ macro_rules! next_leaf {
                 $p.pos += 5;
                 Term::Int(i32::from_be_bytes([b0, b1, b2, b3]).into())
             }
-            [tag::SMALL_ATOM_UTF8, len, ..] => {
+            [t @ (tag::SMALL_ATOM_UTF8 | tag::SMALL_ATOM), len, ..] => {
                 $p.pos += 2;
                 let text = $p.take(len.into(), "atom")?;
-                Term::Atom(atoms::get(text, true).map_err(|kind| DecodeError::new(kind, at))?)
+                let utf8 = t == tag::SMALL_ATOM_UTF8;
+                Term::Atom(atoms::get(text, utf8).map_err(|kind| DecodeError::new(kind, at))?)
+            }
+            [t @ (tag::ATOM_UTF8 | tag::ATOM), l0, l1, ..] => {
+                $p.pos += 3;
+                let text = $p.take(u16::from_be_bytes([l0, l1]).into(), "atom")?;
+                let utf8 = t == tag::ATOM_UTF8;
+                Term::Atom(atoms::get(text, utf8).map_err(|kind| DecodeError::new(kind, at))?)
+            }
+            [tag::NEW_PID, _, ..] => {
+                $p.pos += 1;
+                Term::Pid($p.pid_body(tag::NEW_PID)?)
+            }
+            [tag::NIL, ..] => {
+                $p.pos += 1;
+                Term::Nil
             }
             [t, _, ..] if is_leaf(t) => {
                 $p.pos += 1;
@@ -389,6 +404,7 @@ impl<'d> Parser<'d> {
         }
     }
 
+    #[inline]
     fn push(&self, stack: &mut Vec<Frame>, frame: Frame, at: usize) -> Result<(), DecodeError> {
         self.check_depth(stack, at)?;
         stack.push(frame);
@@ -586,6 +602,10 @@ impl<'d> Parser<'d> {
                     self.check_depth(stack, at)?;
                 }
                 let mut items = Vec::with_capacity(left);
+                if let Some(&(tag::SMALL_INTEGER | tag::INTEGER)) = self.data.get(self.pos) {
+                    // Most likely a list of numbers: read at once.
+                    self.int_run(&mut items, &mut left);
+                }
                 let mut tail = false;
                 if let Some(list) = self.list_items(&mut items, &mut left, &mut tail)? {
                     return Ok(Some(list));
@@ -645,6 +665,32 @@ impl<'d> Parser<'d> {
             *left -= 1;
         }
         Ok(())
+    }
+
+    /// Reads integer elements (a list of numbers) while they come, with the
+    /// position and count kept in registers.
+    #[inline]
+    fn int_run(&mut self, items: &mut Vec<Term>, left: &mut usize) {
+        let data = self.data;
+        let mut pos = self.pos;
+        let mut n = *left;
+        while n > 0 {
+            let i = match *data.get(pos..).unwrap_or_default() {
+                [tag::SMALL_INTEGER, b, ..] => {
+                    pos += 2;
+                    i64::from(b)
+                }
+                [tag::INTEGER, b0, b1, b2, b3, ..] => {
+                    pos += 5;
+                    i32::from_be_bytes([b0, b1, b2, b3]).into()
+                }
+                _ => break,
+            };
+            items.push(Term::Int(i));
+            n -= 1;
+        }
+        self.pos = pos;
+        *left = n;
     }
 
     /// As [`Parser::fill`] for a map's keys and values: while `has_key`,
@@ -905,12 +951,14 @@ impl<'d> Parser<'d> {
 
     fn pid_body(&mut self, t: u8) -> Result<Pid, DecodeError> {
         let node = self.node()?;
-        let id = self.u32("PID")?;
-        let serial = self.u32("PID")?;
-        let creation = if t == tag::PID {
-            self.u8("PID")?.into()
+        let word = |w: &[u8]| u32::from_be_bytes([w[0], w[1], w[2], w[3]]);
+        // The fields at once: one bounds check rather than three.
+        let (id, serial, creation) = if t == tag::PID {
+            let w = self.array::<9>("PID")?;
+            (word(&w[0..4]), word(&w[4..8]), w[8].into())
         } else {
-            self.u32("NEW_PID")?
+            let w = self.array::<12>("NEW_PID")?;
+            (word(&w[0..4]), word(&w[4..8]), word(&w[8..12]))
         };
         Ok(Pid {
             node,

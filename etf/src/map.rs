@@ -95,12 +95,87 @@ impl Map {
 
 /// The index of the second occurrence of the first repeated key, if any.
 pub(crate) fn first_duplicate(entries: &[(Term, Term)]) -> Option<usize> {
-    if entries.len() <= LINEAR_LIMIT {
-        (1..entries.len()).find(|&i| entries[..i].iter().any(|(k, _)| *k == entries[i].0))
-    } else {
-        let mut seen = HashSet::with_capacity(entries.len());
-        entries.iter().position(|(k, _)| !seen.insert(k))
+    if entries.len() < 2 {
+        return None;
     }
+    if entries.len() <= LINEAR_LIMIT {
+        // Cheap prints first: most pairs differ in them, and the full
+        // comparison is then skipped.
+        let mut prints = [0u64; LINEAR_LIMIT];
+        for (p, (k, _)) in prints.iter_mut().zip(entries) {
+            *p = fingerprint(k).unwrap_or(0);
+        }
+        return (1..entries.len())
+            .find(|&i| (0..i).any(|j| prints[j] == prints[i] && entries[j].0 == entries[i].0));
+    }
+    match by_fingerprint(entries) {
+        Some(found) => found,
+        None => {
+            let mut seen = HashSet::with_capacity(entries.len());
+            entries.iter().position(|(k, _)| !seen.insert(k))
+        }
+    }
+}
+
+/// A 64-bit print of an integer or atom key: equal keys have equal prints.
+/// `None` for other keys (whose several representations of one term, such
+/// as `[]` and an empty list, would need a deeper look).
+#[inline]
+fn fingerprint(key: &Term) -> Option<u64> {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    match key {
+        Term::Int(i) => Some((*i as u64).wrapping_mul(K).rotate_left(31)),
+        Term::BigInt(b) => i64::try_from(b)
+            .ok()
+            .map(|i| (i as u64).wrapping_mul(K).rotate_left(31)),
+        Term::Atom(a) => {
+            let text = a.as_bytes();
+            let mut h = (text.len() as u64) ^ 0x5bd1_e995;
+            let mut chunks = text.chunks_exact(8);
+            for c in &mut chunks {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(c);
+                h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+            }
+            let rest = chunks
+                .remainder()
+                .iter()
+                .rev()
+                .fold(0u64, |w, &b| (w << 8) | u64::from(b));
+            Some((h ^ rest).wrapping_mul(K).rotate_left(29))
+        }
+        _ => None,
+    }
+}
+
+/// [`first_duplicate`] for maps keyed by integers and atoms only (`None`
+/// for other maps): the prints sorted, and only keys of equal prints
+/// compared, each run of them sorted in term order, so that even keys
+/// crafted to share one print cost `O(n log n)` comparisons.
+fn by_fingerprint(entries: &[(Term, Term)]) -> Option<Option<usize>> {
+    let mut prints = Vec::with_capacity(entries.len());
+    for (i, (k, _)) in entries.iter().enumerate() {
+        prints.push((fingerprint(k)?, i));
+    }
+    prints.sort_unstable();
+    let mut first: Option<usize> = None;
+    let mut run = Vec::new();
+    for group in prints.chunk_by(|a, b| a.0 == b.0) {
+        if group.len() < 2 {
+            continue;
+        }
+        // Indices ascending within the run; a stable sort keeps them so
+        // among equal keys, whose second is then a repeat.
+        run.clear();
+        run.extend(group.iter().map(|&(_, i)| i));
+        run.sort_by(|&a, &b| entries[a].0.cmp(&entries[b].0));
+        for same in run.chunk_by(|&a, &b| entries[a].0 == entries[b].0) {
+            if let Some(&second) = same.get(1) {
+                first = Some(first.map_or(second, |f| f.min(second)));
+            }
+        }
+    }
+    Some(first)
 }
 
 impl<'a> IntoIterator for &'a Map {
@@ -156,6 +231,22 @@ mod tests {
             entries.push((Term::BigInt((n as i64 - 1).into()), Term::Nil));
             let err = Map::from_entries(entries).unwrap_err();
             assert_eq!(err.key, int(n as i64 - 1));
+        }
+    }
+
+    #[test]
+    fn duplicate_atom_keys_found_whatever_the_mix() {
+        let atom = |s: &str| Term::atom(s);
+        for n in [2usize, 16, 17, 300] {
+            let mut entries: Vec<_> = (0..n).map(|i| (atom(&format!("k{i}")), int(1))).collect();
+            entries.push((int(7), int(2)));
+            assert!(Map::from_entries(entries.clone()).is_ok(), "{n}");
+            // Repeats of two keys: the earlier second occurrence is reported.
+            entries.push((atom("k1"), Term::Nil));
+            entries.push((atom("k0"), Term::Nil));
+            entries.push((int(7), Term::Nil));
+            let err = Map::from_entries(entries).unwrap_err();
+            assert_eq!(err.key, atom("k1"), "{n}");
         }
     }
 }

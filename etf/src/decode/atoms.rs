@@ -5,18 +5,26 @@
 //! The memo is a two-way set-associative table: the text's hash picks a
 //! pair of slots, the most recently added atom of the pair first. It holds
 //! at most [`SLOTS`] atoms of at most [`MAX_MEMO_LEN`] bytes per thread, so
-//! its memory is bounded whatever the input (about 100 KiB); an atom that
-//! collides only evicts the older of the pair, so two atoms that hash alike
-//! (the keys of one map, say) do not evict each other in turn.
+//! its memory is bounded whatever the input (about 128 KiB of slots and
+//! the atoms they hold); an atom that collides only evicts the older of the
+//! pair, so two atoms that hash alike (the keys of one map, say) do not
+//! evict each other in turn.
+//!
+//! Each slot keeps the text packed into two words beside its atom (see
+//! [`Packed`]): for atoms of up to 16 bytes, most of them, the words and
+//! the length say what the text is, so a lookup compares three integers
+//! and reads neither the atom's text nor calls `memcmp`.
 
 use crate::error::DecodeErrorKind;
 use crate::term::Atom;
 use std::cell::RefCell;
 
 /// Slots in the memo (a power of two).
-const SLOTS: usize = 1024;
+const SLOTS: usize = 4096;
 /// Longer atoms are not memoized.
 const MAX_MEMO_LEN: usize = 64;
+/// Texts up to this long are told apart by their [`Packed`] words alone.
+const PACKED_LEN: usize = 16;
 
 thread_local! {
     static RECENT: RefCell<Recent> = const { RefCell::new(Recent { slots: Vec::new() }) };
@@ -24,34 +32,97 @@ thread_local! {
 
 /// The memo: empty until the thread decodes its first atom.
 struct Recent {
-    slots: Vec<Option<Atom>>,
+    slots: Vec<Slot>,
+}
+
+/// A memoized atom with the packed words of its text.
+#[derive(Clone, Default)]
+struct Slot {
+    words: Packed,
+    atom: Option<Atom>,
+}
+
+impl Slot {
+    #[inline]
+    fn holds(&self, text: &[u8], words: &Packed) -> Option<&Atom> {
+        let atom = self.atom.as_ref()?;
+        // The length is in the atom's pointer: no read of its text.
+        (atom.len() == text.len()
+            && self.words == *words
+            && (text.len() <= PACKED_LEN || atom.as_bytes() == text))
+            .then_some(atom)
+    }
+}
+
+/// Two words made of a text's bytes (some read twice), without a loop or a
+/// call: with the length, they determine a text of up to 16 bytes.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct Packed([u64; 2]);
+
+impl Packed {
+    #[inline]
+    fn of(text: &[u8]) -> Packed {
+        let n = text.len();
+        let word = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&text[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        let half = |at: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&text[at..at + 4]);
+            u64::from(u32::from_le_bytes(w))
+        };
+        Packed(match n {
+            0 => [0, 0],
+            1..=3 => {
+                let b = |i: usize| u64::from(text[i]);
+                [b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0]
+            }
+            4..=8 => [half(0) | half(n - 4) << 32, 0],
+            _ => [word(0), word(n - 8)],
+        })
+    }
+
+    /// The first of the two slots for a text of `len` bytes packed so.
+    #[inline]
+    fn pair(&self, len: usize) -> usize {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let h = (self.0[0] ^ len as u64).wrapping_mul(K).rotate_left(29) ^ self.0[1];
+        // The top bits of a product depend on every bit of its factors.
+        let h = h.wrapping_mul(K);
+        ((h >> (64 - SLOTS.trailing_zeros())) as usize) & (SLOTS - 2)
+    }
 }
 
 impl Recent {
     fn get(&mut self, text: &[u8]) -> Result<Atom, DecodeErrorKind> {
         if self.slots.is_empty() {
-            self.slots = vec![None; SLOTS];
+            self.slots = vec![Slot::default(); SLOTS];
         }
-        let first = pair_of(text);
+        let words = Packed::of(text);
+        let first = words.pair(text.len());
         let Some([newer, older]) = self.slots.get_mut(first..first + 2) else {
             return make(text, true);
         };
-        if let Some(a) = newer {
-            if a.as_bytes() == text {
-                return Ok(a.clone());
-            }
+        if let Some(a) = newer.holds(text, &words) {
+            return Ok(a.clone());
         }
-        if let Some(a) = older {
-            if a.as_bytes() == text {
-                let a = a.clone();
-                // Most recent first: the next lookup of it costs one compare.
-                std::mem::swap(newer, older);
-                return Ok(a);
-            }
+        if let Some(a) = older.holds(text, &words) {
+            let a = a.clone();
+            // Most recent first: the next lookup of it costs one compare.
+            std::mem::swap(newer, older);
+            return Ok(a);
         }
         // Memoized text is UTF-8 (or ASCII, the same in Latin-1).
         let atom = make(text, true)?;
-        *older = newer.replace(atom.clone());
+        *older = std::mem::replace(
+            newer,
+            Slot {
+                words,
+                atom: Some(atom.clone()),
+            },
+        );
         Ok(atom)
     }
 }
@@ -74,31 +145,6 @@ pub(super) fn get(text: &[u8], utf8: bool) -> Result<Atom, DecodeErrorKind> {
         }
     }
     make(text, utf8)
-}
-
-/// The first of the two slots for `text`: a multiplicative hash of its
-/// bytes, eight at a time.
-#[inline]
-fn pair_of(text: &[u8]) -> usize {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = text.len() as u64;
-    let mut chunks = text.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        // Byte by byte: a copy of a variable length would call `memcpy`.
-        let w = rest
-            .iter()
-            .rev()
-            .fold(0u64, |w, &b| (w << 8) | u64::from(b));
-        h = (h ^ w).wrapping_mul(K);
-    }
-    // The top bits of a product depend on every bit of its factors.
-    ((h >> (64 - SLOTS.trailing_zeros())) as usize) & (SLOTS - 2)
 }
 
 /// A new atom of this text, checked: valid UTF-8 (when `utf8`) and at most
@@ -155,6 +201,43 @@ mod tests {
             get(&[b'x'; 256], false),
             Err(DecodeErrorKind::AtomTooLong(256))
         );
+    }
+
+    #[test]
+    fn packed_words_tell_short_texts_apart() {
+        // Every text of up to 16 bytes from a small alphabet, by length:
+        // no two may pack alike.
+        let mut seen = std::collections::HashSet::new();
+        let mut texts = vec![Vec::new()];
+        for _ in 0..4 {
+            let longer: Vec<Vec<u8>> = texts
+                .iter()
+                .flat_map(|t: &Vec<u8>| {
+                    [b'a', b'b', 0].map(|c| {
+                        let mut t = t.clone();
+                        t.push(c);
+                        t
+                    })
+                })
+                .collect();
+            texts.extend(longer);
+            texts.sort();
+            texts.dedup();
+        }
+        for t in &texts {
+            assert!(seen.insert((t.len(), Packed::of(t).0)), "{t:?}");
+        }
+        // Texts of 5 to 16 bytes differing in one byte.
+        for n in 5..=16 {
+            for i in 0..n {
+                let mut t = vec![b'x'; n];
+                t[i] = b'y';
+                assert!(seen.insert((t.len(), Packed::of(&t).0)), "{t:?}");
+            }
+        }
+        let a = get(b"abcdefghij", true).unwrap();
+        let b = get(b"abcdefghik", true).unwrap();
+        assert_ne!(a, b);
     }
 
     #[test]
