@@ -608,3 +608,104 @@ fn encode_streaming_errors_name_line_and_column() {
     assert!(!out.exists(), "no partial output");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Streaming `encode` writes most elements straight from their text (a
+/// fast path for the common forms) and the rest through the parser: on a
+/// large list mixing both, nested and odd forms included, its bytes are the
+/// whole-term encoder's for every option it streams with, and `decode`
+/// prints the text back as the printer does.
+#[test]
+fn encode_fast_path_matches_the_parser_on_mixed_elements() {
+    let forms = [
+        "ok",
+        "'EXIT'",
+        "'a\\'b'",
+        "\"plain\"",
+        "\"esc\\n\"",
+        "\"a\" \"b\"",
+        "\"\"",
+        "<<\"bin\">>",
+        "<<1,2,255>>",
+        "<<1:1>>",
+        "<<\"é\"/utf8>>",
+        "[]",
+        "[1,2,3]",
+        "[1,256]",
+        "[a|b]",
+        "[1 | [2, 3]]",
+        "{}",
+        "{a, {b, [c, \"d\"]}, #{}}",
+        "#{a => 1, b => #{c => [d, 2.5]}}",
+        "#{a => 1, a => 2}",
+        "#{1 => x, 1.0 => y}",
+        "#{#{k => v} => 1, z => 2}",
+        "-17",
+        "-0.0",
+        "1.0e300",
+        "2147483648",
+        "-9223372036854775808",
+        "123456789012345678901234567890",
+        "16#FF",
+        "$a",
+        "héllo",
+        "fun erlang:abs/1",
+        "% a comment\n ok",
+        "{1,\n 2}",
+        "[[[[[[[[[[[[[[[[[[[[x]]]]]]]]]]]]]]]]]]]]",
+    ];
+    let mut text = String::from("[\n");
+    let mut i = 0;
+    while text.len() < 300_000 {
+        text.push_str(forms[i % forms.len()]);
+        text.push_str(if i % 7 == 0 { " ,\n" } else { "," });
+        i += 1;
+    }
+    text.push_str("end_marker]");
+    for options in [
+        &[][..],
+        &["--minor-version", "1"][..],
+        &["--minor-version", "0"][..],
+        &["--deterministic"][..],
+    ] {
+        let minor = match options {
+            ["--minor-version", v] => v.parse().expect("a number"),
+            _ => 2,
+        };
+        let opts = etf::EncodeOptions::new()
+            .minor_version(minor)
+            .deterministic(options.contains(&"--deterministic"));
+        let term = etf::parse_term(&text).expect("parses");
+        let expected = term.encode(&opts).expect("encodes");
+        let mut args = vec!["term", "encode"];
+        args.extend_from_slice(options);
+        let output = cnode(&args, text.as_bytes());
+        assert!(
+            output.status.success(),
+            "{options:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.stdout == expected, "{options:?}: the parser's bytes");
+        if options.is_empty() {
+            let decoded = cnode(&["term", "decode"], &output.stdout);
+            assert_eq!(stdout_text(&decoded), format!("{term}\n"));
+        }
+    }
+}
+
+/// A syntax error in an element the fast path would take is still
+/// reported by the parser, at its line and column in the whole text.
+#[test]
+fn encode_fast_path_errors_name_line_and_column() {
+    let mut text = String::from("[");
+    for i in 0..5_000 {
+        text.push_str(&format!("#{{id => {i}, name => <<\"n{i}\">>}},\n"));
+    }
+    text.push_str("#{id => 1, name <<\"x\">>}]");
+    let output = cnode(&["term", "encode"], text.as_bytes());
+    assert_one_line_error(&output, &["stdin", "line 5001, column 17"]);
+    let deep = format!("[{}{}]", "[".repeat(100_000), "]".repeat(100_000));
+    let output = cnode(&["term", "encode"], deep.as_bytes());
+    assert!(output.status.success());
+    let decoded = cnode(&["term", "decode"], &output.stdout);
+    assert_eq!(stdout_text(&decoded), format!("{deep}\n"));
+}

@@ -18,6 +18,7 @@
 //! with `--compressed`, whose header needs the uncompressed size and whose
 //! choice of form needs both sizes, and so encodes the whole term.
 
+mod direct;
 mod encode_stream;
 mod json;
 mod scan;

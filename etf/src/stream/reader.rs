@@ -27,6 +27,10 @@ pub struct Reader<R> {
     tail_next: usize,
     /// Latin-1 atom text converted to UTF-8.
     latin1: String,
+    /// Recent short atoms' text, already checked: a dump repeats a few
+    /// atoms (map keys, `true`, record names) many times, and comparing
+    /// bytes costs less than checking them again as UTF-8 for each event.
+    atoms: Vec<String>,
     /// The bytes of a value being read whole.
     whole: Vec<u8>,
     /// The offsets of values known to be larger than `large_limit` bytes,
@@ -72,9 +76,15 @@ enum Step {
     Ready(Event<'static>),
     Atom(Range<usize>),
     Latin1Atom,
+    /// An atom whose text is `atoms[slot]`.
+    CachedAtom(usize),
     String(Range<usize>),
     Binary(Range<usize>),
 }
+
+/// How many atoms [`Reader`] keeps checked, and up to what length.
+const ATOM_CACHE_SLOTS: usize = 64;
+const ATOM_CACHE_LEN: usize = 32;
 
 impl<R: Read> Reader<R> {
     /// A reader of the term in `input`. Nothing is read until the first call.
@@ -89,6 +99,7 @@ impl<R: Read> Reader<R> {
             string_tail: Vec::new(),
             tail_next: 0,
             latin1: String::new(),
+            atoms: Vec::new(),
             whole: Vec::new(),
             large: VecDeque::new(),
             large_limit: 0,
@@ -123,6 +134,7 @@ impl<R: Read> Reader<R> {
                 Err(_) => Event::Atom(""),
             },
             Step::Latin1Atom => Event::Atom(&self.latin1),
+            Step::CachedAtom(slot) => Event::Atom(&self.atoms[slot]),
             Step::String(range) => Event::String(self.src.slice(range)),
             Step::Binary(range) => Event::Binary(self.src.slice(range)),
         }))
@@ -462,6 +474,21 @@ impl<R: Read> Reader<R> {
         if latin1 {
             self.latin1.clear();
             self.latin1.extend(text.iter().map(|&b| char::from(b)));
+        } else if let (1..=ATOM_CACHE_LEN, Some(&first), Some(&last)) =
+            (n, text.first(), text.last())
+        {
+            let slot = (n * 7 + usize::from(first) * 3 + usize::from(last)) % ATOM_CACHE_SLOTS;
+            if self.atoms.is_empty() {
+                self.atoms = vec![String::new(); ATOM_CACHE_SLOTS];
+            }
+            if self.atoms[slot].as_bytes() != text {
+                // Checked above when not ASCII.
+                let checked = std::str::from_utf8(text).unwrap_or_default();
+                self.atoms[slot].clear();
+                self.atoms[slot].push_str(checked);
+            }
+            self.src.consume(header + n);
+            return Ok(Step::CachedAtom(slot));
         }
         self.src.consume(header);
         let range = self.src.take(n);

@@ -25,6 +25,7 @@
 //! included: `[1 | [2, 3]]` is the proper list `[1, 2, 3]` as for the
 //! parser. Errors name the line and column, counted over the whole input.
 
+use super::direct::{Direct, Outcome, Taken};
 use super::scan::{Scan, Step};
 use super::spool::Spool;
 use etf::{EncodeOptions, Term};
@@ -37,6 +38,10 @@ pub(super) const SMALL: usize = 64 << 10;
 /// How many large containers may be open at once; deeper ones are parsed
 /// whole.
 const MAX_STREAMED: usize = 32;
+
+/// The fast path ([`Direct`]) gives up on an element whose text runs on
+/// past this many bytes (a large container is then opened and streamed).
+const DIRECT_LIMIT: usize = 4 * SMALL;
 
 /// How many bytes one read asks for.
 const CHUNK: usize = 64 << 10;
@@ -93,11 +98,13 @@ pub(super) fn start<R: Read>(input: R, opts: EncodeOptions) -> Result<Start<R>, 
         Some(open @ (b'[' | b'{')) => {
             window.skip_blank()?;
             window.consume(1)?;
+            let direct = Direct::new(&opts);
             let mut streamer = Streamer {
                 window,
                 opts,
                 stack: Vec::new(),
                 scratch: Vec::new(),
+                direct,
             };
             streamer.stack.push(Frame::new(open == b'['));
             Ok(Start::Stream(streamer))
@@ -252,6 +259,18 @@ impl<R: Read> Window<R> {
         }
     }
 
+    /// Consumes what the fast path took: ASCII, so already known to be
+    /// text, and its line ends counted.
+    fn consume_ascii(&mut self, taken: Taken) {
+        if taken.newlines == 0 {
+            self.column += taken.len;
+        } else {
+            self.line += taken.newlines;
+            self.column = 1 + taken.len - taken.line_start;
+        }
+        self.start += taken.len;
+    }
+
     /// A syntax error at the current position.
     fn error(&self, message: String) -> Failure {
         Failure::Syntax {
@@ -345,6 +364,19 @@ impl Frame {
         scratch.clear();
         etf::encode_body(term, scratch, opts).map_err(Failure::Encode)?;
         self.spool.write(scratch).map_err(Failure::Write)
+    }
+
+    /// Adds one element given as its encoded bytes.
+    fn push_encoded(&mut self, encoded: &[u8]) -> Result<(), Failure> {
+        self.count += 1;
+        if let (Some(bytes), &[tag::SMALL_INTEGER, b]) = (&mut self.bytes, encoded) {
+            if bytes.len() < usize::from(u16::MAX) {
+                bytes.push(b);
+                return Ok(());
+            }
+        }
+        self.no_string()?;
+        self.spool.write(encoded).map_err(Failure::Write)
     }
 
     /// Adds the elements of a tail, as the parser joins `[1 | [2, 3]]`.
@@ -454,6 +486,8 @@ pub(super) struct Streamer<R> {
     /// The open containers, outermost first.
     stack: Vec<Frame>,
     scratch: Vec<u8>,
+    /// The fast path, unless the options need what it does not write.
+    direct: Option<Direct>,
 }
 
 impl<R: Read> Streamer<R> {
@@ -557,6 +591,9 @@ impl<R: Read> Streamer<R> {
     /// One element: parsed whole if small or not a list or tuple, else
     /// opened as a new frame.
     fn element(&mut self) -> Result<Expect, Failure> {
+        if self.direct()? {
+            return Ok(Expect::Delimiter);
+        }
         if let Some(open) = self.open_large()? {
             self.window.consume(1)?;
             self.stack.push(Frame::new(open == b'['));
@@ -567,6 +604,33 @@ impl<R: Read> Streamer<R> {
             frame.push(&term, &self.opts, &mut self.scratch)?;
         }
         Ok(Expect::Delimiter)
+    }
+
+    /// Encodes the element at the current position by the fast path, if
+    /// it is one of its forms and ends within [`DIRECT_LIMIT`] bytes.
+    fn direct(&mut self) -> Result<bool, Failure> {
+        let Some(direct) = &mut self.direct else {
+            return Ok(false);
+        };
+        loop {
+            let eof = self.window.eof;
+            match direct.element(self.window.rest(), eof, &mut self.scratch) {
+                Outcome::Done(taken) => {
+                    self.window.consume_ascii(taken);
+                    if let Some(frame) = self.stack.last_mut() {
+                        frame.push_encoded(&self.scratch)?;
+                    }
+                    return Ok(true);
+                }
+                Outcome::Fallback => return Ok(false),
+                Outcome::More => {
+                    if self.window.rest().len() >= DIRECT_LIMIT {
+                        return Ok(false);
+                    }
+                    self.window.fill()?;
+                }
+            }
+        }
     }
 
     /// After `|`: the tail, joined to the list as the parser does.

@@ -133,6 +133,52 @@ pub(super) struct Syntax {
     stack: Vec<Open>,
     /// An emptied code buffer of a finished list, reused by the next.
     spare: Vec<i64>,
+    atoms: AtomCache,
+}
+
+/// The printed form (quoted or not) of recently seen atoms: a dump repeats
+/// a few atoms (map keys, record names, `true`) many times, and deciding
+/// whether one needs quotes costs more than looking it up.
+struct AtomCache {
+    /// Direct-mapped: an atom goes in the slot of its length and ends.
+    slots: Vec<(String, String)>,
+}
+
+impl Default for AtomCache {
+    fn default() -> AtomCache {
+        AtomCache {
+            slots: vec![(String::new(), String::new()); AtomCache::SLOTS],
+        }
+    }
+}
+
+impl AtomCache {
+    const SLOTS: usize = 64;
+    /// Longer atoms are printed without the cache.
+    const MAX_LEN: usize = 32;
+
+    /// Writes `atom` as the printer does.
+    fn write(&mut self, buf: &mut String, atom: &str) {
+        let bytes = atom.as_bytes();
+        let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+            let _ = etf::leaf::write_atom(buf, atom);
+            return;
+        };
+        if bytes.len() > Self::MAX_LEN {
+            let _ = etf::leaf::write_atom(buf, atom);
+            return;
+        }
+        let slot = (bytes.len() * 7 + usize::from(first) * 3 + usize::from(last)) % Self::SLOTS;
+        let (key, printed) = &mut self.slots[slot];
+        if key != atom {
+            key.clear();
+            key.push_str(atom);
+            printed.clear();
+            // Writing to a String cannot fail.
+            let _ = etf::leaf::write_atom(printed, atom);
+        }
+        buf.push_str(printed);
+    }
 }
 
 impl Syntax {
@@ -191,7 +237,10 @@ impl Syntax {
                 // Writing to a String cannot fail.
                 let _ = match *leaf {
                     Event::Float(f) => etf::leaf::write_float(buf, f),
-                    Event::Atom(text) => etf::leaf::write_atom(buf, text),
+                    Event::Atom(text) => {
+                        self.atoms.write(buf, text);
+                        Ok(())
+                    }
                     Event::Binary(bytes) => etf::leaf::write_binary(buf, bytes),
                     Event::String(bytes) => etf::leaf::write_byte_list(buf, bytes),
                     Event::Nil => {

@@ -108,7 +108,16 @@ pub(in crate::cli::term) fn print_json<R: Read>(
         if open_maps == 0 {
             out.maybe_flush()?;
         }
-        let whole = match reader.peek_kind()? {
+        // Inside a map (not laid out) nothing is read whole here: lists
+        // stream, and the values without events of their own (pids,
+        // funs...) come whole as `Event::Term` anyway; so the kind of each
+        // value need not be looked at first.
+        let kind = if open_maps > 0 && !pretty {
+            None
+        } else {
+            reader.peek_kind()?
+        };
+        let whole = match kind {
             Some(Kind::List) if open_maps > 0 => None,
             Some(Kind::List | Kind::Other) => reader.read_small_term(SMALL)?,
             Some(Kind::Map) if pretty => reader.read_term()?,
@@ -118,15 +127,7 @@ pub(in crate::cli::term) fn print_json<R: Read>(
             if lists.open > 0 {
                 lists.syntax.term(&mut lists.text, &term);
             }
-            let key = match &term {
-                Term::Atom(atom) => KeyText::Text(atom.as_str(), is_boolean(atom.as_str())),
-                Term::Binary(bytes) => match std::str::from_utf8(bytes) {
-                    Ok(text) => KeyText::Text(text, false),
-                    Err(_) => KeyText::Other,
-                },
-                _ => KeyText::Other,
-            };
-            if !before(&mut stack, &mut out, &mut maps, pretty, key) {
+            if !before(&mut stack, &mut out, &mut maps, pretty, key_text(&term)) {
                 out.text(&json::to_json_at(&term, pretty, stack.len()));
             }
             continue;
@@ -223,6 +224,13 @@ pub(in crate::cli::term) fn print_json<R: Read>(
                     }
                 }
             }
+            // As when read whole above (a BIT_BINARY of whole bytes is a
+            // binary, whose text can be a key).
+            Event::Term(term) => {
+                if !before(&mut stack, &mut out, &mut maps, pretty, key_text(&term)) {
+                    out.text(&json::to_json_at(&term, pretty, stack.len()));
+                }
+            }
             Event::Binary(bytes) => match std::str::from_utf8(bytes) {
                 Ok(text) => {
                     if !before(
@@ -259,6 +267,18 @@ pub(in crate::cli::term) fn print_json<R: Read>(
     }
     out.text("\n");
     Ok(out.finish()?)
+}
+
+/// What a value read whole is as a map key.
+fn key_text(term: &Term) -> KeyText<'_> {
+    match term {
+        Term::Atom(atom) => KeyText::Text(atom.as_str(), is_boolean(atom.as_str())),
+        Term::Binary(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => KeyText::Text(text, false),
+            Err(_) => KeyText::Other,
+        },
+        _ => KeyText::Other,
+    }
 }
 
 /// What goes before a value in the innermost container: in an array a
