@@ -140,7 +140,7 @@ pub(super) struct Syntax {
 /// a few atoms (map keys, record names, `true`) many times, and deciding
 /// whether one needs quotes costs more than looking it up.
 struct AtomCache {
-    /// Direct-mapped: an atom goes in the slot of its length and ends.
+    /// Two ways in each of 32 sets, picked by an atom's length and ends.
     slots: Vec<(String, String)>,
 }
 
@@ -168,16 +168,30 @@ impl AtomCache {
             let _ = etf::leaf::write_atom(buf, atom);
             return;
         }
-        let slot = (bytes.len() * 7 + usize::from(first) * 3 + usize::from(last)) % Self::SLOTS;
-        let (key, printed) = &mut self.slots[slot];
-        if key != atom {
+        // The length and ends mixed by multiplying, the top 5 bits picking
+        // one of 32 sets; two ways per set, so that two frequent atoms of
+        // one set do not evict each other.
+        let ends = u32::from(first) << 8 | u32::from(last);
+        let mixed = ends
+            .wrapping_mul(0x9E37_79B1)
+            .wrapping_add((bytes.len() as u32).wrapping_mul(0x85EB_CA6B));
+        let set = (mixed >> 27) as usize * 2;
+        let slot = if self.slots[set].0 == atom {
+            set
+        } else if self.slots[set + 1].0 == atom {
+            set + 1
+        } else {
+            // The set's older atom goes; the newer one moves over.
+            self.slots.swap(set, set + 1);
+            let (key, printed) = &mut self.slots[set];
             key.clear();
             key.push_str(atom);
             printed.clear();
             // Writing to a String cannot fail.
             let _ = etf::leaf::write_atom(printed, atom);
-        }
-        buf.push_str(printed);
+            set
+        };
+        buf.push_str(&self.slots[slot].1);
     }
 }
 
