@@ -122,15 +122,18 @@ impl<R: Read> Reader<R> {
     /// The next event, or `None` after the whole term (once the input has
     /// been checked to hold nothing more).
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
-        if self.fast_ready() {
-            if let Some(step) = self.fast_value() {
-                return Ok(Some(self.event_of(step)));
-            }
-        }
-        let step = match self.guard(Self::step) {
-            Ok(Some(step)) => step,
-            Ok(None) => return Ok(None),
-            Err(err) => return Err(err),
+        let fast = if self.fast_ready() {
+            self.fast_value()
+        } else {
+            None
+        };
+        let step = match fast {
+            Some(step) => step,
+            None => match self.guard(Self::step) {
+                Ok(Some(step)) => step,
+                Ok(None) => return Ok(None),
+                Err(err) => return Err(err),
+            },
         };
         Ok(Some(self.event_of(step)))
     }

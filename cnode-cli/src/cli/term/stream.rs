@@ -287,6 +287,7 @@ impl Syntax {
     /// ` => `). `code` is the value when it is an integer. Returns `true`
     /// when it was kept as a character code of a list that may still print
     /// as a string.
+    #[inline]
     fn before(&mut self, buf: &mut String, code: Option<i64>) -> bool {
         match self.stack.last_mut() {
             None => {}
@@ -297,8 +298,11 @@ impl Syntax {
                 *written += 1;
             }
             Some(Open::Map { written }) => {
-                if *written > 0 {
-                    buf.push_str(if *written % 2 == 1 { " => " } else { "," });
+                // Two literal pushes: each is a few stores, not a copy call.
+                if *written % 2 == 1 {
+                    buf.push_str(" => ");
+                } else if *written > 0 {
+                    buf.push(',');
                 }
                 *written += 1;
             }
