@@ -286,7 +286,8 @@ impl Syntax {
     /// Writes what goes before a value in the innermost container (`,`,
     /// ` => `). `code` is the value when it is an integer. Returns `true`
     /// when it was kept as a character code of a list that may still print
-    /// as a string.
+    /// as a string. Small enough to inline: lists go to
+    /// [`Syntax::before_in_list`].
     #[inline]
     fn before(&mut self, buf: &mut String, code: Option<i64>) -> bool {
         match self.stack.last_mut() {
@@ -306,28 +307,36 @@ impl Syntax {
                 }
                 *written += 1;
             }
-            Some(Open::List {
-                written,
-                codes,
-                in_tail,
-            }) => {
-                if *in_tail {
-                    return false;
-                }
-                if let Some(kept) = codes {
-                    if let Some(code) = code.filter(|&c| etf::leaf::is_printable(c)) {
-                        kept.push(code);
-                        *written += 1;
-                        return true;
-                    }
-                    open_list(buf, codes, &mut self.spare);
-                }
-                if *written > 0 {
-                    buf.push(',');
-                }
-                *written += 1;
-            }
+            Some(Open::List { .. }) => return self.before_in_list(buf, code),
         }
+        false
+    }
+
+    /// [`Syntax::before`] in a list.
+    fn before_in_list(&mut self, buf: &mut String, code: Option<i64>) -> bool {
+        let Some(Open::List {
+            written,
+            codes,
+            in_tail,
+        }) = self.stack.last_mut()
+        else {
+            return false;
+        };
+        if *in_tail {
+            return false;
+        }
+        if let Some(kept) = codes {
+            if let Some(code) = code.filter(|&c| etf::leaf::is_printable(c)) {
+                kept.push(code);
+                *written += 1;
+                return true;
+            }
+            open_list(buf, codes, &mut self.spare);
+        }
+        if *written > 0 {
+            buf.push(',');
+        }
+        *written += 1;
         false
     }
 }
