@@ -9,7 +9,8 @@
 //!
 //! `decode` is `etf::from_slice` and `decode_bytes` is `etf::from_bytes`, each
 //! including the drop of the term; `encode` is `etf::to_vec` of the term the
-//! file holds; `clone`, `eq` (against a clone) and `hash` (std's
+//! file holds; `copy` copies the file's bytes into a new `Vec` (the floor
+//! for encoding a term that is one large binary); `clone`, `eq` (against a clone) and `hash` (std's
 //! `DefaultHasher`) work on that term too. `eetf_decode`, `erltf_decode`,
 //! `erltf_decode_borrowed` (its zero-copy view), `eetf_encode` and
 //! `erltf_encode` run the other crates on the same bytes. It uses only the
@@ -58,6 +59,11 @@ fn main() -> ExitCode {
         "encode" => {
             for _ in 0..count {
                 drop(black_box(etf::to_vec(black_box(&term))));
+            }
+        }
+        "copy" => {
+            for _ in 0..count {
+                drop(black_box(black_box(&bytes[..]).to_vec()));
             }
         }
         "clone" => {
@@ -115,7 +121,7 @@ fn main() -> ExitCode {
         other => {
             eprintln!(
                 "codec_loop: unknown operation {other:?} (decode, decode_bytes, encode, \
-                 clone, eq, hash, eetf_decode, erltf_decode, erltf_decode_borrowed, \
+                 copy, clone, eq, hash, eetf_decode, erltf_decode, erltf_decode_borrowed, \
                  eetf_encode or erltf_encode)"
             );
             return ExitCode::FAILURE;

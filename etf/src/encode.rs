@@ -11,13 +11,14 @@
 mod chunked;
 mod compress;
 mod float_text;
+mod recursive;
 
 pub use chunked::Chunked;
 
 use crate::decode::tag;
 use crate::error::EncodeError;
 use crate::options::EncodeOptions;
-use crate::term::{Atom, BitBinary, Fun, Map, Pid, Record, Term};
+use crate::term::{Atom, BitBinary, Fun, Map, Pid, Record, Reference, Term};
 use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
 use num_traits::ToPrimitive;
@@ -35,7 +36,9 @@ pub fn encode_body(
     }
     let start = out.len();
     out.reserve(size_hint(term));
-    let result = Encoder::new(out, None, opts).run(term);
+    let mut encoder = Encoder::new(std::mem::take(out), None, opts);
+    let result = encoder.run(term).map_err(|e| *e);
+    *out = encoder.out;
     if result.is_err() {
         out.truncate(start);
     }
@@ -114,11 +117,12 @@ fn chunked_with(
     if tail.capacity() - tail.len() < 64 {
         tail.reserve(size_hint(term).min(chunked::SHARE_MIN));
     }
-    let mut encoder = Encoder::new(tail, Some(chunks), opts);
+    let mut encoder = Encoder::new(std::mem::take(tail), Some(chunks), opts);
     if let Some(refs) = refs.as_mut() {
         encoder.refs = Some(&mut **refs);
     }
-    let result = encoder.run(term);
+    let result = encoder.run(term).map_err(|e| *e);
+    *tail = encoder.out;
     if result.is_err() {
         out.restore(mark);
     }
@@ -178,6 +182,10 @@ fn leaf_size(t: &Term) -> usize {
     }
 }
 
+/// What each step of the encoder returns: the error boxed, so that a
+/// step's result fits in a register.
+type Step = Result<(), Box<EncodeError>>;
+
 /// The tail of every proper list.
 static NIL: Term = Term::Nil;
 
@@ -197,7 +205,9 @@ enum Job<'t> {
 }
 
 struct Encoder<'o> {
-    out: &'o mut Vec<u8>,
+    /// The output, owned while encoding (taken from the caller's `Vec` and
+    /// given back), so that each write reaches it without an indirection.
+    out: Vec<u8>,
     /// Where `out` goes when a large binary is shared rather than copied;
     /// `None` to copy every binary into `out`.
     shared: Option<&'o mut Vec<Bytes>>,
@@ -207,11 +217,14 @@ struct Encoder<'o> {
     opts: &'o EncodeOptions,
     /// Atom cache references to write instead of atoms' text, if any.
     refs: Option<&'o mut dyn AtomRefs>,
+    /// No references and minor version 2: every atom of at most 255 bytes
+    /// is written as SMALL_ATOM_UTF8 without a further check.
+    plain_atoms: bool,
 }
 
 impl<'o> Encoder<'o> {
     fn new(
-        out: &'o mut Vec<u8>,
+        out: Vec<u8>,
         shared: Option<&'o mut Vec<Bytes>>,
         opts: &'o EncodeOptions,
     ) -> Encoder<'o> {
@@ -221,6 +234,7 @@ impl<'o> Encoder<'o> {
             open_funs: 0,
             opts,
             refs: None,
+            plain_atoms: false,
         }
     }
 
@@ -229,12 +243,14 @@ impl<'o> Encoder<'o> {
     fn binary_bytes(&mut self, bytes: &Bytes) {
         match &mut self.shared {
             Some(chunks) if bytes.len() >= chunked::SHARE_MIN && self.open_funs == 0 => {
-                chunked::push_shared(chunks, self.out, bytes.clone());
+                chunked::push_shared(chunks, &mut self.out, bytes.clone());
             }
             _ => self.out.extend_from_slice(bytes),
         }
     }
-    fn run(&mut self, term: &Term) -> Result<(), EncodeError> {
+    /// Writes `term` with an explicit stack of pending work, so at any depth.
+    #[inline(never)]
+    fn iterative(&mut self, term: &Term) -> Step {
         let mut jobs: Vec<Job<'_>> = Vec::new();
         match term {
             // A tuple of leaves (most control messages and many payloads)
@@ -300,7 +316,7 @@ impl<'o> Encoder<'o> {
         mut it: std::slice::Iter<'t, Term>,
         nil: bool,
         jobs: &mut Vec<Job<'t>>,
-    ) -> Result<(), EncodeError> {
+    ) -> Step {
         while let Some(t) = it.next() {
             if !self.leaf(t, jobs)? {
                 jobs.push(if nil { Job::List(it) } else { Job::Seq(it) });
@@ -316,7 +332,7 @@ impl<'o> Encoder<'o> {
     /// Writes `t` when it is a leaf (no parts to schedule) and returns true;
     /// returns false, writing nothing, for a container.
     #[inline(always)]
-    fn leaf<'t>(&mut self, t: &'t Term, jobs: &mut Vec<Job<'t>>) -> Result<bool, EncodeError> {
+    fn leaf<'t>(&mut self, t: &'t Term, jobs: &mut Vec<Job<'t>>) -> Result<bool, Box<EncodeError>> {
         match t {
             Term::Int(i) => self.int(*i),
             Term::Atom(a) => self.atom(a)?,
@@ -333,7 +349,7 @@ impl<'o> Encoder<'o> {
 
     /// Writes a small tuple whose elements are all [`is_plain`].
     #[inline(never)]
-    fn plain_tuple(&mut self, v: &[Term]) -> Result<(), EncodeError> {
+    fn plain_tuple(&mut self, v: &[Term]) -> Step {
         self.tuple_header(v.len())?;
         for t in v {
             match t {
@@ -350,7 +366,7 @@ impl<'o> Encoder<'o> {
     // Never inlined: it is large, and inlined into the loops over elements it
     // makes every element pay for its prologue.
     #[inline(never)]
-    fn term<'t>(&mut self, term: &'t Term, jobs: &mut Vec<Job<'t>>) -> Result<(), EncodeError> {
+    fn term<'t>(&mut self, term: &'t Term, jobs: &mut Vec<Job<'t>>) -> Step {
         match term {
             Term::Int(i) => self.int(*i),
             Term::BigInt(b) => self.big(b)?,
@@ -377,19 +393,7 @@ impl<'o> Encoder<'o> {
                 self.out.extend_from_slice(&p.id.to_be_bytes());
                 self.out.extend_from_slice(&p.creation.to_be_bytes());
             }
-            Term::Reference(r) => {
-                let n = match u16::try_from(r.ids.len()) {
-                    Ok(n @ 1..=5) => n,
-                    _ => return Err(EncodeError::InvalidReferenceLength(r.ids.len())),
-                };
-                self.out.push(tag::NEWER_REFERENCE);
-                self.out.extend_from_slice(&n.to_be_bytes());
-                self.atom(&r.node)?;
-                self.out.extend_from_slice(&r.creation.to_be_bytes());
-                for id in &r.ids {
-                    self.out.extend_from_slice(&id.to_be_bytes());
-                }
-            }
+            Term::Reference(r) => self.reference(r)?,
             Term::Export(e) => {
                 self.out.push(tag::EXPORT);
                 self.atom(&e.module)?;
@@ -400,7 +404,7 @@ impl<'o> Encoder<'o> {
             Term::Record(r) => self.record(r, jobs)?,
             Term::Local(bytes) => {
                 if bytes.first() != Some(&tag::LOCAL) {
-                    return Err(EncodeError::InvalidLocal);
+                    return Err(Box::new(EncodeError::InvalidLocal));
                 }
                 self.out.extend_from_slice(bytes);
             }
@@ -408,7 +412,7 @@ impl<'o> Encoder<'o> {
         Ok(())
     }
 
-    fn tuple_header(&mut self, len: usize) -> Result<(), EncodeError> {
+    fn tuple_header(&mut self, len: usize) -> Step {
         match u8::try_from(len) {
             Ok(n) => self.out.extend_from_slice(&[tag::SMALL_TUPLE, n]),
             Err(_) => {
@@ -419,7 +423,7 @@ impl<'o> Encoder<'o> {
         Ok(())
     }
 
-    fn len32(&mut self, len: usize, what: &'static str) -> Result<(), EncodeError> {
+    fn len32(&mut self, len: usize, what: &'static str) -> Step {
         let n = u32::try_from(len).map_err(|_| EncodeError::TooLarge { what, len })?;
         self.out.extend_from_slice(&n.to_be_bytes());
         Ok(())
@@ -441,7 +445,7 @@ impl<'o> Encoder<'o> {
         }
     }
 
-    fn big(&mut self, b: &BigInt) -> Result<(), EncodeError> {
+    fn big(&mut self, b: &BigInt) -> Step {
         if let Some(i) = b.to_i64() {
             self.int(i);
             return Ok(());
@@ -460,40 +464,57 @@ impl<'o> Encoder<'o> {
         Ok(())
     }
 
-    fn float(&mut self, f: f64) -> Result<(), EncodeError> {
-        if !f.is_finite() {
-            return Err(EncodeError::NonFiniteFloat(f));
-        }
-        if self.opts.minor_version == 0 {
-            self.out.push(tag::FLOAT);
-            self.out.extend_from_slice(&float_text::format(f));
+    #[inline(always)]
+    fn float(&mut self, f: f64) -> Step {
+        if f.is_finite() && self.opts.minor_version != 0 {
+            let [b0, b1, b2, b3, b4, b5, b6, b7] = f.to_bits().to_be_bytes();
+            self.out
+                .extend_from_slice(&[tag::NEW_FLOAT, b0, b1, b2, b3, b4, b5, b6, b7]);
+            Ok(())
         } else {
-            self.out.push(tag::NEW_FLOAT);
-            self.out.extend_from_slice(&f.to_bits().to_be_bytes());
+            self.float_other(f)
         }
+    }
+
+    /// [`Encoder::float`] for the text FLOAT of minor version 0, and the
+    /// error for a float the BEAM cannot hold.
+    #[inline(never)]
+    fn float_other(&mut self, f: f64) -> Step {
+        if !f.is_finite() {
+            return Err(Box::new(EncodeError::NonFiniteFloat(f)));
+        }
+        self.out.push(tag::FLOAT);
+        self.out.extend_from_slice(&float_text::format(f));
         Ok(())
     }
 
-    #[inline]
-    fn atom(&mut self, a: &Atom) -> Result<(), EncodeError> {
-        if let Some(index) = self.refs.as_mut().and_then(|refs| refs.reference(a)) {
-            self.out.extend_from_slice(&[tag::ATOM_CACHE_REF, index]);
-            return Ok(());
-        }
+    #[inline(always)]
+    fn atom(&mut self, a: &Atom) -> Step {
         let text = a.as_bytes();
-        // The common case: at most 255 bytes is at most 255 characters.
         match u8::try_from(text.len()) {
-            Ok(n) if self.opts.minor_version == 2 => {
+            // The common case: at most 255 bytes is at most 255 characters.
+            Ok(n) if self.plain_atoms => {
                 self.out.extend_from_slice(&[tag::SMALL_ATOM_UTF8, n]);
                 self.out.extend_from_slice(text);
                 Ok(())
             }
-            _ => self.atom_checked(a),
+            _ => self.atom_other(a),
         }
     }
 
+    /// [`Encoder::atom`] with atom cache references, long atoms or the
+    /// older minor versions.
+    #[inline(never)]
+    fn atom_other(&mut self, a: &Atom) -> Step {
+        if let Some(index) = self.refs.as_mut().and_then(|refs| refs.reference(a)) {
+            self.out.extend_from_slice(&[tag::ATOM_CACHE_REF, index]);
+            return Ok(());
+        }
+        self.atom_checked(a)
+    }
+
     /// [`Encoder::atom`] for long atoms and the older minor versions.
-    fn atom_checked(&mut self, a: &Atom) -> Result<(), EncodeError> {
+    fn atom_checked(&mut self, a: &Atom) -> Step {
         let text = a.as_str();
         let chars = if text.is_ascii() {
             text.len()
@@ -501,7 +522,7 @@ impl<'o> Encoder<'o> {
             text.chars().count()
         };
         if chars > 255 {
-            return Err(EncodeError::AtomTooLong(chars));
+            return Err(Box::new(EncodeError::AtomTooLong(chars)));
         }
         if self.opts.minor_version < 2 && text.chars().all(|c| (c as u32) < 256) {
             self.out.push(tag::ATOM);
@@ -523,8 +544,8 @@ impl<'o> Encoder<'o> {
         Ok(())
     }
 
-    #[inline]
-    fn pid(&mut self, p: &Pid) -> Result<(), EncodeError> {
+    #[inline(always)]
+    fn pid(&mut self, p: &Pid) -> Step {
         self.out.push(tag::NEW_PID);
         self.atom(&p.node)?;
         let [i0, i1, i2, i3] = p.id.to_be_bytes();
@@ -535,7 +556,22 @@ impl<'o> Encoder<'o> {
         Ok(())
     }
 
-    fn bit_binary(&mut self, b: &BitBinary) -> Result<(), EncodeError> {
+    fn reference(&mut self, r: &Reference) -> Step {
+        let n = match u16::try_from(r.ids.len()) {
+            Ok(n @ 1..=5) => n,
+            _ => return Err(Box::new(EncodeError::InvalidReferenceLength(r.ids.len()))),
+        };
+        self.out.push(tag::NEWER_REFERENCE);
+        self.out.extend_from_slice(&n.to_be_bytes());
+        self.atom(&r.node)?;
+        self.out.extend_from_slice(&r.creation.to_be_bytes());
+        for id in &r.ids {
+            self.out.extend_from_slice(&id.to_be_bytes());
+        }
+        Ok(())
+    }
+
+    fn bit_binary(&mut self, b: &BitBinary) -> Step {
         let invalid = || EncodeError::InvalidBitBinary {
             bits: b.bits,
             len: b.bytes.len(),
@@ -556,12 +592,12 @@ impl<'o> Encoder<'o> {
                 self.binary_bytes(&b.bytes.slice(..init.len()));
                 self.out.push(last & !(0xffu8 >> bits));
             }
-            _ => return Err(invalid()),
+            _ => return Err(Box::new(invalid())),
         }
         Ok(())
     }
 
-    fn map<'t>(&mut self, m: &'t Map, jobs: &mut Vec<Job<'t>>) -> Result<(), EncodeError> {
+    fn map<'t>(&mut self, m: &'t Map, jobs: &mut Vec<Job<'t>>) -> Step {
         self.out.push(tag::MAP);
         self.len32(m.len(), "map")?;
         if self.opts.deterministic {
@@ -576,12 +612,12 @@ impl<'o> Encoder<'o> {
 
     /// RECORD_EXT as OTP 29 writes it, with or without `deterministic`:
     /// the field names in definition order, then the values in that order.
-    fn record<'t>(&mut self, r: &'t Record, jobs: &mut Vec<Job<'t>>) -> Result<(), EncodeError> {
+    fn record<'t>(&mut self, r: &'t Record, jobs: &mut Vec<Job<'t>>) -> Step {
         if !self.opts.native_records {
-            return Err(EncodeError::NativeRecordsOff {
+            return Err(Box::new(EncodeError::NativeRecordsOff {
                 module: r.module.clone(),
                 name: r.name.clone(),
-            });
+            }));
         }
         self.out.push(tag::RECORD);
         self.len32(r.fields.len(), "record")?;
@@ -595,7 +631,7 @@ impl<'o> Encoder<'o> {
         Ok(())
     }
 
-    fn fun<'t>(&mut self, f: &'t Fun, jobs: &mut Vec<Job<'t>>) -> Result<(), EncodeError> {
+    fn fun<'t>(&mut self, f: &'t Fun, jobs: &mut Vec<Job<'t>>) -> Step {
         self.out.push(tag::NEW_FUN);
         let size_at = self.out.len();
         self.out.extend_from_slice(&[0; 4]);
@@ -616,7 +652,7 @@ impl<'o> Encoder<'o> {
 
     /// Writes a list as OTP does, whatever its representation: STRING when
     /// it is proper and made of 1..=65535 integers in `0..=255`, else LIST.
-    fn list<'t>(&mut self, term: &'t Term, jobs: &mut Vec<Job<'t>>) -> Result<(), EncodeError> {
+    fn list<'t>(&mut self, term: &'t Term, jobs: &mut Vec<Job<'t>>) -> Step {
         if let Term::List(items) = term {
             return self.proper_list(items, jobs);
         }
@@ -660,11 +696,7 @@ impl<'o> Encoder<'o> {
 
 impl Encoder<'_> {
     /// The common case of [`Encoder::list`]: one proper list of terms.
-    fn proper_list<'t>(
-        &mut self,
-        items: &'t [Term],
-        jobs: &mut Vec<Job<'t>>,
-    ) -> Result<(), EncodeError> {
+    fn proper_list<'t>(&mut self, items: &'t [Term], jobs: &mut Vec<Job<'t>>) -> Step {
         if items.is_empty() {
             self.out.push(tag::NIL);
         } else if items.len() <= usize::from(u16::MAX)

@@ -139,6 +139,36 @@ fn every_walk(bytes: &[u8], what: &str) {
     drop(term);
 }
 
+/// `term_to_binary` of `{7, {7, ... {7, [a, 256], x} ..., x}, x}`, `depth`
+/// tuples deep: each level has elements before and after the nested one.
+fn wrapped_bytes(depth: usize) -> Vec<u8> {
+    let mut b = vec![131];
+    for _ in 0..depth {
+        b.extend_from_slice(&[104, 3, 97, 7]);
+    }
+    b.extend_from_slice(&[108, 0, 0, 0, 2, 119, 1, b'a', 98, 0, 0, 1, 0, 106]);
+    for _ in 0..depth {
+        b.extend_from_slice(&[119, 1, b'x']);
+    }
+    b
+}
+
+/// The encoder recurses for the first levels and keeps the rest on an
+/// explicit stack: terms on either side of that limit (and crossing it)
+/// give OTP's bytes.
+#[test]
+fn terms_around_the_encoders_recursion_limit_encode_as_otp_does() {
+    for depth in (0..=70).chain([127, 128, 129, 1000]) {
+        for bytes in [tuple_bytes(depth), list_bytes(depth), wrapped_bytes(depth)] {
+            let term = etf::from_slice(&bytes).expect("decodes");
+            assert!(
+                etf::to_vec(&term).expect("encodes") == bytes,
+                "depth {depth}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_million_nested_tuples_go_through_every_walk() {
     let bytes = tuple_bytes(DEPTH);

@@ -1,0 +1,160 @@
+//! The encoder's fast path: containers near the top of a term are written
+//! by plain recursion, one call per container, and only what lies deeper
+//! than [`RECURSION_LIMIT`] levels goes to the explicit stack of
+//! [`Encoder::iterative`], so that depth never threatens the Rust stack.
+
+use super::{small_byte, tag, Encoder, Step};
+use crate::term::{Map, Term};
+
+/// Levels of containers written by recursion before the explicit stack
+/// takes over (everyday terms are far shallower; each level costs one or
+/// two stack frames, [`Encoder::nested`] and, for a list, the loop over its
+/// elements: about 250 bytes in a release build, so 16 KiB at most).
+const RECURSION_LIMIT: u32 = 64;
+
+impl Encoder<'_> {
+    /// Writes `term`: recursively near the top, iteratively below.
+    pub(super) fn run(&mut self, term: &Term) -> Step {
+        self.plain_atoms = self.refs.is_none() && self.opts.minor_version == 2;
+        self.nested(term, RECURSION_LIMIT)
+    }
+
+    /// Writes an element of a container: integers, atoms and pids in place,
+    /// the rest through [`Encoder::nested`].
+    #[inline(always)]
+    fn element(&mut self, t: &Term, depth: u32) -> Step {
+        match t {
+            Term::Int(i) => {
+                self.int(*i);
+                Ok(())
+            }
+            Term::Atom(a) => self.atom(a),
+            Term::Pid(p) => self.pid(p),
+            _ => self.nested(t, depth),
+        }
+    }
+
+    /// [`Encoder::element`], with a tuple written in the same frame as its
+    /// parent (`{Module, Function, Arity}`, `{Key, Value}`...), so that its
+    /// leaves cost no call. Used for lists whose first element is a tuple
+    /// (in its own loop, so that the loops over other lists stay lean).
+    #[inline(always)]
+    fn element_or_tuple(&mut self, t: &Term, depth: u32) -> Step {
+        match t {
+            Term::Tuple(v) if depth > 0 => {
+                self.tuple_header(v.len())?;
+                for t in v {
+                    self.element(t, depth - 1)?;
+                }
+                Ok(())
+            }
+            _ => self.element(t, depth),
+        }
+    }
+
+    /// Writes `term`, whose containers may recurse `depth` more levels.
+    fn nested(&mut self, term: &Term, depth: u32) -> Step {
+        match term {
+            Term::Int(i) => self.int(*i),
+            Term::Atom(a) => self.atom(a)?,
+            Term::Float(f) => self.float(*f)?,
+            Term::Nil => self.out.push(tag::NIL),
+            Term::Pid(p) => self.pid(p)?,
+            Term::Binary(b) => {
+                self.out.push(tag::BINARY);
+                self.len32(b.len(), "binary")?;
+                self.binary_bytes(b);
+            }
+            Term::ByteList(b) => self.byte_list(b)?,
+            Term::Reference(r) => self.reference(r)?,
+            Term::Tuple(_) | Term::List(_) | Term::Map(_) if depth == 0 => {
+                return self.iterative(term)
+            }
+            Term::Tuple(v) => {
+                self.tuple_header(v.len())?;
+                for t in v {
+                    self.element(t, depth - 1)?;
+                }
+            }
+            Term::List(v) => self.list_nested(v, depth - 1)?,
+            Term::Map(m) => self.map_nested(m, depth - 1)?,
+            // Rarer terms, and the containers with more to them than their
+            // elements (improper lists, funs, records).
+            _ => return self.iterative(term),
+        }
+        Ok(())
+    }
+
+    /// A proper list: STRING when OTP would write one, else LIST.
+    // Out of line: its loop, compiled on its own, keeps integers in registers.
+    #[inline(never)]
+    fn list_nested(&mut self, items: &[Term], depth: u32) -> Step {
+        if items.is_empty() {
+            self.out.push(tag::NIL);
+        } else if items.len() <= usize::from(u16::MAX)
+            && items.iter().all(|t| small_byte(t).is_some())
+        {
+            self.out.push(tag::STRING);
+            self.out
+                .extend_from_slice(&(items.len() as u16).to_be_bytes());
+            self.out.extend(items.iter().filter_map(small_byte));
+        } else {
+            self.out.push(tag::LIST);
+            self.len32(items.len(), "list")?;
+            if matches!(items[0], Term::Tuple(_)) {
+                for t in items {
+                    self.element_or_tuple(t, depth)?;
+                }
+            } else {
+                for t in items {
+                    self.element(t, depth)?;
+                }
+            }
+            self.out.push(tag::NIL);
+        }
+        Ok(())
+    }
+
+    /// A list held as bytes: STRING, or LIST of SMALL_INTEGERs when longer
+    /// than STRING allows.
+    fn byte_list(&mut self, bytes: &[u8]) -> Step {
+        match u16::try_from(bytes.len()) {
+            Ok(0) => self.out.push(tag::NIL),
+            Ok(n) => {
+                let [n0, n1] = n.to_be_bytes();
+                self.out.extend_from_slice(&[tag::STRING, n0, n1]);
+                self.out.extend_from_slice(bytes);
+            }
+            Err(_) => {
+                self.out.push(tag::LIST);
+                self.len32(bytes.len(), "list")?;
+                for &b in bytes {
+                    self.out.extend_from_slice(&[tag::SMALL_INTEGER, b]);
+                }
+                self.out.push(tag::NIL);
+            }
+        }
+        Ok(())
+    }
+
+    /// A map: its entries in its own order, or sorted by key when the
+    /// options ask for deterministic output.
+    fn map_nested(&mut self, m: &Map, depth: u32) -> Step {
+        self.out.push(tag::MAP);
+        self.len32(m.len(), "map")?;
+        if self.opts.deterministic {
+            let mut sorted: Vec<&(Term, Term)> = m.entries().iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp_map_key(&b.0));
+            for (k, v) in sorted {
+                self.element(k, depth)?;
+                self.element(v, depth)?;
+            }
+        } else {
+            for (k, v) in m.entries() {
+                self.element(k, depth)?;
+                self.element(v, depth)?;
+            }
+        }
+        Ok(())
+    }
+}
