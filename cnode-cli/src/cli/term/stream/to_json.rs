@@ -39,12 +39,15 @@ enum Open {
     /// A map: its JSON starts at `start` in the output; its keys and values
     /// are items `first..` of [`Maps::bounds`], its keys' text entries
     /// `first_key..` of [`Maps::keys`], their text from `first_text` on in
-    /// [`Maps::text`].
+    /// [`Maps::text`] (when they needed escapes). `sorted` while its keys so
+    /// far are member names in strictly increasing order: then its end has
+    /// nothing to rewrite.
     Map {
         start: usize,
         first: usize,
         first_key: usize,
         first_text: usize,
+        sorted: bool,
     },
 }
 
@@ -73,12 +76,15 @@ struct Lists {
     text: String,
 }
 
-/// A map key that can be an object member name: its text is
-/// `Maps::text[from..to]`; it is written as `"text":`.
+/// A map key that can be an object member name: its text is `[from..to]`
+/// of the output when it needs no escape (it is then written there between
+/// quotes), else of `Maps::text`; it is written as `"text":`.
 #[derive(Clone, Copy)]
 struct Name {
     from: usize,
     to: usize,
+    /// Whether the text is in the output rather than in `Maps::text`.
+    in_output: bool,
     /// The atom `true` or `false`, whose JSON value is not a string.
     boolean: bool,
 }
@@ -168,6 +174,7 @@ pub(in crate::cli::term) fn print_json<R: Read>(
                     first: maps.bounds.len(),
                     first_key: maps.keys.len(),
                     first_text: maps.text.len(),
+                    sorted: true,
                 });
                 open_maps += 1;
             }
@@ -197,9 +204,10 @@ pub(in crate::cli::term) fn print_json<R: Read>(
                         first,
                         first_key,
                         first_text,
+                        sorted,
                     }) => {
                         open_maps -= 1;
-                        maps.finish(&mut out.buf, start, (first, first_key, first_text));
+                        maps.finish(&mut out.buf, start, (first, first_key, first_text), sorted);
                     }
                     None => {}
                 }
@@ -307,7 +315,7 @@ fn before<W: Write>(
                 newline(out, level);
             }
         }
-        Some(Open::Map { first, .. }) => {
+        Some(Open::Map { first, sorted, .. }) => {
             let items = maps.bounds.len() - *first;
             if items % 2 == 1 {
                 maps.bounds.push(out.buf.len());
@@ -319,18 +327,40 @@ fn before<W: Write>(
             maps.bounds.push(out.buf.len());
             match key {
                 KeyText::Text(text, boolean) => {
-                    let from = maps.text.len();
-                    maps.text.push_str(text);
-                    maps.keys.push(Some(Name {
-                        from,
-                        to: maps.text.len(),
-                        boolean,
-                    }));
-                    quote(&mut out.buf, text, &mut maps.scratch);
+                    let name = if needs_escape(text) {
+                        let from = maps.text.len();
+                        maps.text.push_str(text);
+                        quote_escaped(&mut out.buf, text, &mut maps.scratch);
+                        Name {
+                            from,
+                            to: maps.text.len(),
+                            in_output: false,
+                            boolean,
+                        }
+                    } else {
+                        let from = out.buf.len() + 1;
+                        quote_plain(&mut out.buf, text);
+                        Name {
+                            from,
+                            to: from + text.len(),
+                            in_output: true,
+                            boolean,
+                        }
+                    };
                     out.text(":");
+                    if *sorted && items > 0 {
+                        let previous = maps.keys.last().copied().flatten();
+                        *sorted = previous.is_some_and(|previous| {
+                            less(maps.name(&out.buf, previous), text.as_bytes())
+                        });
+                    }
+                    maps.keys.push(Some(name));
                     return true;
                 }
-                KeyText::Other => maps.keys.push(None),
+                KeyText::Other => {
+                    *sorted = false;
+                    maps.keys.push(None);
+                }
             }
         }
     }
@@ -339,7 +369,18 @@ fn before<W: Write>(
 
 /// Whether an atom is one JSON writes bare.
 fn is_boolean(text: &str) -> bool {
-    text == "true" || text == "false"
+    matches!(text.as_bytes(), b"true" | b"false")
+}
+
+/// Whether `a` sorts strictly before `b`, byte by byte (as `str` does):
+/// inline, as map keys mostly differ in their first bytes.
+fn less(a: &[u8], b: &[u8]) -> bool {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x < y;
+        }
+    }
+    a.len() < b.len()
 }
 
 impl Maps {
@@ -354,20 +395,23 @@ impl Maps {
         buf: &mut String,
         start: usize,
         (first, first_key, first_text): (usize, usize, usize),
+        sorted: bool,
     ) {
-        let bounds = &self.bounds[first..];
-        let keys = &self.keys[first_key..];
-        let text = &self.text;
-        let name = |entry: usize| -> &str {
-            keys[entry]
-                .and_then(|name| text.get(name.from..name.to))
-                .unwrap_or_default()
-        };
-        let named = keys.iter().all(Option::is_some);
-        let in_order = named && (1..keys.len()).all(|entry| name(entry - 1) < name(entry));
-        if in_order {
+        if sorted {
             buf.push('}');
         } else {
+            let bounds = &self.bounds[first..];
+            let keys = &self.keys[first_key..];
+            let text = &self.text;
+            let name = |entry: usize| -> &str {
+                keys[entry]
+                    .and_then(|name| {
+                        let from = if name.in_output { &buf[..] } else { text };
+                        from.get(name.from..name.to)
+                    })
+                    .unwrap_or_default()
+            };
+            let named = keys.iter().all(Option::is_some);
             // Where item `i` (key `i / 2`, or its value) ends: before the
             // comma of the next entry.
             let item = |i: usize| -> &str {
@@ -431,15 +475,39 @@ impl Maps {
     }
 }
 
+impl Maps {
+    /// The text of a key noted by [`before`], `buf` being the output.
+    fn name<'a>(&'a self, buf: &'a str, name: Name) -> &'a [u8] {
+        let from = if name.in_output { buf } else { &self.text };
+        from.as_bytes().get(name.from..name.to).unwrap_or_default()
+    }
+}
+
 /// Writes `text` as a JSON string, as `serde_json` does: at once when
 /// nothing in it needs an escape.
 fn quote(buf: &mut String, text: &str, scratch: &mut Vec<u8>) {
-    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        buf.push('"');
-        buf.push_str(text);
-        buf.push('"');
-        return;
+    if needs_escape(text) {
+        quote_escaped(buf, text, scratch);
+    } else {
+        quote_plain(buf, text);
     }
+}
+
+/// Whether some byte of `text` needs an escape in a JSON string.
+fn needs_escape(text: &str) -> bool {
+    text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// Writes `text`, which needs no escape, between quotes.
+fn quote_plain(buf: &mut String, text: &str) {
+    buf.reserve(text.len() + 2);
+    buf.push('"');
+    buf.push_str(text);
+    buf.push('"');
+}
+
+/// Writes `text` as a JSON string with its escapes, as `serde_json` does.
+fn quote_escaped(buf: &mut String, text: &str, scratch: &mut Vec<u8>) {
     scratch.clear();
     // Writing a str to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *scratch, text);
