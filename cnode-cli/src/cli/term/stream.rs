@@ -468,6 +468,12 @@ mod tests {
             "#{<<\"q\\\"\\n\">> => 'Tag', <<255>> => \"abc\", false => true}",
             "[#{}, {}, [], \"hello\", [104, 1], [1 | 2], 'a b', 12345678901234567890]",
             "{#{b => #{d => 1, c => 2}, a => [#{y => 1, x => 2}]}, -7, 1.0e20}",
+            // Lists of atoms in maps, whose syntax is written only when
+            // they turn out improper, read back from their JSON.
+            "#{k => [a, 'b,c', true, false, '', 'x y' | d], j => [a, b]}",
+            "#{k => [a, 'q\"', b | c], j => [a, '\\\\', '\n' | {}]}",
+            "#{k => [a, [b | c] | d], l => [a, {x} | e], m => [a, 1 | 2]}",
+            "#{k => [x, 97, 98 | c], l => [a | <<1>>], m => [a, \"ab\" | 2.5]}",
         ];
         for text in texts {
             let term: Term = text.parse().expect("parses");

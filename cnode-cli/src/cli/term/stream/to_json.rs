@@ -72,8 +72,43 @@ struct Maps {
 struct Lists {
     /// How many are open.
     open: usize,
+    /// Whether the outermost one's syntax is not written yet: while its
+    /// elements are atoms without escapes (as most are), their text is
+    /// in its JSON and the syntax is written from there only if needed
+    /// ([`Lists::catch_up`]).
+    deferred: bool,
     syntax: Syntax,
     text: String,
+}
+
+impl Lists {
+    /// Writes the syntax deferred so far, if any: the start of the list
+    /// open innermost in `stack` (then the only one) and its elements, read
+    /// back from their JSON in `buf`: `"text"`, or `true` or `false`.
+    fn catch_up(&mut self, buf: &str, stack: &[Open]) {
+        if !self.deferred {
+            return;
+        }
+        self.deferred = false;
+        let Some(&Open::List { json, count, .. }) = stack.last() else {
+            return;
+        };
+        self.syntax.event(&mut self.text, &Event::ListStart(count));
+        let mut rest = buf.get(json + 1..).unwrap_or_default();
+        while let Some(first) = rest.bytes().next() {
+            let (atom, after) = if first == b'"' {
+                // No escapes: the text ends at the next quote.
+                let body = &rest[1..];
+                let end = body.find('"').unwrap_or(body.len());
+                (&body[..end], body.get(end + 1..).unwrap_or_default())
+            } else {
+                let end = rest.find(',').unwrap_or(rest.len());
+                (&rest[..end], &rest[end..])
+            };
+            self.syntax.event(&mut self.text, &Event::Atom(atom));
+            rest = after.strip_prefix(',').unwrap_or(after);
+        }
+    }
 }
 
 /// A map key that can be an object member name: its text is `[from..to]`
@@ -131,6 +166,7 @@ pub(in crate::cli::term) fn print_json<R: Read>(
         };
         if let Some(term) = whole {
             if lists.open > 0 {
+                lists.catch_up(&out.buf, &stack);
                 lists.syntax.term(&mut lists.text, &term);
             }
             if !before(&mut stack, &mut out, &mut maps, pretty, key_text(&term)) {
@@ -143,14 +179,21 @@ pub(in crate::cli::term) fn print_json<R: Read>(
             break;
         };
         if lists.open > 0 {
-            lists.syntax.event(&mut lists.text, &event);
+            match event {
+                Event::Atom(text) if lists.deferred && !needs_escape(text) => {}
+                Event::ListEnd if lists.deferred => lists.deferred = false,
+                _ => {
+                    lists.catch_up(&out.buf, &stack);
+                    lists.syntax.event(&mut lists.text, &event);
+                }
+            }
         }
         match event {
             Event::ListStart(_) if open_maps > 0 => {
                 before(&mut stack, &mut out, &mut maps, pretty, KeyText::Other);
                 if lists.open == 0 {
                     lists.text.clear();
-                    lists.syntax.event(&mut lists.text, &event);
+                    lists.deferred = true;
                 }
                 lists.open += 1;
                 stack.push(Open::List {
