@@ -304,12 +304,11 @@ pub(in crate::cli::term) fn print_json<R: Read>(
                 before(&mut stack, &mut out, &mut maps, pretty, KeyText::Other);
                 match leaf {
                     Event::Int(n) => out.int(n),
-                    Event::Float(f) => {
-                        scratch.clear();
-                        // Writing to a Vec cannot fail; decoded floats are finite.
-                        let _ = serde_json::to_writer(&mut scratch, &f);
-                        out.text(std::str::from_utf8(&scratch).unwrap_or_default());
+                    // As serde_json writes it (with the same formatter).
+                    Event::Float(f) if f.is_finite() => {
+                        out.text(zmij::Buffer::new().format_finite(f));
                     }
+                    Event::Float(_) => out.text("null"),
                     Event::Nil => out.text("[]"),
                     other => out.text(&json::to_json_at(&leaf_term(other), pretty, stack.len())),
                 }
