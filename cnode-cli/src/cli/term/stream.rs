@@ -473,6 +473,11 @@ mod tests {
             "#{k => [a, 'b,c', true, false, '', 'x y' | d], j => [a, b]}",
             "#{k => [a, 'q\"', b | c], j => [a, '\\\\', '\n' | {}]}",
             "#{k => [a, [b | c] | d], l => [a, {x} | e], m => [a, 1 | 2]}",
+            // Keys kept from earlier maps by place (RecentKeys), with a
+            // nested map or an escaped key in between: z > <<\"c\">> as text.
+            "#{k => {#{a => 1, <<\"c\">> => 2}, #{'z\\n' => 1, <<\"c\">> => 2}}}",
+            "#{k => {#{a => 1, <<\"c\">> => 2}, #{z => #{a => 1}, <<\"c\">> => 2}}}",
+            "#{k => {#{a => 1, b => 2}, #{a => #{x => 1}, b => 2}, #{a => 1, b => 2}}}",
             "#{k => [x, 97, 98 | c], l => [a | <<1>>], m => [a, \"ab\" | 2.5]}",
         ];
         for text in texts {

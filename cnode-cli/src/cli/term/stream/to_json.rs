@@ -41,13 +41,15 @@ enum Open {
     /// `first_key..` of [`Maps::keys`], their text from `first_text` on in
     /// [`Maps::text`] (when they needed escapes). `sorted` while its keys so
     /// far are member names in strictly increasing order: then its end has
-    /// nothing to rewrite.
+    /// nothing to rewrite. `previous` is the change of [`RecentKeys`] that
+    /// put its previous key's text in its place there, or 0.
     Map {
         start: usize,
         first: usize,
         first_key: usize,
         first_text: usize,
         sorted: bool,
+        previous: u64,
     },
 }
 
@@ -60,10 +62,103 @@ struct Maps {
     /// be one.
     keys: Vec<Option<Name>>,
     text: String,
+    /// The keys of the last maps by place, to write again at once.
+    recent: RecentKeys,
     /// Scratch space for the rewrite and for quoting.
     order: Vec<usize>,
     rewritten: String,
     scratch: Vec<u8>,
+}
+
+/// The keys needing no escape last seen at each of the first places of a
+/// map: a dump's maps mostly have the same keys in the same order, so a key
+/// found here is written as it was (`"text":`), and whether it sorts after
+/// the key before it is known.
+#[derive(Default)]
+struct RecentKeys {
+    places: Vec<RecentKey>,
+    /// Counts the changes of places, to tell when `after` is stale.
+    changes: u64,
+}
+
+struct RecentKey {
+    text: String,
+    /// `"text":`.
+    written: String,
+    /// Which change put `text` here.
+    change: u64,
+    /// Whether `text` sorts after the previous place's text, as of that
+    /// place's change `after_change`.
+    after: bool,
+    after_change: u64,
+}
+
+impl RecentKeys {
+    /// How many places are kept.
+    const PLACES: usize = 32;
+
+    /// The key kept at `index`, if its text is `text`.
+    fn hit(&self, index: usize, text: &str) -> Option<&RecentKey> {
+        self.places
+            .get(index)
+            .filter(|key| same(key.text.as_bytes(), text.as_bytes()))
+    }
+
+    /// Keeps `text` (needing no escape) as the key at `index`: the change
+    /// that did, or 0 when it is not kept.
+    fn note(&mut self, index: usize, text: &str) -> u64 {
+        if index >= Self::PLACES || index > self.places.len() {
+            return 0;
+        }
+        self.changes += 1;
+        let change = self.changes;
+        if index == self.places.len() {
+            self.places.push(RecentKey {
+                text: String::new(),
+                written: String::new(),
+                change,
+                after: false,
+                after_change: 0,
+            });
+        }
+        let key = &mut self.places[index];
+        key.text.clear();
+        key.text.push_str(text);
+        key.written.clear();
+        quote_plain(&mut key.written, text);
+        key.written.push(':');
+        key.change = change;
+        key.after_change = 0;
+        change
+    }
+
+    /// Whether the text at `index` is still the one `change` put there
+    /// (a nested map may have put its own since).
+    fn holds(&self, index: usize, change: u64) -> bool {
+        change != 0
+            && self
+                .places
+                .get(index)
+                .is_some_and(|key| key.change == change)
+    }
+
+    /// Whether the key at `index` (> 0) sorts after the one before it
+    /// (both as kept).
+    fn after_previous(&mut self, index: usize) -> bool {
+        let [.., previous, key] = &mut self.places[..=index] else {
+            return false;
+        };
+        if key.after_change != previous.change {
+            key.after = less(previous.text.as_bytes(), key.text.as_bytes());
+            key.after_change = previous.change;
+        }
+        key.after
+    }
+}
+
+/// Whether `a` and `b` are the same bytes: inline, for short keys.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The Erlang syntax of the lists open inside maps, written alongside
@@ -218,6 +313,7 @@ pub(in crate::cli::term) fn print_json<R: Read>(
                     first_key: maps.keys.len(),
                     first_text: maps.text.len(),
                     sorted: true,
+                    previous: 0,
                 });
                 open_maps += 1;
             }
@@ -248,6 +344,7 @@ pub(in crate::cli::term) fn print_json<R: Read>(
                         first_key,
                         first_text,
                         sorted,
+                        ..
                     }) => {
                         open_maps -= 1;
                         maps.finish(&mut out.buf, start, (first, first_key, first_text), sorted);
@@ -357,7 +454,12 @@ fn before<W: Write>(
                 newline(out, level);
             }
         }
-        Some(Open::Map { first, sorted, .. }) => {
+        Some(Open::Map {
+            first,
+            sorted,
+            previous,
+            ..
+        }) => {
             let items = maps.bounds.len() - *first;
             if items % 2 == 1 {
                 maps.bounds.push(out.buf.len());
@@ -369,10 +471,37 @@ fn before<W: Write>(
             maps.bounds.push(out.buf.len());
             match key {
                 KeyText::Text(text, boolean) => {
+                    let index = items / 2;
+                    if let Some(hit) = maps.recent.hit(index, text) {
+                        // As below, from the key at this place in the
+                        // last map that had one.
+                        let from = out.buf.len() + 1;
+                        out.text(&hit.written);
+                        let change = hit.change;
+                        if *sorted && index > 0 {
+                            *sorted = if maps.recent.holds(index - 1, *previous) {
+                                maps.recent.after_previous(index)
+                            } else {
+                                let last = maps.keys.last().copied().flatten();
+                                last.is_some_and(|last| {
+                                    less(maps.name(&out.buf, last), text.as_bytes())
+                                })
+                            };
+                        }
+                        *previous = change;
+                        maps.keys.push(Some(Name {
+                            from,
+                            to: from + text.len(),
+                            in_output: true,
+                            boolean,
+                        }));
+                        return true;
+                    }
                     let name = if needs_escape(text) {
                         let from = maps.text.len();
                         maps.text.push_str(text);
                         quote_escaped(&mut out.buf, text, &mut maps.scratch);
+                        *previous = 0;
                         Name {
                             from,
                             to: maps.text.len(),
@@ -382,6 +511,7 @@ fn before<W: Write>(
                     } else {
                         let from = out.buf.len() + 1;
                         quote_plain(&mut out.buf, text);
+                        *previous = maps.recent.note(index, text);
                         Name {
                             from,
                             to: from + text.len(),
@@ -401,6 +531,7 @@ fn before<W: Write>(
                 }
                 KeyText::Other => {
                     *sorted = false;
+                    *previous = 0;
                     maps.keys.push(None);
                 }
             }
