@@ -9,6 +9,7 @@
 
 use super::build::Parts;
 use super::intern::Interner;
+use super::Atoms;
 use super::node::{Kind, Node};
 use crate::decode::{parse_at, tag, truncated};
 use crate::error::{DecodeError, DecodeErrorKind as K};
@@ -75,7 +76,7 @@ pub(super) fn parse(
     data: &[u8],
     start: usize,
     opts: &DecodeOptions,
-) -> Result<(Vec<Node>, Vec<Atom>, usize), DecodeError> {
+) -> Result<(Vec<Node>, Atoms, usize), DecodeError> {
     let fresh = || parse_with(&mut Scratch::default(), data, start, opts);
     SCRATCH
         .try_with(|s| match s.try_borrow_mut() {
@@ -90,7 +91,7 @@ fn parse_with(
     data: &[u8],
     start: usize,
     opts: &DecodeOptions,
-) -> Result<(Vec<Node>, Vec<Atom>, usize), DecodeError> {
+) -> Result<(Vec<Node>, Atoms, usize), DecodeError> {
     scratch.interner.reset();
     scratch.frames.clear();
     scratch.keys.clear();
@@ -107,7 +108,7 @@ fn parse_with(
         pos: start,
         opts,
         nodes: Vec::with_capacity(capacity),
-        atoms: Vec::new(),
+        atoms: Atoms::new(),
         frames: &mut scratch.frames,
         interner: &mut scratch.interner,
         keys: &mut scratch.keys,
@@ -127,7 +128,7 @@ struct Tape<'d, 's> {
     pos: usize,
     opts: &'d DecodeOptions,
     nodes: Vec<Node>,
-    atoms: Vec<Atom>,
+    atoms: Atoms,
     frames: &'s mut Vec<Frame>,
     interner: &'s mut Interner,
     keys: &'s mut Vec<(Kind, u64)>,
