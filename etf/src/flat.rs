@@ -183,6 +183,7 @@ impl PartialEq<Term> for FlatTerm {
 /// body they point into when it is not `data` (a compressed term's).
 type Decoded = (Option<Bytes>, Vec<Node>, Atoms);
 
+#[inline(always)]
 fn decode(data: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
     let version = *data
         .first()

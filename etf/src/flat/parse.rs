@@ -72,6 +72,7 @@ impl Default for Scratch {
 
 /// The tape of the term at `start` of `data`, its atoms, and the offset
 /// after it.
+#[inline(always)]
 pub(super) fn parse(
     data: &[u8],
     start: usize,
