@@ -9,10 +9,10 @@
 //! overwritten, so a search for an atom of the current term always finds
 //! it before any free slot.
 
+use super::Atoms;
 use crate::decode::atoms;
 use crate::error::DecodeErrorKind;
 use crate::term::Atom;
-use super::Atoms;
 
 /// A slot of the hash table.
 #[derive(Clone, Default)]

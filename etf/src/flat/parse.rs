@@ -9,8 +9,8 @@
 
 use super::build::Parts;
 use super::intern::Interner;
-use super::Atoms;
 use super::node::{Kind, Node};
+use super::Atoms;
 use crate::decode::{parse_at, tag, truncated};
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::map::first_duplicate;
