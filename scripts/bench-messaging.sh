@@ -5,11 +5,13 @@
 # connection set-ups. Prints Markdown tables for BENCHMARKS.md. Takes a few
 # minutes; every erl, epmd and ei process it starts is killed at the end.
 #   scripts/bench-messaging.sh [--quick] [--runs N]
+# BENCH_OTP_RELEASES (default "29 28 27 25", every living release) picks
+# the releases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build -q --release -p interop-tests --bin bench_messaging
-for release in 28 25; do
+for release in ${BENCH_OTP_RELEASES:-29 28 27 25}; do
     "$target/release/bench_messaging" --otp "$release" "$@"
     echo
 done

@@ -83,6 +83,7 @@ enum Step {
 }
 
 /// How many atoms [`Reader`] keeps checked, and up to what length.
+/// Two ways in each of 32 sets ([`atom_set`]).
 const ATOM_CACHE_SLOTS: usize = 64;
 const ATOM_CACHE_LEN: usize = 32;
 
@@ -121,12 +122,26 @@ impl<R: Read> Reader<R> {
     /// The next event, or `None` after the whole term (once the input has
     /// been checked to hold nothing more).
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
-        let step = match self.guard(Self::step) {
-            Ok(Some(step)) => step,
-            Ok(None) => return Ok(None),
-            Err(err) => return Err(err),
+        let fast = if self.fast_ready() {
+            self.fast_value()
+        } else {
+            None
         };
-        Ok(Some(match step {
+        let step = match fast {
+            Some(step) => step,
+            None => match self.guard(Self::step) {
+                Ok(Some(step)) => step,
+                Ok(None) => return Ok(None),
+                Err(err) => return Err(err),
+            },
+        };
+        Ok(Some(self.event_of(step)))
+    }
+
+    /// The event of `step`, borrowing its data from the window.
+    #[inline]
+    fn event_of(&self, step: Step) -> Event<'_> {
+        match step {
             Step::Ready(event) => event,
             Step::Atom(range) => match std::str::from_utf8(self.src.slice(range)) {
                 Ok(text) => Event::Atom(text),
@@ -137,7 +152,107 @@ impl<R: Read> Reader<R> {
             Step::CachedAtom(slot) => Event::Atom(&self.atoms[slot]),
             Step::String(range) => Event::String(self.src.slice(range)),
             Step::Binary(range) => Event::Binary(self.src.slice(range)),
-        }))
+        }
+    }
+
+    /// Whether a value of the innermost container comes next with nothing
+    /// to settle first (no error, no string tail, elements left): the
+    /// common case, which [`Reader::fast_value`] may take without
+    /// [`Reader::settle`].
+    #[inline]
+    fn fast_ready(&self) -> bool {
+        self.failed.is_none()
+            && self.tail_next >= self.string_tail.len()
+            && self.stack.last().is_some_and(|top| top.left > 0)
+    }
+
+    /// The next value when its encoding is whole in the window and of a
+    /// common kind (small integers, finite floats, checked short atoms,
+    /// binaries, `[]`, container starts), read with one bounds check per
+    /// field and no error path; `None` leaves everything as it was, for
+    /// [`Reader::step`] to read (and report any error).
+    #[inline]
+    fn fast_value(&mut self) -> Option<Step> {
+        let w = self.src.window();
+        let (&t, rest) = w.split_first()?;
+        let (len, event) = match t {
+            tag::SMALL_INTEGER => (2, Event::Int((*rest.first()?).into())),
+            tag::INTEGER => (5, Event::Int(i64::from(be_u32(rest.get(..4)?) as i32))),
+            tag::NEW_FLOAT => {
+                let b = rest.get(..8)?;
+                let f = f64::from_bits(u64::from_be_bytes([
+                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                ]));
+                if !f.is_finite() {
+                    return None;
+                }
+                (9, Event::Float(f))
+            }
+            tag::SMALL_ATOM_UTF8 | tag::SMALL_ATOM => {
+                let n = usize::from(*rest.first()?);
+                let text = rest.get(1..1 + n)?;
+                let slot = self.cached_atom(t, text)?;
+                self.begin_fast();
+                self.src.consume(2 + n);
+                return Some(Step::CachedAtom(slot));
+            }
+            tag::BINARY => {
+                let n = be_u32(rest.get(..4)?) as usize;
+                rest.get(4..4 + n)?;
+                self.begin_fast();
+                self.src.consume(5);
+                return Some(Step::Binary(self.src.take(n)));
+            }
+            tag::NIL => (1, Event::Nil),
+            tag::SMALL_TUPLE => {
+                let n = *rest.first()?;
+                self.begin_fast();
+                self.src.consume(2);
+                self.open(Open::Tuple, n.into());
+                return Some(Step::Ready(Event::TupleStart(n.into())));
+            }
+            tag::MAP => {
+                let n = be_u32(rest.get(..4)?);
+                self.begin_fast();
+                self.src.consume(5);
+                self.open(Open::Map, 2 * u64::from(n));
+                return Some(Step::Ready(Event::MapStart(n as usize)));
+            }
+            tag::LIST => {
+                let n = be_u32(rest.get(..4)?);
+                if n == 0 {
+                    return None;
+                }
+                self.begin_fast();
+                self.src.consume(5);
+                self.open(Open::List, n.into());
+                return Some(Step::Ready(Event::ListStart(n as usize)));
+            }
+            _ => return None,
+        };
+        self.begin_fast();
+        self.src.consume(len);
+        Some(Step::Ready(event))
+    }
+
+    /// [`Reader::begin_value`] when [`Reader::fast_ready`] holds.
+    #[inline]
+    fn begin_fast(&mut self) {
+        if let Some(top) = self.stack.last_mut() {
+            top.left -= 1;
+        }
+    }
+
+    /// The cache slot holding the text of the short atom `text` (tag `t`),
+    /// when it is there; a Latin-1 atom must be ASCII to match.
+    #[inline]
+    fn cached_atom(&self, t: u8, text: &[u8]) -> Option<usize> {
+        let (&first, &last) = (text.first()?, text.last()?);
+        if text.len() > ATOM_CACHE_LEN || (t == tag::SMALL_ATOM && !text.is_ascii()) {
+            return None;
+        }
+        let set = atom_set(text.len(), first, last);
+        (set..set + 2).find(|&slot| self.atoms.get(slot).is_some_and(|a| a.as_bytes() == text))
     }
 
     /// Reads the next value whole, as [`crate::from_slice`] would decode
@@ -477,16 +592,23 @@ impl<R: Read> Reader<R> {
         } else if let (1..=ATOM_CACHE_LEN, Some(&first), Some(&last)) =
             (n, text.first(), text.last())
         {
-            let slot = (n * 7 + usize::from(first) * 3 + usize::from(last)) % ATOM_CACHE_SLOTS;
+            let set = atom_set(n, first, last);
             if self.atoms.is_empty() {
                 self.atoms = vec![String::new(); ATOM_CACHE_SLOTS];
             }
-            if self.atoms[slot].as_bytes() != text {
+            let slot = if self.atoms[set].as_bytes() == text {
+                set
+            } else if self.atoms[set + 1].as_bytes() == text {
+                set + 1
+            } else {
+                // The set's older atom goes; the newer one moves over.
+                self.atoms.swap(set, set + 1);
                 // Checked above when not ASCII.
                 let checked = std::str::from_utf8(text).unwrap_or_default();
-                self.atoms[slot].clear();
-                self.atoms[slot].push_str(checked);
-            }
+                self.atoms[set].clear();
+                self.atoms[set].push_str(checked);
+                set
+            };
             self.src.consume(header + n);
             return Ok(Step::CachedAtom(slot));
         }
@@ -513,6 +635,20 @@ impl<R: Read> Reader<R> {
         }
         Ok(())
     }
+}
+
+/// The first of the two atom cache slots (a set) where a text of `n` bytes
+/// from `first` to `last` may be: its length and ends, mixed by
+/// multiplying (the top 5 bits pick one of 32 sets), and two ways so that
+/// two frequent atoms of one set do not evict each other.
+#[inline]
+fn atom_set(n: usize, first: u8, last: u8) -> usize {
+    let ends = u32::from(first) << 8 | u32::from(last);
+    // Only the low bits of the length matter to the mix.
+    let mixed = ends
+        .wrapping_mul(0x9E37_79B1)
+        .wrapping_add((n as u32).wrapping_mul(0x85EB_CA6B));
+    (mixed >> 27) as usize * 2
 }
 
 fn set_open(stack: &mut [Frame], open: Open) {

@@ -22,11 +22,33 @@ pub(crate) fn write_float(out: &mut impl Write, value: f64) -> fmt::Result {
             "inf"
         });
     }
+    let mut ryu = ryu::Buffer::new();
+    let text = ryu.format_finite(value.abs());
+    if is_erlang_plain(value.abs(), text) {
+        if value.is_sign_negative() {
+            out.write_char('-')?;
+        }
+        return out.write_str(text);
+    }
+    write_general(out, value, text)
+}
+
+/// Whether `text`, `ryu`'s shortest form of `abs` (>= 0), is already what
+/// Erlang prints: from 0.001 up to 2^53 `ryu` writes plain notation
+/// (`0.00125`, `12.5`, `100.0`), and Erlang does too unless the value is a
+/// whole number (`1.0e5` is shorter than `100000.0`). Most floats in data
+/// take this path, without looking at their digits again.
+fn is_erlang_plain(abs: f64, text: &str) -> bool {
+    (0.001..EXACT_INTEGER_LIMIT).contains(&abs) && !text.ends_with(".0")
+}
+
+/// [`write_float`] for any finite `value`, whose absolute value `ryu`
+/// wrote as `text`.
+fn write_general(out: &mut impl Write, value: f64, text: &str) -> fmt::Result {
     // The shortest round-trip digits and the decimal exponent of the
     // first: 1.2345e-7 is ("12345", -7).
-    let mut ryu = ryu::Buffer::new();
     let mut digits_buf = [0u8; 24];
-    let (shown, exponent) = shortest(ryu.format_finite(value.abs()), &mut digits_buf);
+    let (shown, exponent) = shortest(text, &mut digits_buf);
     let (lead, frac) = shown.split_at(1);
     let digits = 1 + frac.len() as i32;
 
@@ -151,6 +173,43 @@ mod tests {
         ];
         for &(value, printed) in table {
             assert_eq!(show(value), printed, "float {value:e}");
+        }
+    }
+
+    /// The plain shortcut writes what the general path writes, over a
+    /// spread of values around its bounds and inside them.
+    #[test]
+    fn plain_shortcut_is_the_general_notation() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for i in 0..200_000u64 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let value = match i % 4 {
+                0 => f64::from_bits(state >> 1),
+                1 => (state >> 11) as f64 / (1u64 << (i % 64)) as f64,
+                2 => (state % 10_000_000) as f64 / 10f64.powi((i % 19) as i32 - 2),
+                _ => 0.001 * (1.0 + (state % 1000) as f64 * f64::EPSILON * 8.0 - 0.5e-13),
+            };
+            if !value.is_finite() {
+                continue;
+            }
+            let mut ryu = ryu::Buffer::new();
+            let text = ryu.format_finite(value.abs());
+            if is_erlang_plain(value.abs(), text) {
+                let mut general = String::new();
+                write_general(&mut general, value.abs(), text).unwrap();
+                assert_eq!(general, text, "{value:e}");
+            }
+        }
+        for (value, plain) in [
+            (0.001, true),
+            (0.000999, false),
+            (12.5, true),
+            (100.0, false),
+        ] {
+            let mut ryu = ryu::Buffer::new();
+            assert_eq!(is_erlang_plain(value, ryu.format_finite(value)), plain);
         }
     }
 

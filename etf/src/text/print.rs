@@ -216,13 +216,21 @@ pub(crate) fn write_code(out: &mut impl Write, code: u32, quote: char) -> fmt::R
     }
 }
 
+/// Whether a byte of a string or binary is written as itself: printable
+/// ASCII other than `"` and `\`.
+fn is_plain_ascii(b: &u8) -> bool {
+    (b' '..=b'~').contains(b) && *b != b'"' && *b != b'\\'
+}
+
 /// Writes printable Latin-1 `bytes` inside a string literal: runs of plain
 /// ASCII at once, other bytes escaped one by one.
 fn write_latin1(out: &mut impl Write, bytes: &[u8]) -> fmt::Result {
-    let plain = |b: &u8| (b' '..=b'~').contains(b) && *b != b'"' && *b != b'\\';
     let mut rest = bytes;
     while !rest.is_empty() {
-        let run = rest.iter().position(|b| !plain(b)).unwrap_or(rest.len());
+        let run = rest
+            .iter()
+            .position(|b| !is_plain_ascii(b))
+            .unwrap_or(rest.len());
         let (head, tail) = rest.split_at(run);
         // A run of printable ASCII is UTF-8.
         out.write_str(std::str::from_utf8(head).unwrap_or_default())?;
@@ -269,6 +277,12 @@ pub(crate) fn write_binary(
     bytes: &[u8],
     tail: Option<(u8, u8)>,
 ) -> fmt::Result {
+    if tail.is_none() && !bytes.is_empty() && bytes.iter().all(is_plain_ascii) {
+        // The common case, in one pass: Latin-1 text needing no escape.
+        out.write_str("<<\"")?;
+        out.write_str(std::str::from_utf8(bytes).unwrap_or_default())?;
+        return out.write_str("\">>");
+    }
     out.write_str("<<")?;
     if tail.is_none() && !bytes.is_empty() {
         if let Ok(text) = std::str::from_utf8(bytes).map_err(|_| ()).and_then(|text| {

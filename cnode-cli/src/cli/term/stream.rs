@@ -140,7 +140,7 @@ pub(super) struct Syntax {
 /// a few atoms (map keys, record names, `true`) many times, and deciding
 /// whether one needs quotes costs more than looking it up.
 struct AtomCache {
-    /// Direct-mapped: an atom goes in the slot of its length and ends.
+    /// Two ways in each of 32 sets, picked by an atom's length and ends.
     slots: Vec<(String, String)>,
 }
 
@@ -168,16 +168,30 @@ impl AtomCache {
             let _ = etf::leaf::write_atom(buf, atom);
             return;
         }
-        let slot = (bytes.len() * 7 + usize::from(first) * 3 + usize::from(last)) % Self::SLOTS;
-        let (key, printed) = &mut self.slots[slot];
-        if key != atom {
+        // The length and ends mixed by multiplying, the top 5 bits picking
+        // one of 32 sets; two ways per set, so that two frequent atoms of
+        // one set do not evict each other.
+        let ends = u32::from(first) << 8 | u32::from(last);
+        let mixed = ends
+            .wrapping_mul(0x9E37_79B1)
+            .wrapping_add((bytes.len() as u32).wrapping_mul(0x85EB_CA6B));
+        let set = (mixed >> 27) as usize * 2;
+        let slot = if self.slots[set].0 == atom {
+            set
+        } else if self.slots[set + 1].0 == atom {
+            set + 1
+        } else {
+            // The set's older atom goes; the newer one moves over.
+            self.slots.swap(set, set + 1);
+            let (key, printed) = &mut self.slots[set];
             key.clear();
             key.push_str(atom);
             printed.clear();
             // Writing to a String cannot fail.
             let _ = etf::leaf::write_atom(printed, atom);
-        }
-        buf.push_str(printed);
+            set
+        };
+        buf.push_str(&self.slots[slot].1);
     }
 }
 
@@ -272,7 +286,9 @@ impl Syntax {
     /// Writes what goes before a value in the innermost container (`,`,
     /// ` => `). `code` is the value when it is an integer. Returns `true`
     /// when it was kept as a character code of a list that may still print
-    /// as a string.
+    /// as a string. Small enough to inline: lists go to
+    /// [`Syntax::before_in_list`].
+    #[inline]
     fn before(&mut self, buf: &mut String, code: Option<i64>) -> bool {
         match self.stack.last_mut() {
             None => {}
@@ -283,33 +299,44 @@ impl Syntax {
                 *written += 1;
             }
             Some(Open::Map { written }) => {
-                if *written > 0 {
-                    buf.push_str(if *written % 2 == 1 { " => " } else { "," });
-                }
-                *written += 1;
-            }
-            Some(Open::List {
-                written,
-                codes,
-                in_tail,
-            }) => {
-                if *in_tail {
-                    return false;
-                }
-                if let Some(kept) = codes {
-                    if let Some(code) = code.filter(|&c| etf::leaf::is_printable(c)) {
-                        kept.push(code);
-                        *written += 1;
-                        return true;
-                    }
-                    open_list(buf, codes, &mut self.spare);
-                }
-                if *written > 0 {
+                // Two literal pushes: each is a few stores, not a copy call.
+                if *written % 2 == 1 {
+                    buf.push_str(" => ");
+                } else if *written > 0 {
                     buf.push(',');
                 }
                 *written += 1;
             }
+            Some(Open::List { .. }) => return self.before_in_list(buf, code),
         }
+        false
+    }
+
+    /// [`Syntax::before`] in a list.
+    fn before_in_list(&mut self, buf: &mut String, code: Option<i64>) -> bool {
+        let Some(Open::List {
+            written,
+            codes,
+            in_tail,
+        }) = self.stack.last_mut()
+        else {
+            return false;
+        };
+        if *in_tail {
+            return false;
+        }
+        if let Some(kept) = codes {
+            if let Some(code) = code.filter(|&c| etf::leaf::is_printable(c)) {
+                kept.push(code);
+                *written += 1;
+                return true;
+            }
+            open_list(buf, codes, &mut self.spare);
+        }
+        if *written > 0 {
+            buf.push(',');
+        }
+        *written += 1;
         false
     }
 }
