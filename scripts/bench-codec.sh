@@ -61,18 +61,30 @@ def fmt(ns):
 def ratio(other, ours):
     return "n/a" if other is None or ours is None else f"{other/ours:.2f}x"
 
-for group in ("decode", "encode"):
-    print(f"\n### {group}\n")
-    shared_col = " etf (`from_bytes`) | etf flat | etf flat (`from_bytes`) | erltf (borrowed) |" if group == "decode" else ""
-    print(f"| workload | etf |{shared_col} eetf | erltf | BEAM 29 | BEAM 28 | BEAM 25 | eetf/etf | erltf/etf | BEAM29/etf | BEAM28/etf |")
-    print("|---|---|" + ("---|---|---|---|" if group == "decode" else "") + "---|---|---|---|---|---|---|---|---|")
-    for name in sorted(b28):
-        ours = crit(group, name, "etf")
-        shared = (
-            f" {fmt(crit(group, name, 'etf_from_bytes'))} | {fmt(crit(group, name, 'etf_flat'))} |"
-            f" {fmt(crit(group, name, 'etf_flat_from_bytes'))} | {fmt(crit(group, name, 'erltf_borrowed'))} |"
-        ) if group == "decode" else ""
-        e, r = crit(group, name, "eetf"), crit(group, name, "erltf")
-        o29, o28, o25 = b29[name][group], b28[name][group], b25[name][group]
-        print(f"| {name} | {fmt(ours)} |{shared} {fmt(e)} | {fmt(r)} | {fmt(o29)} | {fmt(o28)} | {fmt(o25)} | {ratio(e, ours)} | {ratio(r, ours)} | {ratio(o29, ours)} | {ratio(o28, ours)} |")
+def best(*times):
+    times = [t for t in times if t is not None]
+    return min(times) if times else None
+
+# Ratios: the other's time over ours (above 1: we are faster). "tree" is the
+# better of from_slice and from_bytes into Term, "flat" the better of
+# etf::flat's two; the fastest crate counts erltf's borrowed decoder too.
+print("\n### decode\n")
+print("| workload | etf | etf (`from_bytes`) | etf flat | etf flat (`from_bytes`) | eetf | erltf | erltf (borrowed) | BEAM 29 | BEAM 28 | BEAM 25 | fastest crate/tree | fastest crate/flat | BEAM29/flat | BEAM28/flat | BEAM28/tree |")
+print("|---|" + "---|" * 15)
+for name in sorted(b28):
+    c = {impl: crit("decode", name, impl) for impl in
+         ("etf", "etf_from_bytes", "etf_flat", "etf_flat_from_bytes", "eetf", "erltf", "erltf_borrowed")}
+    tree, flat = best(c["etf"], c["etf_from_bytes"]), best(c["etf_flat"], c["etf_flat_from_bytes"])
+    crate = best(c["eetf"], c["erltf"], c["erltf_borrowed"])
+    o29, o28, o25 = b29[name]["decode"], b28[name]["decode"], b25[name]["decode"]
+    cells = " | ".join(fmt(c[k]) for k in c)
+    print(f"| {name} | {cells} | {fmt(o29)} | {fmt(o28)} | {fmt(o25)} | {ratio(crate, tree)} | {ratio(crate, flat)} | {ratio(o29, flat)} | {ratio(o28, flat)} | {ratio(o28, tree)} |")
+
+print("\n### encode\n")
+print("| workload | etf | eetf | erltf | BEAM 29 | BEAM 28 | BEAM 25 | fastest crate/etf | BEAM29/etf | BEAM28/etf | BEAM25/etf |")
+print("|---|" + "---|" * 10)
+for name in sorted(b28):
+    ours, e, r = crit("encode", name, "etf"), crit("encode", name, "eetf"), crit("encode", name, "erltf")
+    o29, o28, o25 = b29[name]["encode"], b28[name]["encode"], b25[name]["encode"]
+    print(f"| {name} | {fmt(ours)} | {fmt(e)} | {fmt(r)} | {fmt(o29)} | {fmt(o28)} | {fmt(o25)} | {ratio(best(e, r), ours)} | {ratio(o29, ours)} | {ratio(o28, ours)} | {ratio(o25, ours)} |")
 PY

@@ -47,6 +47,13 @@ use bytes::Bytes;
 use node::Node;
 use std::fmt;
 
+/// Atoms kept inside the [`FlatTerm`] itself: a term with this few
+/// distinct atoms (a `$gen_call` has four) needs no allocation for them.
+const INLINE_ATOMS: usize = 4;
+
+/// The distinct atoms of one term, inline while few.
+type Atoms = smallvec::SmallVec<[Atom; INLINE_ATOMS]>;
+
 /// A decoded term in one flat buffer (see the [module docs](self)).
 ///
 /// `Clone` copies the node buffer (16 bytes a node) and shares the input
@@ -55,7 +62,7 @@ use std::fmt;
 pub struct FlatTerm {
     input: Bytes,
     nodes: Vec<Node>,
-    atoms: Vec<Atom>,
+    atoms: Atoms,
 }
 
 impl FlatTerm {
@@ -174,8 +181,9 @@ impl PartialEq<Term> for FlatTerm {
 
 /// The nodes and atoms of `data` decoded as `Term::decode` does, and the
 /// body they point into when it is not `data` (a compressed term's).
-type Decoded = (Option<Bytes>, Vec<Node>, Vec<Atom>);
+type Decoded = (Option<Bytes>, Vec<Node>, Atoms);
 
+#[inline(always)]
 fn decode(data: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
     let version = *data
         .first()

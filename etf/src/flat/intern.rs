@@ -9,6 +9,7 @@
 //! overwritten, so a search for an atom of the current term always finds
 //! it before any free slot.
 
+use super::Atoms;
 use crate::decode::atoms;
 use crate::error::DecodeErrorKind;
 use crate::term::Atom;
@@ -72,7 +73,7 @@ impl Interner {
     /// on invalid UTF-8 or more than 255 characters.
     pub(super) fn intern(
         &mut self,
-        atoms: &mut Vec<Atom>,
+        atoms: &mut Atoms,
         text: &[u8],
         utf8: bool,
     ) -> Result<u32, DecodeErrorKind> {
@@ -90,7 +91,7 @@ impl Interner {
     #[inline(always)]
     pub(super) fn intern_utf8_at(
         &mut self,
-        atoms: &mut Vec<Atom>,
+        atoms: &mut Atoms,
         data: &[u8],
         at: usize,
         len: usize,
@@ -103,7 +104,7 @@ impl Interner {
     /// The index of `atom` in `atoms`, added if new.
     pub(super) fn intern_atom(
         &mut self,
-        atoms: &mut Vec<Atom>,
+        atoms: &mut Atoms,
         atom: Atom,
     ) -> Result<u32, DecodeErrorKind> {
         let text = atom.as_bytes();
@@ -116,7 +117,7 @@ impl Interner {
     #[inline(always)]
     fn find(
         &mut self,
-        atoms: &mut Vec<Atom>,
+        atoms: &mut Atoms,
         text: &[u8],
         key: &Key,
         make: impl FnOnce() -> Result<Atom, DecodeErrorKind>,
@@ -280,7 +281,7 @@ mod tests {
     fn one_index_per_atom_whatever_its_encoding() {
         let mut interner = Interner::new();
         interner.reset();
-        let mut atoms = Vec::new();
+        let mut atoms = Atoms::new();
         let mut seen = Vec::new();
         for i in 0..500 {
             let text = format!("a{i}");
@@ -298,7 +299,7 @@ mod tests {
         assert_eq!(latin1, utf8);
         assert_eq!(atoms.len(), 501);
         interner.reset();
-        let mut fresh = Vec::new();
+        let mut fresh = Atoms::new();
         assert_eq!(interner.intern(&mut fresh, b"a7", true).unwrap(), 0);
     }
 }

@@ -10,6 +10,7 @@
 use super::build::Parts;
 use super::intern::Interner;
 use super::node::{Kind, Node};
+use super::Atoms;
 use crate::decode::{parse_at, tag, truncated};
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::map::first_duplicate;
@@ -71,11 +72,12 @@ impl Default for Scratch {
 
 /// The tape of the term at `start` of `data`, its atoms, and the offset
 /// after it.
+#[inline(always)]
 pub(super) fn parse(
     data: &[u8],
     start: usize,
     opts: &DecodeOptions,
-) -> Result<(Vec<Node>, Vec<Atom>, usize), DecodeError> {
+) -> Result<(Vec<Node>, Atoms, usize), DecodeError> {
     let fresh = || parse_with(&mut Scratch::default(), data, start, opts);
     SCRATCH
         .try_with(|s| match s.try_borrow_mut() {
@@ -90,7 +92,7 @@ fn parse_with(
     data: &[u8],
     start: usize,
     opts: &DecodeOptions,
-) -> Result<(Vec<Node>, Vec<Atom>, usize), DecodeError> {
+) -> Result<(Vec<Node>, Atoms, usize), DecodeError> {
     scratch.interner.reset();
     scratch.frames.clear();
     scratch.keys.clear();
@@ -107,7 +109,7 @@ fn parse_with(
         pos: start,
         opts,
         nodes: Vec::with_capacity(capacity),
-        atoms: Vec::new(),
+        atoms: Atoms::new(),
         frames: &mut scratch.frames,
         interner: &mut scratch.interner,
         keys: &mut scratch.keys,
@@ -127,7 +129,7 @@ struct Tape<'d, 's> {
     pos: usize,
     opts: &'d DecodeOptions,
     nodes: Vec<Node>,
-    atoms: Vec<Atom>,
+    atoms: Atoms,
     frames: &'s mut Vec<Frame>,
     interner: &'s mut Interner,
     keys: &'s mut Vec<(Kind, u64)>,
