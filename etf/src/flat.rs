@@ -28,6 +28,22 @@
 //! assert_eq!(root.to_term(), etf::from_slice(&bytes)?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Scanning rows without building a term:
+//!
+//! ```
+//! use etf::flat::FlatTerm;
+//!
+//! let rows = etf::parse_term("[{a, 1}, {b, 20}, {c, 300}]").unwrap();
+//! let dump = bytes::Bytes::from(etf::to_vec(&rows)?);
+//! let flat = FlatTerm::from_bytes(dump)?;
+//! // A list of {Key, Count} rows, summed:
+//! let total: i64 = flat.root().list().into_iter().flatten()
+//!     .filter_map(|row| row.tuple()?.nth(1)?.as_i64())
+//!     .sum();
+//! assert_eq!(total, 321);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod build;
 mod intern;
