@@ -6,6 +6,7 @@
 //! the remaining input could fill.
 
 pub(crate) mod atoms;
+pub(crate) mod cursor;
 pub(crate) mod inflate;
 pub(crate) mod tag;
 
@@ -14,6 +15,7 @@ use crate::map::first_duplicate;
 use crate::options::DecodeOptions;
 use crate::record;
 use crate::term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, Term};
+use cursor::Cursor;
 
 use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
@@ -304,6 +306,21 @@ struct Parser<'d> {
     last_node: Option<Atom>,
 }
 
+impl<'d> Cursor<'d> for Parser<'d> {
+    #[inline]
+    fn data(&self) -> &'d [u8] {
+        self.data
+    }
+    #[inline]
+    fn pos(&self) -> usize {
+        self.pos
+    }
+    #[inline]
+    fn set_pos(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+}
+
 impl<'d> Parser<'d> {
     fn new(
         data: &'d [u8],
@@ -324,64 +341,6 @@ impl<'d> Parser<'d> {
     }
 
     // ------------------------------------------------------------ raw reads
-
-    fn left(&self) -> usize {
-        self.data.len() - self.pos
-    }
-
-    #[inline]
-    fn take(&mut self, n: usize, what: &'static str) -> Result<&'d [u8], DecodeError> {
-        let data: &'d [u8] = self.data;
-        match data.get(self.pos..self.pos.wrapping_add(n)) {
-            Some(s) if self.pos.checked_add(n).is_some() => {
-                self.pos += n;
-                Ok(s)
-            }
-            _ => Err(truncated(what, n as u64, self.left(), self.pos)),
-        }
-    }
-
-    #[inline]
-    fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
-        match self.data.get(self.pos) {
-            Some(&b) => {
-                self.pos += 1;
-                Ok(b)
-            }
-            None => Err(truncated(what, 1, 0, self.pos)),
-        }
-    }
-
-    #[inline]
-    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], DecodeError> {
-        let s = self.take(N, what)?;
-        let mut a = [0u8; N];
-        a.copy_from_slice(s);
-        Ok(a)
-    }
-
-    fn u16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
-        self.array(what).map(u16::from_be_bytes)
-    }
-
-    fn u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
-        self.array(what).map(u32::from_be_bytes)
-    }
-
-    fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
-        self.array(what).map(u64::from_be_bytes)
-    }
-
-    /// A count of items each at least `min_size` bytes long: fails at once
-    /// if the rest of the input cannot hold them.
-    fn count(&self, n: u32, min_size: usize, what: &'static str) -> Result<usize, DecodeError> {
-        let n = n as usize;
-        let need = n.saturating_mul(min_size);
-        if need > self.left() {
-            return Err(truncated(what, need as u64, self.left(), self.pos));
-        }
-        Ok(n)
-    }
 
     fn binary(&self, start: usize, end: usize) -> Bytes {
         match self.shared {

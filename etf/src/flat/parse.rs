@@ -11,6 +11,7 @@ use super::build::Parts;
 use super::intern::Interner;
 use super::node::{Kind, Node};
 use super::Atoms;
+use crate::decode::cursor::Cursor;
 use crate::decode::{parse_at, tag, truncated};
 use crate::error::{DecodeError, DecodeErrorKind as K};
 use crate::map::first_duplicate;
@@ -135,6 +136,21 @@ struct Tape<'d, 's> {
     keys: &'s mut Vec<(Kind, u64)>,
 }
 
+impl<'d> Cursor<'d> for Tape<'d, '_> {
+    #[inline]
+    fn data(&self) -> &'d [u8] {
+        self.data
+    }
+    #[inline]
+    fn pos(&self) -> usize {
+        self.pos
+    }
+    #[inline]
+    fn set_pos(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+}
+
 impl<'d> Tape<'d, '_> {
     fn run(&mut self) -> Result<(), DecodeError> {
         loop {
@@ -190,64 +206,6 @@ impl<'d> Tape<'d, '_> {
     }
 
     // ------------------------------------------------------------ raw reads
-
-    fn left(&self) -> usize {
-        self.data.len() - self.pos
-    }
-
-    #[inline]
-    fn take(&mut self, n: usize, what: &'static str) -> Result<&'d [u8], DecodeError> {
-        let data: &'d [u8] = self.data;
-        match self
-            .pos
-            .checked_add(n)
-            .and_then(|end| data.get(self.pos..end))
-        {
-            Some(s) => {
-                self.pos += n;
-                Ok(s)
-            }
-            None => Err(truncated(what, n as u64, self.left(), self.pos)),
-        }
-    }
-
-    #[inline]
-    fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
-        match self.data.get(self.pos) {
-            Some(&b) => {
-                self.pos += 1;
-                Ok(b)
-            }
-            None => Err(truncated(what, 1, 0, self.pos)),
-        }
-    }
-
-    #[inline]
-    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], DecodeError> {
-        let s = self.take(N, what)?;
-        let mut a = [0u8; N];
-        a.copy_from_slice(s);
-        Ok(a)
-    }
-
-    fn u16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
-        self.array(what).map(u16::from_be_bytes)
-    }
-
-    fn u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
-        self.array(what).map(u32::from_be_bytes)
-    }
-
-    /// A count of items each at least `min_size` bytes long: fails at once
-    /// if the rest of the input cannot hold them.
-    fn count(&self, n: u32, min_size: usize, what: &'static str) -> Result<usize, DecodeError> {
-        let n = n as usize;
-        let need = n.saturating_mul(min_size);
-        if need > self.left() {
-            return Err(truncated(what, need as u64, self.left(), self.pos));
-        }
-        Ok(n)
-    }
 
     #[inline]
     fn push(&mut self, node: Node) {
