@@ -697,8 +697,20 @@ impl<'o> Encoder<'o> {
 impl Encoder<'_> {
     /// The common case of [`Encoder::list`]: one proper list of terms.
     fn proper_list<'t>(&mut self, items: &'t [Term], jobs: &mut Vec<Job<'t>>) -> Step {
+        if self.list_head(items)? {
+            jobs.push(Job::List(items.iter()));
+        }
+        Ok(())
+    }
+
+    /// Starts a proper list as OTP writes it: `[]` or a STRING whole (then
+    /// `false`: nothing follows), or the LIST header (then `true`: the
+    /// elements and the NIL tail follow).
+    #[inline(always)]
+    fn list_head(&mut self, items: &[Term]) -> Result<bool, Box<EncodeError>> {
         if items.is_empty() {
             self.out.push(tag::NIL);
+            Ok(false)
         } else if items.len() <= usize::from(u16::MAX)
             && items.iter().all(|t| small_byte(t).is_some())
         {
@@ -706,12 +718,12 @@ impl Encoder<'_> {
             self.out
                 .extend_from_slice(&(items.len() as u16).to_be_bytes());
             self.out.extend(items.iter().filter_map(small_byte));
+            Ok(false)
         } else {
             self.out.push(tag::LIST);
             self.len32(items.len(), "list")?;
-            jobs.push(Job::List(items.iter()));
+            Ok(true)
         }
-        Ok(())
     }
 }
 

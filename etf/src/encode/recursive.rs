@@ -3,7 +3,7 @@
 //! than [`RECURSION_LIMIT`] levels goes to the explicit stack of
 //! [`Encoder::iterative`], so that depth never threatens the Rust stack.
 
-use super::{small_byte, tag, Encoder, Step};
+use super::{tag, Encoder, Step};
 use crate::term::{Map, Term};
 
 /// Levels of containers written by recursion before the explicit stack
@@ -89,29 +89,19 @@ impl Encoder<'_> {
     // Out of line: its loop, compiled on its own, keeps integers in registers.
     #[inline(never)]
     fn list_nested(&mut self, items: &[Term], depth: u32) -> Step {
-        if items.is_empty() {
-            self.out.push(tag::NIL);
-        } else if items.len() <= usize::from(u16::MAX)
-            && items.iter().all(|t| small_byte(t).is_some())
-        {
-            self.out.push(tag::STRING);
-            self.out
-                .extend_from_slice(&(items.len() as u16).to_be_bytes());
-            self.out.extend(items.iter().filter_map(small_byte));
-        } else {
-            self.out.push(tag::LIST);
-            self.len32(items.len(), "list")?;
-            if matches!(items[0], Term::Tuple(_)) {
-                for t in items {
-                    self.element_or_tuple(t, depth)?;
-                }
-            } else {
-                for t in items {
-                    self.element(t, depth)?;
-                }
-            }
-            self.out.push(tag::NIL);
+        if !self.list_head(items)? {
+            return Ok(());
         }
+        if matches!(items[0], Term::Tuple(_)) {
+            for t in items {
+                self.element_or_tuple(t, depth)?;
+            }
+        } else {
+            for t in items {
+                self.element(t, depth)?;
+            }
+        }
+        self.out.push(tag::NIL);
         Ok(())
     }
 
