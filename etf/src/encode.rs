@@ -380,8 +380,7 @@ impl<'o> Encoder<'o> {
             Term::List(_) | Term::ByteList(_) | Term::ImproperList(..) => self.list(term, jobs)?,
             Term::Map(m) => self.map(m, jobs)?,
             Term::Binary(b) => {
-                self.out.push(tag::BINARY);
-                self.len32(b.len(), "binary")?;
+                self.header32(tag::BINARY, b.len(), "binary")?;
                 self.binary_bytes(b);
             }
             Term::BitBinary(b) => self.bit_binary(b)?,
@@ -412,20 +411,37 @@ impl<'o> Encoder<'o> {
         Ok(())
     }
 
+    #[inline(always)]
     fn tuple_header(&mut self, len: usize) -> Step {
         match u8::try_from(len) {
-            Ok(n) => self.out.extend_from_slice(&[tag::SMALL_TUPLE, n]),
-            Err(_) => {
-                self.out.push(tag::LARGE_TUPLE);
-                self.len32(len, "tuple")?;
+            Ok(n) => {
+                self.out.extend_from_slice(&[tag::SMALL_TUPLE, n]);
+                Ok(())
             }
+            Err(_) => self.large_tuple_header(len),
         }
-        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn large_tuple_header(&mut self, len: usize) -> Step {
+        self.header32(tag::LARGE_TUPLE, len, "tuple")
     }
 
     fn len32(&mut self, len: usize, what: &'static str) -> Step {
-        let n = u32::try_from(len).map_err(|_| EncodeError::TooLarge { what, len })?;
+        let n = u32::try_from(len).map_err(|_| too_large(what, len))?;
         self.out.extend_from_slice(&n.to_be_bytes());
+        Ok(())
+    }
+
+    /// Writes `tag` and a 32-bit length in one write (BINARY, LIST, MAP...).
+    #[inline(always)]
+    fn header32(&mut self, tag: u8, len: usize, what: &'static str) -> Step {
+        let Ok(n) = u32::try_from(len) else {
+            return Err(too_large(what, len));
+        };
+        let [n0, n1, n2, n3] = n.to_be_bytes();
+        self.out.extend_from_slice(&[tag, n0, n1, n2, n3]);
         Ok(())
     }
 
@@ -598,8 +614,7 @@ impl<'o> Encoder<'o> {
     }
 
     fn map<'t>(&mut self, m: &'t Map, jobs: &mut Vec<Job<'t>>) -> Step {
-        self.out.push(tag::MAP);
-        self.len32(m.len(), "map")?;
+        self.header32(tag::MAP, m.len(), "map")?;
         if self.opts.deterministic {
             let mut sorted: Vec<&(Term, Term)> = m.entries().iter().collect();
             sorted.sort_by(|a, b| a.0.cmp_map_key(&b.0));
@@ -720,11 +735,17 @@ impl Encoder<'_> {
             self.out.extend(items.iter().filter_map(small_byte));
             Ok(false)
         } else {
-            self.out.push(tag::LIST);
-            self.len32(items.len(), "list")?;
+            self.header32(tag::LIST, items.len(), "list")?;
             Ok(true)
         }
     }
+}
+
+/// The error for a length the format cannot carry.
+#[cold]
+#[inline(never)]
+fn too_large(what: &'static str, len: usize) -> Box<EncodeError> {
+    Box::new(EncodeError::TooLarge { what, len })
 }
 
 /// True for terms whose encoding schedules further work.

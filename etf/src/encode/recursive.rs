@@ -61,8 +61,7 @@ impl Encoder<'_> {
             Term::Nil => self.out.push(tag::NIL),
             Term::Pid(p) => self.pid(p)?,
             Term::Binary(b) => {
-                self.out.push(tag::BINARY);
-                self.len32(b.len(), "binary")?;
+                self.header32(tag::BINARY, b.len(), "binary")?;
                 self.binary_bytes(b);
             }
             Term::ByteList(b) => self.byte_list(b)?,
@@ -130,8 +129,7 @@ impl Encoder<'_> {
     /// A map: its entries in its own order, or sorted by key when the
     /// options ask for deterministic output.
     fn map_nested(&mut self, m: &Map, depth: u32) -> Step {
-        self.out.push(tag::MAP);
-        self.len32(m.len(), "map")?;
+        self.header32(tag::MAP, m.len(), "map")?;
         if self.opts.deterministic {
             let mut sorted: Vec<&(Term, Term)> = m.entries().iter().collect();
             sorted.sort_by(|a, b| a.0.cmp_map_key(&b.0));
