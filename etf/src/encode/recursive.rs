@@ -19,10 +19,28 @@ impl Encoder<'_> {
         self.nested(term, RECURSION_LIMIT)
     }
 
-    /// Writes an element of a container: integers, atoms and pids in place,
-    /// the rest through [`Encoder::nested`].
+    /// Writes an element of a container: leaves in place, and a tuple in
+    /// the same frame as its parent (`{Module, Function, Arity}`, `{Key,
+    /// Value}`...), its own elements through [`Encoder::scalar`]; lists and
+    /// maps through [`Encoder::nested`].
     #[inline(always)]
     fn element(&mut self, t: &Term, depth: u32) -> Step {
+        match t {
+            Term::Tuple(v) if depth > 0 => {
+                self.tuple_header(v.len())?;
+                for t in v {
+                    self.scalar(t, depth - 1)?;
+                }
+                Ok(())
+            }
+            _ => self.scalar(t, depth),
+        }
+    }
+
+    /// Writes integers, atoms and pids in place, the rest through
+    /// [`Encoder::nested`].
+    #[inline(always)]
+    fn lean(&mut self, t: &Term, depth: u32) -> Step {
         match t {
             Term::Int(i) => {
                 self.int(*i);
@@ -34,21 +52,34 @@ impl Encoder<'_> {
         }
     }
 
-    /// [`Encoder::element`], with a tuple written in the same frame as its
-    /// parent (`{Module, Function, Arity}`, `{Key, Value}`...), so that its
-    /// leaves cost no call. Used for lists whose first element is a tuple
-    /// (in its own loop, so that the loops over other lists stay lean).
+    /// Writes a leaf in place (integers, atoms, `[]`, floats, pids,
+    /// binaries, byte lists); the rest through [`Encoder::nested`].
     #[inline(always)]
-    fn element_or_tuple(&mut self, t: &Term, depth: u32) -> Step {
+    fn scalar(&mut self, t: &Term, depth: u32) -> Step {
         match t {
-            Term::Tuple(v) if depth > 0 => {
-                self.tuple_header(v.len())?;
-                for t in v {
-                    self.element(t, depth - 1)?;
-                }
+            Term::Int(i) => {
+                self.int(*i);
                 Ok(())
             }
-            _ => self.element(t, depth),
+            Term::Atom(a) => self.atom(a),
+            Term::Nil => {
+                self.out.push(tag::NIL);
+                Ok(())
+            }
+            Term::ByteList(b) if !b.is_empty() && b.len() <= usize::from(u16::MAX) => {
+                let [n0, n1] = (b.len() as u16).to_be_bytes();
+                self.out.extend_from_slice(&[tag::STRING, n0, n1]);
+                self.out.extend_from_slice(b);
+                Ok(())
+            }
+            Term::Binary(b) => {
+                self.header32(tag::BINARY, b.len(), "binary")?;
+                self.binary_bytes(b);
+                Ok(())
+            }
+            Term::Float(f) => self.float(*f),
+            Term::Pid(p) => self.pid(p),
+            _ => self.nested(t, depth),
         }
     }
 
@@ -91,16 +122,25 @@ impl Encoder<'_> {
         if !self.list_head(items)? {
             return Ok(());
         }
-        if matches!(items[0], Term::Tuple(_)) {
+        // Two loops: one kept lean (few registers to save and restore) for
+        // lists of integers, atoms and pids, one for the rest, out of line.
+        if matches!(items[0], Term::Int(_) | Term::Atom(_) | Term::Pid(_)) {
             for t in items {
-                self.element_or_tuple(t, depth)?;
+                self.lean(t, depth)?;
             }
         } else {
-            for t in items {
-                self.element(t, depth)?;
-            }
+            self.elements(items, depth)?;
         }
         self.out.push(tag::NIL);
+        Ok(())
+    }
+
+    /// The elements of a list of tuples, lists, strings...
+    #[inline(never)]
+    fn elements(&mut self, items: &[Term], depth: u32) -> Step {
+        for t in items {
+            self.element(t, depth)?;
+        }
         Ok(())
     }
 
