@@ -79,6 +79,8 @@ impl Encoder<'_> {
             }
             Term::Float(f) => self.float(*f),
             Term::Pid(p) => self.pid(p),
+            Term::List(v) if depth > 0 => self.list_nested(v, depth - 1),
+            Term::Map(m) if depth > 0 => self.map_nested(m, depth - 1),
             _ => self.nested(t, depth),
         }
     }
