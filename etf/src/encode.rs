@@ -220,6 +220,8 @@ struct Encoder<'o> {
     /// No references and minor version 2: every atom of at most 255 bytes
     /// is written as SMALL_ATOM_UTF8 without a further check.
     plain_atoms: bool,
+    /// Minor version 1 or 2: finite floats are written as NEW_FLOAT.
+    new_floats: bool,
 }
 
 impl<'o> Encoder<'o> {
@@ -235,6 +237,7 @@ impl<'o> Encoder<'o> {
             opts,
             refs: None,
             plain_atoms: false,
+            new_floats: false,
         }
     }
 
@@ -482,7 +485,7 @@ impl<'o> Encoder<'o> {
 
     #[inline(always)]
     fn float(&mut self, f: f64) -> Step {
-        if f.is_finite() && self.opts.minor_version != 0 {
+        if f.is_finite() && self.new_floats {
             let [b0, b1, b2, b3, b4, b5, b6, b7] = f.to_bits().to_be_bytes();
             self.out
                 .extend_from_slice(&[tag::NEW_FLOAT, b0, b1, b2, b3, b4, b5, b6, b7]);

@@ -16,6 +16,7 @@ impl Encoder<'_> {
     /// Writes `term`: recursively near the top, iteratively below.
     pub(super) fn run(&mut self, term: &Term) -> Step {
         self.plain_atoms = self.refs.is_none() && self.opts.minor_version == 2;
+        self.new_floats = self.opts.minor_version != 0;
         self.nested(term, RECURSION_LIMIT)
     }
 
@@ -140,6 +141,14 @@ impl Encoder<'_> {
     /// The elements of a list of tuples, lists, strings...
     #[inline(never)]
     fn elements(&mut self, items: &[Term], depth: u32) -> Step {
+        if depth == 0 {
+            // Containers go to the explicit stack; checked once here rather
+            // than for each element below.
+            for t in items {
+                self.nested(t, 0)?;
+            }
+            return Ok(());
+        }
         for t in items {
             self.element(t, depth)?;
         }
