@@ -119,8 +119,7 @@ impl Encoder<'_> {
     }
 
     /// A proper list: STRING when OTP would write one, else LIST.
-    // Out of line: its loop, compiled on its own, keeps integers in registers.
-    #[inline(never)]
+    #[inline(always)]
     fn list_nested(&mut self, items: &[Term], depth: u32) -> Step {
         if !self.list_head(items)? {
             return Ok(());
@@ -128,13 +127,20 @@ impl Encoder<'_> {
         // Two loops: one kept lean (few registers to save and restore) for
         // lists of integers, atoms and pids, one for the rest, out of line.
         if matches!(items[0], Term::Int(_) | Term::Atom(_) | Term::Pid(_)) {
-            for t in items {
-                self.lean(t, depth)?;
-            }
+            self.lean_elements(items, depth)?;
         } else {
             self.elements(items, depth)?;
         }
         self.out.push(tag::NIL);
+        Ok(())
+    }
+
+    /// The elements of a list of integers, atoms and pids.
+    #[inline(never)]
+    fn lean_elements(&mut self, items: &[Term], depth: u32) -> Step {
+        for t in items {
+            self.lean(t, depth)?;
+        }
         Ok(())
     }
 
