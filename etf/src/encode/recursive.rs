@@ -188,17 +188,31 @@ impl Encoder<'_> {
     fn map_nested(&mut self, m: &Map, depth: u32) -> Step {
         self.header32(tag::MAP, m.len(), "map")?;
         if self.opts.deterministic {
-            let mut sorted: Vec<&(Term, Term)> = m.entries().iter().collect();
-            sorted.sort_by(|a, b| a.0.cmp_map_key(&b.0));
-            for (k, v) in sorted {
-                self.element(k, depth)?;
-                self.element(v, depth)?;
-            }
-        } else {
+            return self.sorted_entries(m, depth);
+        }
+        if depth == 0 {
+            // As in `elements`: depth checked once, not per entry.
             for (k, v) in m.entries() {
-                self.element(k, depth)?;
-                self.element(v, depth)?;
+                self.nested(k, 0)?;
+                self.nested(v, 0)?;
             }
+            return Ok(());
+        }
+        for (k, v) in m.entries() {
+            self.element(k, depth)?;
+            self.element(v, depth)?;
+        }
+        Ok(())
+    }
+
+    /// A map's entries sorted by key, for deterministic output.
+    #[inline(never)]
+    fn sorted_entries(&mut self, m: &Map, depth: u32) -> Step {
+        let mut sorted: Vec<&(Term, Term)> = m.entries().iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp_map_key(&b.0));
+        for (k, v) in sorted {
+            self.element(k, depth)?;
+            self.element(v, depth)?;
         }
         Ok(())
     }
