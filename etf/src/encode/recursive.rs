@@ -1,5 +1,6 @@
 //! The encoder's fast path: containers near the top of a term are written
-//! by plain recursion, one call per container, and only what lies deeper
+//! by plain recursion (one call per list or map; leaves, and tuples inside
+//! a list or tuple, in their parent's frame), and only what lies deeper
 //! than [`RECURSION_LIMIT`] levels goes to the explicit stack of
 //! [`Encoder::iterative`], so that depth never threatens the Rust stack.
 
@@ -8,8 +9,9 @@ use crate::term::{Map, Term};
 
 /// Levels of containers written by recursion before the explicit stack
 /// takes over (everyday terms are far shallower; each level costs one or
-/// two stack frames, [`Encoder::nested`] and, for a list, the loop over its
-/// elements: about 250 bytes in a release build, so 16 KiB at most).
+/// two stack frames among [`Encoder::nested`] and the loops over a list's or
+/// a map's elements, about 150 bytes each in a release build, so 20 KiB at
+/// most).
 const RECURSION_LIMIT: u32 = 64;
 
 impl Encoder<'_> {
@@ -22,8 +24,7 @@ impl Encoder<'_> {
 
     /// Writes an element of a container: leaves in place, and a tuple in
     /// the same frame as its parent (`{Module, Function, Arity}`, `{Key,
-    /// Value}`...), its own elements through [`Encoder::scalar`]; lists and
-    /// maps through [`Encoder::nested`].
+    /// Value}`...), its own elements through [`Encoder::scalar`].
     #[inline(always)]
     fn element(&mut self, t: &Term, depth: u32) -> Step {
         match t {
@@ -54,7 +55,8 @@ impl Encoder<'_> {
     }
 
     /// Writes a leaf in place (integers, atoms, `[]`, floats, pids,
-    /// binaries, byte lists); the rest through [`Encoder::nested`].
+    /// binaries, byte lists), a list or a map with one call for its
+    /// elements, the rest through [`Encoder::nested`].
     #[inline(always)]
     fn scalar(&mut self, t: &Term, depth: u32) -> Step {
         match t {
