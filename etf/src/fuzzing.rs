@@ -77,7 +77,8 @@ fn same_failure(a: &DecodeErrorKind, b: &DecodeErrorKind) -> bool {
     }
 }
 
-/// Visits every node of a flat term through its accessors, iteratively.
+/// Visits every node of a flat term through its accessors, iteratively
+/// (the elements of lists through [`crate::flat::TermRef::list_items`]).
 fn walk(root: crate::flat::TermRef<'_>) {
     let mut pending = vec![root];
     while let Some(t) = pending.pop() {
@@ -85,8 +86,11 @@ fn walk(root: crate::flat::TermRef<'_>) {
         let _ = (t.as_pid(), t.as_port(), t.as_reference(), t.as_export());
         if let Some(items) = t.tuple() {
             pending.extend(items);
-        } else if let Some(items) = t.list() {
-            pending.extend(items);
+        } else if let Some(items) = t.list_items() {
+            // Every list, STRING included, has as many items as its length.
+            assert_eq!(Some(items.len()), t.len(), "list items miscounted");
+            assert_eq!(items.clone().count(), items.len(), "list items miscounted");
+            pending.extend(items.filter_map(|item| item.as_term_ref()));
             pending.extend(t.list_tail());
         } else if let Some(entries) = t.map() {
             for (k, v) in entries {
