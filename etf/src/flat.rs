@@ -118,6 +118,14 @@ impl FlatTerm {
     /// # Ok::<(), etf::EncodeError>(())
     /// ```
     pub fn decode_with(bytes: Bytes, opts: &DecodeOptions) -> Result<FlatTerm, DecodeError> {
+        if let Some(n) = crate::lone_binary(&bytes) {
+            // One node, and no parser or atom table to set up.
+            return Ok(FlatTerm {
+                input: bytes,
+                nodes: vec![Node::new(Kind::Binary, n, crate::LONE_BINARY_AT as u64)],
+                atoms: Atoms::new(),
+            });
+        }
         let (inflated, nodes, atoms) = decode(&bytes, opts)?;
         Ok(FlatTerm {
             input: inflated.unwrap_or(bytes),

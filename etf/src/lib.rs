@@ -139,7 +139,7 @@ pub use term::{Atom, BitBinary, Export, Fun, Map, Pid, Port, Record, Reference, 
 pub use text::leaf;
 pub use text::{parse_term, ParseError, ParseErrorKind, ParseOptions, Pretty};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 /// The version byte that starts every encoded term.
 pub const VERSION: u8 = 131;
@@ -152,11 +152,37 @@ pub fn from_slice(bytes: &[u8]) -> Result<Term, DecodeError> {
 
 /// As [`from_slice`], but binaries in the term share `bytes` instead of
 /// being copied.
-pub fn from_bytes(bytes: Bytes) -> Result<Term, DecodeError> {
+pub fn from_bytes(mut bytes: Bytes) -> Result<Term, DecodeError> {
+    if lone_binary(&bytes).is_some() {
+        // The term is the input past its header: no parser, no copy, no
+        // count of references.
+        bytes.advance(LONE_BINARY_AT);
+        return Ok(Term::Binary(bytes));
+    }
     let mut d = Decoder::from_bytes(bytes);
     let t = d.read_term()?;
     d.finish()?;
     Ok(t)
+}
+
+/// Where the bytes of a [`lone_binary`] start: after the version byte,
+/// the tag and the length.
+pub(crate) const LONE_BINARY_AT: usize = 6;
+
+/// The length of the binary that `input` encodes when it is one
+/// uncompressed binary and nothing else (the version byte, BINARY, its
+/// length, its bytes, nothing after them): the commonest large term, which
+/// the decoders then take without a parser. Anything else, valid or not,
+/// is left to the parser.
+#[inline]
+pub(crate) fn lone_binary(input: &[u8]) -> Option<u32> {
+    match *input {
+        [VERSION, decode::tag::BINARY, l0, l1, l2, l3, ref bytes @ ..] => {
+            let n = u32::from_be_bytes([l0, l1, l2, l3]);
+            (usize::try_from(n) == Ok(bytes.len())).then_some(n)
+        }
+        _ => None,
+    }
 }
 
 /// Encodes `term` as OTP 28's `term_to_binary/1` does.

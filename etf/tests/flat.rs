@@ -149,6 +149,34 @@ fn binaries_share_the_input() {
     assert_eq!(flat.root().as_binary(), Some(&[7u8; 1000][..]));
 }
 
+#[test]
+fn a_lone_binary_is_the_input_and_near_misses_fail_as_before() {
+    let bytes = etf::to_vec(&Term::binary(vec![7; 100])).unwrap();
+    let shared = Bytes::from(bytes.clone());
+    let term = etf::from_bytes(shared.clone()).unwrap();
+    let Term::Binary(tree) = &term else {
+        panic!("not a binary: {term:?}");
+    };
+    assert_eq!(tree.as_ptr(), shared[6..].as_ptr());
+    let flat = FlatTerm::from_bytes(shared.clone()).unwrap();
+    assert_eq!(&flat.root().binary_bytes().unwrap(), tree);
+    // A length one short, one long, a byte after, an empty binary: the
+    // fast path takes only the exact one, and the rest fail as before.
+    let mut cases = vec![bytes.clone(), vec![131, 109, 0, 0, 0, 0]];
+    for (at, value) in [(5, 99), (5, 101)] {
+        let mut b = bytes.clone();
+        b[at] = value;
+        cases.push(b);
+    }
+    cases.push([&bytes[..], &[0]].concat());
+    for input in cases {
+        let tree = etf::from_slice(&input);
+        let shared = etf::from_bytes(Bytes::copy_from_slice(&input));
+        assert_eq!(format!("{shared:?}"), format!("{tree:?}"), "{input:?}");
+        agree(&input);
+    }
+}
+
 #[cfg(feature = "proptest")]
 mod properties {
     use super::*;
