@@ -875,29 +875,25 @@ impl<'d> Parser<'d> {
         }
     }
 
+    /// An atom after its tag `t`: one of the atom cache (ATOM_CACHE_REF)
+    /// or a text.
     fn atom_body(&mut self, t: u8, at: usize) -> Result<Atom, DecodeError> {
-        let (len, utf8) = match t {
-            tag::ATOM => (usize::from(self.u16("ATOM")?), false),
-            tag::SMALL_ATOM => (usize::from(self.u8("SMALL_ATOM")?), false),
-            tag::ATOM_UTF8 => (usize::from(self.u16("ATOM_UTF8")?), true),
-            tag::SMALL_ATOM_UTF8 => (usize::from(self.u8("SMALL_ATOM_UTF8")?), true),
-            _ => {
-                let index = self.u8("ATOM_CACHE_REF")?;
-                let cache = self
-                    .cache
-                    .ok_or_else(|| DecodeError::new(K::NoAtomCache, at))?;
-                return cache.get(usize::from(index)).cloned().ok_or_else(|| {
-                    DecodeError::new(
-                        K::AtomCacheIndex {
-                            index,
-                            len: cache.len(),
-                        },
-                        at,
-                    )
-                });
-            }
-        };
-        let text = self.take(len, "atom")?;
+        if t == tag::ATOM_CACHE_REF {
+            let index = self.u8("ATOM_CACHE_REF")?;
+            let cache = self
+                .cache
+                .ok_or_else(|| DecodeError::new(K::NoAtomCache, at))?;
+            return cache.get(usize::from(index)).cloned().ok_or_else(|| {
+                DecodeError::new(
+                    K::AtomCacheIndex {
+                        index,
+                        len: cache.len(),
+                    },
+                    at,
+                )
+            });
+        }
+        let (text, utf8) = self.atom_text(t)?;
         atoms::get(text, utf8).map_err(|kind| DecodeError::new(kind, at))
     }
 

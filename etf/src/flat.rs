@@ -21,8 +21,12 @@
 //! assert_eq!(root.kind(), Kind::Tuple);
 //! let mut items = root.tuple().unwrap();
 //! assert_eq!(items.next().unwrap().as_str(), Some("ok"));
-//! // [1,2,3] is a STRING on the wire: a list of bytes.
-//! assert_eq!(items.next().unwrap().as_byte_list(), Some(&[1u8, 2, 3][..]));
+//! // [1,2,3] is a STRING on the wire: a list of bytes, which `list_items`
+//! // reads as it reads a list sent as LIST.
+//! let ints = items.next().unwrap();
+//! assert_eq!(ints.as_byte_list(), Some(&[1u8, 2, 3][..]));
+//! let sum: Option<i64> = ints.list_items().unwrap().map(|i| i.as_i64()).sum();
+//! assert_eq!(sum, Some(6));
 //! assert_eq!(items.next().unwrap().as_binary(), Some(&b"hi"[..]));
 //! assert_eq!(root.to_string(), "{ok,[1,2,3],<<\"hi\">>}");
 //! assert_eq!(root.to_term(), etf::from_slice(&bytes)?);
@@ -52,7 +56,7 @@ mod parse;
 mod view;
 
 pub use node::Kind;
-pub use view::{Elements, Entries, TermRef};
+pub use view::{Elements, Entries, ListItem, ListItems, TermRef};
 
 use crate::decode::{inflate, tag};
 use crate::error::{DecodeError, DecodeErrorKind as K};

@@ -29,7 +29,10 @@
 //! lengths are not trusted for allocation (a buffer grows only as bytes
 //! arrive), and the parser keeps its open containers on a heap stack, so no
 //! depth overflows the Rust stack. A compressed term (tag 80) is inflated as
-//! it is read; error offsets then count from the start of the inflated body,
+//! it is read, no further than its declared size, which is limited as for
+//! [`crate::from_slice`] (64 MiB by default;
+//! [`Reader::max_decompressed_size`]), so a small zlib bomb cannot make a
+//! large leaf; error offsets then count from the start of the inflated body,
 //! as [`crate::from_slice`] reports them.
 //!
 //! The reader checks what a value's own bytes can show (tags, lengths, atom

@@ -240,3 +240,64 @@ fn flat_terms_cross_threads() {
     let printed = std::thread::spawn(move || copy.to_string()).join().unwrap();
     assert_eq!(printed, flat.to_string());
 }
+
+#[test]
+fn list_items_read_every_encoding_of_a_list() {
+    use etf::flat::ListItem;
+    // (wire body, the elements, the kind of the list's node)
+    #[rustfmt::skip]
+    let cases: Vec<(Vec<u8>, Vec<Term>, Kind)> = vec![
+        // "\1\2\377" as STRING
+        (vec![107, 0, 3, 1, 2, 255], ints(&[1, 2, 255]), Kind::ByteList),
+        // [1, 256, 70000] as LIST
+        (vec![108, 0, 0, 0, 3, 97, 1, 98, 0, 0, 1, 0, 98, 0, 1, 17, 112, 106],
+         ints(&[1, 256, 70000]), Kind::List),
+        // [] as NIL, and as an empty STRING (decoded as NIL)
+        (vec![106], vec![], Kind::Nil),
+        (vec![107, 0, 0], vec![], Kind::Nil),
+        // [a, 1] as LIST
+        (vec![108, 0, 0, 0, 2, 119, 1, b'a', 97, 1, 106],
+         vec![Term::atom("a"), Term::Int(1)], Kind::List),
+        // [1 | "\2\3"]: a list tail continues the list, as [1, 2, 3]
+        (vec![108, 0, 0, 0, 1, 97, 1, 107, 0, 2, 2, 3], ints(&[1, 2, 3]), Kind::List),
+        // [1 | 5]: the tail is not an element
+        (vec![108, 0, 0, 0, 1, 97, 1, 97, 5], ints(&[1]), Kind::ImproperList),
+    ];
+    for (body, elements, kind) in cases {
+        let mut bytes = vec![131];
+        bytes.extend_from_slice(&body);
+        agree(&bytes);
+        let flat = FlatTerm::from_slice(&bytes).unwrap();
+        let root = flat.root();
+        assert_eq!(root.kind(), kind);
+        // `list` reads nodes only: not a STRING's bytes.
+        assert_eq!(root.list().is_some(), kind != Kind::ByteList);
+        let items = root.list_items().unwrap();
+        assert_eq!(items.len(), elements.len());
+        let items: Vec<ListItem<'_>> = items.collect();
+        assert_eq!(items.len(), elements.len());
+        for (item, element) in items.iter().zip(&elements) {
+            assert!(item == element, "{item} is not {element}");
+            assert_eq!(&item.to_term(), element);
+            assert_eq!(item.to_string(), element.to_string());
+            assert_eq!(item.as_i64(), element.as_i64());
+            assert_eq!(item.kind() == Kind::Int, element.as_i64().is_some());
+            assert_eq!(
+                item.as_term_ref().is_none(),
+                kind == Kind::ByteList,
+                "a STRING's elements are bytes, a LIST's nodes"
+            );
+        }
+    }
+    // Not a list.
+    let bytes = etf::to_vec(&etf::parse_term("{1, 2}").unwrap()).unwrap();
+    assert!(FlatTerm::from_slice(&bytes)
+        .unwrap()
+        .root()
+        .list_items()
+        .is_none());
+}
+
+fn ints(values: &[i64]) -> Vec<Term> {
+    values.iter().map(|&i| Term::Int(i)).collect()
+}

@@ -2,7 +2,7 @@
 //! point, compressed input, and bounded memory and errors on hostile input.
 
 use etf::stream::{Event, Kind, Reader};
-use etf::{EncodeOptions, Term};
+use etf::{DecodeErrorKind, EncodeOptions, Term};
 
 fn term(text: &str) -> Term {
     text.parse().expect("test term parses")
@@ -235,4 +235,129 @@ fn compressed_dumps_inflate_as_they_are_read() {
     let failed = std::iter::from_fn(|| Some(reader.next_event().map(|e| e.is_some())))
         .find(|r| !matches!(r, Ok(true)));
     assert!(matches!(failed, Some(Err(_))), "corruption is found");
+}
+
+/// A compressed term declaring more than the limit (64 MiB by default, as
+/// for `from_slice`) fails at its size field before anything is inflated.
+#[test]
+fn compressed_terms_declaring_too_much_are_refused() {
+    let mut bytes = vec![131, 80, 0xff, 0xff, 0xff, 0xff];
+    bytes.extend_from_slice(&zlib_bomb(1000));
+    let default = etf::DecodeOptions::DEFAULT_MAX_DECOMPRESSED_SIZE;
+    let refused = |limit| DecodeErrorKind::DecompressedTooLarge {
+        declared: u32::MAX.into(),
+        limit,
+    };
+    let cases = [
+        (Reader::new(&bytes[..]), default),
+        (Reader::new(&bytes[..]).max_decompressed_size(1000), 1000),
+    ];
+    for (mut reader, limit) in cases {
+        let err = reader.next_event().unwrap_err();
+        let err = err.as_decode().expect("a decode error");
+        assert_eq!((err.kind(), err.offset()), (&refused(limit), 2), "{err}");
+    }
+    let err = Reader::new(&bytes[..]).read_term().unwrap_err();
+    assert_eq!(err.as_decode().map(|e| e.kind()), Some(&refused(default)));
+    let from_slice = etf::from_slice(&bytes).unwrap_err();
+    assert_eq!(
+        (from_slice.kind(), from_slice.offset()),
+        (&refused(default), 2)
+    );
+}
+
+/// A zlib bomb declaring 1000 bytes, whose 1.7 MB inflate to a binary of
+/// 256 MiB (and never end): the reader stops as soon as the body passes its
+/// declared size, having read a chunk of the input, not the 256 MiB.
+#[test]
+fn a_zlib_bomb_stops_at_its_declared_size() {
+    let mut bytes = vec![131, 80, 0, 0, 0x03, 0xe8];
+    bytes.extend_from_slice(&zlib_bomb(1 << 20));
+    let expected = DecodeErrorKind::DecompressedSizeMismatch { declared: 1000 };
+    for whole in [false, true] {
+        let mut input = Counted {
+            data: &bytes,
+            read: 0,
+        };
+        let mut reader = Reader::new(&mut input);
+        let err = if whole {
+            reader.read_term().unwrap_err()
+        } else {
+            reader.next_event().unwrap_err()
+        };
+        let err = err.as_decode().expect("a decode error");
+        assert_eq!((err.kind(), err.offset()), (&expected, 1000), "{err}");
+        drop(reader);
+        assert!(
+            input.read < bytes.len() / 4,
+            "read {} bytes of {}",
+            input.read,
+            bytes.len()
+        );
+    }
+    assert_eq!(etf::from_slice(&bytes).unwrap_err().kind(), &expected);
+}
+
+/// A reader counting the bytes taken from it.
+struct Counted<'a> {
+    data: &'a [u8],
+    read: usize,
+}
+
+impl std::io::Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (&self.data[self.read..]).read(buf)?;
+        self.read += n;
+        Ok(n)
+    }
+}
+
+/// A zlib stream, unfinished, of one fixed-Huffman block that inflates to
+/// a BINARY of 256 MiB (tag, length, zeros): literals for the header and
+/// one zero, then `matches` copies of 258 bytes at distance 1, 13 bits
+/// each (a ratio of about 160).
+fn zlib_bomb(matches: usize) -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u64,
+        n: u32,
+    }
+    impl Bits {
+        /// `len` bits of `value`, first bit lowest.
+        fn put(&mut self, value: u32, len: u32) {
+            self.acc |= u64::from(value) << self.n;
+            self.n += len;
+            while self.n >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.n -= 8;
+            }
+        }
+        /// A Huffman code, first bit highest.
+        fn code(&mut self, code: u32, len: u32) {
+            self.put(code.reverse_bits() >> (32 - len), len);
+        }
+        /// A literal byte below 144 (an 8-bit code).
+        fn literal(&mut self, byte: u8) {
+            assert!(byte < 144);
+            self.code(0x30 + u32::from(byte), 8);
+        }
+    }
+    // zlib header: deflate, 32 KiB window, no dictionary, check bits.
+    let mut bits = Bits {
+        out: vec![0x78, 0x01],
+        acc: 0,
+        n: 0,
+    };
+    bits.put(0, 1); // not the final block
+    bits.put(1, 2); // fixed Huffman codes
+    for byte in [109, 0x10, 0, 0, 0, 0] {
+        bits.literal(byte); // BINARY, 256 MiB, then the first zero
+    }
+    for _ in 0..matches {
+        bits.code(0b1100_0101, 8); // length 258 (code 285)
+        bits.code(0, 5); // distance 1 (code 0)
+    }
+    bits.put(0, 7);
+    bits.out
 }

@@ -169,7 +169,10 @@ fn decode(args: &DecodeArgs) -> Result<(), TermCliError> {
 /// Prints the dump as it is read (see [`stream`]): one line of Erlang
 /// syntax, or JSON.
 fn decode_stream(args: &DecodeArgs, name: String, input: impl Read) -> Result<(), TermCliError> {
-    let mut reader = etf::stream::Reader::new(input);
+    // A file the user named, read as it streams: memory is the largest leaf,
+    // so a compressed dump may declare any size (up to the 4 GiB the format
+    // allows) rather than the 64 MiB an untrusted one may.
+    let mut reader = etf::stream::Reader::new(input).max_decompressed_size(usize::MAX);
     let stdout = io::stdout().lock();
     let result = if args.json {
         stream::print_json(&mut reader, stdout, args.pretty)

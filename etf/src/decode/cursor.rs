@@ -2,7 +2,7 @@
 //! tree decoder and the flat one ([`crate::flat`]) turn bytes into numbers,
 //! so that both report a short input the same way.
 
-use super::truncated;
+use super::{tag, truncated};
 use crate::error::DecodeError;
 
 /// A parser's input and its position in it. Implementors give access to the
@@ -70,6 +70,21 @@ pub(crate) trait Cursor<'d> {
     /// A big-endian `u64`.
     fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
         self.array(what).map(u64::from_be_bytes)
+    }
+
+    /// The text of an atom whose tag `t` (ATOM, SMALL_ATOM, ATOM_UTF8 or
+    /// SMALL_ATOM_UTF8) was just read, and whether it is UTF-8 (else
+    /// Latin-1): the length field of the tag's width, then that many bytes.
+    /// Checking and interning the text is the caller's.
+    #[inline]
+    fn atom_text(&mut self, t: u8) -> Result<(&'d [u8], bool), DecodeError> {
+        let (len, utf8) = match t {
+            tag::ATOM => (usize::from(self.u16("ATOM")?), false),
+            tag::SMALL_ATOM => (usize::from(self.u8("SMALL_ATOM")?), false),
+            tag::ATOM_UTF8 => (usize::from(self.u16("ATOM_UTF8")?), true),
+            _ => (usize::from(self.u8("SMALL_ATOM_UTF8")?), true),
+        };
+        Ok((self.take(len, "atom")?, utf8))
     }
 
     /// A count of items each at least `min_size` bytes long: fails at once

@@ -714,14 +714,10 @@ impl<'d> Tape<'d, '_> {
         }
     }
 
+    /// An atom after its tag `t` (ATOM, SMALL_ATOM, ATOM_UTF8 or
+    /// SMALL_ATOM_UTF8), interned.
     fn atom_body(&mut self, t: u8, at: usize) -> Result<u32, DecodeError> {
-        let (len, utf8) = match t {
-            tag::ATOM => (usize::from(self.u16("ATOM")?), false),
-            tag::SMALL_ATOM => (usize::from(self.u8("SMALL_ATOM")?), false),
-            tag::ATOM_UTF8 => (usize::from(self.u16("ATOM_UTF8")?), true),
-            _ => (usize::from(self.u8("SMALL_ATOM_UTF8")?), true),
-        };
-        let text = self.take(len, "atom")?;
+        let (text, utf8) = self.atom_text(t)?;
         self.intern(text, utf8, at)
     }
 

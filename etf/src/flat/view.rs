@@ -105,8 +105,11 @@ impl<'a> TermRef<'a> {
         (n.kind == Kind::Tuple).then(|| self.elements(n.len as usize))
     }
 
-    /// The elements of a list (proper or not; a [`Kind::ByteList`] has its
-    /// own [`TermRef::as_byte_list`]); `[]` has none.
+    /// The elements of a list (proper or not) as nodes; `[]` has none.
+    ///
+    /// `None` for a [`Kind::ByteList`]: a list of integers in `0..=255`
+    /// sent as STRING has no node per element (its bytes are
+    /// [`TermRef::as_byte_list`]). [`TermRef::list_items`] reads both.
     pub fn list(&self) -> Option<Elements<'a>> {
         let n = self.node();
         match n.kind {
@@ -114,6 +117,38 @@ impl<'a> TermRef<'a> {
             Kind::Nil => Some(self.elements(0)),
             _ => None,
         }
+    }
+
+    /// The elements of any list, however it was sent: those of
+    /// [`TermRef::list`] as [`ListItem::Term`], or the bytes of a
+    /// [`Kind::ByteList`] (STRING on the wire) as [`ListItem::Byte`]. An
+    /// improper list's tail is not an element ([`TermRef::list_tail`]).
+    ///
+    /// `term_to_binary` sends `[1, 2, 3]` as STRING and `[1, 256, 3]` as
+    /// LIST; here both read alike:
+    ///
+    /// ```
+    /// use etf::flat::FlatTerm;
+    ///
+    /// // The sum of a list of integers (`None` if an element is not one).
+    /// let sum = |text: &str| -> Option<i64> {
+    ///     let bytes = etf::to_vec(&etf::parse_term(text).ok()?).ok()?;
+    ///     let flat = FlatTerm::from_slice(&bytes).ok()?;
+    ///     let items = flat.root().list_items()?;
+    ///     items.map(|item| item.as_i64()).sum()
+    /// };
+    /// assert_eq!(sum("[1, 2, 3]"), Some(6)); // STRING
+    /// assert_eq!(sum("[1, 256, 3]"), Some(260)); // LIST
+    /// assert_eq!(sum("[]"), Some(0)); // NIL
+    /// assert_eq!(sum("[1, a]"), None);
+    /// assert_eq!(sum("{1, 2}"), None);
+    /// ```
+    pub fn list_items(&self) -> Option<ListItems<'a>> {
+        let inner = match self.as_byte_list() {
+            Some(bytes) => ItemsInner::Bytes(bytes.iter()),
+            None => ItemsInner::Nodes(self.list()?),
+        };
+        Some(ListItems { inner })
     }
 
     /// The tail of an improper list (`None` for anything else).
@@ -279,6 +314,103 @@ impl<'a> Iterator for Elements<'a> {
 }
 
 impl ExactSizeIterator for Elements<'_> {}
+
+/// An element of a list read with [`TermRef::list_items`]: a node, or a
+/// byte of a list sent as STRING (which has no node per element).
+#[derive(Clone, Copy, Debug)]
+pub enum ListItem<'a> {
+    /// An element with its own node: any term.
+    Term(TermRef<'a>),
+    /// An element of a [`Kind::ByteList`]: the integer `0..=255`.
+    Byte(u8),
+}
+
+impl<'a> ListItem<'a> {
+    /// What kind of term this is ([`Kind::Int`] for a byte).
+    pub fn kind(&self) -> Kind {
+        match self {
+            ListItem::Term(t) => t.kind(),
+            ListItem::Byte(_) => Kind::Int,
+        }
+    }
+
+    /// The integer, when it fits in `i64`: a byte, or a [`Kind::Int`] node.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            ListItem::Term(t) => t.as_i64(),
+            ListItem::Byte(b) => Some(i64::from(*b)),
+        }
+    }
+
+    /// The node (`None` for a byte), for the other accessors of [`TermRef`].
+    pub fn as_term_ref(&self) -> Option<TermRef<'a>> {
+        match self {
+            ListItem::Term(t) => Some(*t),
+            ListItem::Byte(_) => None,
+        }
+    }
+
+    /// The owned [`Term`] (a byte is a [`Term::Int`]).
+    pub fn to_term(&self) -> Term {
+        match self {
+            ListItem::Term(t) => t.to_term(),
+            ListItem::Byte(b) => Term::Int(i64::from(*b)),
+        }
+    }
+}
+
+/// Prints exactly what [`Term`]'s `Display` prints.
+impl fmt::Display for ListItem<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ListItem::Term(t) => fmt::Display::fmt(t, f),
+            ListItem::Byte(b) => fmt::Display::fmt(b, f),
+        }
+    }
+}
+
+/// Exact equality (`=:=`) with an owned term, as [`TermRef`]'s.
+impl PartialEq<Term> for ListItem<'_> {
+    fn eq(&self, other: &Term) -> bool {
+        match self {
+            ListItem::Term(t) => t == other,
+            ListItem::Byte(b) => *other == Term::Int(i64::from(*b)),
+        }
+    }
+}
+
+/// The elements of a list, however it was sent (see
+/// [`TermRef::list_items`]).
+#[derive(Clone)]
+pub struct ListItems<'a> {
+    inner: ItemsInner<'a>,
+}
+
+#[derive(Clone)]
+enum ItemsInner<'a> {
+    Nodes(Elements<'a>),
+    Bytes(std::slice::Iter<'a, u8>),
+}
+
+impl<'a> Iterator for ListItems<'a> {
+    type Item = ListItem<'a>;
+
+    fn next(&mut self) -> Option<ListItem<'a>> {
+        match &mut self.inner {
+            ItemsInner::Nodes(e) => e.next().map(ListItem::Term),
+            ItemsInner::Bytes(b) => b.next().map(|&b| ListItem::Byte(b)),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.inner {
+            ItemsInner::Nodes(e) => e.size_hint(),
+            ItemsInner::Bytes(b) => b.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for ListItems<'_> {}
 
 /// A map's entries: (key, value) pairs in wire order.
 #[derive(Clone)]

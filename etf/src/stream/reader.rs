@@ -5,7 +5,7 @@ use super::source::Source;
 use super::{skip, Error};
 use crate::decode::tag;
 use crate::error::{DecodeError, DecodeErrorKind as K};
-use crate::Term;
+use crate::{DecodeOptions, Term};
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::ops::Range;
@@ -37,6 +37,8 @@ pub struct Reader<R> {
     /// ascending, from the last [`Reader::read_small_term`] that found one.
     large: VecDeque<usize>,
     large_limit: usize,
+    /// The largest inflated size a compressed term may declare.
+    max_decompressed_size: usize,
     /// The first error, returned again by every later call.
     failed: Option<Error>,
 }
@@ -104,8 +106,37 @@ impl<R: Read> Reader<R> {
             whole: Vec::new(),
             large: VecDeque::new(),
             large_limit: 0,
+            max_decompressed_size: DecodeOptions::DEFAULT_MAX_DECOMPRESSED_SIZE,
             failed: None,
         }
+    }
+
+    /// Sets the largest inflated size a compressed term (tag 80) may
+    /// declare, as [`DecodeOptions::max_decompressed_size`] does for
+    /// [`crate::from_slice`] (and with the same default, 64 MiB): a larger
+    /// declaration fails with
+    /// [`DecodeErrorKind::DecompressedTooLarge`](crate::DecodeErrorKind::DecompressedTooLarge)
+    /// before anything is inflated, and a zlib stream that inflates past
+    /// its declared size fails as soon as it does. A reader of a trusted
+    /// compressed dump larger than the default raises it here (a term
+    /// declares at most 4 GiB).
+    ///
+    /// ```
+    /// use etf::{stream::Reader, DecodeErrorKind};
+    ///
+    /// let term = etf::Term::Binary(vec![0; 1000].into());
+    /// let dump = term.encode(&etf::EncodeOptions::new().compression(Some(6))).unwrap();
+    /// // The body (BINARY tag, length, bytes) is 1005 bytes.
+    /// let mut reader = Reader::new(&dump[..]).max_decompressed_size(100);
+    /// let err = reader.read_term().unwrap_err();
+    /// let refused = DecodeErrorKind::DecompressedTooLarge { declared: 1005, limit: 100 };
+    /// assert_eq!(err.as_decode().map(|e| e.kind()), Some(&refused));
+    /// let mut reader = Reader::new(&dump[..]).max_decompressed_size(1005);
+    /// assert_eq!(reader.read_term().unwrap(), Some(term));
+    /// ```
+    pub fn max_decompressed_size(mut self, bytes: usize) -> Reader<R> {
+        self.max_decompressed_size = bytes;
+        self
     }
 
     /// The offset of the next unread byte: from the version byte, or from
@@ -396,6 +427,14 @@ impl<R: Read> Reader<R> {
         if self.src.window()[0] == tag::COMPRESSED {
             self.src.need(5, "compressed term size")?;
             let declared = be_u32(&self.src.window()[1..5]);
+            let limit = self.max_decompressed_size;
+            if declared as usize > limit {
+                let kind = K::DecompressedTooLarge {
+                    declared: declared.into(),
+                    limit,
+                };
+                return Err(DecodeError::new(kind, self.src.pos() + 1).into());
+            }
             self.src.consume(5);
             self.src.start_inflate(declared);
         }

@@ -160,8 +160,27 @@ impl<R: Read> Source<R> {
         if got == 0 {
             self.eof = true;
             self.check_inflated_end()?;
+        } else {
+            self.check_inflated_size()?;
         }
         Ok(got)
+    }
+
+    /// After each read of a compressed term: fails as soon as the body
+    /// inflates past its declared size, so that a small zlib stream
+    /// declaring little cannot fill memory (a read adds at most a chunk).
+    fn check_inflated_size(&self) -> Result<(), Error> {
+        let (Some(declared), Input::Zlib(z)) = (self.declared, &self.input) else {
+            return Ok(());
+        };
+        if z.total_out() > u64::from(declared) {
+            let kind = K::DecompressedSizeMismatch {
+                declared: declared.into(),
+            };
+            // The offset of the first byte past the declared size.
+            return Err(DecodeError::new(kind, declared as usize).into());
+        }
+        Ok(())
     }
 
     /// A read error: a corrupt zlib stream is the term's fault, with the
@@ -179,20 +198,19 @@ impl<R: Read> Source<R> {
         }
     }
 
-    /// At the end of the inflated body: its size must be the declared one,
-    /// and nothing may follow the zlib stream.
+    /// At the end of the inflated body: its size must be the declared one
+    /// (it is not more, [`Source::check_inflated_size`]), and nothing may
+    /// follow the zlib stream.
     fn check_inflated_end(&mut self) -> Result<(), Error> {
         let (Some(declared), Input::Zlib(z)) = (self.declared, &mut self.input) else {
             return Ok(());
         };
+        // No more than declared: `check_inflated_size` saw every read.
         let inflated = z.total_out();
         let declared = u64::from(declared);
         let end = self.pos + (self.buf.len() - self.head);
         if inflated < declared {
             return Err(truncated("compressed term", declared - inflated, 0, end).into());
-        }
-        if inflated > declared {
-            return Err(DecodeError::new(K::DecompressedSizeMismatch { declared }, end).into());
         }
         let trailing = z.get_mut().fill_buf()?.len();
         if trailing > 0 {
