@@ -426,7 +426,8 @@ impl<'d> Parser<'d> {
                     } else {
                         items.push(value);
                         *left -= 1;
-                        match self.list_items(items, left, tail)? {
+                        // On the stack, so within the depth limit.
+                        match self.list_items(items, left, tail, None)? {
                             Some(done) => list = Some(done),
                             None => return Ok(None),
                         }
@@ -500,11 +501,16 @@ impl<'d> Parser<'d> {
     /// After a list's elements: reads its tail when it is a list (continuing
     /// the same list, so that chained tails do not nest), returning the
     /// finished list, or `None` when more elements or a non-list tail follow.
+    ///
+    /// `too_deep` is where a list that began with no elements starts when
+    /// it may not nest any deeper: its elements, once a tail brings some,
+    /// fail the depth limit there, as those of any other list do.
     fn list_end(
         &mut self,
         items: &mut Vec<Term>,
         left: &mut usize,
         tail: &mut bool,
+        too_deep: Option<usize>,
     ) -> Result<Option<Term>, DecodeError> {
         loop {
             let at = self.pos;
@@ -517,6 +523,10 @@ impl<'d> Parser<'d> {
                     self.pos += 1;
                     let n = self.u32("LIST")?;
                     let n = self.count(n, 1, "LIST")?;
+                    if let (true, Some(list_at)) = (n > 0, too_deep) {
+                        let limit = self.opts.max_depth.unwrap_or_default();
+                        return Err(DecodeError::new(K::TooDeep(limit), list_at));
+                    }
                     if n > 0 {
                         items.reserve(n);
                         *left = n;
@@ -570,8 +580,11 @@ impl<'d> Parser<'d> {
             tag::LIST => {
                 let n = self.u32("LIST")?;
                 let mut left = self.count(n, 1, "LIST")?;
+                let mut too_deep = None;
                 if left > 0 {
                     self.check_depth(stack, at)?;
+                } else if self.check_depth(stack, at).is_err() {
+                    too_deep = Some(at);
                 }
                 let mut items = Vec::with_capacity(left);
                 if let Some(&(tag::SMALL_INTEGER | tag::INTEGER)) = self.data.get(self.pos) {
@@ -579,7 +592,7 @@ impl<'d> Parser<'d> {
                     self.int_run(&mut items, &mut left);
                 }
                 let mut tail = false;
-                if let Some(list) = self.list_items(&mut items, &mut left, &mut tail)? {
+                if let Some(list) = self.list_items(&mut items, &mut left, &mut tail, too_deep)? {
                     return Ok(Some(list));
                 }
                 self.push(stack, Frame::List { items, left, tail }, at)?;
@@ -694,18 +707,20 @@ impl<'d> Parser<'d> {
     /// Reads a list's leaf elements and its tail while it can: the finished
     /// list, or `None` when an element or the tail must go through the
     /// stack (`left` > 0, or `tail` set for a tail that is not a list).
+    /// `too_deep` as for [`Parser::list_end`].
     fn list_items(
         &mut self,
         items: &mut Vec<Term>,
         left: &mut usize,
         tail: &mut bool,
+        too_deep: Option<usize>,
     ) -> Result<Option<Term>, DecodeError> {
         loop {
             self.fill(items, left)?;
             if *left > 0 {
                 return Ok(None);
             }
-            match self.list_end(items, left, tail)? {
+            match self.list_end(items, left, tail, too_deep)? {
                 Some(done) => return Ok(Some(done)),
                 None if *tail => return Ok(None),
                 None => {}

@@ -120,6 +120,40 @@ fn deep_terms_decode_and_convert_without_recursion() {
     assert_eq!(err.kind(), &DecodeErrorKind::TooDeep(1000));
 }
 
+/// A list that begins with no elements (`LIST 0`) and gets them from its
+/// tail nests as deep as any other list: both decoders fail the depth limit
+/// at its start, before they read its elements (found by the `etf_flat`
+/// fuzz target, where the flat decoder first read on and failed elsewhere).
+#[test]
+fn a_list_whose_elements_come_from_its_tail_counts_for_the_depth_limit() {
+    #[rustfmt::skip]
+    let cases: Vec<(Vec<u8>, Option<usize>)> = vec![
+        // {[|[[... truncated]]]}: too deep at the empty LIST, offset 3.
+        (vec![131, 104, 1, 108, 0, 0, 0, 0, 108, 0, 0, 0, 1, 108, 76, 0, 0, 0], Some(3)),
+        // {[|[1]]}: the same list as {[1]}, so too deep at offset 3 too.
+        (vec![131, 104, 1, 108, 0, 0, 0, 0, 108, 0, 0, 0, 1, 97, 1, 106], Some(3)),
+        // {[|[]]}: no elements at all, so no list and nothing too deep.
+        (vec![131, 104, 1, 108, 0, 0, 0, 0, 106], None),
+    ];
+    let opts = DecodeOptions::new().max_depth(1);
+    for (bytes, too_deep_at) in cases {
+        let tree = Term::decode(&bytes, &opts);
+        let flat = FlatTerm::decode_with(Bytes::from(bytes.clone()), &opts);
+        match too_deep_at {
+            Some(at) => {
+                for err in [tree.unwrap_err(), flat.unwrap_err()] {
+                    assert_eq!(
+                        (err.kind(), err.offset()),
+                        (&DecodeErrorKind::TooDeep(1), at)
+                    );
+                }
+            }
+            None => assert_eq!(flat.unwrap().to_term(), tree.unwrap()),
+        }
+        agree(&bytes);
+    }
+}
+
 #[test]
 fn compressed_input_is_inflated_once_and_limited() {
     let term = Term::list((0..1000).map(|i| Term::Int(i % 7)).collect());

@@ -527,6 +527,11 @@ impl<'d> Tape<'d, '_> {
                     let n = self.u32("LIST")?;
                     let n = self.count(n, 1, "LIST")?;
                     if n > 0 {
+                        if count == 0 {
+                            // The list began with no elements, so its own
+                            // depth is checked now that it has some.
+                            self.check_depth(self.frames.len() - 1, frame.at)?;
+                        }
                         self.grow_list(frame.node, n, frame.at)?;
                         if let Some(top) = self.frames.last_mut() {
                             top.left = n;
